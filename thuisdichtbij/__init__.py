@@ -1,0 +1,44 @@
+"""thuisdichtbij: the open Thuis en dichtbij-scan.
+
+For every dwelling: the walk to the amenities that let older people keep living at home,
+a safety score, a total and a relative class 1-5; per area the dwelling-weighted mean.
+
+>>> import thuisdichtbij
+>>> result = thuisdichtbij.scan("maastricht")          # doctest: +SKIP
+>>> result.to_gpkg("maastricht.gpkg")                   # doctest: +SKIP
+"""
+
+from .config import Config, load_config
+from .errors import (
+    ConfigError,
+    CRSError,
+    InputError,
+    InputFileNotFoundError,
+    ThuisdichtbijError,
+)
+from .export import write_gpkg
+from .network import Network, build_network
+from .provenance import package_version as _package_version
+from .scan import ScanResult, scan
+from .study import Study, load_study, study_from_osm
+
+__version__ = _package_version()
+
+__all__ = [
+    "scan",
+    "ScanResult",
+    "Study",
+    "load_study",
+    "study_from_osm",
+    "Config",
+    "load_config",
+    "Network",
+    "build_network",
+    "write_gpkg",
+    "ThuisdichtbijError",
+    "ConfigError",
+    "InputError",
+    "InputFileNotFoundError",
+    "CRSError",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""Shipped defaults: config/ and indicators/ of the repository, mapped here when installed."""

@@ -1,0 +1,183 @@
+"""The amenities layer: every point that counts for a sub-indicator, from every source.
+
+A point that counts for two sub-indicators (a pharmacy that is also a drugstore) is listed
+once per sub-indicator.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+from .config import Config
+from .crs import to_metric
+from .errors import ConfigError, InputError
+from .sources._io import require_columns
+from .sources.gtfs import read_gtfs_stops
+from .sources.osm import read_osm_features
+from .sources.points import read_points
+from .tags import expand_tags, match, needed_keys
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AMENITY_COLUMNS", "read_amenities", "amenity_format"]
+
+AMENITY_COLUMNS = ["indicator", "name", "kind", "source", "source_id"]
+
+
+def amenity_format(spec: Mapping[str, Any]) -> str:
+    """The format of an amenity source: given, or told by the file name and keys."""
+    if spec.get("format"):
+        return str(spec["format"])
+    path = Path(spec["file"])
+    if path.name.endswith(".pbf"):
+        return "osm"
+    if path.name == "stops.txt":
+        return "gtfs"
+    if spec.get("category"):
+        return "table"
+    if spec.get("indicator"):
+        return "points"
+    return "osm_tags"
+
+
+def _frame(gdf: gpd.GeoDataFrame, indicator: str, name, kind, source: str, source_id):
+    return gpd.GeoDataFrame(
+        {
+            "indicator": indicator,
+            "name": pd.Series(name, index=gdf.index).astype("string"),
+            "kind": pd.Series(kind, index=gdf.index).astype("string"),
+            "source": source,
+            "source_id": pd.Series(source_id, index=gdf.index).astype("string"),
+        },
+        geometry=gdf.geometry,
+        crs=gdf.crs,
+    )
+
+
+def _column(gdf: pd.DataFrame, name: str | None):
+    if name and name in gdf.columns:
+        return gdf[name]
+    return None
+
+
+def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | None):
+    gdf = expand_tags(gdf.reset_index(drop=True), needed_keys(config.indicators))
+    ids = _column(gdf, id_col)
+    if ids is None:
+        ids = _column(gdf, "osm_id")
+    if ids is None:
+        ids = _column(gdf, "@id")
+    if ids is None:
+        ids = gdf.index.astype(str)
+    names = _column(gdf, "name")
+    parts = []
+    for ind in config.indicators:
+        mask, kind = match(gdf, ind)
+        if mask.any():
+            sub = gdf[mask]
+            parts.append(
+                _frame(
+                    sub,
+                    ind.id,
+                    names[mask] if names is not None else None,
+                    kind[mask],
+                    source,
+                    pd.Series(ids, index=gdf.index)[mask],
+                )
+            )
+    return parts
+
+
+def _by_category(gdf: gpd.GeoDataFrame, spec, config: Config, source: str, path: Path):
+    col = spec["category"]
+    require_columns(gdf, [col], what="amenities", path=path)
+    cat = gdf[col].astype("string").str.strip().str.casefold()
+    names, ids = _column(gdf, spec.get("name")), _column(gdf, spec.get("id"))
+    parts = []
+    for ind in config.indicators:
+        wanted = {c.casefold() for c in ind.table_categories}
+        mask = cat.isin(wanted).fillna(False).to_numpy()
+        if mask.any():
+            sub = gdf[mask]
+            parts.append(
+                _frame(
+                    sub,
+                    ind.id,
+                    names[mask] if names is not None else None,
+                    col + "=" + gdf.loc[mask, col].astype(str),
+                    source,
+                    ids[mask] if ids is not None else sub.index.astype(str),
+                )
+            )
+    return parts
+
+
+def _read_source(spec: Mapping[str, Any], config: Config) -> list[gpd.GeoDataFrame]:
+    path = Path(spec["file"])
+    fmt = amenity_format(spec)
+    source = path.name
+    if fmt == "osm":
+        return _by_tags(read_osm_features(path, needed_keys(config.indicators)), config, source, None)
+    if fmt == "gtfs":
+        stops = read_gtfs_stops(path)
+        targets = [i.id for i in config.indicators if i.gtfs]
+        return [
+            _frame(stops, t, stops["name"], "gtfs stop", source, stops["stop_id"]) for t in targets
+        ]
+    gdf = read_points(
+        path,
+        what="amenities",
+        layer=spec.get("layer"),
+        x=spec.get("x"),
+        y=spec.get("y"),
+        crs=spec.get("crs", "EPSG:4326"),
+        dtype=str,
+    )
+    if fmt == "table":
+        if not spec.get("category"):
+            raise ConfigError(
+                f"amenities: {path} has format 'table' but no 'category' column is named"
+            )
+        return _by_category(gdf, spec, config, source, path)
+    if fmt == "points":
+        ind = spec.get("indicator")
+        if ind not in config.indicator_ids:
+            raise ConfigError(
+                f"amenities: {path} has format 'points' and needs 'indicator', one of "
+                f"{', '.join(config.indicator_ids)}; got {ind!r}"
+            )
+        names, ids = _column(gdf, spec.get("name") or "name"), _column(gdf, spec.get("id"))
+        return [
+            _frame(gdf, ind, names, "points", source, ids if ids is not None else gdf.index.astype(str))
+        ]
+    return _by_tags(gdf, config, source, spec.get("id"))
+
+
+def read_amenities(
+    specs: list[Mapping[str, Any]], config: Config, *, crs: CRS
+) -> gpd.GeoDataFrame:
+    """Read every amenity source and keep the points that count, in the study CRS.
+
+    Columns: ``indicator``, ``name``, ``kind`` (the tag or category that matched),
+    ``source`` (file name) and ``source_id``.
+    """
+    parts = []
+    for spec in specs:
+        found = [to_metric(p, crs) for p in _read_source(spec, config) if len(p)]
+        n = sum(len(p) for p in found)
+        log.info("amenities: %d from %s", n, Path(spec["file"]).name)
+        parts += found
+    if not parts:
+        raise InputError(
+            "amenities: none of the sources holds a single amenity of any sub-indicator; check "
+            "the files and the tag rules in indicators/"
+        )
+    out = pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)

@@ -1,0 +1,94 @@
+"""The command line: ``thuisdichtbij scan ...``. Parses arguments, calls the library, prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from . import __version__
+from .config import load_config
+from .errors import ThuisdichtbijError
+from .scan import scan
+from .study import preset_names
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="thuisdichtbij",
+        description="Thuis en dichtbij-scan: walking access to everyday amenities per dwelling.",
+    )
+    p.add_argument("--version", action="version", version=f"thuisdichtbij {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("scan", help="score every dwelling and area; write a GeoPackage")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--study",
+        help=f"study file (.yaml) or preset name ({', '.join(preset_names())})",
+    )
+    src.add_argument("--osm", help="an .osm.pbf extract: network, amenities and dwellings from it")
+    s.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
+    s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
+    s.add_argument(
+        "--data-dir",
+        help="folder that a study file's relative paths resolve against "
+        "(default: $THUISDICHTBIJ_DATA, else ../shared/data)",
+    )
+    s.add_argument("--crs", help="metric CRS to measure in, e.g. EPSG:28992 (default: automatic)")
+    s.add_argument("--max-snap-m", type=float, help="largest distance from a dwelling to a street")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    return p
+
+
+def _summary(result, out, seconds: float) -> str:
+    dw, ar = result.dwellings, result.areas
+    scored = dw[dw["snapped"]]
+    counts = scored.groupby("score_class")["weight"].sum().round().astype(int).to_dict()
+    classes = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    md = result.metadata
+    return "\n".join(
+        [
+            f"wrote {out} in {seconds:.1f} s",
+            f"  dwellings: {md['dwellings']} in {len(dw)} point(s), "
+            f"{md['dwelling_points_not_snapped']} point(s) not scored (beyond the snap limit)",
+            f"  score: mean {scored['score'].mean():.2f} of {md['max_score']}; "
+            f"dwellings per class: {classes}",
+            f"  areas: {len(ar)} ({md['areas_source']}), {md['areas_suppressed']} suppressed",
+            f"  network: {md['network']} ({md['crs']})",
+        ]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 fine, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("thuisdichtbij").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    start = time.perf_counter()
+    try:
+        overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
+        config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+        result = scan(
+            args.study,
+            osm=args.osm,
+            config=config,
+            data_dir=args.data_dir,
+            crs=args.crs,
+            progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
+        )
+        out = result.to_gpkg(args.out)
+    except ThuisdichtbijError as exc:
+        print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("thuisdichtbij: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    print(_summary(result, out, time.perf_counter() - start))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,459 @@
+"""Scientific parameters: weights, bands, safety mapping, classes and indicator definitions.
+
+Loaded once into an immutable, validated :class:`Config` and passed in explicitly. The
+defaults ship with the package (``config/weights.yaml`` and ``indicators/*.yaml`` in the
+repository). A user's weights file is laid over the defaults: it only needs the keys it
+changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, InputFileNotFoundError
+
+__all__ = [
+    "Band",
+    "Indicator",
+    "SafetyConfig",
+    "Config",
+    "load_config",
+    "default_weights_path",
+    "shipped_path",
+    "default_indicators_dir",
+    "SAFETY_ID",
+    "INDICATOR_IDS",
+]
+
+SAFETY_ID = "safety"
+#: The nine distance-based sub-indicators of the method, in the method's order.
+INDICATOR_IDS = (
+    "pharmacy",
+    "gp",
+    "physio",
+    "community",
+    "supermarket",
+    "drugstore",
+    "hairdresser",
+    "culture",
+    "bus_stop",
+)
+
+_SECTIONS = {
+    "bands": None,
+    "weights": set(INDICATOR_IDS) | {SAFETY_ID},
+    "safety": {"dimension", "year", "base_year", "level_edges", "development_step", "missing"},
+    "classification": {"method", "stddev_edges"},
+    "snapping": {"max_snap_m"},
+    "network": {"min_component_m"},
+    "aggregation": {"min_dwellings", "fallback_cell_m"},
+}
+_INDICATOR_KEYS = {"id", "group", "label_nl", "label_en", "osm", "table_categories", "gtfs"}
+_SAFETY_DIMENSIONS = {"lbm", "afw", "fys", "onv", "soc", "vrz", "won"}
+
+
+def shipped_path(name: str) -> Path:
+    """Path of a top-level folder of the repository that ships with the package.
+
+    An installed wheel holds ``config/`` and ``indicators/`` under
+    ``thuisdichtbij/_defaults/``; a source checkout (or an editable install) has them
+    next to the package.
+    """
+    packaged = Path(str(resources.files("thuisdichtbij"))) / "_defaults" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / name
+
+
+def default_weights_path() -> Path:
+    """Path of the ``weights.yaml`` shipped with the package."""
+    return shipped_path("config") / "weights.yaml"
+
+
+def default_indicators_dir() -> Path:
+    """Folder of the indicator definitions shipped with the package."""
+    return shipped_path("indicators")
+
+
+@dataclass(frozen=True)
+class Band:
+    """A distance band: a walk of at most ``max_m`` metres earns ``points``."""
+
+    max_m: float
+    points: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """What counts for one distance-based sub-indicator.
+
+    ``osm_rules`` is a tuple of rules; a feature counts when it matches any rule. A rule is
+    a tuple of ``(tag, values)``; all must match, ``values`` ``None`` meaning any value.
+    """
+
+    id: str
+    group: str
+    label_nl: str
+    label_en: str
+    osm_rules: tuple[tuple[tuple[str, tuple[str, ...] | None], ...], ...]
+    table_categories: tuple[str, ...] = ()
+    gtfs: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """How Leefbaarometer scores become safety points 1-5, and what to do without them."""
+
+    dimension: str
+    year: int
+    base_year: int
+    level_edges: tuple[float, ...]
+    development_step: float
+    missing: str
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated, immutable scientific configuration of a scan."""
+
+    bands: tuple[Band, ...]
+    weights: Mapping[str, float]
+    indicators: tuple[Indicator, ...]
+    safety: SafetyConfig
+    classification_method: str
+    stddev_edges: tuple[float, ...]
+    max_snap_m: float
+    min_component_m: float
+    min_dwellings: int
+    fallback_cell_m: float
+    sources: tuple[str, ...] = field(default=())
+    canonical_json: str = field(default="{}", repr=False)
+
+    @property
+    def indicator_ids(self) -> tuple[str, ...]:
+        """Ids of the distance-based sub-indicators, in order."""
+        return tuple(ind.id for ind in self.indicators)
+
+    @property
+    def max_distance_m(self) -> float:
+        """The largest band edge: beyond it a walk earns nothing and is not searched."""
+        return max(b.max_m for b in self.bands)
+
+    @property
+    def max_band_points(self) -> float:
+        """Points for the best band."""
+        return max(b.points for b in self.bands)
+
+    @property
+    def max_distance_score(self) -> float:
+        """Highest score the distance-based sub-indicators can give together."""
+        return self.max_band_points * sum(self.weights[i] for i in self.indicator_ids)
+
+    @property
+    def max_score(self) -> float:
+        """Highest total score (30.5 with the method's weights)."""
+        return self.max_distance_score + 5 * self.weights[SAFETY_ID]
+
+    @property
+    def hash(self) -> str:
+        """SHA-256 of the resolved configuration: equal configs give equal hashes."""
+        return hashlib.sha256(self.canonical_json.encode()).hexdigest()
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """Return the definition of one sub-indicator."""
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise KeyError(indicator_id)
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise InputFileNotFoundError(f"configuration file {path} does not exist")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc}); check indentation and quoting") from exc
+
+
+def _merge(base: dict, over: Mapping, path: Path) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if key not in _SECTIONS:
+            raise ConfigError(
+                f"{path}: unknown key '{key}'; allowed top-level keys are "
+                f"{', '.join(sorted(_SECTIONS))}"
+            )
+        allowed = _SECTIONS[key]
+        if allowed is not None:
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{path}: '{key}' must be a mapping of keys to values")
+            for sub in value:
+                if sub not in allowed:
+                    raise ConfigError(
+                        f"{path}: unknown key '{key}.{sub}'; allowed keys in '{key}' are "
+                        f"{', '.join(sorted(allowed))}"
+                    )
+            out[key] = {**out.get(key, {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _number(path: Path, key: str, value: Any, *, minimum: float | None = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{path}: '{key}' must be a number, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{path}: '{key}' must be at least {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _increasing(path: Path, key: str, values: Any) -> tuple[float, ...]:
+    if not isinstance(values, list) or not values:
+        raise ConfigError(f"{path}: '{key}' must be a non-empty list of numbers, got {values!r}")
+    nums = tuple(_number(path, key, v, minimum=None) for v in values)
+    if any(b <= a for a, b in zip(nums, nums[1:])):
+        raise ConfigError(f"{path}: '{key}' must be strictly increasing, got {list(nums)}")
+    return nums
+
+
+def _bands(path: Path, raw: Any) -> tuple[Band, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{path}: 'bands' must be a list like [{{max_m: 250, points: 2}}, ...]")
+    bands = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping) or set(item) != {"max_m", "points"}:
+            raise ConfigError(
+                f"{path}: bands[{i}] must have exactly the keys max_m and points, got {item!r}"
+            )
+        bands.append(
+            Band(
+                _number(path, f"bands[{i}].max_m", item["max_m"]),
+                _number(path, f"bands[{i}].points", item["points"]),
+            )
+        )
+    for a, b in zip(bands, bands[1:]):
+        if b.max_m <= a.max_m:
+            raise ConfigError(
+                f"{path}: bands must be increasing in max_m, got {a.max_m:g} then {b.max_m:g}; "
+                "list the nearest band first"
+            )
+        if b.points >= a.points:
+            raise ConfigError(
+                f"{path}: a farther band must earn fewer points, got {a.points:g} within "
+                f"{a.max_m:g} m then {b.points:g} within {b.max_m:g} m"
+            )
+    return tuple(bands)
+
+
+def _rule_values(path: Path, where: str, value: Any) -> tuple[str, ...] | None:
+    if value is True:
+        return None
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return (str(value),)
+    if isinstance(value, list) and value and all(isinstance(v, (str, int)) for v in value):
+        return tuple(str(v) for v in value)
+    raise ConfigError(
+        f"{path}: {where} must be a tag value, a list of values or true, got {value!r}"
+    )
+
+
+def _indicator(path: Path) -> Indicator:
+    raw = _read_yaml(path)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: expected a mapping with keys {sorted(_INDICATOR_KEYS)}")
+    unknown = set(raw) - _INDICATOR_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are "
+            f"{', '.join(sorted(_INDICATOR_KEYS))}"
+        )
+    for key in ("id", "label_nl"):
+        if not raw.get(key):
+            raise ConfigError(f"{path}: the key '{key}' is required")
+    if raw["id"] not in INDICATOR_IDS:
+        raise ConfigError(
+            f"{path}: unknown sub-indicator id '{raw['id']}'; use one of {', '.join(INDICATOR_IDS)}"
+        )
+    rules_raw = raw.get("osm") or []
+    if not isinstance(rules_raw, list):
+        raise ConfigError(f"{path}: 'osm' must be a list of tag rules like - {{amenity: pharmacy}}")
+    rules = []
+    for i, rule in enumerate(rules_raw):
+        if not isinstance(rule, Mapping) or not rule:
+            raise ConfigError(f"{path}: osm[{i}] must be a mapping of tag to value, got {rule!r}")
+        rules.append(
+            tuple((str(k), _rule_values(path, f"osm[{i}].{k}", v)) for k, v in rule.items())
+        )
+    cats = raw.get("table_categories") or []
+    if not isinstance(cats, list):
+        raise ConfigError(f"{path}: 'table_categories' must be a list of names")
+    gtfs = raw.get("gtfs", False)
+    if not isinstance(gtfs, bool):
+        raise ConfigError(f"{path}: 'gtfs' must be true or false, got {gtfs!r}")
+    return Indicator(
+        id=raw["id"],
+        group=str(raw.get("group", "")),
+        label_nl=str(raw["label_nl"]),
+        label_en=str(raw.get("label_en", raw["label_nl"])),
+        osm_rules=tuple(rules),
+        table_categories=tuple(str(c) for c in cats),
+        gtfs=gtfs,
+    )
+
+
+def _indicators(folder: Path) -> tuple[Indicator, ...]:
+    if not folder.is_dir():
+        raise InputFileNotFoundError(f"indicator folder {folder} does not exist")
+    found = {}
+    for path in sorted(folder.glob("*.yaml")):
+        ind = _indicator(path)
+        if ind.id in found:
+            raise ConfigError(f"{path}: sub-indicator '{ind.id}' is defined twice")
+        found[ind.id] = ind
+    missing = [i for i in INDICATOR_IDS if i not in found]
+    if missing:
+        raise ConfigError(
+            f"{folder}: no definition for sub-indicator(s) {', '.join(missing)}; "
+            "add a <id>.yaml file for each"
+        )
+    return tuple(found[i] for i in INDICATOR_IDS)
+
+
+def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
+    weights = raw.get("weights", {})
+    missing = [k for k in (*INDICATOR_IDS, SAFETY_ID) if k not in weights]
+    if missing:
+        raise ConfigError(
+            f"{path}: no weight for {', '.join(missing)}; give every sub-indicator a weight "
+            "(0 leaves it out)"
+        )
+    w = {k: _number(path, f"weights.{k}", weights[k]) for k in (*INDICATOR_IDS, SAFETY_ID)}
+
+    s = raw["safety"]
+    if s.get("dimension") not in _SAFETY_DIMENSIONS:
+        raise ConfigError(
+            f"{path}: 'safety.dimension' must be one of {', '.join(sorted(_SAFETY_DIMENSIONS))}, "
+            f"got {s.get('dimension')!r}"
+        )
+    edges = _increasing(path, "safety.level_edges", s.get("level_edges"))
+    if len(edges) != 4:
+        raise ConfigError(
+            f"{path}: 'safety.level_edges' needs 4 edges (between the 5 classes), got {len(edges)}"
+        )
+    if s.get("missing") not in ("rescale", "neutral"):
+        raise ConfigError(
+            f"{path}: 'safety.missing' must be 'rescale' or 'neutral', got {s.get('missing')!r}"
+        )
+    year = int(_number(path, "safety.year", s.get("year")))
+    base_year = int(_number(path, "safety.base_year", s.get("base_year")))
+    if base_year > year:
+        raise ConfigError(
+            f"{path}: 'safety.base_year' ({base_year}) must not be after 'safety.year' ({year})"
+        )
+    safety = SafetyConfig(
+        dimension=s["dimension"],
+        year=year,
+        base_year=base_year,
+        level_edges=edges,
+        development_step=_number(path, "safety.development_step", s.get("development_step")),
+        missing=s["missing"],
+    )
+
+    c = raw["classification"]
+    if c.get("method") not in ("stddev", "quantile"):
+        raise ConfigError(
+            f"{path}: 'classification.method' must be 'stddev' or 'quantile', "
+            f"got {c.get('method')!r}"
+        )
+    sd_edges = _increasing(path, "classification.stddev_edges", c.get("stddev_edges"))
+    if len(sd_edges) != 4:
+        raise ConfigError(
+            f"{path}: 'classification.stddev_edges' needs 4 edges (between the 5 classes), "
+            f"got {len(sd_edges)}"
+        )
+    min_dw = _number(path, "aggregation.min_dwellings", raw["aggregation"]["min_dwellings"])
+    return Config(
+        bands=_bands(path, raw["bands"]),
+        weights=MappingProxyType(w),
+        indicators=indicators,
+        safety=safety,
+        classification_method=c["method"],
+        stddev_edges=sd_edges,
+        max_snap_m=_number(path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"]),
+        min_component_m=_number(
+            path, "network.min_component_m", raw["network"]["min_component_m"]
+        ),
+        min_dwellings=int(min_dw),
+        fallback_cell_m=_number(
+            path, "aggregation.fallback_cell_m", raw["aggregation"]["fallback_cell_m"], minimum=1
+        ),
+    )
+
+
+def load_config(
+    weights: str | os.PathLike | None = None,
+    *,
+    indicators_dir: str | os.PathLike | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load and validate the scientific configuration.
+
+    Parameters
+    ----------
+    weights
+        A user's weights file, laid over the shipped ``config/weights.yaml``; ``None`` for
+        the defaults.
+    indicators_dir
+        A folder of indicator definitions replacing the shipped ``indicators/``.
+    overrides
+        Sections laid over everything else, e.g. ``{"snapping": {"max_snap_m": 100}}``.
+
+    Returns
+    -------
+    Config
+        The immutable configuration; ``Config.hash`` identifies it in run metadata.
+    """
+    default = default_weights_path()
+    raw = _merge({}, _read_yaml(default) or {}, default)
+    sources = [str(default)]
+    if weights is not None:
+        path = Path(weights)
+        user = _read_yaml(path)
+        if not isinstance(user, Mapping):
+            raise ConfigError(f"{path}: expected a mapping of sections (weights, bands, ...)")
+        raw = _merge(raw, user, path)
+        sources.append(str(path))
+    else:
+        path = default
+    if overrides:
+        raw = _merge(raw, overrides, Path("<overrides>"))
+    ind_dir = Path(indicators_dir) if indicators_dir is not None else default_indicators_dir()
+    indicators = _indicators(ind_dir)
+    cfg = _build(raw, path, indicators)
+    resolved = {
+        **raw,
+        "indicators": {
+            i.id: {
+                "osm": [[list(t) if isinstance(t, tuple) else t for t in r] for r in i.osm_rules],
+                "table_categories": list(i.table_categories),
+                "gtfs": i.gtfs,
+            }
+            for i in indicators
+        },
+    }
+    canonical = json.dumps(resolved, sort_keys=True, separators=(",", ":"), default=str)
+    return dataclasses.replace(cfg, sources=tuple(sources), canonical_json=canonical)

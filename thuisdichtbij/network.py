@@ -1,0 +1,244 @@
+"""The walking network: which ways a pedestrian may use, as compact graph arrays.
+
+Nodes are where edges meet (end points equal to the centimetre); edges keep their full
+geometry for snapping and their length in metres for routing. The graph is undirected:
+walking has no one-way streets.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from .errors import CRSError, InputError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Network", "walkable", "build_network", "NOT_WALKABLE_HIGHWAYS"]
+
+#: Highway values no pedestrian may use, whatever other tags say.
+NOT_WALKABLE_HIGHWAYS = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "trunk",
+        "trunk_link",
+        "busway",
+        "bus_guideway",
+        "raceway",
+        "construction",
+        "proposed",
+        "planned",
+        "abandoned",
+        "platform",
+        "elevator",
+        "no",
+    }
+)
+_FOOT_NO = frozenset({"no", "private", "use_sidepath", "discouraged"})
+_FOOT_YES = frozenset({"yes", "designated", "permissive", "official"})
+_ACCESS_NO = frozenset({"no", "private"})
+
+#: End points closer than this are the same node.
+NODE_PRECISION_M = 0.01
+
+
+def walkable(edges: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the edges a pedestrian may use.
+
+    Out: motorways and trunk roads (and their links), bus-only roads, ways under
+    construction; ``foot=no``/``private``/``use_sidepath``; ``access=no``/``private``
+    unless ``foot`` allows walking. In: everything else, footways, paths, steps and
+    pedestrian streets included. Missing tag columns count as "not tagged".
+    """
+
+    def col(name: str) -> pd.Series:
+        if name in edges.columns:
+            return edges[name].astype("string").str.strip().str.lower()
+        return pd.Series(pd.NA, index=edges.index, dtype="string")
+
+    highway, access, foot = col("highway"), col("access"), col("foot")
+    bad_highway = highway.isin(NOT_WALKABLE_HIGHWAYS).fillna(False)
+    foot_no = foot.isin(_FOOT_NO).fillna(False)
+    foot_yes = foot.isin(_FOOT_YES).fillna(False)
+    access_no = access.isin(_ACCESS_NO).fillna(False)
+    return (~bad_highway & ~foot_no & ~(access_no & ~foot_yes)).to_numpy(dtype=bool)
+
+
+@dataclass(frozen=True)
+class Network:
+    """A walking network as arrays, in a metric CRS.
+
+    Attributes
+    ----------
+    crs
+        The metric CRS of coordinates and lengths.
+    node_xy
+        ``(n_nodes, 2)`` node coordinates.
+    edge_u, edge_v
+        Node index at the start and the end of each edge's geometry.
+    edge_length_m
+        Length of each edge in metres (its geometry's length).
+    edge_geometry
+        Shapely LineStrings, start at ``edge_u``.
+    edge_name
+        Street name per edge (may be empty), for descriptions.
+    graph
+        CSR matrix (upper triangle) of the shortest edge between each pair of nodes.
+    tree
+        Spatial index of ``edge_geometry`` for snapping.
+    """
+
+    crs: CRS
+    node_xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_length_m: np.ndarray
+    edge_geometry: np.ndarray
+    edge_name: np.ndarray
+    graph: sparse.csr_matrix
+    tree: shapely.STRtree
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges."""
+        return len(self.edge_u)
+
+    @property
+    def length_km(self) -> float:
+        """Total length of the network in kilometres."""
+        return float(self.edge_length_m.sum() / 1000)
+
+    def edges_frame(self) -> gpd.GeoDataFrame:
+        """The edges as a GeoDataFrame (``u``, ``v``, ``length_m``, ``name``)."""
+        return gpd.GeoDataFrame(
+            {
+                "u": self.edge_u,
+                "v": self.edge_v,
+                "length_m": self.edge_length_m,
+                "name": self.edge_name,
+            },
+            geometry=self.edge_geometry,
+            crs=self.crs,
+        )
+
+
+def _lines(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    kinds = set(edges.geom_type.unique())
+    if not kinds <= {"LineString", "MultiLineString"}:
+        raise InputError(
+            "street network: expected LineString edges, got "
+            f"{', '.join(sorted(kinds))}; give the edges layer, not the nodes"
+        )
+    return edges.explode(index_parts=False, ignore_index=True)
+
+
+def build_network(
+    edges: gpd.GeoDataFrame, *, min_component_m: float = 0.0, filter_walkable: bool = True
+) -> Network:
+    """Build the walking network from street edges in a metric CRS.
+
+    Parameters
+    ----------
+    edges
+        LineStrings with optional tag columns (``highway``, ``foot``, ``access``, ``name``).
+    min_component_m
+        Connected pieces with less total length are dropped (stray fragments).
+    filter_walkable
+        Apply :func:`walkable`; off for networks that are already pedestrian-only.
+    """
+    if edges.crs is None:
+        raise CRSError("street network: edges have no CRS; set one before building")
+    if CRS(edges.crs).is_geographic:
+        raise CRSError(
+            f"street network: edges are in geographic CRS {edges.crs.to_string()}; "
+            "reproject to a metric CRS first"
+        )
+    keep = walkable(edges) if filter_walkable else np.ones(len(edges), dtype=bool)
+    dropped = int((~keep).sum())
+    edges = _lines(edges[keep])
+    geom = edges.geometry.to_numpy()
+    length = shapely.length(geom)
+    ok = length > 0
+    geom, length = geom[ok], length[ok]
+    names = edges["name"].to_numpy(dtype=object)[ok] if "name" in edges else np.full(
+        ok.sum(), None, dtype=object
+    )
+    if len(geom) == 0:
+        raise InputError("street network: no walkable edges left; is this a street network?")
+
+    start = shapely.get_coordinates(shapely.get_point(geom, 0))
+    end = shapely.get_coordinates(shapely.get_point(geom, -1))
+    keys = np.round(np.vstack([start, end]) / NODE_PRECISION_M).astype(np.int64)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    m = len(geom)
+    u, v = inverse[:m], inverse[m:]
+    node_xy = uniq.astype(float) * NODE_PRECISION_M
+
+    n_comp, labels = connected_components(_graph(u, v, length, len(uniq)), directed=False)
+    comp_len = np.bincount(labels[u], weights=length, minlength=n_comp)
+    keep_edge = comp_len[labels[u]] >= min_component_m
+    if not keep_edge.all():
+        small = int((comp_len < min_component_m).sum())
+        log.info(
+            "network: dropped %d fragment(s) under %g m (%d edges, %.2f km)",
+            small,
+            min_component_m,
+            int((~keep_edge).sum()),
+            float(length[~keep_edge].sum()) / 1000,
+        )
+        geom, length, names = geom[keep_edge], length[keep_edge], names[keep_edge]
+        u, v = u[keep_edge], v[keep_edge]
+        used, new_idx = np.unique(np.concatenate([u, v]), return_inverse=True)
+        u, v = new_idx[: len(u)], new_idx[len(u) :]
+        node_xy = node_xy[used]
+        if len(geom) == 0:
+            raise InputError(
+                f"street network: every connected piece is shorter than {min_component_m:g} m"
+            )
+    net = Network(
+        crs=CRS(edges.crs),
+        node_xy=node_xy,
+        edge_u=u.astype(np.int64),
+        edge_v=v.astype(np.int64),
+        edge_length_m=length,
+        edge_geometry=geom,
+        edge_name=names,
+        graph=_graph(u, v, length, len(node_xy)),
+        tree=shapely.STRtree(geom),
+    )
+    log.info(
+        "network: %d nodes, %d edges, %.1f km walkable (%d ways not walkable)",
+        net.n_nodes,
+        net.n_edges,
+        net.length_km,
+        dropped,
+    )
+    return net
+
+
+def _graph(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.csr_matrix:
+    """Undirected graph with, between two nodes, the shortest of their parallel edges."""
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    loop = a == b
+    a, b, w = a[~loop], b[~loop], length[~loop]
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    a, b, w = a[first], b[first], w[first]
+    return sparse.csr_matrix((w, (a, b)), shape=(n, n))

@@ -1,0 +1,358 @@
+"""The scan: from a study's inputs to a score for every dwelling and every area."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from ._progress import Stages
+from .aggregate import aggregate, assign_areas, select_areas, square_cells
+from .amenities import read_amenities
+from .config import Config, load_config
+from .crs import choose_metric_crs, to_metric
+from .distance import nearest_distance
+from .dwellings import read_dwellings
+from .errors import ConfigError, InputError
+from .network import Network, build_network
+from .provenance import describe_file, library_versions, package_version, utc_now
+from .score import band_points, class_edges, classify, safety_points, total_score
+from .snap import snap_points
+from .sources._io import parse_crs, read_vector, require_columns
+from .sources.areas import area_ids, read_areas
+from .sources.leefbaarometer import read_leefbaarometer
+from .sources.osm import read_osm_dwellings, read_osm_ways
+from .study import Study, load_study, study_from_osm
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ScanResult", "scan", "STAGES"]
+
+STAGES = [
+    "read network",
+    "build network",
+    "read dwellings",
+    "read amenities",
+    "read areas",
+    "snap",
+    "distances",
+    "score",
+    "aggregate",
+]
+
+
+@dataclass
+class ScanResult:
+    """What a scan hands over to maps, zones and exports.
+
+    Attributes
+    ----------
+    dwellings, areas, amenities
+        GeoDataFrames in the study's metric CRS (field names as in the README).
+    metadata
+        Provenance and facts of the run, as text keys and values.
+    network
+        The walking network the distances were measured on.
+    config
+        The configuration the run used.
+    """
+
+    dwellings: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    amenities: gpd.GeoDataFrame
+    metadata: dict[str, str]
+    network: Network = field(repr=False)
+    config: Config = field(repr=False)
+
+    def to_gpkg(self, path: str | os.PathLike) -> Path:
+        """Write the result to a GeoPackage (atomically); see :func:`thuisdichtbij.export.write_gpkg`."""
+        from .export import write_gpkg
+
+        return write_gpkg(self, path)
+
+
+def _resolve_study(study, osm, data_dir) -> Study:
+    if study is not None and osm is not None:
+        raise ConfigError("give either a study or an OSM extract, not both")
+    if isinstance(study, Study):
+        return study
+    if study is not None:
+        return load_study(study, data_dir=data_dir)
+    if osm is not None:
+        return study_from_osm(osm)
+    raise ConfigError("nothing to scan: give a study file (--study) or an OSM extract (--osm)")
+
+
+def _read_edges(study: Study) -> gpd.GeoDataFrame:
+    if study.network:
+        edges = read_vector(
+            study.network["file"], what="street network", layer=study.network.get("layer")
+        )
+        return edges
+    return read_osm_ways(study.osm)
+
+
+def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
+    spec = study.study_area
+    if not spec:
+        return None
+    gdf = read_vector(spec["file"], what="study area", layer=spec.get("layer"))
+    require_columns(gdf, [spec["id_field"]], what="study area", path=spec["file"])
+    ids = area_ids(gdf[spec["id_field"]])
+    keep = ids.isin(spec["ids"])
+    missing = sorted(set(spec["ids"]) - set(ids[keep]))
+    if missing:
+        raise InputError(
+            f"study area: {Path(spec['file']).name} has no {spec['id_field']} "
+            f"{', '.join(missing)}; check the spelling in 'study_area.ids'"
+        )
+    return to_metric(gdf[keep], crs)
+
+
+def _safety(
+    study: Study, dwellings: gpd.GeoDataFrame, all_areas: gpd.GeoDataFrame | None, config: Config
+) -> tuple[pd.Series, dict[str, str]]:
+    spec = study.leefbaarometer
+    if not spec:
+        return pd.Series(np.nan, index=dwellings.index), {
+            "safety": f"no Leefbaarometer data given; safety handled as '{config.safety.missing}'"
+        }
+    s = config.safety
+    table = read_leefbaarometer(
+        spec["file"],
+        dimension=s.dimension,
+        year=s.year,
+        base_year=s.base_year,
+        id_column=spec.get("id_column"),
+    )
+    if spec.get("areas"):
+        a = spec["areas"]
+        zones = to_metric(read_areas(a["file"], id_field=a["id_field"], layer=a.get("layer")), dwellings.crs)
+    elif all_areas is not None:
+        zones = all_areas
+    else:
+        raise ConfigError(
+            "leefbaarometer: the table is per area but the study gives no area polygons; add "
+            "'areas' to the study (e.g. the CBS PC4 areas) or 'leefbaarometer.areas'"
+        )
+    area_of = assign_areas(dwellings, zones)
+    pts = safety_points(table, s)
+    per_dwelling = area_of.map(pts).astype(float)
+    no_area = int(area_of.isna().sum())
+    no_score = int((area_of.notna() & per_dwelling.isna()).sum())
+    facts = {
+        "safety": (
+            f"Leefbaarometer '{s.dimension}' {s.year}, development since {s.base_year}, "
+            f"from {Path(spec['file']).name}"
+        ),
+        "safety_points_missing": str(int(per_dwelling.isna().sum())),
+        "safety_missing_handling": s.missing,
+    }
+    if no_area or no_score:
+        log.warning(
+            "safety: %d dwelling point(s) outside the Leefbaarometer areas, %d in areas without "
+            "a score; handled as '%s'",
+            no_area,
+            no_score,
+            s.missing,
+        )
+    return per_dwelling, facts
+
+
+def scan(
+    study: Study | str | os.PathLike | None = None,
+    *,
+    osm: str | os.PathLike | None = None,
+    config: Config | None = None,
+    weights: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    crs: str | None = None,
+    progress: bool = False,
+) -> ScanResult:
+    """Scan a study area: walking distances, points, scores and classes per dwelling and area.
+
+    Parameters
+    ----------
+    study
+        A :class:`~thuisdichtbij.study.Study`, a study file, or a preset name
+        (``"maastricht"``).
+    osm
+        Instead of a study: an ``.osm.pbf`` extract to take network, amenities and
+        dwellings from.
+    config
+        The scientific configuration; default: ``weights`` (or the study's weights file)
+        laid over the shipped defaults.
+    weights
+        A weights file, used when ``config`` is not given.
+    data_dir
+        Folder that relative paths in a study file resolve against.
+    crs
+        The metric CRS to measure in; default: the study's, else RD New inside the
+        Netherlands and the UTM zone elsewhere.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    ScanResult
+        Dwellings, areas and amenities in the metric CRS, with the run's metadata.
+    """
+    st = _resolve_study(study, osm, data_dir)
+    cfg = config or load_config(weights or st.weights)
+    stages = Stages(STAGES, progress=progress)
+    try:
+        return _scan(st, cfg, crs, stages)
+    finally:
+        stages.close()
+
+
+def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult:
+    meta: dict[str, str] = {
+        "package": "thuisdichtbij",
+        "package_version": package_version(),
+        "libraries": library_versions(),
+        "started_utc": utc_now(),
+        "study": st.name,
+        "study_file": str(st.source.name) if st.source else "",
+        "config_hash": cfg.hash,
+        "config_files": ", ".join(Path(s).name for s in cfg.sources),
+        "config": cfg.canonical_json,
+    }
+    with stages("read network"):
+        edges = _read_edges(st)
+        metric = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else choose_metric_crs(edges)
+        if metric.is_geographic:
+            raise InputError(
+                f"crs: {metric.to_string()} is geographic (degrees); give a metric CRS such as "
+                "EPSG:28992"
+            )
+        edges = to_metric(edges, metric)
+        area = _study_area(st, metric)
+        if area is not None:
+            # Keep the streets near the study area: people walk across its border.
+            reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
+            edges = edges[edges.intersects(reach)]
+    with stages("build network"):
+        net = build_network(edges, min_component_m=cfg.min_component_m)
+    with stages("read dwellings"):
+        if st.dwellings:
+            dw, facts = read_dwellings(st.dwellings)
+        elif st.osm:
+            dw, how = read_osm_dwellings(st.osm)
+            dw["weight"] = 1.0
+            facts = {"dwellings_source": f"{st.osm.name}: {how}"}
+        else:
+            raise ConfigError("dwellings: the study gives neither 'dwellings' nor 'osm'")
+        dw = to_metric(dw, metric)
+        if area is not None:
+            inside = dw.intersects(area.union_all())
+            if (~inside).any():
+                log.info("dwellings: %d point(s) outside the study area left out", int((~inside).sum()))
+            dw = dw[inside].reset_index(drop=True)
+        meta.update({k: str(v) for k, v in facts.items()})
+    with stages("read amenities"):
+        specs = list(st.amenities) or [{"file": st.osm}]
+        amen = read_amenities(specs, cfg, crs=metric)
+    with stages("read areas"):
+        all_areas = None
+        if st.areas:
+            all_areas = to_metric(
+                read_areas(st.areas["file"], id_field=st.areas["id_field"], layer=st.areas.get("layer")),
+                metric,
+            )
+            areas = select_areas(all_areas, study_area=area, dwellings=dw)
+            meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
+        else:
+            areas = square_cells(dw, size_m=cfg.fallback_cell_m)
+            meta["areas_source"] = f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
+        if areas.empty:
+            raise InputError("areas: none of the area polygons lies in the study area")
+    with stages("snap"):
+        d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
+        a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
+        dw["area_id"] = assign_areas(dw, areas)
+        dw["snapped"] = d_snap.ok
+        dw["snap_m"] = d_snap.snap_m
+        amen["snapped"] = a_snap.ok
+        amen["snap_m"] = a_snap.snap_m
+    with stages("distances"):
+        for ind in cfg.indicator_ids:
+            mask = (amen["indicator"] == ind).to_numpy()
+            dw[f"dist_{ind}"] = nearest_distance(
+                net, d_snap, a_snap.subset(mask), max_distance_m=cfg.max_distance_m
+            )
+    with stages("score"):
+        for ind in cfg.indicator_ids:
+            dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
+        safety, safety_facts = _safety(st, dw, all_areas, cfg)
+        meta.update(safety_facts)
+        dw["safety_pts"] = safety.where(dw["snapped"])
+        pts = dw[[f"pts_{i}" for i in cfg.indicator_ids]]
+        dw["score"] = total_score(pts, safety, cfg).where(dw["snapped"])
+        edges_dw = class_edges(dw["score"], dw["weight"], cfg)
+        dw["score_class"] = classify(dw["score"], edges_dw)
+    with stages("aggregate"):
+        cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
+        agg = aggregate(dw, areas, cfg, columns=cols)
+        edges_ar = class_edges(agg["score_mean"], agg["n_dwellings"].astype(float), cfg)
+        agg["score_class"] = classify(agg["score_mean"], edges_ar)
+
+    unscored = int((~dw["snapped"]).sum())
+    if unscored:
+        log.warning(
+            "%d dwelling point(s) lie farther than %g m from any walkable street and are not "
+            "scored (column 'snapped' is false)",
+            unscored,
+            cfg.max_snap_m,
+        )
+    meta.update(
+        {
+            "crs": metric.to_string(),
+            "network": f"{net.n_nodes} nodes, {net.n_edges} edges, {net.length_km:.1f} km",
+            "dwelling_points": str(len(dw)),
+            "dwellings": str(int(round(dw["weight"].sum()))),
+            "dwelling_points_not_snapped": str(unscored),
+            "amenities": json.dumps(amen["indicator"].value_counts().to_dict(), sort_keys=True),
+            "amenities_not_snapped": str(int((~amen["snapped"]).sum())),
+            "areas": str(len(agg)),
+            "areas_suppressed": str(int(agg["suppressed"].sum())),
+            "class_method": cfg.classification_method,
+            "class_edges_dwellings": json.dumps([round(float(x), 4) for x in edges_dw]),
+            "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
+            "max_score": f"{cfg.max_score:g}",
+            "weights": json.dumps(dict(cfg.weights)),
+            "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.timings.items()}),
+            "finished_utc": utc_now(),
+        }
+    )
+    for i, f in enumerate(st.input_files()):
+        if f.is_file():
+            d = describe_file(f)
+            meta[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
+    dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
+    return ScanResult(
+        dwellings=_order(dw, cfg),
+        areas=agg,
+        amenities=amen[["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m", "geometry"]],
+        metadata=meta,
+        network=net,
+        config=cfg,
+    )
+
+
+def _order(dw: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
+    head = [c for c in ("dwelling_id", "postcode", "weight", "area_id", "snapped", "snap_m") if c in dw]
+    cols = (
+        head
+        + [f"dist_{i}" for i in cfg.indicator_ids]
+        + [f"pts_{i}" for i in cfg.indicator_ids]
+        + ["safety_pts", "score", "score_class", dw.geometry.name]
+    )
+    return dw[cols]

@@ -1,0 +1,27 @@
+"""Process settings: where data is read from. Scientific parameters live in config.py.
+
+Settings are read when used (never at import time), so an environment variable set after
+import still counts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variable naming the folder that study files' relative paths resolve against.
+DATA_DIR_ENV = "THUISDICHTBIJ_DATA"
+
+#: Used when neither ``--data-dir`` nor the environment variable is given: the offline
+#: mirror next to a checkout (``../shared/data`` seen from the repository root).
+DEFAULT_DATA_DIR = Path("../shared/data")
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the data folder: ``explicit``, else ``$THUISDICHTBIJ_DATA``, else the default."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env)
+    return DEFAULT_DATA_DIR

@@ -1,0 +1,78 @@
+"""Matching OpenStreetMap-style tags against the indicator definitions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .config import Indicator
+
+
+def needed_keys(indicators: Iterable[Indicator]) -> list[str]:
+    """All tag keys any indicator rule looks at, in a stable order."""
+    keys: list[str] = []
+    for ind in indicators:
+        for rule in ind.osm_rules:
+            for key, _ in rule:
+                if key not in keys:
+                    keys.append(key)
+    return keys
+
+
+def expand_tags(df: pd.DataFrame, keys: Iterable[str], *, tags_column: str = "tags") -> pd.DataFrame:
+    """Return ``df`` with a column per key, filled from a JSON/dict ``tags`` column if present.
+
+    pyrosm keeps the tags it has no column for in one JSON text column; Overpass GeoJSON
+    exports have a property per tag. Both end up as one column per key.
+    """
+    keys = list(keys)
+    out = df.copy()
+    parsed = None
+    if tags_column in df.columns:
+
+        def _load(v):
+            if isinstance(v, dict):
+                return v
+            if isinstance(v, str) and v:
+                try:
+                    return json.loads(v)
+                except ValueError:
+                    return {}
+            return {}
+
+        parsed = df[tags_column].map(_load)
+    for key in keys:
+        col = out[key] if key in out.columns else pd.Series(None, index=out.index, dtype=object)
+        if parsed is not None:
+            col = col.where(col.notna(), parsed.map(lambda d, k=key: d.get(k)))
+        out[key] = col.astype(object)
+    return out
+
+
+def match(df: pd.DataFrame, indicator: Indicator) -> tuple[np.ndarray, pd.Series]:
+    """Rows of ``df`` that count for ``indicator``, and for each the rule that matched.
+
+    Returns a boolean mask and a Series with text such as ``"amenity=pharmacy"``.
+    """
+    mask = np.zeros(len(df), dtype=bool)
+    kind = np.full(len(df), "", dtype=object)
+    for rule in indicator.osm_rules:
+        hit = np.ones(len(df), dtype=bool)
+        for key, values in rule:
+            if key not in df.columns:
+                hit[:] = False
+                break
+            col = df[key]
+            if values is None:
+                hit &= col.notna().to_numpy()
+            else:
+                hit &= col.astype(str).isin(values).to_numpy() & col.notna().to_numpy()
+        new = hit & ~mask
+        if new.any():
+            parts = [key + "=" + df[key].astype(str).to_numpy()[new] for key, _ in rule]
+            kind[new] = [";".join(p) for p in zip(*parts)]
+        mask |= hit
+    return mask, pd.Series(kind, index=df.index, dtype=object)
