@@ -18,8 +18,10 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
     A point on a shared border goes to the area listed first.
     """
     hits = gpd.sjoin(
-        points[[points.geometry.name]], areas[["area_id", areas.geometry.name]],
-        how="left", predicate="intersects",
+        points[[points.geometry.name]],
+        areas[["area_id", areas.geometry.name]],
+        how="left",
+        predicate="intersects",
     )
     hits = hits[~hits.index.duplicated(keep="first")]
     return hits["area_id"].reindex(points.index).astype("string")
@@ -34,7 +36,9 @@ def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame
     xy = shapely.get_coordinates(points.geometry.to_numpy())
     corners = np.unique(np.floor(xy / size_m).astype(np.int64), axis=0) * size_m
     ids = [f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in corners]
-    geoms = shapely.box(corners[:, 0], corners[:, 1], corners[:, 0] + size_m, corners[:, 1] + size_m)
+    geoms = shapely.box(
+        corners[:, 0], corners[:, 1], corners[:, 0] + size_m, corners[:, 1] + size_m
+    )
     return gpd.GeoDataFrame({"area_id": ids}, geometry=geoms, crs=points.crs)
 
 
@@ -81,4 +85,3 @@ def aggregate(
     out["suppressed"] = out["n_dwellings"] < config.min_dwellings
     out.loc[out["suppressed"], ["score_mean", *columns]] = np.nan
     return out
-

@@ -124,7 +124,9 @@ def _read_source(spec: Mapping[str, Any], config: Config) -> list[gpd.GeoDataFra
     fmt = amenity_format(spec)
     source = path.name
     if fmt == "osm":
-        return _by_tags(read_osm_features(path, needed_keys(config.indicators)), config, source, None)
+        return _by_tags(
+            read_osm_features(path, needed_keys(config.indicators)), config, source, None
+        )
     if fmt == "gtfs":
         stops = read_gtfs_stops(path)
         targets = [i.id for i in config.indicators if i.gtfs]
@@ -155,14 +157,14 @@ def _read_source(spec: Mapping[str, Any], config: Config) -> list[gpd.GeoDataFra
             )
         names, ids = _column(gdf, spec.get("name") or "name"), _column(gdf, spec.get("id"))
         return [
-            _frame(gdf, ind, names, "points", source, ids if ids is not None else gdf.index.astype(str))
+            _frame(
+                gdf, ind, names, "points", source, ids if ids is not None else gdf.index.astype(str)
+            )
         ]
     return _by_tags(gdf, config, source, spec.get("id"))
 
 
-def read_amenities(
-    specs: list[Mapping[str, Any]], config: Config, *, crs: CRS
-) -> gpd.GeoDataFrame:
+def read_amenities(specs: list[Mapping[str, Any]], config: Config, *, crs: CRS) -> gpd.GeoDataFrame:
     """Read every amenity source and keep the points that count, in the study CRS.
 
     Columns: ``indicator``, ``name``, ``kind`` (the tag or category that matched),

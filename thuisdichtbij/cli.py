@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
-        config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+        config = (
+            load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+        )
         result = scan(
             args.study,
             osm=args.osm,

@@ -394,9 +394,7 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         classification_method=c["method"],
         stddev_edges=sd_edges,
         max_snap_m=_number(path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"]),
-        min_component_m=_number(
-            path, "network.min_component_m", raw["network"]["min_component_m"]
-        ),
+        min_component_m=_number(path, "network.min_component_m", raw["network"]["min_component_m"]),
         min_dwellings=int(min_dw),
         fallback_cell_m=_number(
             path, "aggregation.fallback_cell_m", raw["aggregation"]["fallback_cell_m"], minimum=1

@@ -95,9 +95,7 @@ def nearest_distance(
         )
         same = dw.merge(amen, on="edge", suffixes=("_d", "_a"))
         if len(same):
-            direct = (
-                same["snap_d"] + (same["along_d"] - same["along_a"]).abs() + same["snap_a"]
-            )
+            direct = same["snap_d"] + (same["along_d"] - same["along_a"]).abs() + same["snap_a"]
             per = direct.groupby(same["pos"]).min()
             pos = per.index.to_numpy()
             best[pos] = np.minimum(best[pos], per.to_numpy())

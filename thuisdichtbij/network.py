@@ -174,8 +174,10 @@ def build_network(
     length = shapely.length(geom)
     ok = length > 0
     geom, length = geom[ok], length[ok]
-    names = edges["name"].to_numpy(dtype=object)[ok] if "name" in edges else np.full(
-        ok.sum(), None, dtype=object
+    names = (
+        edges["name"].to_numpy(dtype=object)[ok]
+        if "name" in edges
+        else np.full(ok.sum(), None, dtype=object)
     )
     if len(geom) == 0:
         raise InputError("street network: no walkable edges left; is this a street network?")

@@ -72,7 +72,7 @@ class ScanResult:
     config: Config = field(repr=False)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
-        """Write the result to a GeoPackage (atomically); see :func:`thuisdichtbij.export.write_gpkg`."""
+        """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
         from .export import write_gpkg
 
         return write_gpkg(self, path)
@@ -134,7 +134,9 @@ def _safety(
     )
     if spec.get("areas"):
         a = spec["areas"]
-        zones = to_metric(read_areas(a["file"], id_field=a["id_field"], layer=a.get("layer")), dwellings.crs)
+        zones = to_metric(
+            read_areas(a["file"], id_field=a["id_field"], layer=a.get("layer")), dwellings.crs
+        )
     elif all_areas is not None:
         zones = all_areas
     else:
@@ -254,7 +256,9 @@ def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult
         if area is not None:
             inside = dw.intersects(area.union_all())
             if (~inside).any():
-                log.info("dwellings: %d point(s) outside the study area left out", int((~inside).sum()))
+                log.info(
+                    "dwellings: %d point(s) outside the study area left out", int((~inside).sum())
+                )
             dw = dw[inside].reset_index(drop=True)
         meta.update({k: str(v) for k, v in facts.items()})
     with stages("read amenities"):
@@ -264,7 +268,9 @@ def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult
         all_areas = None
         if st.areas:
             all_areas = to_metric(
-                read_areas(st.areas["file"], id_field=st.areas["id_field"], layer=st.areas.get("layer")),
+                read_areas(
+                    st.areas["file"], id_field=st.areas["id_field"], layer=st.areas.get("layer")
+                ),
                 metric,
             )
             areas = select_areas(all_areas, study_area=area, dwellings=dw)
@@ -340,7 +346,9 @@ def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult
     return ScanResult(
         dwellings=_order(dw, cfg),
         areas=agg,
-        amenities=amen[["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m", "geometry"]],
+        amenities=amen[
+            ["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m", "geometry"]
+        ],
         metadata=meta,
         network=net,
         config=cfg,
@@ -348,7 +356,9 @@ def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult
 
 
 def _order(dw: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
-    head = [c for c in ("dwelling_id", "postcode", "weight", "area_id", "snapped", "snap_m") if c in dw]
+    head = [
+        c for c in ("dwelling_id", "postcode", "weight", "area_id", "snapped", "snap_m") if c in dw
+    ]
     cols = (
         head
         + [f"dist_{i}" for i in cfg.indicator_ids]

@@ -85,5 +85,7 @@ def snap_points(points: np.ndarray, network: Network, *, max_snap_m: float) -> S
         along_m[src] = shapely.line_locate_point(network.edge_geometry[tgt], points[src])
     far = int((edge < 0).sum())
     if far:
-        log.info("snapping: %d of %d point(s) farther than %g m from any street", far, n, max_snap_m)
+        log.info(
+            "snapping: %d of %d point(s) farther than %g m from any street", far, n, max_snap_m
+        )
     return Snapped(edge, snap_m, along_m)

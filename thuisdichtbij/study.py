@@ -38,7 +38,18 @@ _TOP = {
 _SECTION_KEYS = {
     "network": {"file", "layer"},
     "dwellings": {"file", "layer", "x", "y", "crs", "id", "weight", "cbs_pc6", "postcode"},
-    "amenities": {"file", "format", "layer", "x", "y", "crs", "category", "name", "id", "indicator"},
+    "amenities": {
+        "file",
+        "format",
+        "layer",
+        "x",
+        "y",
+        "crs",
+        "category",
+        "name",
+        "id",
+        "indicator",
+    },
     "areas": {"file", "layer", "id_field"},
     "study_area": {"file", "layer", "id_field", "ids"},
     "leefbaarometer": {"file", "id_column", "areas"},
@@ -103,7 +114,8 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
     for key in raw:
         if key not in allowed:
             raise ConfigError(
-                f"{where}: unknown key '{name}.{key}'; allowed keys are {', '.join(sorted(allowed))}"
+                f"{where}: unknown key '{name}.{key}'; allowed keys are "
+                f"{', '.join(sorted(allowed))}"
             )
     if "file" not in raw:
         raise ConfigError(f"{where}: '{name}' needs a 'file'")
@@ -131,9 +143,7 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
     return MappingProxyType(out)
 
 
-def load_study(
-    study: str | os.PathLike, *, data_dir: str | os.PathLike | None = None
-) -> Study:
+def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None = None) -> Study:
     """Load a study file, or a shipped preset by name (``maastricht``, ``delft``, ...)."""
     path = Path(study)
     if not path.is_file() and not path.suffix:
@@ -154,7 +164,8 @@ def load_study(
     unknown = set(raw) - _TOP
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are {', '.join(sorted(_TOP))}"
+            f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are "
+            f"{', '.join(sorted(_TOP))}"
         )
     base = _data_dir(data_dir)
     where = str(path)

@@ -22,7 +22,9 @@ def needed_keys(indicators: Iterable[Indicator]) -> list[str]:
     return keys
 
 
-def expand_tags(df: pd.DataFrame, keys: Iterable[str], *, tags_column: str = "tags") -> pd.DataFrame:
+def expand_tags(
+    df: pd.DataFrame, keys: Iterable[str], *, tags_column: str = "tags"
+) -> pd.DataFrame:
     """Return ``df`` with a column per key, filled from a JSON/dict ``tags`` column if present.
 
     pyrosm keeps the tags it has no column for in one JSON text column; Overpass GeoJSON

@@ -116,9 +116,7 @@ def points_from_xy(
             f"{df[y].iloc[first]!r}); fix or remove them"
         )
     crs_obj = parse_crs(crs, what)
-    if crs_obj.is_geographic and (
-        xs.abs().max() > 180 or ys.abs().max() > 90
-    ):
+    if crs_obj.is_geographic and (xs.abs().max() > 180 or ys.abs().max() > 90):
         raise CRSError(
             f"{what}: {path} coordinates in '{x}'/'{y}' are not longitude/latitude (found "
             f"values up to {xs.abs().max():.0f}); give the table's CRS, e.g. crs: EPSG:28992"

@@ -115,9 +115,7 @@ def read_osm_dwellings(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str]:
     )
     how = "OSM address points (addr:housenumber)"
     if addr is None or len(addr) == 0:
-        addr = _quiet(
-            osm.get_buildings, custom_filter={"building": list(RESIDENTIAL_BUILDINGS)}
-        )
+        addr = _quiet(osm.get_buildings, custom_filter={"building": list(RESIDENTIAL_BUILDINGS)})
         how = "OSM residential buildings"
         if addr is None or len(addr) == 0:
             raise InputError(

@@ -48,9 +48,7 @@ def read_points(
     p = require_file(path, what)
     if p.suffix.lower() in (".csv", ".txt", ".tsv"):
         sep = "\t" if p.suffix.lower() == ".tsv" else None
-        df = read_table(
-            p, what=what, sep=sep, engine="python", dtype=dtype, encoding="utf-8-sig"
-        )
+        df = read_table(p, what=what, sep=sep, engine="python", dtype=dtype, encoding="utf-8-sig")
         if x is None or y is None:
             guessed = guess_xy(df.columns)
             if guessed is None:

@@ -1,0 +1,128 @@
+"""Distances on hand-built networks, checked on paper."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import LineString, Point
+
+from thuisdichtbij.config import load_config
+from thuisdichtbij.distance import nearest_distance
+from thuisdichtbij.network import build_network
+from thuisdichtbij.score import band_points
+from thuisdichtbij.snap import snap_points
+
+RD = "EPSG:28992"
+
+
+def network(*lines, min_component_m=0.0):
+    gdf = gpd.GeoDataFrame(geometry=[LineString(c) for c in lines], crs=RD)
+    return build_network(gdf, min_component_m=min_component_m, filter_walkable=False)
+
+
+def dist(net, dwellings, amenities, *, max_snap_m=250.0, max_distance_m=500.0):
+    d = snap_points(np.array([Point(p) for p in dwellings]), net, max_snap_m=max_snap_m)
+    a = snap_points(np.array([Point(p) for p in amenities]), net, max_snap_m=max_snap_m)
+    return nearest_distance(net, d, a, max_distance_m=max_distance_m)
+
+
+# A street of 2 km in 20 edges of 100 m each, along the x axis.
+STREET = [[(x, 0), (x + 100, 0)] for x in range(0, 2000, 100)]
+
+
+@pytest.mark.parametrize(
+    ("amenity_x", "expected_m", "points"),
+    [
+        (350.0, 250.0, 2),
+        (350.01, 250.01, 1),
+        (600.0, 500.0, 1),
+        (600.01, np.inf, 0),
+    ],
+)
+def test_band_edges_along_the_network(amenity_x, expected_m, points):
+    net = network(*STREET)
+    # The dwelling sits on a node, the amenity in the middle of an edge (through nodes).
+    d = dist(net, [(100, 0)], [(amenity_x, 0)])
+    assert d[0] == expected_m
+    assert band_points(d, load_config())[0] == points
+
+
+@pytest.mark.parametrize(
+    ("amenity_x", "points"), [(350.0, 2), (350.01, 1), (600.0, 1), (600.01, 0)]
+)
+def test_band_edges_on_one_long_edge(amenity_x, points):
+    # One straight edge of 2 km: dwelling and amenity on the same edge, walking along it.
+    net = network([(0, 0), (2000, 0)])
+    d = dist(net, [(100, 0)], [(amenity_x, 0)])
+    expected = round(amenity_x - 100, 3)
+    assert d[0] == (expected if expected <= 500 else np.inf)
+    assert band_points(d, load_config())[0] == points
+
+
+def test_snap_step_counts():
+    net = network(*STREET)
+    # 50 m from the street, then 200 m along it.
+    d = dist(net, [(100, 50)], [(300, 0)])
+    assert d[0] == 250.0
+
+
+def test_dwelling_in_the_middle_of_a_long_edge():
+    # A 1 km edge with a side street of 200 m going down from its west end.
+    net = network([(0, 0), (1000, 0)], [(0, 0), (0, -200)])
+    # Snapped to (200, 0): 30 m step, 200 m west along the edge, 100 m down the side street.
+    d = dist(net, [(200, 30)], [(0, -100)])
+    assert d[0] == pytest.approx(330.0)
+    # From the middle (500, 0) the same amenity is 30 + 500 + 100 = 630 m away: beyond reach.
+    assert np.isinf(dist(net, [(500, 30)], [(0, -100)])[0])
+
+
+def test_amenity_on_the_same_edge_is_reached_along_it():
+    # A 1 km edge: both points near its middle, far from both ends.
+    net = network([(0, 0), (1000, 0)])
+    d = dist(net, [(450, 10)], [(560, -20)])
+    assert d[0] == pytest.approx(10 + 110 + 20)
+
+
+def test_nearest_of_several_amenities_and_both_directions():
+    net = network(*STREET)
+    d = dist(net, [(1000, 0)], [(1700, 0), (1200, 0), (400, 0)])
+    assert d[0] == 200.0
+
+
+def test_unreachable_component():
+    # The amenity lies on a street that does not connect to the dwelling's.
+    net = network(*STREET, [(0, 100), (300, 100)])
+    d = dist(net, [(100, 0)], [(150, 100)])
+    assert np.isinf(d[0])
+    assert band_points(d, load_config())[0] == 0
+
+
+def test_dwelling_beyond_the_snap_limit_is_not_scored():
+    net = network(*STREET)
+    dw = np.array([Point(500, 300), Point(500, 249.9)])
+    snapped = snap_points(dw, net, max_snap_m=250)
+    assert snapped.ok.tolist() == [False, True]
+    a = snap_points(np.array([Point(500, 0)]), net, max_snap_m=250)
+    d = nearest_distance(net, snapped, a, max_distance_m=500)
+    assert np.isnan(d[0])
+    assert d[1] == pytest.approx(249.9)
+    assert np.isnan(band_points(d, load_config())[0])
+
+
+def test_no_amenities_at_all():
+    net = network(*STREET)
+    d = dist(net, [(100, 0)], [])
+    assert np.isinf(d[0])
+
+
+def test_parallel_edges_take_the_shorter():
+    # Two ways between the same nodes: a straight one (100 m) and a detour (about 241 m).
+    net = network([(0, 0), (100, 0)], [(0, 0), (50, 120), (100, 0)], [(100, 0), (300, 0)])
+    d = dist(net, [(300, 0)], [(0, 0)])
+    assert d[0] == 300.0
+
+
+def test_small_fragments_are_dropped_before_snapping():
+    # A 50 m fragment next to the dwelling is dropped; the dwelling snaps to the main street.
+    net = network(*STREET, [(500, 40), (550, 40)], min_component_m=100)
+    d = dist(net, [(520, 30)], [(520, 0)])
+    assert d[0] == 30.0

@@ -1,0 +1,93 @@
+"""Real data: the Delft TU campus extract from the offline mirror."""
+
+import numpy as np
+import pyogrio
+import pytest
+
+from thuisdichtbij import scan
+from thuisdichtbij.distance import nearest_distance
+from thuisdichtbij.snap import snap_points
+
+from ._reference import insert_points, reference_distance
+
+DWELLING_FIELDS = (
+    ["dwelling_id", "weight", "area_id", "snapped", "snap_m"]
+    + [f"dist_{i}" for i in ("pharmacy", "gp", "physio", "community", "supermarket")]
+    + [f"dist_{i}" for i in ("drugstore", "hairdresser", "culture", "bus_stop")]
+    + [f"pts_{i}" for i in ("pharmacy", "gp", "physio", "community", "supermarket")]
+    + [f"pts_{i}" for i in ("drugstore", "hairdresser", "culture", "bus_stop")]
+    + ["safety_pts", "score", "score_class"]
+)
+
+
+@pytest.fixture(scope="module")
+def delft(data_dir):
+    return scan("delft", data_dir=data_dir)
+
+
+@pytest.mark.parametrize("indicator", ["bus_stop", "supermarket", "hairdresser"])
+def test_distances_equal_networkx_with_inserted_points(delft, indicator):
+    net = delft.network
+    rng = np.random.default_rng(7)
+    dw = delft.dwellings.iloc[rng.choice(len(delft.dwellings), 150, replace=False)]
+    amen = delft.amenities[delft.amenities["indicator"] == indicator]
+    d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=250)
+    a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=250)
+    ours = nearest_distance(net, d_snap, a_snap, max_distance_m=500)
+
+    g = insert_points(net, {"d": d_snap, "a": a_snap})
+    targets = [("a", int(i)) for i in np.flatnonzero(a_snap.ok)]
+    ref = np.array([reference_distance(g, ("d", i), targets, cutoff=500) for i in range(len(dw))])
+    ref = np.where(ref > 500, np.inf, ref)
+    assert np.isfinite(ours).sum() >= 20, "the sample should reach some amenities"
+    assert np.array_equal(np.isinf(ours), np.isinf(ref))
+    finite = np.isfinite(ref)
+    assert np.abs(ours[finite] - ref[finite]).max() < 0.001
+    # and the scan's own column agrees for these dwellings
+    assert np.allclose(dw[f"dist_{indicator}"].to_numpy(), ours, equal_nan=True)
+
+
+def test_every_dwelling_scored_between_0_and_max(delft):
+    dw = delft.dwellings
+    assert len(dw) > 5000
+    scored = dw[dw["snapped"]]
+    assert len(scored) / len(dw) > 0.99
+    assert scored["score"].between(0, 30.5).all()
+    assert scored["score"].notna().all()
+
+
+def test_all_five_classes_occur(delft):
+    assert set(delft.dwellings["score_class"].dropna().unique()) == {1, 2, 3, 4, 5}
+
+
+def test_amenities_include_building_outlines(delft):
+    # pyrosm gives ways (building outlines) as well as nodes; both must count.
+    ids = delft.amenities["source_id"].astype(str)
+    assert ids.str.startswith("node/").any()
+    assert ids.str.startswith("way/").any()
+    assert (delft.amenities.geometry.geom_type == "Point").all()
+
+
+def test_geopackage_layers_and_fields(delft, tmp_path):
+    out = delft.to_gpkg(tmp_path / "delft.gpkg")
+    layers = dict(pyogrio.list_layers(out))
+    assert layers["dwellings"] == "Point"
+    assert layers["amenities"] == "Point"
+    assert layers["areas"] in ("MultiPolygon", "Polygon")
+    assert layers["run_metadata"] is None
+    info = pyogrio.read_info(out, layer="dwellings")
+    fields = dict(zip(info["fields"], info["dtypes"]))
+    for f in DWELLING_FIELDS:
+        assert f in fields, f
+    assert fields["score_class"].startswith("int")
+    assert fields["dist_gp"] == "float64"
+    assert info["crs"] == "EPSG:28992"
+    areas = pyogrio.read_dataframe(out, layer="areas")
+    assert {"area_id", "score_mean", "score_class", "n_dwellings"} <= set(areas.columns)
+    amen = pyogrio.read_dataframe(out, layer="amenities")
+    assert {"indicator", "name", "source_id"} <= set(amen.columns)
+    meta = pyogrio.read_dataframe(out, layer="run_metadata")
+    meta = dict(zip(meta["key"], meta["value"]))
+    assert meta["crs"] == "EPSG:28992"
+    assert len(meta["config_hash"]) == 64
+    assert "delft-tudelft.osm.pbf" in meta["input_1"] and "sha256:" in meta["input_1"]

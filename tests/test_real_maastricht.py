@@ -1,0 +1,88 @@
+"""Real data: the municipality of Maastricht from the offline mirror."""
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+
+from thuisdichtbij import scan
+from thuisdichtbij.sources.cbs import read_cbs_pc6
+from thuisdichtbij.sources.gtfs import read_gtfs_stops
+from thuisdichtbij.sources.leefbaarometer import read_leefbaarometer
+
+
+@pytest.fixture(scope="module")
+def maastricht(data_dir):
+    return scan("maastricht", data_dir=data_dir)
+
+
+def test_cbs_pc6_table_parsed_as_published(data_dir):
+    cbs = read_cbs_pc6(data_dir / "maastricht" / "cbs-pc6-2021.csv")
+    assert len(cbs) == 2780  # 2,790 data rows less the totals row and 9 blank lines
+    assert cbs.index.str.fullmatch(r"\d{4}[A-Z]{2}").all()
+    row = cbs.loc["6211AL"]
+    assert (row["inhabitants"], row["age_65plus"], row["dwellings"]) == (225, 10, 245)
+    assert cbs["dwellings"].sum() == 62435
+
+
+def test_gtfs_stops(data_dir):
+    stops = read_gtfs_stops(data_dir / "maastricht" / "gtfs-stops.csv")
+    assert len(stops) > 300
+    assert stops.crs.to_epsg() == 4326
+    assert stops["stop_id"].is_unique
+
+
+def test_leefbaarometer_levels(data_dir):
+    lbm = read_leefbaarometer(
+        data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv",
+        dimension="onv",
+        year=2022,
+        base_year=2014,
+    )
+    assert lbm.loc["6211", "level"] == pytest.approx(-0.077062, abs=1e-6)
+    assert lbm.loc["6211", "base"] == pytest.approx(-0.168649, abs=1e-6)
+    assert len(lbm) > 4000
+
+
+def test_dwellings_weighted_by_cbs(maastricht):
+    dw = maastricht.dwellings
+    assert 2500 < len(dw) < 2790
+    total = dw["weight"].sum()
+    assert 60000 < total <= 62435
+    assert dw.set_index("dwelling_id").loc["6211AL", "weight"] == 245
+
+
+def test_scores_in_range_and_all_classes(maastricht):
+    scored = maastricht.dwellings[maastricht.dwellings["snapped"]]
+    assert len(scored) / len(maastricht.dwellings) > 0.97
+    assert scored["score"].between(0, 30.5).all()
+    assert set(scored["score_class"].unique()) == {1, 2, 3, 4, 5}
+    assert scored["safety_pts"].between(1, 5).all()
+
+
+def test_areas_cover_maastricht(maastricht, data_dir):
+    gem = gpd.read_file(data_dir / "nl" / "cbs-gemeenten-2025.gpkg")
+    city = gem[gem["gemeente"] == "Maastricht"].union_all()
+    areas = maastricht.areas
+    assert areas["area_id"].str.startswith("62").all()
+    covered = areas.union_all().intersection(city).area / city.area
+    assert covered > 0.95
+    # and no area lies mostly outside the municipality
+    share = areas.intersection(city).area / areas.area
+    assert (share >= 0.5).all()
+    assert areas["score_mean"].notna().all()
+    assert areas["score_class"].notna().all()
+    assert areas["n_dwellings"].sum() == pytest.approx(
+        maastricht.dwellings.loc[maastricht.dwellings["snapped"], "weight"].sum(), abs=1
+    )
+
+
+def test_geopackage(maastricht, tmp_path):
+    out = maastricht.to_gpkg(tmp_path / "maastricht.gpkg")
+    layers = dict(pyogrio.list_layers(out))
+    assert set(layers) == {"dwellings", "areas", "amenities", "run_metadata"}
+    areas = pyogrio.read_dataframe(out, layer="areas")
+    assert len(areas) == len(maastricht.areas)
+    assert areas.crs.to_epsg() == 28992
+    dw = pyogrio.read_dataframe(out, layer="dwellings")
+    assert np.isfinite(dw["dist_bus_stop"].dropna()).all()
