@@ -111,7 +111,7 @@ def class_edges(values: pd.Series, weights: pd.Series | None, config: Config) ->
 
 
 def classify(values: pd.Series, edges: np.ndarray) -> pd.Series:
-    """Class 1-5 per value (a value on an edge goes to the higher class); missing stays missing.
+    """Class 1-5 per value (a value on an edge goes to the lower class); missing stays missing.
 
     When all scores are equal (edges collapse) every value is average (3).
     """
@@ -119,5 +119,5 @@ def classify(values: pd.Series, edges: np.ndarray) -> pd.Series:
     if np.isnan(edges).any() or np.ptp(edges) == 0:
         cls = np.where(np.isnan(v), np.nan, 3.0)
     else:
-        cls = np.where(np.isnan(v), np.nan, np.digitize(v, edges, right=False) + 1.0)
+        cls = np.where(np.isnan(v), np.nan, np.digitize(v, edges, right=True) + 1.0)
     return pd.Series(cls, index=values.index).astype("Int64")
