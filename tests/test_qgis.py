@@ -1,0 +1,66 @@
+"""The GeoPackage opens in the real client, QGIS (when it is installed: Debian's python3-qgis)."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ._synthetic import write_study
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+SCRIPT = """
+import json, sys
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in ["dwellings", "areas", "amenities", "run_metadata"]:
+    lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    out[name] = {
+        "valid": lyr.isValid(),
+        "count": lyr.featureCount(),
+        "crs": lyr.crs().authid(),
+        "fields": {f.name(): f.typeName() for f in lyr.fields()},
+    }
+print(json.dumps(out), flush=True)
+import os
+os._exit(0)  # QGIS 3.22 may crash in its own teardown; the answer is already out
+"""
+
+
+def _has_qgis() -> bool:
+    if not shutil.which(SYSTEM_PYTHON):
+        return False
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_geopackage_opens_in_qgis(tmp_path):
+    from thuisdichtbij import scan
+
+    study = write_study(tmp_path)
+    out = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", SCRIPT, str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    assert all(layer["valid"] for layer in layers.values())
+    assert layers["dwellings"]["count"] == 5
+    assert layers["dwellings"]["crs"] == "EPSG:28992"
+    assert layers["dwellings"]["fields"]["score_class"] == "Integer64"
+    assert layers["dwellings"]["fields"]["snapped"] == "Boolean"
+    assert layers["areas"]["fields"]["score_mean"] == "Real"
+    assert layers["run_metadata"]["count"] > 10
+    # no "GeoPackage 1.4 may only be partially supported" warning
+    assert "partially supported" not in run.stderr
