@@ -107,6 +107,44 @@ class Network:
     graph: sparse.csr_matrix
     tree: shapely.STRtree
 
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        crs: CRS,
+        node_xy: np.ndarray,
+        edge_u: np.ndarray,
+        edge_v: np.ndarray,
+        edge_length_m: np.ndarray,
+        edge_geometry: np.ndarray,
+        edge_name: np.ndarray,
+    ) -> Network:
+        """Assemble a network from its arrays; builds the routing graph and the edge index."""
+        return cls(
+            crs=CRS(crs),
+            node_xy=node_xy,
+            edge_u=edge_u.astype(np.int64),
+            edge_v=edge_v.astype(np.int64),
+            edge_length_m=edge_length_m,
+            edge_geometry=edge_geometry,
+            edge_name=edge_name,
+            graph=_graph(edge_u, edge_v, edge_length_m, len(node_xy)),
+            tree=shapely.STRtree(edge_geometry),
+        )
+
+    def subset(self, edges: np.ndarray) -> Network:
+        """The network of the edges selected by a mask, in their order, with nodes renumbered."""
+        used, u, v = _renumber(self.edge_u[edges], self.edge_v[edges])
+        return Network.from_arrays(
+            crs=self.crs,
+            node_xy=self.node_xy[used],
+            edge_u=u,
+            edge_v=v,
+            edge_length_m=self.edge_length_m[edges],
+            edge_geometry=self.edge_geometry[edges],
+            edge_name=self.edge_name[edges],
+        )
+
     @property
     def n_nodes(self) -> int:
         """Number of nodes."""
@@ -189,39 +227,32 @@ def build_network(
     inverse = inverse.ravel()
     m = len(geom)
     u, v = inverse[:m], inverse[m:]
-    node_xy = uniq.astype(float) * NODE_PRECISION_M
-
     n_comp, labels = connected_components(_graph(u, v, length, len(uniq)), directed=False)
     comp_len = np.bincount(labels[u], weights=length, minlength=n_comp)
-    keep_edge = comp_len[labels[u]] >= min_component_m
-    if not keep_edge.all():
-        small = int((comp_len < min_component_m).sum())
+    keep = comp_len[labels[u]] >= min_component_m
+    if not keep.all():
         log.info(
             "network: dropped %d fragment(s) under %g m (%d edges, %.2f km)",
-            small,
+            int((comp_len < min_component_m).sum()),
             min_component_m,
-            int((~keep_edge).sum()),
-            float(length[~keep_edge].sum()) / 1000,
+            int((~keep).sum()),
+            float(length[~keep].sum()) / 1000,
         )
-        geom, length, names = geom[keep_edge], length[keep_edge], names[keep_edge]
-        u, v = u[keep_edge], v[keep_edge]
-        used, new_idx = np.unique(np.concatenate([u, v]), return_inverse=True)
-        u, v = new_idx[: len(u)], new_idx[len(u) :]
-        node_xy = node_xy[used]
-        if len(geom) == 0:
+        if not keep.any():
             raise InputError(
                 f"street network: every connected piece is shorter than {min_component_m:g} m"
             )
-    net = Network(
+        used, u, v = _renumber(u[keep], v[keep])
+        uniq = uniq[used]
+        geom, length, names = geom[keep], length[keep], names[keep]
+    net = Network.from_arrays(
         crs=CRS(edges.crs),
-        node_xy=node_xy,
-        edge_u=u.astype(np.int64),
-        edge_v=v.astype(np.int64),
+        node_xy=uniq.astype(float) * NODE_PRECISION_M,
+        edge_u=u,
+        edge_v=v,
         edge_length_m=length,
         edge_geometry=geom,
         edge_name=names,
-        graph=_graph(u, v, length, len(node_xy)),
-        tree=shapely.STRtree(geom),
     )
     log.info(
         "network: %d nodes, %d edges, %.1f km walkable (%d ways not walkable)",
@@ -231,6 +262,12 @@ def build_network(
         dropped,
     )
     return net
+
+
+def _renumber(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nodes still used by edges ``u``-``v``, and the edges with those nodes renumbered."""
+    used, new_idx = np.unique(np.concatenate([u, v]), return_inverse=True)
+    return used, new_idx[: len(u)], new_idx[len(u) :]
 
 
 def _graph(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.csr_matrix:
