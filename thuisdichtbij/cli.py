@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--crs", help="metric CRS to measure in, e.g. EPSG:28992 (default: automatic)")
     s.add_argument("--max-snap-m", type=float, help="largest distance from a dwelling to a street")
+    s.add_argument(
+        "--cache-dir",
+        help="folder for built networks "
+        "(default: $THUISDICHTBIJ_CACHE, else ~/.cache/thuisdichtbij)",
+    )
+    s.add_argument("--no-cache", action="store_true", help="always build the network anew")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             config=config,
             data_dir=args.data_dir,
             crs=args.crs,
+            cache=False if args.no_cache else (args.cache_dir or True),
             progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
         )
         out = result.to_gpkg(args.out)

@@ -212,11 +212,11 @@ def build_network(
     length = shapely.length(geom)
     ok = length > 0
     geom, length = geom[ok], length[ok]
-    names = (
-        edges["name"].to_numpy(dtype=object)[ok]
-        if "name" in edges
-        else np.full(ok.sum(), None, dtype=object)
-    )
+    raw_names = edges["name"].to_numpy(dtype=object)[ok] if "name" in edges else []
+    names = np.full(ok.sum(), None, dtype=object)
+    for i, n in enumerate(raw_names):
+        if isinstance(n, str) and n:
+            names[i] = n
     if len(geom) == 0:
         raise InputError("street network: no walkable edges left; is this a street network?")
 

@@ -16,6 +16,7 @@ from pyproj import CRS
 from ._progress import Stages
 from .aggregate import aggregate, assign_areas, select_areas, square_cells
 from .amenities import read_amenities
+from .cache import load_network, network_key, save_network
 from .config import Config, load_config
 from .crs import choose_metric_crs, to_metric
 from .distance import nearest_distance
@@ -24,8 +25,9 @@ from .errors import ConfigError, InputError
 from .network import Network, build_network
 from .provenance import describe_file, library_versions, package_version, utc_now
 from .score import band_points, class_edges, classify, safety_points, total_score
+from .settings import cache_dir
 from .snap import snap_points
-from .sources._io import parse_crs, read_vector, require_columns
+from .sources._io import parse_crs, read_vector, require_columns, require_file
 from .sources.areas import area_ids, read_areas
 from .sources.leefbaarometer import read_leefbaarometer
 from .sources.osm import read_osm_dwellings, read_osm_ways
@@ -97,6 +99,54 @@ def _read_edges(study: Study) -> gpd.GeoDataFrame:
         )
         return edges
     return read_osm_ways(study.osm)
+
+
+def _network(
+    st: Study, cfg: Config, crs: str | None, cache: str | os.PathLike | bool, stages: Stages
+) -> tuple[Network, CRS, gpd.GeoDataFrame | None, str]:
+    """The walking network (from the cache when it holds it), its CRS and the study area."""
+    wanted = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else None
+    if wanted is not None and wanted.is_geographic:
+        raise InputError(
+            f"crs: {wanted.to_string()} is geographic (degrees); give a metric CRS such as "
+            "EPSG:28992"
+        )
+    folder = key = None
+    if cache is not False:
+        folder = cache_dir(None if cache is True else cache)
+        source = [Path(st.network["file"]) if st.network else st.osm]
+        area_file = [Path(st.study_area["file"])] if st.study_area else []
+        require_file(source[0], "street network" if st.network else "OSM extract")
+        for f in area_file:
+            require_file(f, "study area")
+        key = network_key(
+            source + area_file,
+            {
+                "layer": st.network.get("layer") if st.network else None,
+                "crs": wanted.to_wkt() if wanted else "auto",
+                "study_area": dict(st.study_area or {}, file=None),
+                "min_component_m": cfg.min_component_m,
+                "border_m": cfg.max_distance_m + cfg.max_snap_m,
+            },
+        )
+    with stages("read network"):
+        net = load_network(folder, key) if key else None
+        if net is not None:
+            log.info("network: %d nodes, %d edges from the cache", net.n_nodes, net.n_edges)
+            return net, net.crs, _study_area(st, net.crs), "hit"
+        edges = _read_edges(st)
+        metric = wanted or choose_metric_crs(edges)
+        edges = to_metric(edges, metric)
+        area = _study_area(st, metric)
+        if area is not None:
+            # Keep the streets near the study area: people walk across its border.
+            reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
+            edges = edges[edges.intersects(reach)]
+    with stages("build network"):
+        net = build_network(edges, min_component_m=cfg.min_component_m)
+        if key:
+            save_network(folder, key, net)
+    return net, metric, area, "miss" if key else "off"
 
 
 def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
@@ -176,6 +226,7 @@ def scan(
     weights: str | os.PathLike | None = None,
     data_dir: str | os.PathLike | None = None,
     crs: str | None = None,
+    cache: bool | str | os.PathLike = True,
     progress: bool = False,
 ) -> ScanResult:
     """Scan a study area: walking distances, points, scores and classes per dwelling and area.
@@ -198,6 +249,9 @@ def scan(
     crs
         The metric CRS to measure in; default: the study's, else RD New inside the
         Netherlands and the UTM zone elsewhere.
+    cache
+        Reuse a built network from the cache folder (``True``: ``$THUISDICHTBIJ_CACHE`` or
+        ``~/.cache/thuisdichtbij``; a path: that folder; ``False``: always build).
     progress
         Show a progress bar.
 
@@ -210,12 +264,14 @@ def scan(
     cfg = config or load_config(weights or st.weights)
     stages = Stages(STAGES, progress=progress)
     try:
-        return _scan(st, cfg, crs, stages)
+        return _scan(st, cfg, crs, cache, stages)
     finally:
         stages.close()
 
 
-def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult:
+def _scan(
+    st: Study, cfg: Config, crs: str | None, cache: bool | str | os.PathLike, stages: Stages
+) -> ScanResult:
     meta: dict[str, str] = {
         "package": "thuisdichtbij",
         "package_version": package_version(),
@@ -227,22 +283,8 @@ def _scan(st: Study, cfg: Config, crs: str | None, stages: Stages) -> ScanResult
         "config_files": ", ".join(Path(s).name for s in cfg.sources),
         "config": cfg.canonical_json,
     }
-    with stages("read network"):
-        edges = _read_edges(st)
-        metric = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else choose_metric_crs(edges)
-        if metric.is_geographic:
-            raise InputError(
-                f"crs: {metric.to_string()} is geographic (degrees); give a metric CRS such as "
-                "EPSG:28992"
-            )
-        edges = to_metric(edges, metric)
-        area = _study_area(st, metric)
-        if area is not None:
-            # Keep the streets near the study area: people walk across its border.
-            reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
-            edges = edges[edges.intersects(reach)]
-    with stages("build network"):
-        net = build_network(edges, min_component_m=cfg.min_component_m)
+    net, metric, area, cache_state = _network(st, cfg, crs, cache, stages)
+    meta["network_cache"] = cache_state
     with stages("read dwellings"):
         if st.dwellings:
             dw, facts = read_dwellings(st.dwellings)

@@ -12,6 +12,9 @@ from pathlib import Path
 #: Environment variable naming the folder that study files' relative paths resolve against.
 DATA_DIR_ENV = "THUISDICHTBIJ_DATA"
 
+#: Environment variable naming the cache folder (built networks).
+CACHE_DIR_ENV = "THUISDICHTBIJ_CACHE"
+
 #: Used when neither ``--data-dir`` nor the environment variable is given: the offline
 #: mirror next to a checkout (``../shared/data`` seen from the repository root).
 DEFAULT_DATA_DIR = Path("../shared/data")
@@ -25,3 +28,17 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env)
     return DEFAULT_DATA_DIR
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the cache folder: ``explicit``, else ``$THUISDICHTBIJ_CACHE``, else the user cache.
+
+    The user cache is ``$XDG_CACHE_HOME/thuisdichtbij`` (``~/.cache/thuisdichtbij``).
+    """
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "thuisdichtbij"
