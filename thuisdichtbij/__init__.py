@@ -18,6 +18,7 @@ from .errors import (
 )
 from .export import write_gpkg
 from .network import Network, build_network
+from .partition import Tiling
 from .provenance import package_version as _package_version
 from .scan import ScanResult, scan
 from .study import Study, load_study, study_from_osm
@@ -34,6 +35,7 @@ __all__ = [
     "load_config",
     "Network",
     "build_network",
+    "Tiling",
     "write_gpkg",
     "ThuisdichtbijError",
     "ConfigError",

@@ -14,6 +14,7 @@ class Stages:
 
     def __init__(self, names: list[str], *, progress: bool = False):
         self.timings: dict[str, float] = {}
+        self.progress = progress
         self._bar = None
         if progress:
             from tqdm.auto import tqdm

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
-from pyproj import CRS
 
 from .network import Network
 from .provenance import file_sha256, package_version
@@ -58,16 +56,7 @@ def load_network(folder: Path, key: str) -> Network | None:
         with np.load(path, allow_pickle=False) as z:
             if str(z["key"]) != key:
                 return None
-            geom = shapely.linestrings(z["coords"], indices=z["coord_edge"])
-            return Network.from_arrays(
-                crs=CRS.from_wkt(str(z["crs"])),
-                node_xy=z["node_xy"],
-                edge_u=z["edge_u"],
-                edge_v=z["edge_v"],
-                edge_length_m=z["edge_length_m"],
-                edge_geometry=np.asarray(geom),
-                edge_name=np.where(z["edge_name"] == "", None, z["edge_name"]).astype(object),
-            )
+            return Network.from_array_dict(z)
     except (OSError, ValueError, KeyError) as exc:
         log.warning("network cache: could not read %s (%s); building anew", path, exc)
         return None
@@ -75,8 +64,6 @@ def load_network(folder: Path, key: str) -> Network | None:
 
 def save_network(folder: Path, key: str, net: Network) -> Path | None:
     """Store ``net`` under ``key``, atomically; a cache that cannot be written is only logged."""
-    coords, coord_edge = shapely.get_coordinates(net.edge_geometry, return_index=True)
-    names = np.array(["" if n is None or n != n else str(n) for n in net.edge_name], dtype=str)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".network-", suffix=".npz", dir=folder)
@@ -85,18 +72,7 @@ def save_network(folder: Path, key: str, net: Network) -> Path | None:
         return None
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f,
-                key=np.array(key),
-                crs=np.array(net.crs.to_wkt()),
-                node_xy=net.node_xy,
-                edge_u=net.edge_u,
-                edge_v=net.edge_v,
-                edge_length_m=net.edge_length_m,
-                edge_name=names,
-                coords=coords,
-                coord_edge=coord_edge,
-            )
+            np.savez(f, key=np.array(key), **net.to_arrays())
         path = _path(folder, key)
         os.replace(tmp, path)
         return path

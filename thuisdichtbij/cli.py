@@ -10,6 +10,7 @@ import time
 from . import __version__
 from .config import load_config
 from .errors import ThuisdichtbijError
+from .partition import Tiling
 from .scan import scan
 from .study import preset_names
 
@@ -44,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         "(default: $THUISDICHTBIJ_CACHE, else ~/.cache/thuisdichtbij)",
     )
     s.add_argument("--no-cache", action="store_true", help="always build the network anew")
+    s.add_argument(
+        "--tiles",
+        type=float,
+        metavar="M",
+        help="run snapping and distances in square tiles of M metres on Dask (same result)",
+    )
+    s.add_argument("--workers", type=int, default=2, help="local Dask workers for --tiles")
+    s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
@@ -73,11 +82,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("thuisdichtbij").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
     try:
         overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
         config = (
             load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+        )
+        tiling = (
+            Tiling(tile_m=args.tiles, workers=args.workers, scheduler=args.scheduler)
+            if args.tiles
+            else None
         )
         result = scan(
             args.study,
@@ -86,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             crs=args.crs,
             cache=False if args.no_cache else (args.cache_dir or True),
+            tiling=tiling,
             progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
         )
         out = result.to_gpkg(args.out)

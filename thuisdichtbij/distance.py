@@ -17,7 +17,7 @@ from scipy.sparse.csgraph import dijkstra
 from .network import Network
 from .snap import Snapped
 
-__all__ = ["nearest_distance", "node_distance"]
+__all__ = ["nearest_distance", "node_distance", "indicator_distances"]
 
 # Every edge from the virtual source carries this extra length, so that an amenity lying
 # exactly on a node still has an edge of positive weight (sparse graphs drop zeros). All
@@ -104,3 +104,24 @@ def nearest_distance(
     best[best > max_distance_m] = np.inf
     out[ok] = best
     return out
+
+
+def indicator_distances(
+    network: Network,
+    dwellings: Snapped,
+    amenities: Snapped,
+    indicator: np.ndarray,
+    indicator_ids: tuple[str, ...],
+    *,
+    max_distance_m: float,
+) -> dict[str, np.ndarray]:
+    """Distances from every dwelling to the nearest amenity of each sub-indicator.
+
+    ``indicator`` gives the sub-indicator of each amenity; one search per sub-indicator.
+    """
+    return {
+        ind: nearest_distance(
+            network, dwellings, amenities.subset(indicator == ind), max_distance_m=max_distance_m
+        )
+        for ind in indicator_ids
+    }

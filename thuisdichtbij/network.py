@@ -8,6 +8,7 @@ walking has no one-way streets.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -130,6 +131,43 @@ class Network:
             edge_name=edge_name,
             graph=_graph(edge_u, edge_v, edge_length_m, len(node_xy)),
             tree=shapely.STRtree(edge_geometry),
+        )
+
+    def to_arrays(self, edges: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Plain arrays of the network (or of the edges selected by a mask), nodes renumbered.
+
+        The inverse of :meth:`from_array_dict`; used to cache networks on disk and to send
+        tiles of a network to other processes. Text and numbers only, no pickles.
+        """
+        sel = np.ones(self.n_edges, dtype=bool) if edges is None else edges
+        used, u, v = _renumber(self.edge_u[sel], self.edge_v[sel])
+        coords, coord_edge = shapely.get_coordinates(self.edge_geometry[sel], return_index=True)
+        names = ["" if n is None else str(n) for n in self.edge_name[sel]]
+        return {
+            "crs": np.array(self.crs.to_wkt()),
+            "node_xy": self.node_xy[used],
+            "edge_u": u,
+            "edge_v": v,
+            "edge_length_m": self.edge_length_m[sel],
+            "edge_name": np.array(names, dtype=str),
+            "coords": coords,
+            "coord_edge": coord_edge,
+        }
+
+    @classmethod
+    def from_array_dict(cls, arrays: Mapping[str, np.ndarray]) -> Network:
+        """Rebuild a network from :meth:`to_arrays`."""
+        names = np.asarray(arrays["edge_name"])
+        return cls.from_arrays(
+            crs=CRS.from_wkt(str(arrays["crs"])),
+            node_xy=np.asarray(arrays["node_xy"]),
+            edge_u=np.asarray(arrays["edge_u"]),
+            edge_v=np.asarray(arrays["edge_v"]),
+            edge_length_m=np.asarray(arrays["edge_length_m"]),
+            edge_geometry=np.asarray(
+                shapely.linestrings(arrays["coords"], indices=arrays["coord_edge"])
+            ),
+            edge_name=np.where(names == "", None, names).astype(object),
         )
 
     def subset(self, edges: np.ndarray) -> Network:

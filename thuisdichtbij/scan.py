@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import CRS
 
 from ._progress import Stages
@@ -19,10 +20,11 @@ from .amenities import read_amenities
 from .cache import load_network, network_key, save_network
 from .config import Config, load_config
 from .crs import choose_metric_crs, to_metric
-from .distance import nearest_distance
+from .distance import indicator_distances
 from .dwellings import read_dwellings
 from .errors import ConfigError, InputError
 from .network import Network, build_network
+from .partition import Tiling, tiled_distances
 from .provenance import describe_file, library_versions, package_version, utc_now
 from .score import band_points, class_edges, classify, safety_points, total_score
 from .settings import cache_dir
@@ -227,6 +229,7 @@ def scan(
     data_dir: str | os.PathLike | None = None,
     crs: str | None = None,
     cache: bool | str | os.PathLike = True,
+    tiling: Tiling | None = None,
     progress: bool = False,
 ) -> ScanResult:
     """Scan a study area: walking distances, points, scores and classes per dwelling and area.
@@ -252,6 +255,9 @@ def scan(
     cache
         Reuse a built network from the cache folder (``True``: ``$THUISDICHTBIJ_CACHE`` or
         ``~/.cache/thuisdichtbij``; a path: that folder; ``False``: always build).
+    tiling
+        Run snapping and distances tile by tile on Dask (see :mod:`thuisdichtbij.partition`);
+        the result is the same, dwelling for dwelling.
     progress
         Show a progress bar.
 
@@ -264,13 +270,18 @@ def scan(
     cfg = config or load_config(weights or st.weights)
     stages = Stages(STAGES, progress=progress)
     try:
-        return _scan(st, cfg, crs, cache, stages)
+        return _scan(st, cfg, crs, cache, tiling, stages)
     finally:
         stages.close()
 
 
 def _scan(
-    st: Study, cfg: Config, crs: str | None, cache: bool | str | os.PathLike, stages: Stages
+    st: Study,
+    cfg: Config,
+    crs: str | None,
+    cache: bool | str | os.PathLike,
+    tiling: Tiling | None,
+    stages: Stages,
 ) -> ScanResult:
     meta: dict[str, str] = {
         "package": "thuisdichtbij",
@@ -323,19 +334,40 @@ def _scan(
         if areas.empty:
             raise InputError("areas: none of the area polygons lies in the study area")
     with stages("snap"):
-        d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
         a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
-        dw["area_id"] = assign_areas(dw, areas)
-        dw["snapped"] = d_snap.ok
-        dw["snap_m"] = d_snap.snap_m
         amen["snapped"] = a_snap.ok
         amen["snap_m"] = a_snap.snap_m
+        dw["area_id"] = assign_areas(dw, areas)
+        if tiling is None:
+            d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
     with stages("distances"):
-        for ind in cfg.indicator_ids:
-            mask = (amen["indicator"] == ind).to_numpy()
-            dw[f"dist_{ind}"] = nearest_distance(
-                net, d_snap, a_snap.subset(mask), max_distance_m=cfg.max_distance_m
+        indicator = amen["indicator"].to_numpy()
+        if tiling is None:
+            dists = indicator_distances(
+                net, d_snap, a_snap, indicator, cfg.indicator_ids, max_distance_m=cfg.max_distance_m
             )
+            snapped, snap_m = d_snap.ok, d_snap.snap_m
+        else:
+            tiled = tiled_distances(
+                net,
+                shapely.get_coordinates(dw.geometry.to_numpy()),
+                shapely.get_coordinates(amen.geometry.to_numpy()),
+                indicator,
+                cfg.indicator_ids,
+                max_snap_m=cfg.max_snap_m,
+                max_distance_m=cfg.max_distance_m,
+                tiling=tiling,
+                progress=stages.progress,
+            )
+            dists, snapped, snap_m = tiled.distances, tiled.snapped, tiled.snap_m
+            meta["tiling"] = (
+                f"tiles of {tiling.tile_m:g} m on "
+                f"{tiling.scheduler or f'a local cluster of {tiling.workers} worker(s)'}"
+            )
+        dw["snapped"] = snapped
+        dw["snap_m"] = snap_m
+        for ind in cfg.indicator_ids:
+            dw[f"dist_{ind}"] = dists[ind]
     with stages("score"):
         for ind in cfg.indicator_ids:
             dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)

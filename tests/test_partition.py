@@ -1,0 +1,31 @@
+"""Partitioned scans on Dask give exactly the single-process result."""
+
+import numpy as np
+import pytest
+
+from thuisdichtbij import scan
+from thuisdichtbij.partition import Tiling, tile_of
+
+from .test_determinism import identical
+
+
+@pytest.mark.parametrize(("study", "tile_m"), [("aachen", 1500.0), ("maastricht", 2000.0)])
+def test_partitioned_equals_single_process(study, tile_m, data_dir):
+    single = scan(study, data_dir=data_dir)
+    tiled = scan(study, data_dir=data_dir, tiling=Tiling(tile_m=tile_m, workers=2))
+    assert "tiles of" in tiled.metadata["tiling"]
+    xy = np.column_stack([single.dwellings.geometry.x, single.dwellings.geometry.y])
+    assert len(np.unique(tile_of(xy, tile_m), axis=0)) >= 6, "the test must cross tile borders"
+    for layer in ("dwellings", "areas", "amenities"):
+        a, b = getattr(single, layer), getattr(tiled, layer)
+        assert a.columns.tolist() == b.columns.tolist()
+        assert len(a) == len(b)
+        for col in a.columns.drop(a.geometry.name):
+            assert identical(a[col], b[col]), (study, layer, col)
+
+
+def test_tiling_checks_its_arguments():
+    with pytest.raises(ValueError, match="tile size must be positive"):
+        Tiling(tile_m=0)
+    with pytest.raises(ValueError, match="at least one worker"):
+        Tiling(workers=0)
