@@ -10,14 +10,13 @@ along its edge directly when an amenity is snapped to the same edge.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from .network import Network
 from .snap import Snapped
 
-__all__ = ["nearest_distance", "node_distance", "indicator_distances"]
+__all__ = ["nearest_distance", "node_distances", "indicator_distances"]
 
 # Every edge from the virtual source carries this extra length, so that an amenity lying
 # exactly on a node still has an edge of positive weight (sparse graphs drop zeros). All
@@ -28,30 +27,88 @@ _SOURCE_OFFSET_M = 1.0
 DISTANCE_DECIMALS = 3
 
 
-def node_distance(network: Network, sources: Snapped, *, max_distance_m: float) -> np.ndarray:
-    """Walking distance from the nearest source to every node, ``inf`` beyond the limit."""
+def node_distances(
+    network: Network, sources: list[Snapped], *, max_distance_m: float
+) -> np.ndarray:
+    """Walking distance from the nearest point of each source set to every node.
+
+    Returns a ``(len(sources), n_nodes)`` array, ``inf`` beyond ``max_distance_m``. All
+    sets are searched in one call: each gets a virtual node whose edges lead to both ends of
+    the edges its points are snapped to.
+    """
     n = network.n_nodes
-    ok = sources.ok
-    if not ok.any():
-        return np.full(n, np.inf)
-    e = sources.edge[ok]
-    targets = np.concatenate([network.edge_u[e], network.edge_v[e]])
-    weights = np.concatenate([sources.to_u_m()[ok], sources.to_v_m(network)[ok]])
-    # An amenity pair on one edge gives a node twice: keep the shorter way in (a sparse
-    # matrix would add duplicates up).
-    nodes, inverse = np.unique(targets, return_inverse=True)
-    entry = np.full(len(nodes), np.inf)
-    np.minimum.at(entry, inverse, weights)
-    g = network.graph.tocoo()
+    g = network.graph
+    heads, weights, counts = [], [], []
+    for src in sources:
+        ok = src.ok
+        e = src.edge[ok]
+        targets = np.concatenate([network.edge_u[e], network.edge_v[e]])
+        w = np.concatenate([src.to_u_m()[ok], src.to_v_m(network)[ok]])
+        # Two points of a set on one edge give a node twice: keep the shorter way in.
+        nodes, inverse = np.unique(targets, return_inverse=True)
+        entry = np.full(len(nodes), np.inf)
+        np.minimum.at(entry, inverse, w)
+        heads.append(nodes)
+        weights.append(entry + _SOURCE_OFFSET_M)
+        counts.append(len(nodes))
+    k = len(sources)
+    # The network's rows, then one row per virtual source; built directly, no re-sorting.
+    indptr = np.concatenate([g.indptr, g.indptr[-1] + np.cumsum(counts)])
     graph = sparse.csr_matrix(
         (
-            np.concatenate([g.data, entry + _SOURCE_OFFSET_M]),
-            (np.concatenate([g.row, np.full(len(nodes), n)]), np.concatenate([g.col, nodes])),
+            np.concatenate([g.data, *weights]),
+            np.concatenate([g.indices, *heads]),
+            indptr,
         ),
-        shape=(n + 1, n + 1),
+        shape=(n + k, n + k),
     )
-    dist = dijkstra(graph, directed=False, indices=n, limit=max_distance_m + _SOURCE_OFFSET_M)
-    return dist[:n] - _SOURCE_OFFSET_M
+    dist = dijkstra(
+        graph,
+        directed=True,
+        indices=np.arange(n, n + k),
+        limit=max_distance_m + _SOURCE_OFFSET_M,
+    )
+    return np.atleast_2d(dist)[:, :n] - _SOURCE_OFFSET_M
+
+
+def _dwelling_distance(
+    network: Network,
+    dwellings: Snapped,
+    amenities: Snapped,
+    node_d: np.ndarray,
+    max_distance_m: float,
+) -> np.ndarray:
+    """Combine node distances with each dwelling's own edge (both ends, or along it)."""
+    ok = dwellings.ok
+    out = np.full(len(dwellings.edge), np.nan)
+    e = dwellings.edge[ok]
+    best = np.minimum(
+        dwellings.to_u_m()[ok] + node_d[network.edge_u[e]],
+        dwellings.to_v_m(network)[ok] + node_d[network.edge_v[e]],
+    )
+    # Dwelling and amenity on the same edge: walk along it directly.
+    a_ok = amenities.ok
+    if a_ok.any():
+        order = np.argsort(amenities.edge[a_ok], kind="stable")
+        a_edge = amenities.edge[a_ok][order]
+        a_along = amenities.along_m[a_ok][order]
+        a_snap = amenities.snap_m[a_ok][order]
+        # Only dwellings on an edge that holds an amenity need looking at.
+        on_amenity_edge = np.zeros(network.n_edges, dtype=bool)
+        on_amenity_edge[a_edge] = True
+        has = np.flatnonzero(on_amenity_edge[e])
+        lo = np.searchsorted(a_edge, e[has], side="left")
+        count = np.searchsorted(a_edge, e[has], side="right") - lo
+        d_along, d_snap = dwellings.along_m[ok][has], dwellings.snap_m[ok][has]
+        for j in range(int(count.max()) if len(has) else 0):
+            sel = np.flatnonzero(count > j)
+            a = lo[sel] + j
+            direct = d_snap[sel] + np.abs(d_along[sel] - a_along[a]) + a_snap[a]
+            best[has[sel]] = np.minimum(best[has[sel]], direct)
+    best = np.round(best, DISTANCE_DECIMALS)
+    best[best > max_distance_m] = np.inf
+    out[ok] = best
+    return out
 
 
 def nearest_distance(
@@ -67,43 +124,8 @@ def nearest_distance(
     ``NaN`` for dwellings that were not snapped. Distances are rounded to the millimetre,
     so a band edge such as 250 m is compared exactly.
     """
-    node_d = node_distance(network, amenities, max_distance_m=max_distance_m)
-    ok = dwellings.ok
-    out = np.full(len(dwellings.edge), np.nan)
-    e = dwellings.edge[ok]
-    via_u = dwellings.to_u_m()[ok] + node_d[network.edge_u[e]]
-    via_v = dwellings.to_v_m(network)[ok] + node_d[network.edge_v[e]]
-    best = np.minimum(via_u, via_v)
-
-    # Dwelling and amenity on the same edge: walk along it directly.
-    a_ok = amenities.ok
-    if a_ok.any():
-        amen = pd.DataFrame(
-            {
-                "edge": amenities.edge[a_ok],
-                "along": amenities.along_m[a_ok],
-                "snap": amenities.snap_m[a_ok],
-            }
-        )
-        dw = pd.DataFrame(
-            {
-                "pos": np.arange(ok.sum()),
-                "edge": e,
-                "along": dwellings.along_m[ok],
-                "snap": dwellings.snap_m[ok],
-            }
-        )
-        same = dw.merge(amen, on="edge", suffixes=("_d", "_a"))
-        if len(same):
-            direct = same["snap_d"] + (same["along_d"] - same["along_a"]).abs() + same["snap_a"]
-            per = direct.groupby(same["pos"]).min()
-            pos = per.index.to_numpy()
-            best[pos] = np.minimum(best[pos], per.to_numpy())
-
-    best = np.round(best, DISTANCE_DECIMALS)
-    best[best > max_distance_m] = np.inf
-    out[ok] = best
-    return out
+    node_d = node_distances(network, [amenities], max_distance_m=max_distance_m)[0]
+    return _dwelling_distance(network, dwellings, amenities, node_d, max_distance_m)
 
 
 def indicator_distances(
@@ -117,11 +139,12 @@ def indicator_distances(
 ) -> dict[str, np.ndarray]:
     """Distances from every dwelling to the nearest amenity of each sub-indicator.
 
-    ``indicator`` gives the sub-indicator of each amenity; one search per sub-indicator.
+    ``indicator`` gives the sub-indicator of each amenity. One multi-source search per
+    sub-indicator, all run in a single call.
     """
+    subsets = [amenities.subset(indicator == ind) for ind in indicator_ids]
+    node_d = node_distances(network, subsets, max_distance_m=max_distance_m)
     return {
-        ind: nearest_distance(
-            network, dwellings, amenities.subset(indicator == ind), max_distance_m=max_distance_m
-        )
-        for ind in indicator_ids
+        ind: _dwelling_distance(network, dwellings, sub, node_d[k], max_distance_m)
+        for k, (ind, sub) in enumerate(zip(indicator_ids, subsets))
     }

@@ -93,7 +93,8 @@ class Network:
     edge_name
         Street name per edge (may be empty), for descriptions.
     graph
-        CSR matrix (upper triangle) of the shortest edge between each pair of nodes.
+        Symmetric CSR matrix of the shortest edge between each pair of nodes (both
+        directions stored, so searches need not transpose it).
     tree
         Spatial index of ``edge_geometry`` for snapping.
     """
@@ -309,7 +310,7 @@ def _renumber(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def _graph(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.csr_matrix:
-    """Undirected graph with, between two nodes, the shortest of their parallel edges."""
+    """Symmetric graph with, between two nodes, the shortest of their parallel edges."""
     a, b = np.minimum(u, v), np.maximum(u, v)
     loop = a == b
     a, b, w = a[~loop], b[~loop], length[~loop]
@@ -318,4 +319,7 @@ def _graph(u: np.ndarray, v: np.ndarray, length: np.ndarray, n: int) -> sparse.c
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     a, b, w = a[first], b[first], w[first]
-    return sparse.csr_matrix((w, (a, b)), shape=(n, n))
+    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+    graph = sparse.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+    graph.sort_indices()
+    return graph

@@ -1,0 +1,511 @@
+"""Benchmarks: stage times and peak memory of real scans, the engine against the baselines
+people would use instead, and a scale simulation. Measures and prints; asserts nothing.
+
+    python benchmarks/run.py               # everything; writes benchmarks/results/latest.json
+    python benchmarks/run.py --no-scale    # without the scale simulation (about 1 minute)
+
+Needs the bench extra: pip install -e '.[bench]'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # for tests._reference, the exact networkx reference
+
+NATIONAL_DWELLINGS = 8_000_000
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    from thuisdichtbij.provenance import library_versions, package_version
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem, 1),
+        "system": platform.platform(),
+        "thuisdichtbij": package_version(),
+        "libraries": library_versions(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+
+
+# --- children: each measured in a fresh process, so peak memory is the run's own -----------
+
+
+def child_scan(study: str, data_dir: str) -> dict:
+    import tempfile
+
+    from thuisdichtbij import scan
+
+    t0 = time.perf_counter()
+    result = scan(study, data_dir=data_dir, cache=False)
+    t1 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        result.to_gpkg(Path(d) / "out.gpkg")
+    t2 = time.perf_counter()
+    stages = json.loads(result.metadata["stage_seconds"])
+    stages["write"] = t2 - t1
+    return {
+        "stages_s": {k: round(v, 3) for k, v in stages.items()},
+        "scan_s": round(t1 - t0, 3),
+        "total_s": round(t2 - t0, 3),
+        "peak_mb": round(peak_mb(), 1),
+        "dwelling_points": len(result.dwellings),
+        "network_edges": result.network.n_edges,
+    }
+
+
+def child_read(study: str, data_dir: str) -> dict:
+    """The chosen reader (pyrosm) alone: network, amenity candidates and dwellings."""
+    from thuisdichtbij import load_config, load_study
+    from thuisdichtbij.sources.osm import read_osm_dwellings, read_osm_features, read_osm_ways
+    from thuisdichtbij.tags import needed_keys
+
+    st = load_study(study, data_dir=data_dir)
+    keys = needed_keys(load_config().indicators)
+    t0 = time.perf_counter()
+    read_osm_ways(st.osm)
+    read_osm_features(st.osm, keys)
+    read_osm_dwellings(st.osm)
+    return {"read_s": round(time.perf_counter() - t0, 3), "peak_mb": round(peak_mb(), 1)}
+
+
+def in_child(kind: str, study: str, data_dir: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--study", study, "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- engine against baselines -------------------------------------------------------------
+
+
+def compare(study: str, data_dir: str, *, sample: int, seed: int = 1) -> dict:
+    """The three approaches on the same graph, snapped points and amenities."""
+    import networkx as nx
+    import pandas as pd
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
+    from tests._reference import insert_points
+    from thuisdichtbij import scan
+    from thuisdichtbij.distance import indicator_distances
+    from thuisdichtbij.score import band_points
+    from thuisdichtbij.snap import snap_points
+
+    res = scan(study, data_dir=data_dir, cache=False)
+    net, cfg = res.network, res.config
+    ids = cfg.indicator_ids
+    dw_pts = res.dwellings.geometry.to_numpy()
+    am = res.amenities
+    am_pts = am.geometry.to_numpy()
+    indicator = am["indicator"].to_numpy()
+    n = len(dw_pts)
+
+    # (c) our engine: snapping, then one search per sub-indicator
+    t = time.perf_counter()
+    d_snap = snap_points(dw_pts, net, max_snap_m=cfg.max_snap_m)
+    a_snap = snap_points(am_pts, net, max_snap_m=cfg.max_snap_m)
+    ours_snap_s = time.perf_counter() - t
+    runs = []
+    for _ in range(3):
+        t = time.perf_counter()
+        ours = indicator_distances(
+            net, d_snap, a_snap, indicator, ids, max_distance_m=cfg.max_distance_m
+        )
+        runs.append(time.perf_counter() - t)
+    ours_dist_s = float(np.median(runs))
+    ours_pts = {i: band_points(ours[i], cfg) for i in ids}
+
+    # (a) networkx, one Dijkstra with a 500 m cutoff per dwelling, on the graph with the
+    # snapped dwellings and amenities inserted as nodes: also the exact reference
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+    t = time.perf_counter()
+    g = insert_points(net, {"d": d_snap.subset(pick), "a": a_snap})
+    nx_build_s = time.perf_counter() - t
+    targets = {
+        i: {("a", int(k)) for k in np.flatnonzero((indicator == i) & a_snap.ok)} for i in ids
+    }
+    ref = {i: np.full(len(pick), np.inf) for i in ids}
+    t = time.perf_counter()
+    for j in range(len(pick)):
+        if not d_snap.ok[pick[j]]:
+            for i in ids:
+                ref[i][j] = np.nan
+            continue
+        reach = nx.single_source_dijkstra_path_length(
+            g, ("d", j), cutoff=cfg.max_distance_m, weight="weight"
+        )
+        for node, dist in reach.items():
+            if node[0] == "a":
+                for i in ids:
+                    if node in targets[i] and dist < ref[i][j]:
+                        ref[i][j] = dist
+    nx_sample_s = time.perf_counter() - t
+    nx_per_dwelling = nx_sample_s / len(pick)
+    nx_total_s = nx_build_s + nx_per_dwelling * n  # extrapolated from the sample
+    equal = total = 0
+    worst = 0.0
+    for i in ids:
+        a = band_points(np.round(ref[i], 3), cfg)
+        b = ours_pts[i][pick]
+        ok = ~np.isnan(a)
+        equal += int((a[ok] == b[ok]).sum())
+        total += int(ok.sum())
+        fin = np.isfinite(ref[i]) & np.isfinite(ours[i][pick])
+        if fin.any():
+            worst = max(worst, float(np.abs(ref[i][fin] - ours[i][pick][fin]).max()))
+
+    # (b) pandana: its own network build, points to the nearest node, nearest_pois
+    import pandana as pdna
+
+    gc = net.graph.tocoo()
+    half = gc.row < gc.col  # the graph stores both directions; pandana gets each edge once
+    t = time.perf_counter()
+    pnet = pdna.Network(
+        pd.Series(net.node_xy[:, 0]),
+        pd.Series(net.node_xy[:, 1]),
+        pd.Series(gc.row[half]),
+        pd.Series(gc.col[half]),
+        pd.DataFrame({"length": gc.data[half]}),
+        twoway=True,
+    )
+    dw_xy = shapely_xy(dw_pts)
+    am_xy = shapely_xy(am_pts)
+    dw_node = pnet.get_node_ids(pd.Series(dw_xy[:, 0]), pd.Series(dw_xy[:, 1])).to_numpy()
+    fill = cfg.max_distance_m + 1.0
+    pan = {}
+    for i in ids:
+        m = indicator == i
+        if not m.any():
+            pan[i] = np.full(n, np.inf)
+            continue
+        pnet.set_pois(i, fill, 1, pd.Series(am_xy[m, 0]), pd.Series(am_xy[m, 1]))
+        near = pnet.nearest_pois(fill, i, num_pois=1, max_distance=fill)[1]
+        d = near.reindex(dw_node).to_numpy(dtype=float)
+        pan[i] = np.where(d > cfg.max_distance_m, np.inf, d)
+    pandana_s = time.perf_counter() - t
+
+    # What pandana measures, computed independently: from the dwelling's nearest node to
+    # the amenity's nearest node, no snap steps (scipy, multi-source).
+    tree = cKDTree(net.node_xy)
+    dw_nn = tree.query(dw_xy)[1]
+    am_nn = tree.query(am_xy)[1]
+    p_equal = p_total = by_nodes = other = 0
+    examples = []
+    for i in ids:
+        src = np.unique(am_nn[indicator == i])
+        if len(src):
+            nd = dijkstra(net.graph, directed=True, indices=src, min_only=True, limit=fill)
+            node_sem = band_points(np.where(nd[dw_nn] > cfg.max_distance_m, np.inf, nd[dw_nn]), cfg)
+        else:
+            node_sem = np.zeros(n)
+        a = band_points(pan[i], cfg)
+        b = ours_pts[i]
+        ok = ~np.isnan(b)
+        same = (a == b) & ok
+        p_equal += int(same.sum())
+        p_total += int(ok.sum())
+        diff = ok & ~same
+        by_nodes += int((diff & (a == node_sem)).sum())
+        rest = diff & (a != node_sem)
+        other += int(rest.sum())
+        for k in np.flatnonzero(rest)[:3]:
+            examples.append(
+                {"indicator": i, "pandana_m": float(pan[i][k]), "ours_m": float(ours[i][k])}
+            )
+    return {
+        "dwelling_points": n,
+        "amenities": int(len(am)),
+        "network_edges": net.n_edges,
+        "ours": {"snap_s": round(ours_snap_s, 4), "distance_s": round(ours_dist_s, 4)},
+        "networkx": {
+            "sample": int(len(pick)),
+            "graph_build_s": round(nx_build_s, 3),
+            "sample_s": round(nx_sample_s, 3),
+            "per_dwelling_s": nx_per_dwelling,
+            "all_dwellings_s": round(nx_total_s, 2),
+            "points_equal_share": equal / total if total else float("nan"),
+            "max_distance_difference_m": worst,
+        },
+        "pandana": {
+            "total_s": round(pandana_s, 3),
+            "points_equal_share": p_equal / p_total if p_total else float("nan"),
+            "differences": p_total - p_equal,
+            "explained_by_node_snapping": by_nodes,
+            "not_explained": other,
+            "not_explained_examples": examples[:10],
+        },
+    }
+
+
+def shapely_xy(points):
+    import shapely
+
+    return shapely.get_coordinates(points)
+
+
+# --- scale simulation ------------------------------------------------------------------------
+
+
+def _synthetic_tile(base, dx, dy, ids, max_snap_m, max_distance_m):
+    """One copy of the Aachen study, shifted by (dx, dy): runs in a worker."""
+    import resource as _resource
+
+    from thuisdichtbij.partition import run_tile
+
+    arrays = dict(base["network"])
+    shift = np.array([dx, dy])
+    arrays["node_xy"] = arrays["node_xy"] + shift
+    arrays["coords"] = arrays["coords"] + shift
+    t = time.perf_counter()
+    res = run_tile(
+        arrays,
+        base["dwellings_xy"] + shift,
+        base["amenities_xy"] + shift,
+        base["indicator"],
+        ids,
+        max_snap_m,
+        max_distance_m,
+    )
+    took = time.perf_counter() - t
+    checksum = float(sum(np.nansum(np.where(np.isinf(v), 0, v)) for v in res.distances.values()))
+    peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "seconds": took,
+        "dwellings": int(len(res.snapped)),
+        "checksum": checksum,
+        "peak_mb": peak,
+    }
+
+
+def scale(data_dir: str, *, target: int, workers_list=(1, 2)) -> dict:
+    import logging
+
+    from dask.distributed import Client, LocalCluster, wait
+
+    from thuisdichtbij import scan
+    from thuisdichtbij.score import band_points, total_score
+
+    res = scan("aachen", data_dir=data_dir, cache=False)
+    cfg, net = res.config, res.network
+    base = {
+        "network": net.to_arrays(),
+        "dwellings_xy": shapely_xy(res.dwellings.geometry.to_numpy()),
+        "amenities_xy": shapely_xy(res.amenities.geometry.to_numpy()),
+        "indicator": res.amenities["indicator"].to_numpy().astype(str),
+    }
+    per_copy = len(base["dwellings_xy"])
+    copies = int(np.ceil(target / per_copy))
+    x0, y0, x1, y1 = res.dwellings.total_bounds
+    gap = 2 * (cfg.max_distance_m + cfg.max_snap_m)  # copies never reach each other
+    step_x, step_y = (x1 - x0) + gap, (y1 - y0) + gap
+    side = int(np.ceil(np.sqrt(copies)))
+    offsets = [((k % side) * step_x, (k // side) * step_y) for k in range(copies)]
+    out = {
+        "synthetic": True,
+        "what": f"{copies} copies of the real Aachen network, amenities and dwellings side by "
+        f"side ({side} per row, {gap:g} m apart), one Dask task per copy",
+        "copies": copies,
+        "dwellings": copies * per_copy,
+    }
+    for workers in workers_list:
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard": False},
+                silence_logs=logging.ERROR,
+                memory_limit=0,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            remote = client.scatter(base, broadcast=True)
+            client.submit(lambda b: 0, remote).result()  # warm up the workers
+            t = time.perf_counter()
+            futs = [
+                client.submit(
+                    _synthetic_tile,
+                    remote,
+                    dx,
+                    dy,
+                    cfg.indicator_ids,
+                    cfg.max_snap_m,
+                    cfg.max_distance_m,
+                    pure=False,
+                )
+                for dx, dy in offsets
+            ]
+            wait(futs)
+            wall = time.perf_counter() - t
+            results = client.gather(futs)
+        dwellings = sum(r["dwellings"] for r in results)
+        out[f"{workers}_workers"] = {
+            "wall_s": round(wall, 2),
+            "dwellings_per_s": round(dwellings / wall),
+            "peak_mb_per_worker": round(max(r["peak_mb"] for r in results), 1),
+            "checksums_equal": len({round(r["checksum"], 3) for r in results}) == 1,
+        }
+        print(f"  scale, {workers} worker(s): {dwellings:,} dwellings in {wall:.1f} s", flush=True)
+
+    # What stays in the main process: points, scores and classes for every dwelling.
+    pts = res.dwellings[[f"pts_{i}" for i in cfg.indicator_ids]]
+    reps = int(np.ceil(out["dwellings"] / len(pts)))
+    import pandas as pd
+
+    big = pd.concat([pts] * reps, ignore_index=True)
+    dist = np.tile(res.dwellings["dist_gp"].to_numpy(), reps)
+    safety = pd.Series(np.nan, index=big.index)
+    t = time.perf_counter()
+    band_points(dist, cfg)
+    total_score(big, safety, cfg)
+    score_s = time.perf_counter() - t
+    out["main_process_scoring_s_per_million"] = round(score_s / len(big) * 1e6, 3)
+    rate2 = out["2_workers"]["dwellings_per_s"]
+    est_s = NATIONAL_DWELLINGS / rate2 + score_s / len(big) * NATIONAL_DWELLINGS
+    out["national_estimate_min"] = round(est_s / 60, 1)
+    out["national_estimate_method"] = (
+        f"{NATIONAL_DWELLINGS:,} dwellings at the 2-worker rate of the snapping and distance "
+        "work, plus the main process's scoring time per dwelling; reading the national inputs "
+        "and writing the output are not included"
+    )
+    return out
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data-dir", default=str(REPO.parent / "shared" / "data"))
+    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "latest.json"))
+    ap.add_argument("--sample", type=int, default=1000, help="dwellings for the networkx baseline")
+    ap.add_argument("--no-scale", action="store_true", help="skip the scale simulation")
+    ap.add_argument("--scale-dwellings", type=int, default=5_000_000)
+    ap.add_argument("--child", choices=["scan", "read"], help=argparse.SUPPRESS)
+    ap.add_argument("--study", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        func = child_scan if args.child == "scan" else child_read
+        print(json.dumps(func(args.study, args.data_dir)))
+        return
+
+    figures: dict = {"machine": machine()}
+    for study in ("aachen", "maastricht"):
+        run = in_child("scan", study, args.data_dir)
+        figures[study] = {
+            "total_s": run["total_s"],
+            "peak_mb": run["peak_mb"],
+            "distance_s": run["stages_s"]["distances"],
+            "stages_s": run["stages_s"],
+            "dwelling_points": run["dwelling_points"],
+        }
+        print(f"{study}: scan and write {run['total_s']:.2f} s, peak {run['peak_mb']:.0f} MB")
+        for k, v in run["stages_s"].items():
+            print(f"    {k:<15} {v:7.3f} s")
+    read = in_child("read", "aachen", args.data_dir)
+    figures["aachen"]["read_s"] = read["read_s"]
+    figures["aachen"]["total_over_read"] = round(figures["aachen"]["total_s"] / read["read_s"], 2)
+    print(f"aachen: pyrosm alone reads network, amenities and dwellings in {read['read_s']:.2f} s")
+
+    for study in ("aachen", "maastricht"):
+        c = compare(study, args.data_dir, sample=args.sample)
+        figures.setdefault("compare", {})[study] = c
+        print(
+            f"{study}: ours {c['ours']['distance_s']:.3f} s distances "
+            f"(+{c['ours']['snap_s']:.3f} s snapping); networkx per dwelling "
+            f"{c['networkx']['all_dwellings_s']:.1f} s (from {c['networkx']['sample']}); "
+            f"pandana {c['pandana']['total_s']:.2f} s"
+        )
+    a = figures["compare"]["aachen"]
+    ours_s = a["ours"]["distance_s"]
+    figures["baseline"] = {
+        "networkx_per_dwelling_s": a["networkx"]["all_dwellings_s"],
+        "pandana_s": a["pandana"]["total_s"],
+    }
+    figures["ratio"] = {
+        "vs_networkx_per_dwelling": round(a["networkx"]["all_dwellings_s"] / ours_s, 1),
+        "vs_pandana": round(a["pandana"]["total_s"] / ours_s, 1),
+        "vs_pandana_counting_our_snapping": round(
+            a["pandana"]["total_s"] / (ours_s + a["ours"]["snap_s"]), 1
+        ),
+    }
+    figures["agreement"] = {
+        "points_equal_share": a["networkx"]["points_equal_share"],
+        "pandana_points_equal_share": a["pandana"]["points_equal_share"],
+        "pandana_differences": a["pandana"]["differences"],
+        "pandana_explained_by_node_snapping": a["pandana"]["explained_by_node_snapping"],
+        "pandana_not_explained": a["pandana"]["not_explained"],
+    }
+    if not args.no_scale:
+        figures["scale"] = scale(args.data_dir, target=args.scale_dwellings)
+        figures["scale"]["dwellings_per_s_1_worker"] = figures["scale"]["1_workers"][
+            "dwellings_per_s"
+        ]
+        figures["scale"]["dwellings_per_s_2_workers"] = figures["scale"]["2_workers"][
+            "dwellings_per_s"
+        ]
+
+    t = figures
+    print("\nTargets (Aachen):")
+    print(
+        f"  distances vs networkx per dwelling: {t['ratio']['vs_networkx_per_dwelling']}x (>= 100)"
+    )
+    print(f"  distances vs pandana:               {t['ratio']['vs_pandana']}x (>= 20)")
+    print(f"  scan / reader alone:                {t['aachen']['total_over_read']}x (<= 2.5)")
+    print(f"  peak memory:                        {t['aachen']['peak_mb']:.0f} MB (< 1536)")
+    print(f"  points equal to the reference:      {t['agreement']['points_equal_share']:.6f}")
+    print(
+        f"  points equal to pandana:            {t['agreement']['pandana_points_equal_share']:.4f} "
+        f"({t['agreement']['pandana_explained_by_node_snapping']} of "
+        f"{t['agreement']['pandana_differences']} differences explained by node snapping)"
+    )
+    if "scale" in t:
+        s = t["scale"]
+        print(
+            f"  scale: {s['dwellings_per_s_1_worker']:,} / {s['dwellings_per_s_2_workers']:,} "
+            f"dwellings/s with 1 / 2 workers; the Netherlands in about "
+            f"{s['national_estimate_min']} min"
+        )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2, default=float) + "\n")
+    print(f"\nwrote {out}")
+
+
+if __name__ == "__main__":
+    main()
