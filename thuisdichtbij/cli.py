@@ -10,6 +10,8 @@ import time
 from . import __version__
 from .config import load_config
 from .errors import ThuisdichtbijError
+from .fairshare import fairshare
+from .maps import fairshare_html, fairshare_png
 from .partition import Tiling
 from .scan import scan
 from .study import preset_names
@@ -55,7 +57,44 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    f = sub.add_parser(
+        "fairshare", help="mark areas that are already vulnerable (SES-WOA and Leefbaarometer)"
+    )
+    f.add_argument("--study", required=True, help="study file or preset (e.g. parkstad)")
+    f.add_argument(
+        "--out",
+        required=True,
+        help="GeoPackage to write; an existing one (a scan) gets the layers added",
+    )
+    f.add_argument("--html", help="also write an interactive map (.html)")
+    f.add_argument("--png", help="also write a static map (.png or .pdf)")
+    f.add_argument("--reference", choices=["national", "region"], help="override the config")
+    f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
+    f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
+    f.add_argument("--lang", choices=["nl", "en"], default="nl")
+    f.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
+
+
+def _fairshare(args) -> str:
+    overrides = {"fairshare": {"reference": args.reference}} if args.reference else None
+    config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+    result = fairshare(args.study, config=config, data_dir=args.data_dir, lang=args.lang)
+    written = [str(result.to_gpkg(args.out))]
+    if args.html:
+        written.append(str(fairshare_html(result, args.html, lang=args.lang)))
+    if args.png:
+        written.append(str(fairshare_png(result, args.png, lang=args.lang)))
+    md = result.metadata
+    lines = [
+        f"fair share ({md['reference']} reference: SES-WOA {md['reference_ses_woa']}, "
+        f"Leefbaarometer {md['lbm_measure']} "
+        f"{next(v for k, v in md.items() if k.startswith('reference_lbm'))})",
+        result.summary.to_string(index=False),
+        f"years: {md['years']} (mismatch: {md['year_mismatch']})",
+        "wrote " + ", ".join(written),
+    ]
+    return "\n".join(lines)
 
 
 def _summary(result, out, seconds: float) -> str:
@@ -84,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("thuisdichtbij").setLevel(logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
+    if args.command == "fairshare":
+        try:
+            print(_fairshare(args))
+        except ThuisdichtbijError as exc:
+            print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
         overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
         config = (

@@ -28,6 +28,7 @@ __all__ = [
     "Band",
     "Indicator",
     "SafetyConfig",
+    "FairshareConfig",
     "Config",
     "load_config",
     "default_weights_path",
@@ -59,6 +60,7 @@ _SECTIONS = {
     "snapping": {"max_snap_m"},
     "network": {"min_component_m"},
     "aggregation": {"min_dwellings", "fallback_cell_m"},
+    "fairshare": {"reference", "lbm_measure", "lbm_year"},
 }
 _INDICATOR_KEYS = {"id", "group", "label_nl", "label_en", "osm", "table_categories", "gtfs"}
 _SAFETY_DIMENSIONS = {"lbm", "afw", "fys", "onv", "soc", "vrz", "won"}
@@ -125,6 +127,15 @@ class SafetyConfig:
 
 
 @dataclass(frozen=True)
+class FairshareConfig:
+    """How the fair-share check marks areas as already vulnerable."""
+
+    reference: str
+    lbm_measure: str
+    lbm_year: int
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated, immutable scientific configuration of a scan."""
 
@@ -138,6 +149,7 @@ class Config:
     min_component_m: float
     min_dwellings: int
     fallback_cell_m: float
+    fairshare: FairshareConfig
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
 
@@ -386,6 +398,22 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
             f"got {len(sd_edges)}"
         )
     min_dw = _number(path, "aggregation.min_dwellings", raw["aggregation"]["min_dwellings"])
+    f = raw["fairshare"]
+    if f.get("reference") not in ("national", "region"):
+        raise ConfigError(
+            f"{path}: 'fairshare.reference' must be 'national' or 'region', "
+            f"got {f.get('reference')!r}"
+        )
+    if f.get("lbm_measure") not in _SAFETY_DIMENSIONS - {"lbm"}:
+        raise ConfigError(
+            f"{path}: 'fairshare.lbm_measure' must be one of "
+            f"{', '.join(sorted(_SAFETY_DIMENSIONS - {'lbm'}))}, got {f.get('lbm_measure')!r}"
+        )
+    fairshare = FairshareConfig(
+        reference=f["reference"],
+        lbm_measure=f["lbm_measure"],
+        lbm_year=int(_number(path, "fairshare.lbm_year", f.get("lbm_year"))),
+    )
     return Config(
         bands=_bands(path, raw["bands"]),
         weights=MappingProxyType(w),
@@ -399,6 +427,7 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         fallback_cell_m=_number(
             path, "aggregation.fallback_cell_m", raw["aggregation"]["fallback_cell_m"], minimum=1
         ),
+        fairshare=fairshare,
     )
 
 

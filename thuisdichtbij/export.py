@@ -14,7 +14,7 @@ from .errors import InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_gpkg", "LAYERS"]
+__all__ = ["write_gpkg", "write_layers", "add_layers", "LAYERS"]
 
 #: Layer names of a scan GeoPackage.
 LAYERS = ("dwellings", "areas", "amenities", "run_metadata")
@@ -29,8 +29,6 @@ def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].where(~out[col].isin([float("inf"), float("-inf")]))
-        elif pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].astype(bool)
     return out
 
 
@@ -38,10 +36,23 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
     """Write a :class:`~thuisdichtbij.scan.ScanResult` to ``path``.
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points) and the
-    table ``run_metadata`` (``key``, ``value``). The file is written next to ``path`` under
-    a temporary name and moved into place when complete, so a failed write never leaves a
-    broken file where a good one was. ``NULL`` in ``dist_<id>`` means no amenity within the
-    largest band.
+    table ``run_metadata`` (``key``, ``value``); see :func:`write_layers`. ``NULL`` in
+    ``dist_<id>`` means no amenity within the largest band.
+    """
+    return write_layers(
+        path,
+        {"dwellings": result.dwellings, "areas": result.areas, "amenities": result.amenities},
+        metadata=result.metadata,
+    )
+
+
+def write_layers(
+    path: str | os.PathLike, layers: dict[str, pd.DataFrame], *, metadata: dict[str, str]
+) -> Path:
+    """Write layers (GeoDataFrames) and tables (DataFrames) and ``run_metadata`` to a new file.
+
+    The file is written next to ``path`` under a temporary name and moved into place when
+    complete, so a failed write never leaves a broken file where a good one was.
     """
     out = Path(path)
     if out.suffix.lower() != ".gpkg":
@@ -52,29 +63,76 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()
+    meta = pd.DataFrame({"key": list(metadata), "value": [str(v) for v in metadata.values()]})
     try:
-        layers = [
-            ("dwellings", result.dwellings),
-            ("areas", result.areas),
-            ("amenities", result.amenities),
-        ]
-        for i, (name, gdf) in enumerate(layers):
+        for i, (name, frame) in enumerate({**layers, "run_metadata": meta}.items()):
             pyogrio.write_dataframe(
-                _for_gpkg(gdf),
+                _for_gpkg(frame),
                 tmp,
                 layer=name,
                 driver="GPKG",
                 append=i > 0,
                 dataset_options=_DATASET_OPTIONS if i == 0 else None,
-                promote_to_multi=name == "areas",
+                promote_to_multi=_polygons(frame),
             )
-        meta = pd.DataFrame(
-            {"key": list(result.metadata), "value": [str(v) for v in result.metadata.values()]}
-        )
-        pyogrio.write_dataframe(meta, tmp, layer="run_metadata", driver="GPKG", append=True)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     log.info("wrote %s", out)
     return out
+
+
+def _polygons(frame: pd.DataFrame) -> bool:
+    """True for a polygon layer: written as MultiPolygon, as GeoPackage readers prefer."""
+    geom = getattr(frame, "geom_type", None)
+    return geom is not None and bool(geom.str.contains("Polygon").any())
+
+
+def add_layers(
+    path: str | os.PathLike,
+    layers: dict[str, pd.DataFrame],
+    *,
+    metadata: dict[str, str] | None = None,
+) -> Path:
+    """Add (or replace) layers and tables in an existing GeoPackage, atomically.
+
+    The file is copied next to itself, changed, and moved back in place; ``metadata`` keys
+    are added to (or replace those in) its ``run_metadata`` table.
+    """
+    import shutil
+
+    target = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".gpkg", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copyfile(target, tmp)
+        existing = {str(n) for n in pyogrio.list_layers(tmp)[:, 0]}
+        if metadata:
+            old = (
+                pyogrio.read_dataframe(tmp, layer="run_metadata")
+                if "run_metadata" in existing
+                else pd.DataFrame({"key": [], "value": []})
+            )
+            merged = dict(zip(old["key"], old["value"], strict=True))
+            merged.update({k: str(v) for k, v in metadata.items()})
+            layers = {
+                **layers,
+                "run_metadata": pd.DataFrame({"key": list(merged), "value": list(merged.values())}),
+            }
+        for name, frame in layers.items():
+            pyogrio.write_dataframe(
+                _for_gpkg(frame),
+                tmp,
+                layer=name,
+                driver="GPKG",
+                layer_options={"OVERWRITE": "YES"} if name in existing else None,
+                promote_to_multi=_polygons(frame),
+            )
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("updated %s: %s", target, ", ".join(layers))
+    return target

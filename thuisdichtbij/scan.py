@@ -85,10 +85,14 @@ class ScanResult:
 def _resolve_study(study, osm, data_dir) -> Study:
     if study is not None and osm is not None:
         raise ConfigError("give either a study or an OSM extract, not both")
-    if isinstance(study, Study):
-        return study
     if study is not None:
-        return load_study(study, data_dir=data_dir)
+        st = study if isinstance(study, Study) else load_study(study, data_dir=data_dir)
+        if not st.osm and not st.network:
+            raise ConfigError(
+                f"study {st.name}: nothing to walk on; give 'osm' (an .osm.pbf) or 'network' "
+                "(a street network file) in the study file"
+            )
+        return st
     if osm is not None:
         return study_from_osm(osm)
     raise ConfigError("nothing to scan: give a study file (--study) or an OSM extract (--osm)")

@@ -34,6 +34,7 @@ _TOP = {
     "study_area",
     "leefbaarometer",
     "weights",
+    "fairshare",
 }
 _SECTION_KEYS = {
     "network": {"file", "layer"},
@@ -50,11 +51,14 @@ _SECTION_KEYS = {
         "id",
         "indicator",
     },
-    "areas": {"file", "layer", "id_field"},
+    "areas": {"file", "layer", "id_field", "year"},
     "study_area": {"file", "layer", "id_field", "ids"},
     "leefbaarometer": {"file", "id_column", "areas"},
+    "municipalities": {"file", "layer", "id_field", "ids"},
+    "ses_woa": {"file", "id_column", "year"},
 }
-_FILE_KEYS = {"file", "cbs_pc6"}
+_FAIRSHARE_KEYS = {"municipalities", "ses_woa", "areas", "leefbaarometer"}
+_FILE_KEYS = ("file", "cbs_pc6")
 AMENITY_FORMATS = ("osm", "osm_tags", "gtfs", "table", "points")
 
 
@@ -72,6 +76,7 @@ class Study:
     study_area: Mapping[str, Any] | None = None
     leefbaarometer: Mapping[str, Any] | None = None
     weights: Path | None = None
+    fairshare: Mapping[str, Any] | None = None
     source: Path | None = field(default=None, compare=False)
 
     def input_files(self) -> list[Path]:
@@ -79,7 +84,15 @@ class Study:
         files: list[Path] = []
         if self.osm:
             files.append(self.osm)
-        for sec in (self.network, self.dwellings, self.areas, self.study_area, self.leefbaarometer):
+        fair = tuple((self.fairshare or {}).values())
+        for sec in (
+            self.network,
+            self.dwellings,
+            self.areas,
+            self.study_area,
+            self.leefbaarometer,
+            *fair,
+        ):
             if sec:
                 files += [sec[k] for k in _FILE_KEYS if sec.get(k)]
                 if isinstance(sec.get("areas"), Mapping):
@@ -120,18 +133,16 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
     if "file" not in raw:
         raise ConfigError(f"{where}: '{name}' needs a 'file'")
     out = dict(raw)
-    for key in _FILE_KEYS & set(out):
+    for key in (k for k in _FILE_KEYS if k in out):
         out[key] = _resolve(out[key], base, f"{where}: '{name}.{key}'")
     if name == "leefbaarometer" and "areas" in out:
         out["areas"] = _section(out["areas"], "areas", base, where)
-    if name in ("areas", "study_area") and "id_field" not in out:
+    if name in ("areas", "study_area", "municipalities") and "id_field" not in out:
         raise ConfigError(f"{where}: '{name}' needs 'id_field', the column with the area ids")
-    if name == "study_area":
+    if name in ("study_area", "municipalities"):
         ids = out.get("ids")
         if not isinstance(ids, list) or not ids:
-            raise ConfigError(
-                f"{where}: 'study_area.ids' must list the ids to keep, e.g. [Maastricht]"
-            )
+            raise ConfigError(f"{where}: '{name}.ids' must list the ids to keep, e.g. [Maastricht]")
         out["ids"] = tuple(str(i) for i in ids)
     if name == "amenities":
         fmt = out.get("format")
@@ -172,8 +183,6 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
     amen_raw = raw.get("amenities") or []
     if not isinstance(amen_raw, list):
         raise ConfigError(f"{where}: 'amenities' must be a list of sources")
-    if not raw.get("osm") and not raw.get("network"):
-        raise ConfigError(f"{where}: give 'osm' (an .osm.pbf) or 'network' (a street network file)")
     return Study(
         name=str(raw.get("name") or path.stem),
         crs=str(raw["crs"]) if raw.get("crs") else None,
@@ -197,8 +206,25 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         weights=_resolve(raw["weights"], path.parent, f"{where}: 'weights'")
         if raw.get("weights")
         else None,
+        fairshare=_fairshare(raw.get("fairshare"), base, where),
         source=path,
     )
+
+
+def _fairshare(raw: Any, base: Path, where: str) -> MappingProxyType | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: 'fairshare' must be a mapping (ses_woa: ..., ...)")
+    for key in raw:
+        if key not in _FAIRSHARE_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key 'fairshare.{key}'; allowed keys are "
+                f"{', '.join(sorted(_FAIRSHARE_KEYS))}"
+            )
+    if "ses_woa" not in raw:
+        raise ConfigError(f"{where}: 'fairshare' needs 'ses_woa', the CBS SES-WOA table per area")
+    return MappingProxyType({k: _section(v, k, base, where) for k, v in raw.items()})
 
 
 def study_from_osm(osm: str | os.PathLike, *, name: str | None = None) -> Study:

@@ -1,0 +1,305 @@
+"""The fair-share check: areas already vulnerable, to be spared more housing for vulnerable groups.
+
+An area is vulnerable when BOTH its CBS SES-WOA score AND its Leefbaarometer score are below
+the reference (Parkstad's regional vision). Needs no walking network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .aggregate import select_areas
+from .config import Config, FairshareConfig, load_config
+from .crs import RD_NEW, to_metric
+from .errors import ConfigError, InputError
+from .provenance import describe_file, package_version, utc_now
+from .sources._io import read_vector, require_columns
+from .sources.areas import area_ids, read_areas
+from .sources.leefbaarometer import read_leefbaarometer
+from .sources.ses_woa import read_ses_woa
+from .study import Study, load_study
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FairshareResult", "fairshare", "mark_vulnerable", "REASONS"]
+
+#: Reasons in words, per language.
+REASONS = {
+    "nl": {
+        "both": "kwetsbaar: SES-WOA ({ses:+.3f}) en Leefbaarometer ({lbm:+.3f}) beide onder de "
+        "referentie ({ses_ref:+.3f} / {lbm_ref:+.3f})",
+        "ses_only": "niet kwetsbaar: alleen SES-WOA ({ses:+.3f}) onder de referentie "
+        "({ses_ref:+.3f})",
+        "lbm_only": "niet kwetsbaar: alleen Leefbaarometer ({lbm:+.3f}) onder de referentie "
+        "({lbm_ref:+.3f})",
+        "neither": "niet kwetsbaar: SES-WOA en Leefbaarometer op of boven de referentie",
+        "no_ses": "onbekend: geen SES-WOA-score",
+        "no_lbm": "onbekend: geen Leefbaarometer-score",
+    },
+    "en": {
+        "both": "vulnerable: SES-WOA ({ses:+.3f}) and Leefbaarometer ({lbm:+.3f}) both below the "
+        "reference ({ses_ref:+.3f} / {lbm_ref:+.3f})",
+        "ses_only": "not vulnerable: only SES-WOA ({ses:+.3f}) below the reference "
+        "({ses_ref:+.3f})",
+        "lbm_only": "not vulnerable: only Leefbaarometer ({lbm:+.3f}) below the reference "
+        "({lbm_ref:+.3f})",
+        "neither": "not vulnerable: SES-WOA and Leefbaarometer at or above the reference",
+        "no_ses": "unknown: no SES-WOA score",
+        "no_lbm": "unknown: no Leefbaarometer score",
+    },
+}
+
+
+@dataclass
+class FairshareResult:
+    """The ``fairshare`` layer, the per-municipality ``summary`` and the run's metadata."""
+
+    areas: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    metadata: dict[str, str] = field(default_factory=dict)
+    municipalities: gpd.GeoDataFrame | None = None
+
+    def to_gpkg(self, path: str | os.PathLike) -> Path:
+        """Write to a new GeoPackage, or add the layers to an existing one (a scan)."""
+        from .export import add_layers, write_layers
+
+        layers = {
+            "fairshare": self.areas,
+            "fairshare_summary": self.summary,
+        }
+        if Path(path).exists():
+            meta = {f"fairshare.{k}": v for k, v in self.metadata.items()}
+            return add_layers(path, layers, metadata=meta)
+        return write_layers(path, layers, metadata=self.metadata)
+
+
+def mark_vulnerable(
+    ses: pd.Series,
+    lbm: pd.Series,
+    households: pd.Series,
+    cfg: FairshareConfig,
+    *,
+    lang: str = "nl",
+) -> tuple[pd.Series, pd.Series, float, float]:
+    """Flag areas whose SES-WOA AND Leefbaarometer scores are both below the reference.
+
+    Returns the flags (``True``/``False``, ``<NA>`` where a score is missing), the reasons
+    in words, and the two reference values: 0 and 0 for ``national``; for ``region`` the
+    household-weighted means over the areas that have the score.
+    """
+    if cfg.reference == "national":
+        ses_ref = lbm_ref = 0.0
+    else:
+        ses_ref = _weighted_mean(ses, households)
+        lbm_ref = _weighted_mean(lbm, households)
+    ses_low, lbm_low = ses < ses_ref, lbm < lbm_ref
+    flag = pd.Series(pd.array(ses_low & lbm_low, dtype="boolean"), index=ses.index)
+    flag[ses.isna() | lbm.isna()] = pd.NA
+    words = REASONS[lang]
+    reasons = []
+    for s, b, sl, bl in zip(ses, lbm, ses_low, lbm_low, strict=True):
+        key = (
+            "no_ses"
+            if np.isnan(s)
+            else "no_lbm"
+            if np.isnan(b)
+            else "both"
+            if sl and bl
+            else "ses_only"
+            if sl
+            else "lbm_only"
+            if bl
+            else "neither"
+        )
+        reasons.append(words[key].format(ses=s, lbm=b, ses_ref=ses_ref, lbm_ref=lbm_ref))
+    return flag, pd.Series(reasons, index=ses.index, dtype="string"), ses_ref, lbm_ref
+
+
+def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
+    ok = values.notna() & weights.notna() & (weights > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.average(values[ok], weights=weights[ok]))
+
+
+def _list(values, n: int = 10) -> str:
+    values = sorted(values)
+    return ", ".join(values[:n]) + (f" and {len(values) - n} more" if len(values) > n else "")
+
+
+def fairshare(
+    study: Study | str | os.PathLike,
+    *,
+    config: Config | None = None,
+    data_dir: str | os.PathLike | None = None,
+    lang: str = "nl",
+) -> FairshareResult:
+    """Run the fair-share check for a study's ``fairshare`` section.
+
+    The areas are the study's ``fairshare.areas`` (else its ``areas``), selected by the
+    municipality polygons in ``fairshare.municipalities`` (else the study area): every
+    area with at least half its surface in them, labelled with the municipality it
+    overlaps most. Postcodes missing from a table are reported, never dropped silently.
+    """
+    st = study if isinstance(study, Study) else load_study(study, data_dir=data_dir)
+    cfg = config or load_config(st.weights)
+    fs = st.fairshare
+    if not fs:
+        raise ConfigError(
+            f"study {st.name} has no 'fairshare' section; add one with at least ses_woa "
+            "(see config/studies/parkstad.yaml)"
+        )
+    areas_spec = fs.get("areas") or st.areas
+    muni_spec = fs.get("municipalities") or st.study_area
+    lbm_spec = fs.get("leefbaarometer") or st.leefbaarometer
+    for name, spec in (
+        ("areas", areas_spec),
+        ("municipalities", muni_spec),
+        ("leefbaarometer", lbm_spec),
+    ):
+        if not spec:
+            raise ConfigError(
+                f"study {st.name}: the fair-share check needs '{name}' (in 'fairshare' or at the "
+                "top of the study file)"
+            )
+    crs = RD_NEW
+    munis = read_vector(muni_spec["file"], what="municipalities", layer=muni_spec.get("layer"))
+    require_columns(munis, [muni_spec["id_field"]], what="municipalities", path=muni_spec["file"])
+    munis = to_metric(munis, crs)
+    munis["municipality"] = area_ids(munis[muni_spec["id_field"]])
+    munis = munis[munis["municipality"].isin(muni_spec["ids"])]
+    missing = sorted(set(muni_spec["ids"]) - set(munis["municipality"]))
+    if missing:
+        raise InputError(
+            f"municipalities: {Path(muni_spec['file']).name} has no {muni_spec['id_field']} "
+            f"{', '.join(missing)}; check the spelling in the study file"
+        )
+    munis = munis.dissolve("municipality").reset_index()[["municipality", "geometry"]]
+
+    all_areas = to_metric(
+        read_areas(
+            areas_spec["file"], id_field=areas_spec["id_field"], layer=areas_spec.get("layer")
+        ),
+        crs,
+    )
+    areas = select_areas(all_areas, study_area=munis, dwellings=None)
+    overlap = gpd.overlay(
+        areas[["area_id", "geometry"]], munis, how="intersection", keep_geom_type=True
+    )
+    overlap["share"] = overlap.area
+    best = overlap.sort_values(["area_id", "share"], ascending=[True, False]).drop_duplicates(
+        "area_id"
+    )
+    areas["municipality"] = areas["area_id"].map(best.set_index("area_id")["municipality"])
+
+    ses_spec = fs["ses_woa"]
+    ses = read_ses_woa(ses_spec["file"], id_column=ses_spec.get("id_column", "pc4"))
+    f = cfg.fairshare
+    lbm = read_leefbaarometer(
+        lbm_spec["file"],
+        dimension=f.lbm_measure,
+        year=f.lbm_year,
+        base_year=f.lbm_year,
+        id_column=lbm_spec.get("id_column"),
+    )["level"]
+
+    ids = set(areas["area_id"])
+    not_in_ses = ids - set(ses.index)
+    not_in_lbm = ids - set(lbm.index)
+    ses_in_region = {i for i in ses.index if i not in ids}
+    for what, gone in (("SES-WOA", not_in_ses), ("Leefbaarometer", not_in_lbm)):
+        if gone:
+            log.warning(
+                "fairshare: %d area(s) have no row in the %s table: %s",
+                len(gone),
+                what,
+                _list(gone),
+            )
+    lbm_col = f"lbm_{f.lbm_measure}"
+    out = areas[["area_id", "municipality", "geometry"]].copy()
+    out["ses_woa"] = out["area_id"].map(ses["ses_woa_total"]).astype(float)
+    out[lbm_col] = out["area_id"].map(lbm).astype(float)
+    out["households"] = out["area_id"].map(ses["n_households"]).astype(float)
+    flag, reason, ses_ref, lbm_ref = mark_vulnerable(
+        out["ses_woa"], out[lbm_col], out["households"], f, lang=lang
+    )
+    out["vulnerable"] = flag
+    out["reason"] = reason
+    out = gpd.GeoDataFrame(
+        out[
+            [
+                "area_id",
+                "municipality",
+                "ses_woa",
+                lbm_col,
+                "households",
+                "vulnerable",
+                "reason",
+                "geometry",
+            ]
+        ],
+        geometry="geometry",
+        crs=crs,
+    ).sort_values("area_id", ignore_index=True)
+
+    summary = _summary(out)
+    years = {"SES-WOA": ses_spec.get("year"), "Leefbaarometer": f.lbm_year}
+    if areas_spec.get("year"):
+        years["areas"] = areas_spec["year"]
+    known = {k: int(v) for k, v in years.items() if v is not None}
+    meta = {
+        "package_version": package_version(),
+        "created_utc": utc_now(),
+        "study": st.name,
+        "reference": f.reference,
+        "reference_ses_woa": f"{ses_ref:.4f}",
+        f"reference_{lbm_col}": f"{lbm_ref:.4f}",
+        "lbm_measure": f"{f.lbm_measure} {f.lbm_year}",
+        "years": ", ".join(f"{k} {v}" for k, v in known.items()),
+        "year_mismatch": (
+            "yes: " + ", ".join(f"{k} {v}" for k, v in known.items())
+            if len(set(known.values())) > 1
+            else "no"
+        ),
+        "areas": str(len(out)),
+        "areas_vulnerable": str(int(out["vulnerable"].sum())),
+        "areas_unknown": str(int(out["vulnerable"].isna().sum())),
+        "areas_not_in_ses_woa": f"{len(not_in_ses)}: {_list(not_in_ses)}" if not_in_ses else "0",
+        "areas_not_in_leefbaarometer": (
+            f"{len(not_in_lbm)}: {_list(not_in_lbm)}" if not_in_lbm else "0"
+        ),
+        "ses_woa_rows_outside_study": str(len(ses_in_region)),
+    }
+    for i, spec in enumerate((areas_spec, muni_spec, lbm_spec, ses_spec)):
+        d = describe_file(Path(spec["file"]))
+        meta[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
+    return FairshareResult(out, summary, meta, munis)
+
+
+def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Areas and households marked, per municipality, with a total row."""
+    g = out.assign(
+        v=out["vulnerable"].fillna(False).astype(bool),
+        u=out["vulnerable"].isna(),
+        hh=out["households"].fillna(0),
+    )
+    g["hh_v"] = g["hh"].where(g["v"], 0)
+    rows = g.groupby("municipality").agg(
+        areas=("area_id", "size"),
+        areas_vulnerable=("v", "sum"),
+        areas_unknown=("u", "sum"),
+        households=("hh", "sum"),
+        households_vulnerable=("hh_v", "sum"),
+    )
+    rows.loc["Totaal"] = rows.sum()
+    rows = rows.reset_index()
+    for c in rows.columns.drop("municipality"):
+        rows[c] = rows[c].astype("int64")
+    return rows
