@@ -9,6 +9,7 @@ import time
 
 from . import __version__
 from .config import load_config
+from .demand import demand
 from .errors import ThuisdichtbijError
 from .fairshare import fairshare
 from .maps import fairshare_html, fairshare_png
@@ -73,7 +74,30 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
     f.add_argument("--lang", choices=["nl", "en"], default="nl")
     f.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    d = sub.add_parser("demand", help="residents of 65+ per area class of a scan GeoPackage")
+    d.add_argument("scan", help="a scan GeoPackage; the tables are added to it")
+    d.add_argument(
+        "--population", required=True, help="the CBS PC6 table (CSV as CBS publishes it)"
+    )
+    d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
+    d.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
+
+
+def _demand(args) -> str:
+    result = demand(args.scan, args.population, points=args.points)
+    result.to_gpkg(args.scan)
+    md = result.metadata
+    return "\n".join(
+        [
+            f"residents of 65 and older per area class ({md['points']}):",
+            result.by_class.to_string(index=False),
+            f"in class 1-2 areas: {result.in_low_classes} residents of 65+",
+            f"unknown (masked in the CBS table): {md['pc6_masked_65plus']} PC6; "
+            f"CBS postcodes without a point: {md['cbs_pc6_without_point']}",
+            f"added demand_by_class, demand_by_area to {args.scan}",
+        ]
+    )
 
 
 def _fairshare(args) -> str:
@@ -123,9 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("thuisdichtbij").setLevel(logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
-    if args.command == "fairshare":
+    if args.command in ("fairshare", "demand"):
         try:
-            print(_fairshare(args))
+            print(_fairshare(args) if args.command == "fairshare" else _demand(args))
         except ThuisdichtbijError as exc:
             print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
             return 2

@@ -1,0 +1,183 @@
+"""The fair-share check: hand-made cases and the real Parkstad and Maastricht runs."""
+
+import csv
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from thuisdichtbij import load_config
+from thuisdichtbij.cli import main
+from thuisdichtbij.fairshare import fairshare, mark_vulnerable
+
+NATIONAL = load_config().fairshare
+REGION = load_config(overrides={"fairshare": {"reference": "region"}}).fairshare
+
+# (SES-WOA, Leefbaarometer, households)
+CASES = pd.DataFrame(
+    {
+        "ses": [-0.30, -0.30, 0.20, 0.20, np.nan, -0.10],
+        "lbm": [-0.10, 0.05, -0.10, 0.05, -0.10, np.nan],
+        "hh": [1000, 1000, 1000, 1000, 500, 500],
+    },
+    index=["both_low", "ses_low", "lbm_low", "neither", "no_ses", "no_lbm"],
+)
+
+
+def test_four_combinations_and_missing_national_reference():
+    flag, reason, ses_ref, lbm_ref = mark_vulnerable(
+        CASES["ses"], CASES["lbm"], CASES["hh"], NATIONAL
+    )
+    assert (ses_ref, lbm_ref) == (0.0, 0.0)
+    assert flag.loc["both_low"]
+    assert flag.loc[["ses_low", "lbm_low", "neither"]].tolist() == [False, False, False]
+    assert flag.loc[["no_ses", "no_lbm"]].isna().all()
+    assert reason.loc["both_low"].startswith(
+        "kwetsbaar: SES-WOA (-0.300) en Leefbaarometer (-0.100)"
+    )
+    assert reason.loc["ses_low"].startswith("niet kwetsbaar: alleen SES-WOA")
+    assert reason.loc["lbm_low"].startswith("niet kwetsbaar: alleen Leefbaarometer")
+    assert reason.loc["no_ses"] == "onbekend: geen SES-WOA-score"
+    assert reason.loc["no_lbm"] == "onbekend: geen Leefbaarometer-score"
+
+
+def test_region_reference_is_household_weighted():
+    flag, _, ses_ref, lbm_ref = mark_vulnerable(CASES["ses"], CASES["lbm"], CASES["hh"], REGION)
+    # SES known for 5 areas: (-0.3 - 0.3 + 0.2 + 0.2) * 1000 + (-0.1) * 500, over 4500
+    assert ses_ref == pytest.approx((-0.2 * 1000 - 0.05 * 1000) / 4500)
+    # LBM known for 5 areas: (-0.1 + 0.05 - 0.1 + 0.05) * 1000 + (-0.1) * 500, over 4500
+    assert lbm_ref == pytest.approx((-0.1 * 1000 - 0.05 * 1000) / 4500)
+    # ses_ref -0.0556, lbm_ref -0.0333: both_low stays, the others as before
+    assert flag.loc["both_low"]
+    assert not flag.loc["ses_low"] and not flag.loc["lbm_low"] and not flag.loc["neither"]
+    # a case that flips: below zero but above the regional mean on SES
+    # regional means: SES -0.275, LBM -0.3
+    f2, *_ = mark_vulnerable(
+        pd.Series([-0.05, -0.5]), pd.Series([-0.2, -0.4]), pd.Series([1, 1]), REGION
+    )
+    f1, *_ = mark_vulnerable(
+        pd.Series([-0.05, -0.5]), pd.Series([-0.2, -0.4]), pd.Series([1, 1]), NATIONAL
+    )
+    assert f1.tolist() == [True, True]
+    assert f2.tolist() == [False, True]
+
+
+def test_english_reasons():
+    _, reason, *_ = mark_vulnerable(CASES["ses"], CASES["lbm"], CASES["hh"], NATIONAL, lang="en")
+    assert reason.loc["both_low"].startswith("vulnerable: SES-WOA (-0.300) and Leefbaarometer")
+
+
+SEVEN = ["Heerlen", "Kerkrade", "Landgraaf", "Brunssum", "Simpelveld", "Voerendaal", "Beekdaelen"]
+
+
+@pytest.fixture(scope="module")
+def parkstad(data_dir):
+    return fairshare("parkstad", data_dir=data_dir)
+
+
+def test_parkstad_every_area_with_its_municipality(parkstad, data_dir):
+    import geopandas as gpd
+
+    fs = parkstad.areas
+    assert set(fs["municipality"]) == set(SEVEN)
+    assert fs["area_id"].is_unique
+    # every PC4 whose inside point lies in one of the seven municipalities is there, with it
+    gem = gpd.read_file(data_dir / "nl" / "cbs-gemeenten-2025.gpkg")
+    gem = gem[gem["gemeente"].isin(SEVEN)]
+    pc4 = gpd.read_file(data_dir / "nl" / "cbs-pc4-2024.gpkg")
+    pc4["area_id"] = pc4["postcode"].astype(int).astype(str)
+    pts = pc4.set_geometry(pc4.representative_point())
+    inside = gpd.sjoin(pts, gem[["gemeente", "geometry"]], predicate="within")
+    expected = dict(zip(inside["area_id"], inside["gemeente"], strict=True))
+    got = dict(zip(fs["area_id"], fs["municipality"], strict=True))
+    for area, municipality in expected.items():
+        assert got.get(area) == municipality, area
+    # and every Parkstad row of the SES-WOA table is among them
+    with open(data_dir / "nl" / "ses-woa-pc4-2022-maastricht-parkstad.csv") as f:
+        parkstad_pc4 = {r["pc4"] for r in csv.DictReader(f) if not r["pc4"].startswith("62")}
+    assert parkstad_pc4 <= set(fs["area_id"])
+
+
+def test_parkstad_summary_adds_up(parkstad):
+    s = parkstad.summary.set_index("municipality")
+    total = s.loc["Totaal"]
+    per = s.drop("Totaal")
+    assert (per.sum() == total).all()
+    assert total["areas"] == len(parkstad.areas)
+    assert total["areas_vulnerable"] == int(parkstad.areas["vulnerable"].sum())
+    assert total["households"] == parkstad.areas["households"].fillna(0).sum()
+
+
+def test_parkstad_metadata_records_years(parkstad):
+    md = parkstad.metadata
+    assert md["years"] == "SES-WOA 2022, Leefbaarometer 2022, areas 2024"
+    assert md["year_mismatch"].startswith("yes")
+
+
+def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
+    out = tmp_path / "parkstad.gpkg"
+    code = main(
+        [
+            "fairshare",
+            "--study",
+            "parkstad",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(out),
+            "--html",
+            str(tmp_path / "p.html"),
+            "--png",
+            str(tmp_path / "p.png"),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Heerlen" in printed and "Totaal" in printed
+    layers = dict(pyogrio.list_layers(out))
+    assert layers["fairshare"] == "MultiPolygon"
+    assert "fairshare_summary" in layers and "run_metadata" in layers
+    fs = pyogrio.read_dataframe(out, layer="fairshare")
+    assert {"area_id", "municipality", "ses_woa", "lbm_afw", "vulnerable", "reason"} <= set(
+        fs.columns
+    )
+    html = (tmp_path / "p.html").read_text()
+    assert "Kwetsbaar" in html and "leaflet" in html.lower()
+    from PIL import Image
+
+    img = np.asarray(Image.open(tmp_path / "p.png").convert("L"), dtype=float)
+    assert img.std() > 10  # not blank
+
+    # Maastricht: the layers go into an existing scan GeoPackage
+    from thuisdichtbij import scan
+
+    scan_out = scan("maastricht", data_dir=data_dir).to_gpkg(tmp_path / "m.gpkg")
+    code = main(
+        [
+            "fairshare",
+            "--study",
+            "maastricht",
+            "--data-dir",
+            str(data_dir),
+            "--out",
+            str(scan_out),
+            "--reference",
+            "region",
+        ]
+    )
+    assert code == 0
+    layers = dict(pyogrio.list_layers(scan_out))
+    assert {"dwellings", "areas", "amenities", "fairshare", "fairshare_summary"} <= set(layers)
+    meta = pyogrio.read_dataframe(scan_out, layer="run_metadata")
+    meta = dict(zip(meta["key"], meta["value"], strict=True))
+    assert meta["fairshare.reference"] == "region"
+    assert "config_hash" in meta  # the scan's own metadata is kept
+
+
+def test_study_without_fairshare_section(data_dir, capsys):
+    code = main(
+        ["fairshare", "--study", "delft", "--data-dir", str(data_dir), "--out", "/tmp/x.gpkg"]
+    )
+    assert code == 2
+    assert "has no 'fairshare' section" in capsys.readouterr().err

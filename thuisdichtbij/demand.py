@@ -1,0 +1,213 @@
+"""Demand: how many residents of 65 and older live where the scan is weak (or strong).
+
+Counts the CBS inhabitants aged 65+ per PC6 into the areas of a scan GeoPackage: per area
+class, per area and per zone (when the scan has a ``zones`` layer). Masked CBS values are
+unknown, counted and reported, never taken as zero.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .provenance import describe_file, utc_now
+from .scanfile import read_metadata, read_scan_layer, scan_layers
+from .sources.cbs import read_cbs_pc6
+from .sources.points import read_points
+
+log = logging.getLogger(__name__)
+
+__all__ = ["DemandResult", "demand"]
+
+_PC6 = re.compile(r"^\d{4}[A-Z]{2}$")
+
+
+@dataclass
+class DemandResult:
+    """Tables of residents aged 65+: ``by_class``, ``by_area``, ``by_zone`` (or None)."""
+
+    by_class: pd.DataFrame
+    by_area: pd.DataFrame
+    by_zone: pd.DataFrame | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def in_low_classes(self) -> int:
+        """Residents of 65+ in areas of class 1 or 2."""
+        rows = self.by_class[self.by_class["score_class"].isin(["1", "2"])]
+        return int(rows["residents_65plus"].sum())
+
+    def to_gpkg(self, path: str | os.PathLike) -> Path:
+        """Add the tables to the scan GeoPackage (atomically)."""
+        from .export import add_layers
+
+        layers = {"demand_by_class": self.by_class, "demand_by_area": self.by_area}
+        if self.by_zone is not None:
+            layers["demand_by_zone"] = self.by_zone
+        return add_layers(
+            path, layers, metadata={f"demand.{k}": v for k, v in self.metadata.items()}
+        )
+
+
+def _list(values, n: int = 10) -> str:
+    values = sorted(values)
+    return ", ".join(values[:n]) + (f" and {len(values) - n} more" if len(values) > n else "")
+
+
+def _pc6_points(scan_path, dwellings, points, crs) -> tuple[gpd.GeoDataFrame, str]:
+    if points is not None:
+        pts = read_points(points, what="PC6 points", dtype=str)
+        id_col = next((c for c in pts.columns if c.lower() in ("zip", "pc6", "postcode")), None)
+        if id_col is None:
+            raise InputError(
+                f"PC6 points: {points} has no postcode column (Zip, pc6 or postcode); its "
+                f"columns are {', '.join(map(str, pts.columns))}"
+            )
+        pc6 = pts[id_col].astype(str).str.replace(" ", "").str.upper()
+        out = gpd.GeoDataFrame({"pc6": pc6}, geometry=pts.geometry, crs=pts.crs).to_crs(crs)
+        return out.drop_duplicates("pc6"), Path(points).name
+    for col in ("postcode", "dwelling_id"):
+        if col in dwellings and dwellings[col].astype(str).str.match(_PC6).mean() > 0.9:
+            d = dwellings[dwellings[col].astype(str).str.match(_PC6)]
+            out = gpd.GeoDataFrame({"pc6": d[col].astype(str)}, geometry=d.geometry, crs=crs)
+            return out.drop_duplicates("pc6"), f"{Path(scan_path).name} dwellings ({col})"
+    raise InputError(
+        f"demand: the dwellings of {Path(scan_path).name} are not PC6 points; give the PC6 "
+        "points with --points (e.g. pc6-centroids.csv: Zip, Lat, Lon)"
+    )
+
+
+def demand(
+    scan: str | os.PathLike,
+    population: str | os.PathLike,
+    *,
+    points: str | os.PathLike | None = None,
+) -> DemandResult:
+    """Count residents aged 65+ per area class, per area and per zone of a scan GeoPackage.
+
+    Parameters
+    ----------
+    scan
+        A scan GeoPackage (``thuisdichtbij scan``).
+    population
+        The CBS PC6 table, as CBS publishes it.
+    points
+        PC6 points (CSV with Zip/Lat/Lon, or a point layer); default: the scan's dwellings
+        when they are PC6 points.
+    """
+    names = scan_layers(scan)
+    areas = read_scan_layer(scan, "areas")
+    dwellings = read_scan_layer(scan, "dwellings")
+    cbs = read_cbs_pc6(population)
+    pc6, points_source = _pc6_points(scan, dwellings, points, areas.crs)
+
+    joined = gpd.sjoin(
+        pc6,
+        areas[["area_id", "score_class", "suppressed", "geometry"]],
+        how="left",
+        predicate="intersects",
+    )
+    joined = joined[~joined.index.duplicated(keep="first")]
+    joined["residents_65plus"] = joined["pc6"].map(cbs["age_65plus"])
+    in_cbs = joined["pc6"].isin(cbs.index)
+    no_row = sorted(joined.loc[~in_cbs, "pc6"])
+    no_point = sorted(set(cbs.index) - set(joined["pc6"]))
+    masked = in_cbs & joined["residents_65plus"].isna()
+    if no_row:
+        log.warning(
+            "demand: %d PC6 point(s) have no row in the CBS table: %s", len(no_row), _list(no_row)
+        )
+    if no_point:
+        log.warning(
+            "demand: %d CBS postcode(s) have no point, their residents are not placed: %s",
+            len(no_point),
+            _list(no_point),
+        )
+    lost = cbs.loc[no_point, "age_65plus"]
+    joined["known"] = in_cbs & ~masked
+
+    def label(row) -> str:
+        if pd.isna(row["area_id"]):
+            return "outside"
+        if bool(row["suppressed"]) or pd.isna(row["score_class"]):
+            return "suppressed"
+        return str(int(row["score_class"]))
+
+    joined["class_label"] = joined.apply(label, axis=1)
+    order = ["1", "2", "3", "4", "5", "suppressed", "outside"]
+    by_class = (
+        joined.groupby("class_label")
+        .agg(
+            residents_65plus=("residents_65plus", "sum"),
+            pc6=("pc6", "size"),
+            pc6_unknown=("known", lambda k: int((~k).sum())),
+        )
+        .reindex(order)
+        .fillna(0)
+        .reset_index()
+        .rename(columns={"class_label": "score_class"})
+    )
+    by_class["residents_65plus"] = by_class["residents_65plus"].round().astype("int64")
+    for c in ("pc6", "pc6_unknown"):
+        by_class[c] = by_class[c].astype("int64")
+    total = by_class["residents_65plus"].sum()
+    by_class["share"] = (by_class["residents_65plus"] / total).round(4) if total else np.nan
+
+    inside = joined[joined["area_id"].notna()]
+    by_area = (
+        inside.groupby("area_id")
+        .agg(
+            residents_65plus=("residents_65plus", "sum"),
+            pc6=("pc6", "size"),
+            pc6_unknown=("known", lambda k: int((~k).sum())),
+        )
+        .reset_index()
+    )
+    by_area = areas[["area_id", "score_class", "score_mean", "n_dwellings"]].merge(
+        by_area, on="area_id", how="left"
+    )
+    by_area[["residents_65plus", "pc6", "pc6_unknown"]] = (
+        by_area[["residents_65plus", "pc6", "pc6_unknown"]].fillna(0).round().astype("int64")
+    )
+
+    by_zone = None
+    if "zones" in names:
+        zones = read_scan_layer(scan, "zones")
+        zid = "zone_id" if "zone_id" in zones else zones.columns[0]
+        zj = gpd.sjoin(
+            pc6.assign(r=joined["residents_65plus"]), zones[[zid, "geometry"]], how="inner"
+        )
+        by_zone = (
+            zj.groupby(zid).agg(residents_65plus=("r", "sum"), pc6=("pc6", "size")).reset_index()
+        )
+        by_zone["residents_65plus"] = by_zone["residents_65plus"].round().astype("int64")
+
+    scan_meta = read_metadata(scan)
+    meta = {
+        "created_utc": utc_now(),
+        "points": points_source,
+        "population": describe_file(Path(population))["name"],
+        "population_sha256": describe_file(Path(population))["sha256"],
+        "residents_65plus_placed": str(int(total)),
+        "residents_65plus_in_class_1_2": str(
+            int(by_class.loc[by_class["score_class"].isin(["1", "2"]), "residents_65plus"].sum())
+        ),
+        "pc6_masked_65plus": str(int(masked.sum())),
+        "pc6_points_not_in_cbs": f"{len(no_row)}: {_list(no_row)}" if no_row else "0",
+        "cbs_pc6_without_point": (
+            f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {_list(no_point)}"
+            if no_point
+            else "0"
+        ),
+        "zones": "counted per zone" if by_zone is not None else "no zones layer in this scan",
+        "scan_config_hash": scan_meta.get("config_hash", ""),
+    }
+    return DemandResult(by_class, by_area, by_zone, meta)
