@@ -80,7 +80,15 @@ def test_areas_cover_maastricht(maastricht, data_dir):
 def test_geopackage(maastricht, tmp_path):
     out = maastricht.to_gpkg(tmp_path / "maastricht.gpkg")
     layers = dict(pyogrio.list_layers(out))
-    assert set(layers) == {"dwellings", "areas", "amenities", "run_metadata"}
+    assert set(layers) == {
+        "dwellings",
+        "areas",
+        "amenities",
+        "network",
+        "safety_areas",
+        "run_metadata",
+    }
+    assert layers["network"] == "LineString"
     areas = pyogrio.read_dataframe(out, layer="areas")
     assert len(areas) == len(maastricht.areas)
     assert areas.crs.to_epsg() == 28992

@@ -144,6 +144,8 @@ def test_cli_writes_geopackage_atomically(study, tmp_path, capsys):
         "dwellings",
         "areas",
         "amenities",
+        "network",
+        "safety_areas",
         "run_metadata",
     }
     dw = pyogrio.read_dataframe(out, layer="dwellings")

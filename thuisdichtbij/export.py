@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 __all__ = ["write_gpkg", "write_layers", "add_layers", "LAYERS"]
 
 #: Layer names of a scan GeoPackage.
-LAYERS = ("dwellings", "areas", "amenities", "run_metadata")
+LAYERS = ("dwellings", "areas", "amenities", "network", "safety_areas", "run_metadata")
 
 # GeoPackage 1.2 opens without warnings in QGIS 3.22 and older ArcGIS releases.
 _DATASET_OPTIONS = {"VERSION": "1.2"}
@@ -35,15 +35,21 @@ def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
 def write_gpkg(result, path: str | os.PathLike) -> Path:
     """Write a :class:`~thuisdichtbij.scan.ScanResult` to ``path``.
 
-    Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points) and the
-    table ``run_metadata`` (``key``, ``value``); see :func:`write_layers`. ``NULL`` in
+    Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
+    walking ``network`` (lines: ``u``, ``v``, ``length_m``, ``name``), ``safety_areas``
+    (polygons with their safety points, when the run had Leefbaarometer data) and the table
+    ``run_metadata`` (``key``, ``value``); see :func:`write_layers`. ``NULL`` in
     ``dist_<id>`` means no amenity within the largest band.
     """
-    return write_layers(
-        path,
-        {"dwellings": result.dwellings, "areas": result.areas, "amenities": result.amenities},
-        metadata=result.metadata,
-    )
+    layers = {
+        "dwellings": result.dwellings,
+        "areas": result.areas,
+        "amenities": result.amenities,
+        "network": result.network.edges_frame(),
+    }
+    if result.safety_areas is not None:
+        layers["safety_areas"] = result.safety_areas
+    return write_layers(path, layers, metadata=result.metadata)
 
 
 def write_layers(

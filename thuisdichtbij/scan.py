@@ -66,6 +66,8 @@ class ScanResult:
         The walking network the distances were measured on.
     config
         The configuration the run used.
+    safety_areas
+        The Leefbaarometer areas around the study with their safety points (or None).
     """
 
     dwellings: gpd.GeoDataFrame
@@ -74,6 +76,7 @@ class ScanResult:
     metadata: dict[str, str]
     network: Network = field(repr=False)
     config: Config = field(repr=False)
+    safety_areas: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
@@ -173,13 +176,22 @@ def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
 
 
 def _safety(
-    study: Study, dwellings: gpd.GeoDataFrame, all_areas: gpd.GeoDataFrame | None, config: Config
-) -> tuple[pd.Series, dict[str, str]]:
+    study: Study,
+    dwellings: gpd.GeoDataFrame,
+    all_areas: gpd.GeoDataFrame | None,
+    config: Config,
+    extent,
+) -> tuple[pd.Series, dict[str, str], gpd.GeoDataFrame | None]:
+    """Safety points per dwelling, facts for the metadata, and the areas they came from."""
     spec = study.leefbaarometer
     if not spec:
-        return pd.Series(np.nan, index=dwellings.index), {
-            "safety": f"no Leefbaarometer data given; safety handled as '{config.safety.missing}'"
-        }
+        return (
+            pd.Series(np.nan, index=dwellings.index),
+            {
+                "safety": f"no Leefbaarometer data given; safety handled as '{config.safety.missing}'"
+            },
+            None,
+        )
     s = config.safety
     table = read_leefbaarometer(
         spec["file"],
@@ -221,7 +233,20 @@ def _safety(
             no_score,
             s.missing,
         )
-    return per_dwelling, facts
+    # The areas around the study, with their points, so that a check of any spot can
+    # find its safety points without the Leefbaarometer table.
+    near = zones[zones.intersects(extent)]
+    safety_areas = gpd.GeoDataFrame(
+        {
+            "area_id": near["area_id"].to_numpy(),
+            "lbm_level": near["area_id"].map(table["level"]).to_numpy(dtype=float),
+            "lbm_base": near["area_id"].map(table["base"]).to_numpy(dtype=float),
+            "safety_pts": near["area_id"].map(pts).to_numpy(dtype=float),
+        },
+        geometry=near.geometry.to_numpy(),
+        crs=zones.crs,
+    )
+    return per_dwelling, facts, safety_areas
 
 
 def scan(
@@ -375,7 +400,8 @@ def _scan(
     with stages("score"):
         for ind in cfg.indicator_ids:
             dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
-        safety, safety_facts = _safety(st, dw, all_areas, cfg)
+        extent = shapely.box(*net.edges_frame().total_bounds)
+        safety, safety_facts, safety_areas = _safety(st, dw, all_areas, cfg, extent)
         meta.update(safety_facts)
         dw["safety_pts"] = safety.where(dw["snapped"])
         pts = dw[[f"pts_{i}" for i in cfg.indicator_ids]]
@@ -430,6 +456,7 @@ def _scan(
         metadata=meta,
         network=net,
         config=cfg,
+        safety_areas=safety_areas,
     )
 
 
