@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 
 from . import __version__
+from .check import check, load_check, parse_location
 from .config import load_config
 from .demand import demand
 from .errors import ThuisdichtbijError
@@ -81,7 +83,131 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
     d.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    c = sub.add_parser("check", help="score one location against a scan, explained")
+    c.add_argument("--scan", required=True, help="a scan GeoPackage")
+    where = c.add_mutually_exclusive_group(required=True)
+    where.add_argument("--at", help="'lat,lon' in WGS84, or 'x,y' with --crs")
+    where.add_argument("--postcode", help="a PC6 postcode known to the scan (e.g. 6211AB)")
+    c.add_argument("--crs", help="CRS of --at when it is not WGS84 lat,lon (e.g. EPSG:28992)")
+    c.add_argument("--json", action="store_true", help="print JSON (with the reach polygons)")
+    c.add_argument("--lang", choices=["nl", "en"], default="nl")
+    c.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+    v = sub.add_parser("serve", help="a web page for plot checks (FastAPI, local)")
+    v.add_argument("--scan", required=True, help="a scan GeoPackage")
+    v.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--lang", choices=["nl", "en"], default="nl")
+    v.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
+
+
+_CHECK_TEXT = {
+    "nl": {
+        "at": "Locatie",
+        "street": "m van de straat",
+        "area": "gebied",
+        "score": "Score",
+        "of": "van",
+        "class": "klasse",
+        "lower": "van de woningen in de scan scoort lager",
+        "head": ("subindicator", "dichtstbijzijnde", "loopafstand", "punten"),
+        "none": "niets binnen bereik",
+        "safety": "veiligheid (Leefbaarometer)",
+        "missing": "geen gegevens",
+        "near": "Net buiten bereik",
+        "gain": "punten erbij bij",
+        "class_then": "dan klasse",
+        "zone_in": "In woonzorgzone",
+        "zone_out": "Niet in een woonzorgzone; dichtstbijzijnde op",
+        "zone_none": "Woonzorgzones: niet in deze scan (maak ze met thuisdichtbij zones)",
+        "fair": "Fair share",
+    },
+    "en": {
+        "at": "Location",
+        "street": "m from the street",
+        "area": "area",
+        "score": "Score",
+        "of": "of",
+        "class": "class",
+        "lower": "of the scan's dwellings score lower",
+        "head": ("sub-indicator", "nearest", "walk", "points"),
+        "none": "nothing within reach",
+        "safety": "safety (Leefbaarometer)",
+        "missing": "no data",
+        "near": "Just out of reach",
+        "gain": "points more within",
+        "class_then": "then class",
+        "zone_in": "In housing-with-care zone",
+        "zone_out": "Not in a housing-with-care zone; nearest at",
+        "zone_none": "Housing-with-care zones: not in this scan",
+        "fair": "Fair share",
+    },
+}
+
+
+def _check_text(r: dict, lang: str) -> str:
+    t = _CHECK_TEXT[lang]
+    loc = r["location"]
+    lines = [
+        f"{t['at']} {loc['lat']:.5f}, {loc['lon']:.5f} ({loc['crs']} {loc['x']:.0f}, "
+        f"{loc['y']:.0f}), {loc['snap_m']:.0f} {t['street']} ({loc['street'] or '-'}), "
+        f"{t['area']} {loc['area_id'] or '-'}",
+        f"{t['score']} {r['score']:g} {t['of']} {r['max_score']:g}: {t['class']} "
+        f"{r['score_class']} ({r['class_label']}); {r['percentile']:.0f}% {t['lower']}",
+        "",
+        f"  {t['head'][0]:<38} {t['head'][1]:<40} {t['head'][2]:>10}  {t['head'][3]}",
+    ]
+    for row in r["indicators"]:
+        name = row["nearest_name"] or (row["nearest_kind"] or "")
+        if row["distance_m"] is None:
+            name, dist = t["none"], ""
+        else:
+            dist = f"{row['distance_m']:.0f} m"
+        lines.append(
+            f"  {row['label']:<38} {name[:40]:<40} {dist:>10}  "
+            f"{row['points']:g} x {row['weight']:g} = {row['weighted']:g}"
+        )
+    sa = r["safety"]
+    pts = (
+        f"{sa['points']:g} x {sa['weight']:g} = {sa['points'] * sa['weight']:g}"
+        if sa["points"] is not None
+        else f"{t['missing']} ({sa['missing_handling']})"
+    )
+    lines.append(f"  {t['safety']:<38} {sa['area_id'] or '':<40} {'':>10}  {pts}")
+    for m in r["near_misses"]:
+        lines.append(
+            f"{t['near']}: {m['label']} ({m['nearest_name'] or '-'}) {m['distance_m']:.0f} m: "
+            f"+{m['score_gain']:g} {t['gain']} <= {m['band_m']:g} m, {t['class_then']} "
+            f"{m['class_if_reached']}"
+        )
+    z = r["zone"]
+    if z is None:
+        lines.append(t["zone_none"])
+    elif z["inside"]:
+        lines.append(f"{t['zone_in']}: {z['name']}")
+    else:
+        lines.append(f"{t['zone_out']} {z['walking_m_to_nearest']} m")
+    if r["fairshare"]:
+        f = r["fairshare"]
+        lines.append(f"{t['fair']} ({f['area_id']}): {f['reason']}")
+    return "\n".join(lines)
+
+
+def _check(args) -> str:
+    ctx = load_check(args.scan)
+    point = parse_location(ctx, at=args.at, crs=args.crs, postcode=args.postcode)
+    result = check(ctx, point, lang=args.lang)
+    if args.json:
+        return json.dumps(result, ensure_ascii=False, indent=1)
+    return _check_text(result, args.lang)
+
+
+def _serve(args) -> str:
+    from .serve import run
+
+    run(args.scan, host=args.host, port=args.port, lang=args.lang)
+    return ""
 
 
 def _demand(args) -> str:
@@ -144,12 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 2 bad input)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("thuisdichtbij").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    chatty = args.command in ("scan", "fairshare", "demand") and not args.quiet
+    logging.getLogger("thuisdichtbij").setLevel(logging.INFO if chatty else logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
-    if args.command in ("fairshare", "demand"):
+    commands = {"fairshare": _fairshare, "demand": _demand, "check": _check, "serve": _serve}
+    if args.command in commands:
         try:
-            print(_fairshare(args) if args.command == "fairshare" else _demand(args))
+            print(commands[args.command](args))
         except ThuisdichtbijError as exc:
             print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
             return 2

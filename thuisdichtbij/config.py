@@ -31,6 +31,7 @@ __all__ = [
     "FairshareConfig",
     "Config",
     "load_config",
+    "config_from_json",
     "default_weights_path",
     "shipped_path",
     "default_indicators_dir",
@@ -429,6 +430,19 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         ),
         fairshare=fairshare,
     )
+
+
+def config_from_json(text: str) -> Config:
+    """Rebuild the configuration a run stored in its metadata (``Config.canonical_json``).
+
+    The scientific sections are laid over the shipped defaults; the indicator definitions
+    are the shipped ones (a stored run's amenities are already classified).
+    """
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"stored configuration is not valid JSON ({exc})") from exc
+    return load_config(overrides={k: v for k, v in raw.items() if k in _SECTIONS})
 
 
 def load_config(

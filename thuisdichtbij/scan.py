@@ -187,9 +187,7 @@ def _safety(
     if not spec:
         return (
             pd.Series(np.nan, index=dwellings.index),
-            {
-                "safety": f"no Leefbaarometer data given; safety handled as '{config.safety.missing}'"
-            },
+            {"safety": f"no Leefbaarometer data; safety handled as '{config.safety.missing}'"},
             None,
         )
     s = config.safety

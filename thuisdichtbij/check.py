@@ -1,0 +1,397 @@
+"""The plot check: one location held against a scan, explained.
+
+Loads what it needs from the scan GeoPackage once (:func:`load_check`); each further
+:func:`check` snaps the location as the scan snaps dwellings, walks the network from it with
+the same search the scan uses (:func:`thuisdichtbij.distance.node_distances`), and scores it
+with the scan's own configuration and class edges.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import shapely.geometry
+from pyproj import CRS, Transformer
+from shapely.ops import substring
+
+from .config import SAFETY_ID, Config, config_from_json
+from .distance import _dwelling_distance, node_distances
+from .errors import CRSError, InputError
+from .network import Network
+from .scanfile import read_metadata, read_scan_layer, scan_layers
+from .score import CLASS_LABELS_EN, CLASS_LABELS_NL, band_points, classify, total_score
+from .snap import Snapped, snap_points
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CheckContext", "load_check", "check", "parse_location", "NEAR_MISS_M"]
+
+#: How far beyond a band edge an amenity still counts as "just out of reach".
+NEAR_MISS_M = 100.0
+#: Half-width of the walking-reach polygons around the reachable streets.
+REACH_BUFFER_M = 25.0
+_PC6 = re.compile(r"^\d{4}[A-Z]{2}$")
+
+
+@dataclass
+class CheckContext:
+    """Everything a check needs from one scan GeoPackage, loaded once."""
+
+    path: Path
+    config: Config
+    network: Network
+    amenities: gpd.GeoDataFrame
+    amenity_snap: Snapped
+    areas: gpd.GeoDataFrame
+    region: Any
+    scores: np.ndarray
+    cum_weight: np.ndarray
+    class_edges: np.ndarray
+    metadata: dict[str, str]
+    safety_areas: gpd.GeoDataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
+    fairshare: gpd.GeoDataFrame | None = None
+    postcodes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def crs(self) -> CRS:
+        """The scan's metric CRS."""
+        return self.network.crs
+
+    def __post_init__(self):
+        # Building a transformer costs tens of milliseconds: once per scan, not per check.
+        self.to_wgs84 = Transformer.from_crs(self.crs, 4326, always_xy=True)
+        self.from_wgs84 = Transformer.from_crs(4326, self.crs, always_xy=True)
+
+    def geojson(self, geom) -> dict:
+        """A geometry in the scan's CRS as a GeoJSON Feature in WGS84."""
+
+        def project(xy):
+            lon, lat = self.to_wgs84.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([lon, lat])
+
+        return {
+            "type": "Feature",
+            "properties": {},
+            "geometry": shapely.geometry.mapping(shapely.transform(geom, project)),
+        }
+
+
+def _network_from_layer(edges: gpd.GeoDataFrame, crs: CRS) -> Network:
+    u = edges["u"].to_numpy(dtype=np.int64)
+    v = edges["v"].to_numpy(dtype=np.int64)
+    geom = edges.geometry.to_numpy()
+    n = int(max(u.max(), v.max())) + 1
+    node_xy = np.zeros((n, 2))
+    node_xy[u] = shapely.get_coordinates(shapely.get_point(geom, 0))
+    node_xy[v] = shapely.get_coordinates(shapely.get_point(geom, -1))
+    names = edges["name"].to_numpy(dtype=object) if "name" in edges else np.full(len(u), None)
+    return Network.from_arrays(
+        crs=crs,
+        node_xy=node_xy,
+        edge_u=u,
+        edge_v=v,
+        edge_length_m=edges["length_m"].to_numpy(dtype=float),
+        edge_geometry=geom,
+        edge_name=np.array([x if isinstance(x, str) and x else None for x in names], dtype=object),
+    )
+
+
+def load_check(scan: str | os.PathLike) -> CheckContext:
+    """Load a scan GeoPackage for checks of single locations."""
+    path = Path(scan)
+    names = scan_layers(path)
+    if "network" not in names:
+        raise InputError(
+            f"scan GeoPackage: {path.name} has no 'network' layer (written by an older version); "
+            "run thuisdichtbij scan again"
+        )
+    meta = read_metadata(path)
+    cfg = config_from_json(meta.get("config", "{}"))
+    edges = read_scan_layer(path, "network")
+    net = _network_from_layer(edges, CRS(edges.crs))
+    amen = read_scan_layer(path, "amenities")
+    amen_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
+    areas = read_scan_layer(path, "areas")
+    dw = read_scan_layer(path, "dwellings")
+    scored = dw[dw["snapped"].astype(bool) & dw["score"].notna() & dw["weight"].notna()]
+    order = np.argsort(scored["score"].to_numpy(), kind="stable")
+    scores = scored["score"].to_numpy()[order]
+    cum = np.concatenate([[0.0], np.cumsum(scored["weight"].to_numpy()[order])])
+    postcodes = {}
+    for col in ("postcode", "dwelling_id"):
+        if col in dw and dw[col].astype(str).str.match(_PC6).mean() > 0.9:
+            first = dw.drop_duplicates(col)
+            postcodes = dict(zip(first[col].astype(str), first.geometry, strict=True))
+            break
+    optional = {
+        n: read_scan_layer(path, n) for n in ("safety_areas", "zones", "fairshare") if n in names
+    }
+    return CheckContext(
+        path=path,
+        config=cfg,
+        network=net,
+        amenities=amen,
+        amenity_snap=amen_snap,
+        areas=areas,
+        region=areas.union_all().buffer(cfg.max_snap_m),
+        scores=scores,
+        cum_weight=cum,
+        class_edges=np.asarray(json.loads(meta["class_edges_dwellings"]), dtype=float),
+        metadata=meta,
+        safety_areas=optional.get("safety_areas"),
+        zones=optional.get("zones"),
+        fairshare=optional.get("fairshare"),
+        postcodes=postcodes,
+    )
+
+
+def parse_location(
+    ctx: CheckContext,
+    *,
+    at: str | None = None,
+    crs: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    postcode: str | None = None,
+) -> shapely.Point:
+    """A location in the scan's CRS.
+
+    From ``at`` as ``"lat,lon"`` (WGS84) or ``"x,y"`` with ``crs``, from ``lat``/``lon``, or
+    from a PC6 ``postcode`` known to the scan.
+    """
+    if postcode is not None:
+        pc = postcode.replace(" ", "").upper()
+        if not _PC6.match(pc):
+            raise InputError(f"postcode: {postcode!r} is not a 6-character postcode like 6211AB")
+        if not ctx.postcodes:
+            raise InputError(
+                f"postcode: the scan {ctx.path.name} has no PC6 points; give coordinates with --at"
+            )
+        if pc not in ctx.postcodes:
+            raise InputError(
+                f"postcode: {pc} is not among the scan's {len(ctx.postcodes)} postcodes"
+            )
+        return ctx.postcodes[pc]
+    if at is not None:
+        parts = [p.strip() for p in str(at).split(",")]
+        try:
+            a, b = (float(p) for p in parts)
+        except ValueError as exc:
+            raise InputError(
+                f"location: {at!r} is not two numbers; give 'lat,lon' (e.g. 50.8514,5.6910) or "
+                "'x,y' with --crs"
+            ) from exc
+        if crs is None:
+            lat, lon = a, b
+        else:
+            try:
+                src = CRS.from_user_input(crs)
+            except Exception as exc:
+                raise CRSError(f"crs: {crs!r} is not a coordinate reference system") from exc
+            x, y = Transformer.from_crs(src, ctx.crs, always_xy=True).transform(a, b)
+            return shapely.Point(x, y)
+    if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
+        raise InputError("location: give a location (lat and lon, x,y with a CRS, or a postcode)")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(
+            f"location: {lat}, {lon} is not a latitude, longitude (did you swap them, or mean "
+            "projected coordinates with --crs?)"
+        )
+    x, y = ctx.from_wgs84.transform(lon, lat)
+    return shapely.Point(x, y)
+
+
+def _reach(net: Network, here: Snapped, node_d: np.ndarray, limit: float, buffer_m: float):
+    """The streets reachable within ``limit`` metres, buffered into a polygon."""
+    du, dv = node_d[net.edge_u], node_d[net.edge_v]
+    pieces = []
+    for e in np.flatnonzero((du < limit) | (dv < limit)):
+        g, length = net.edge_geometry[e], net.edge_length_m[e]
+        a = max(0.0, limit - du[e]) if np.isfinite(du[e]) else 0.0
+        b = max(0.0, limit - dv[e]) if np.isfinite(dv[e]) else 0.0
+        if a + b >= length:
+            pieces.append(g)
+            continue
+        if a > 0:
+            pieces.append(substring(g, 0, a))
+        if b > 0:
+            pieces.append(substring(g, length - b, length))
+    e0, pos, r = int(here.edge[0]), float(here.along_m[0]), limit - float(here.snap_m[0])
+    if r > 0:
+        length = net.edge_length_m[e0]
+        pieces.append(substring(net.edge_geometry[e0], max(0.0, pos - r), min(length, pos + r)))
+    if not pieces:
+        return shapely.Polygon()
+    # Joining the pieces into longer lines, buffering each and taking the union is far
+    # faster than buffering them as one MultiLineString on dense footpath networks
+    # (Aachen, 1,246 pieces: 35 ms against 1.5 s).
+    lines = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(pieces)))
+    return shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=2))
+
+
+def _within(layer: gpd.GeoDataFrame | None, point) -> pd.Series | None:
+    if layer is None or layer.empty:
+        return None
+    hit = layer[layer.contains(point)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def check(
+    ctx: CheckContext,
+    point: shapely.Point,
+    *,
+    near_miss_m: float = NEAR_MISS_M,
+    reach_buffer_m: float = REACH_BUFFER_M,
+    lang: str = "nl",
+) -> dict[str, Any]:
+    """Score one location (in the scan's CRS) and explain the score.
+
+    Returns a JSON-ready dict: per sub-indicator the nearest amenity (name, kind, walking
+    metres, points, weighted points), safety, total, class and percentile, near misses,
+    zone, fair share, and the walking reach within each band as GeoJSON (WGS84).
+    """
+    cfg, net = ctx.config, ctx.network
+    if not ctx.region.contains(point):
+        raise InputError(
+            f"location: {point.x:.0f}, {point.y:.0f} ({ctx.crs.to_string()}) lies outside the "
+            f"study area of {ctx.path.name}"
+        )
+    here = snap_points(np.array([point]), net, max_snap_m=cfg.max_snap_m)
+    if not here.ok[0]:
+        raise InputError(
+            f"location: farther than {cfg.max_snap_m:g} m from any walkable street; the scan "
+            "does not score such spots"
+        )
+    search = cfg.max_distance_m + near_miss_m
+    node_d = node_distances(net, [here], max_distance_m=search)[0]
+    # Walking distance from every amenity to the location: the scan's own combination step,
+    # with the roles of dwelling and amenity swapped (walking is symmetric).
+    amen_d = _dwelling_distance(net, ctx.amenity_snap, here, node_d, search)
+    indicator = ctx.amenities["indicator"].to_numpy()
+    rows, pts = [], {}
+    for ind in cfg.indicator_ids:
+        cand = np.flatnonzero((indicator == ind) & np.isfinite(amen_d))
+        nearest = cand[np.argmin(amen_d[cand])] if len(cand) else None
+        dist = float(amen_d[nearest]) if nearest is not None else float("inf")
+        scored = dist if dist <= cfg.max_distance_m else float("inf")
+        p = float(band_points(np.array([scored]), cfg)[0])
+        pts[f"pts_{ind}"] = [p]
+        a = ctx.amenities.iloc[nearest] if nearest is not None else None
+        rows.append(
+            {
+                "indicator": ind,
+                "label": cfg.indicator(ind).label_nl
+                if lang == "nl"
+                else cfg.indicator(ind).label_en,
+                "nearest_name": (None if a is None or pd.isna(a["name"]) else str(a["name"])),
+                "nearest_kind": None if a is None else str(a.get("kind", "")),
+                "distance_m": None if not np.isfinite(dist) else round(dist, 1),
+                "points": p,
+                "weight": cfg.weights[ind],
+                "weighted": p * cfg.weights[ind],
+            }
+        )
+    safety_row = _within(ctx.safety_areas, point)
+    safety = np.nan if safety_row is None else float(safety_row["safety_pts"])
+    score = float(total_score(pd.DataFrame(pts), pd.Series([safety]), cfg).iloc[0])
+    cls = int(classify(pd.Series([score]), ctx.class_edges).iloc[0])
+    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
+    total_w = ctx.cum_weight[-1]
+    lower = ctx.cum_weight[np.searchsorted(ctx.scores, score, side="left")]
+
+    misses = []
+    for row in rows:
+        d = row["distance_m"]
+        if d is None:
+            continue
+        for band in cfg.bands:
+            if band.max_m < d <= band.max_m + near_miss_m and band.points > row["points"]:
+                gain = (band.points - row["points"]) * cfg.weights[row["indicator"]]
+                new_cls = int(classify(pd.Series([score + gain]), ctx.class_edges).iloc[0])
+                misses.append(
+                    {
+                        "indicator": row["indicator"],
+                        "label": row["label"],
+                        "nearest_name": row["nearest_name"],
+                        "distance_m": d,
+                        "band_m": band.max_m,
+                        "score_gain": gain,
+                        "class_if_reached": new_cls,
+                    }
+                )
+                break
+
+    zone = None
+    if ctx.zones is not None:
+        inside = _within(ctx.zones, point)
+        name_col = "name" if "name" in ctx.zones else ctx.zones.columns[0]
+        if inside is not None:
+            zone = {"inside": True, "name": str(inside[name_col])}
+        else:
+            zn = shapely.get_coordinates(shapely.points(net.node_xy))
+            in_zone = ctx.zones.union_all().contains(shapely.points(zn))
+            reach = node_d[in_zone]
+            zone = {
+                "inside": False,
+                "walking_m_to_nearest": (
+                    round(float(reach.min()), 1)
+                    if reach.size and np.isfinite(reach.min())
+                    else None
+                ),
+            }
+    fair = None
+    fs_row = _within(ctx.fairshare, point)
+    if fs_row is not None:
+        fair = {
+            "area_id": str(fs_row["area_id"]),
+            "vulnerable": None if pd.isna(fs_row["vulnerable"]) else bool(fs_row["vulnerable"]),
+            "reason": str(fs_row["reason"]),
+        }
+
+    lon, lat = ctx.to_wgs84.transform(point.x, point.y)
+    reach = {
+        str(int(band.max_m)): ctx.geojson(_reach(net, here, node_d, band.max_m, reach_buffer_m))
+        for band in cfg.bands
+    }
+    area = _within(ctx.areas, point)
+    street = net.edge_name[int(here.edge[0])]
+    return {
+        "location": {
+            "lat": round(lat, 6),
+            "lon": round(lon, 6),
+            "x": round(point.x, 1),
+            "y": round(point.y, 1),
+            "crs": ctx.crs.to_string(),
+            "snap_m": round(float(here.snap_m[0]), 1),
+            "street": street,
+            "area_id": None if area is None else str(area["area_id"]),
+        },
+        "indicators": rows,
+        "safety": {
+            "points": None if np.isnan(safety) else safety,
+            "weight": cfg.weights[SAFETY_ID],
+            "area_id": None if safety_row is None else str(safety_row["area_id"]),
+            "missing_handling": None if not np.isnan(safety) else cfg.safety.missing,
+        },
+        "score": round(score, 3),
+        "max_score": cfg.max_score,
+        "score_class": cls,
+        "class_label": labels[cls],
+        "percentile": round(100 * float(lower / total_w), 1) if total_w else None,
+        "near_misses": misses,
+        "zone": zone,
+        "fairshare": fair,
+        "reach": reach,
+        "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
+    }
