@@ -145,6 +145,7 @@ def test_cli_writes_geopackage_atomically(study, tmp_path, capsys):
         "areas",
         "amenities",
         "network",
+        "grid",
         "safety_areas",
         "run_metadata",
     }

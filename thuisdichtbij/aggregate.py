@@ -9,7 +9,7 @@ import shapely
 
 from .config import Config
 
-__all__ = ["assign_areas", "aggregate", "square_cells", "select_areas"]
+__all__ = ["assign_areas", "aggregate", "square_cells", "select_areas", "cell_ids", "score_grid"]
 
 
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
@@ -27,6 +27,12 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
     return hits["area_id"].reindex(points.index).astype("string")
 
 
+def cell_ids(xy: np.ndarray, size_m: float) -> list[str]:
+    """CBS-style ids of the cells of ``size_m`` holding each point (see :func:`square_cells`)."""
+    corners = np.floor(xy / size_m).astype(np.int64) * size_m
+    return [f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in corners]
+
+
 def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame:
     """Square cells of ``size_m`` with corners on multiples of ``size_m``, where points lie.
 
@@ -35,7 +41,7 @@ def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame
     """
     xy = shapely.get_coordinates(points.geometry.to_numpy())
     corners = np.unique(np.floor(xy / size_m).astype(np.int64), axis=0) * size_m
-    ids = [f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in corners]
+    ids = cell_ids(corners.astype(float), size_m)
     geoms = shapely.box(
         corners[:, 0], corners[:, 1], corners[:, 0] + size_m, corners[:, 1] + size_m
     )
@@ -85,3 +91,20 @@ def aggregate(
     out["suppressed"] = out["n_dwellings"] < config.min_dwellings
     out.loc[out["suppressed"], ["score_mean", *columns]] = np.nan
     return out
+
+
+def score_grid(dwellings: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
+    """The score grid: dwelling scores averaged per square cell of ``config.grid_cell_m``.
+
+    Cells align with the CBS squares (corners on multiples of the cell size in the study's
+    metric CRS) and are suppressed below ``config.min_dwellings`` like areas. Columns
+    ``cell_id``, ``n_dwellings``, ``score_mean``, ``suppressed`` (classes are added by the
+    caller, against the distribution of the cell means).
+    """
+    scored = dwellings[dwellings["score"].notna()]
+    size = config.grid_cell_m
+    cells = square_cells(scored, size_m=size)
+    xy = shapely.get_coordinates(scored.geometry.to_numpy())
+    d = scored[["weight", "score"]].assign(area_id=cell_ids(xy, size))
+    grid = aggregate(d, cells, config, columns=[])
+    return grid.rename(columns={"area_id": "cell_id"})

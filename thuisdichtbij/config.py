@@ -29,6 +29,7 @@ __all__ = [
     "Indicator",
     "SafetyConfig",
     "FairshareConfig",
+    "ZonesConfig",
     "Config",
     "load_config",
     "config_from_json",
@@ -60,7 +61,8 @@ _SECTIONS = {
     "classification": {"method", "stddev_edges"},
     "snapping": {"max_snap_m"},
     "network": {"min_component_m"},
-    "aggregation": {"min_dwellings", "fallback_cell_m"},
+    "aggregation": {"min_dwellings", "fallback_cell_m", "grid_cell_m"},
+    "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
 }
 _INDICATOR_KEYS = {"id", "group", "label_nl", "label_en", "osm", "table_categories", "gtfs"}
@@ -128,6 +130,17 @@ class SafetyConfig:
 
 
 @dataclass(frozen=True)
+class ZonesConfig:
+    """How high-scoring grid cells become woonzorgzones."""
+
+    min_class: int
+    smoothing_cells: int
+    diagonal: bool
+    min_cells: int
+    min_dwellings: float
+
+
+@dataclass(frozen=True)
 class FairshareConfig:
     """How the fair-share check marks areas as already vulnerable."""
 
@@ -150,6 +163,8 @@ class Config:
     min_component_m: float
     min_dwellings: int
     fallback_cell_m: float
+    grid_cell_m: float
+    zones: ZonesConfig
     fairshare: FairshareConfig
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
@@ -410,6 +425,19 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
             f"{path}: 'fairshare.lbm_measure' must be one of "
             f"{', '.join(sorted(_SAFETY_DIMENSIONS - {'lbm'}))}, got {f.get('lbm_measure')!r}"
         )
+    z = raw["zones"]
+    if not isinstance(z.get("diagonal"), bool):
+        raise ConfigError(f"{path}: 'zones.diagonal' must be true or false, got {z.get('diagonal')!r}")
+    min_class = int(_number(path, "zones.min_class", z.get("min_class"), minimum=1))
+    if min_class > 5:
+        raise ConfigError(f"{path}: 'zones.min_class' must be 1-5, got {min_class}")
+    zones = ZonesConfig(
+        min_class=min_class,
+        smoothing_cells=int(_number(path, "zones.smoothing_cells", z.get("smoothing_cells"))),
+        diagonal=z["diagonal"],
+        min_cells=int(_number(path, "zones.min_cells", z.get("min_cells"), minimum=1)),
+        min_dwellings=_number(path, "zones.min_dwellings", z.get("min_dwellings")),
+    )
     fairshare = FairshareConfig(
         reference=f["reference"],
         lbm_measure=f["lbm_measure"],
@@ -428,6 +456,10 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         fallback_cell_m=_number(
             path, "aggregation.fallback_cell_m", raw["aggregation"]["fallback_cell_m"], minimum=1
         ),
+        grid_cell_m=_number(
+            path, "aggregation.grid_cell_m", raw["aggregation"]["grid_cell_m"], minimum=1
+        ),
+        zones=zones,
         fairshare=fairshare,
     )
 

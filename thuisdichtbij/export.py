@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 __all__ = ["write_gpkg", "write_layers", "add_layers", "LAYERS"]
 
 #: Layer names of a scan GeoPackage.
-LAYERS = ("dwellings", "areas", "amenities", "network", "safety_areas", "run_metadata")
+LAYERS = ("dwellings", "areas", "amenities", "network", "grid", "safety_areas", "run_metadata")
 
 # GeoPackage 1.2 opens without warnings in QGIS 3.22 and older ArcGIS releases.
 _DATASET_OPTIONS = {"VERSION": "1.2"}
@@ -47,6 +47,8 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
         "amenities": result.amenities,
         "network": result.network.edges_frame(),
     }
+    if result.grid is not None:
+        layers["grid"] = result.grid
     if result.safety_areas is not None:
         layers["safety_areas"] = result.safety_areas
     return write_layers(path, layers, metadata=result.metadata)

@@ -15,7 +15,7 @@ import shapely
 from pyproj import CRS
 
 from ._progress import Stages
-from .aggregate import aggregate, assign_areas, select_areas, square_cells
+from .aggregate import aggregate, assign_areas, score_grid, select_areas, square_cells
 from .amenities import read_amenities
 from .cache import load_network, network_key, save_network
 from .config import Config, load_config
@@ -68,6 +68,9 @@ class ScanResult:
         The configuration the run used.
     safety_areas
         The Leefbaarometer areas around the study with their safety points (or None).
+    grid
+        The score grid (``cell_id``, ``n_dwellings``, ``score_mean``, ``suppressed``,
+        ``score_class``) of ``config.grid_cell_m`` squares.
     """
 
     dwellings: gpd.GeoDataFrame
@@ -77,6 +80,7 @@ class ScanResult:
     network: Network = field(repr=False)
     config: Config = field(repr=False)
     safety_areas: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    grid: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
@@ -411,6 +415,9 @@ def _scan(
         agg = aggregate(dw, areas, cfg, columns=cols)
         edges_ar = class_edges(agg["score_mean"], agg["n_dwellings"].astype(float), cfg)
         agg["score_class"] = classify(agg["score_mean"], edges_ar)
+        grid = score_grid(dw, cfg)
+        edges_gr = class_edges(grid["score_mean"], grid["n_dwellings"].astype(float), cfg)
+        grid["score_class"] = classify(grid["score_mean"], edges_gr)
 
     unscored = int((~dw["snapped"]).sum())
     if unscored:
@@ -434,6 +441,8 @@ def _scan(
             "class_method": cfg.classification_method,
             "class_edges_dwellings": json.dumps([round(float(x), 4) for x in edges_dw]),
             "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
+            "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
+            "grid_cell_m": f"{cfg.grid_cell_m:g}",
             "max_score": f"{cfg.max_score:g}",
             "weights": json.dumps(dict(cfg.weights)),
             "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.timings.items()}),
@@ -455,6 +464,7 @@ def _scan(
         network=net,
         config=cfg,
         safety_areas=safety_areas,
+        grid=grid,
     )
 
 
