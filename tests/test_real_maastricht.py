@@ -87,13 +87,16 @@ def test_geopackage(maastricht, tmp_path):
         "network",
         "grid",
         "safety_areas",
+        "layer_styles",
         "run_metadata",
     }
     assert layers["network"] == "LineString"
     areas = pyogrio.read_dataframe(out, layer="areas")
     assert len(areas) == len(maastricht.areas)
     grid = pyogrio.read_dataframe(out, layer="grid")
-    assert {"cell_id", "score_mean", "score_class", "n_dwellings", "suppressed"} <= set(grid.columns)
+    assert {"cell_id", "score_mean", "score_class", "n_dwellings", "suppressed"} <= set(
+        grid.columns
+    )
     x0, y0, _, _ = grid.geometry.bounds.min()
     assert x0 % 100 == 0 and y0 % 100 == 0
     assert areas.crs.to_epsg() == 28992

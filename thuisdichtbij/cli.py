@@ -12,12 +12,13 @@ from . import __version__
 from .check import check, load_check, parse_location
 from .config import load_config
 from .demand import demand
-from .errors import ThuisdichtbijError
+from .errors import ConfigError, ThuisdichtbijError
 from .fairshare import fairshare
-from .maps import fairshare_html, fairshare_png
+from .maps import fairshare_html, fairshare_png, grid_tif, scan_html, scan_static
 from .partition import Tiling
 from .scan import scan
 from .study import preset_names
+from .zones import compare_zones, make_zones
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,7 +100,67 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--lang", choices=["nl", "en"], default="nl")
     v.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    z = sub.add_parser("zones", help="find, name and describe the woonzorgzones of a scan")
+    z.add_argument("scan", help="a scan GeoPackage; the zones layer is added to it")
+    z.add_argument("--names", help="polygons to name zones after (e.g. neighbourhoods)")
+    z.add_argument("--name-field", help="the names layer's column with the name")
+    z.add_argument("--lang", choices=["nl", "en"], default="nl")
+    z.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+    cz = sub.add_parser("compare-zones", help="hold the zones against designated ones")
+    cz.add_argument("scan", help="a scan GeoPackage with zones")
+    cz.add_argument("--reference", required=True, help="polygons of the designated zones")
+    cz.add_argument("--reference-name-field", required=True, help="their name column")
+    cz.add_argument("--min-share", type=float, default=0.5, help="share of dwellings to match")
+    cz.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+    mp = sub.add_parser("map", help="maps of a scan: interactive HTML, PNG/PDF, GeoTIFF grid")
+    mp.add_argument("scan", help="a scan GeoPackage")
+    mp.add_argument("--out", help="interactive map (.html)")
+    mp.add_argument("--png", help="static map (.png)")
+    mp.add_argument("--pdf", help="static map (.pdf)")
+    mp.add_argument("--tif", help="the score grid as a GeoTIFF (.tif)")
+    mp.add_argument("--lang", choices=["nl", "en"], default="nl")
+    mp.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
+
+
+def _zones(args) -> str:
+    result = make_zones(args.scan, names=args.names, name_field=args.name_field, lang=args.lang)
+    result.to_gpkg(args.scan)
+    z = result.zones
+    lines = [f"{len(z)} woonzorgzone(s) ({result.metadata['rule']}):"]
+    for _, r in z.iterrows():
+        lines.append(
+            f"  {r['zone_id']} {r['name']}: {r['n_cells']} cells, {r['n_dwellings']} dwellings, "
+            f"mean score {r['score_mean']:.2f}; {r['profile']}"
+        )
+    lines.append(f"wrote layer zones to {args.scan}")
+    return "\n".join(lines)
+
+
+def _compare(args) -> str:
+    table = compare_zones(
+        args.scan, args.reference, name_field=args.reference_name_field, min_share=args.min_share
+    )
+    from .export import add_layers
+
+    add_layers(args.scan, {"zone_comparison": table})
+    return table.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
+
+
+def _map(args) -> str:
+    written = []
+    if args.out:
+        written.append(scan_html(args.scan, args.out, lang=args.lang))
+    for path in (args.png, args.pdf):
+        if path:
+            written.append(scan_static(args.scan, path, lang=args.lang))
+    if args.tif:
+        written.append(grid_tif(args.scan, args.tif))
+    if not written:
+        raise ConfigError("map: say what to write: --out x.html, --png, --pdf or --tif")
+    return "wrote " + ", ".join(map(str, written))
 
 
 _CHECK_TEXT = {
@@ -270,11 +331,19 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 2 bad input)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    chatty = args.command in ("scan", "fairshare", "demand") and not args.quiet
+    chatty = args.command in ("scan", "fairshare", "demand", "zones") and not args.quiet
     logging.getLogger("thuisdichtbij").setLevel(logging.INFO if chatty else logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
-    commands = {"fairshare": _fairshare, "demand": _demand, "check": _check, "serve": _serve}
+    commands = {
+        "fairshare": _fairshare,
+        "demand": _demand,
+        "check": _check,
+        "serve": _serve,
+        "zones": _zones,
+        "compare-zones": _compare,
+        "map": _map,
+    }
     if args.command in commands:
         try:
             print(commands[args.command](args))

@@ -65,7 +65,17 @@ _SECTIONS = {
     "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
 }
-_INDICATOR_KEYS = {"id", "group", "label_nl", "label_en", "osm", "table_categories", "gtfs"}
+_INDICATOR_KEYS = {
+    "id",
+    "group",
+    "label_nl",
+    "label_en",
+    "plural_nl",
+    "plural_en",
+    "osm",
+    "table_categories",
+    "gtfs",
+}
 _SAFETY_DIMENSIONS = {"lbm", "afw", "fys", "onv", "soc", "vrz", "won"}
 
 
@@ -115,6 +125,14 @@ class Indicator:
     osm_rules: tuple[tuple[tuple[str, tuple[str, ...] | None], ...], ...]
     table_categories: tuple[str, ...] = ()
     gtfs: bool = False
+    plural_nl: str = ""
+    plural_en: str = ""
+
+    def count_text(self, n: int, lang: str = "nl") -> str:
+        """``"1 apotheek"``, ``"2 apotheken"``."""
+        one = self.label_nl if lang == "nl" else self.label_en
+        many = (self.plural_nl if lang == "nl" else self.plural_en) or one
+        return f"{n} {one if n == 1 else many}"
 
 
 @dataclass(frozen=True)
@@ -340,6 +358,8 @@ def _indicator(path: Path) -> Indicator:
         osm_rules=tuple(rules),
         table_categories=tuple(str(c) for c in cats),
         gtfs=gtfs,
+        plural_nl=str(raw.get("plural_nl", "")),
+        plural_en=str(raw.get("plural_en", "")),
     )
 
 
@@ -427,7 +447,9 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         )
     z = raw["zones"]
     if not isinstance(z.get("diagonal"), bool):
-        raise ConfigError(f"{path}: 'zones.diagonal' must be true or false, got {z.get('diagonal')!r}")
+        raise ConfigError(
+            f"{path}: 'zones.diagonal' must be true or false, got {z.get('diagonal')!r}"
+        )
     min_class = int(_number(path, "zones.min_class", z.get("min_class"), minimum=1))
     if min_class > 5:
         raise ConfigError(f"{path}: 'zones.min_class' must be 1-5, got {min_class}")

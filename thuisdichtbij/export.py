@@ -51,6 +51,9 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
         layers["grid"] = result.grid
     if result.safety_areas is not None:
         layers["safety_areas"] = result.safety_areas
+    from .styles import layer_styles
+
+    layers["layer_styles"] = layer_styles(list(layers))
     return write_layers(path, layers, metadata=result.metadata)
 
 
@@ -138,6 +141,7 @@ def add_layers(
                 layer_options={"OVERWRITE": "YES"} if name in existing else None,
                 promote_to_multi=_polygons(frame),
             )
+        os.chmod(tmp, target.stat().st_mode)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,119 @@
+"""QGIS layer styles stored in the GeoPackage (its ``layer_styles`` table).
+
+QGIS reads a layer's default style from this table when it opens the layer, so the scan's
+layers come up in the five class colours with their names, and zones as labelled outlines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from xml.sax.saxutils import escape
+
+import pandas as pd
+
+from .maps import CLASS_COLOURS
+from .score import CLASS_LABELS_EN, CLASS_LABELS_NL
+
+__all__ = ["layer_styles", "STYLED_LAYERS"]
+
+_HEAD = (
+    "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+    '<qgis version="3.22.0" styleCategories="Symbology|Labeling">\n'
+)
+
+
+def _rgb(hex_colour: str, alpha: int = 255) -> str:
+    h = hex_colour.lstrip("#")
+    return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha}"
+
+
+def _symbol(kind: str, name: str, colour: str, *, outline: str = "#555555") -> str:
+    if kind == "marker":
+        layer = (
+            '<layer class="SimpleMarker" enabled="1" pass="0" locked="0"><Option type="Map">'
+            f'<Option name="color" value="{_rgb(colour)}" type="QString"/>'
+            '<Option name="name" value="circle" type="QString"/>'
+            '<Option name="size" value="1.8" type="QString"/>'
+            f'<Option name="outline_color" value="{_rgb(outline)}" type="QString"/>'
+            '<Option name="outline_width" value="0.1" type="QString"/>'
+            "</Option></layer>"
+        )
+    else:
+        style = "no" if colour == "none" else "solid"
+        fill = "0,0,0,0" if colour == "none" else _rgb(colour)
+        width = "0.8" if colour == "none" else "0.2"
+        layer = (
+            '<layer class="SimpleFill" enabled="1" pass="0" locked="0"><Option type="Map">'
+            f'<Option name="color" value="{fill}" type="QString"/>'
+            f'<Option name="style" value="{style}" type="QString"/>'
+            f'<Option name="outline_color" value="{_rgb(outline)}" type="QString"/>'
+            f'<Option name="outline_width" value="{width}" type="QString"/>'
+            '<Option name="outline_style" value="solid" type="QString"/>'
+            "</Option></layer>"
+        )
+    return (
+        f'<symbol type="{kind}" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f"{layer}</symbol>"
+    )
+
+
+def _classes_qml(kind: str, lang: str) -> str:
+    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
+    cats = "".join(
+        f'<category value="{k}" label="{k}: {escape(labels[k])}" symbol="{i}" render="true"/>'
+        for i, k in enumerate(CLASS_COLOURS)
+    )
+    syms = "".join(_symbol(kind, str(i), c) for i, c in enumerate(CLASS_COLOURS.values()))
+    return (
+        _HEAD + '<renderer-v2 type="categorizedSymbol" attr="score_class" symbollevels="0" '
+        'enableorderby="0" forceraster="0">'
+        f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
+    )
+
+
+def _zones_qml() -> str:
+    return (
+        _HEAD
+        + '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">'
+        f"<symbols>{_symbol('fill', '0', 'none', outline='#00441b')}</symbols></renderer-v2>"
+        '<labeling type="simple"><settings calloutType="simple">'
+        '<text-style fieldName="name" fontSize="9" fontWeight="75" textColor="0,68,27,255" '
+        'isExpression="0" fontFamily="Sans Serif">'
+        '<text-buffer bufferDraw="1" bufferSize="1" bufferColor="255,255,255,255"/>'
+        "</text-style>"
+        '<placement placement="1"/><rendering drawLabels="1"/>'
+        "</settings></labeling></qgis>\n"
+    )
+
+
+#: Layer name -> (geometry kind, QML maker).
+STYLED_LAYERS = {
+    "areas": lambda lang: _classes_qml("fill", lang),
+    "grid": lambda lang: _classes_qml("fill", lang),
+    "dwellings": lambda lang: _classes_qml("marker", lang),
+    "zones": lambda lang: _zones_qml(),
+}
+
+
+def layer_styles(layers: list[str], *, lang: str = "nl") -> pd.DataFrame:
+    """The ``layer_styles`` rows for those of ``layers`` that have a style (default styles)."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    rows = [
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": name,
+            "f_geometry_column": "geom",
+            "styleName": f"thuisdichtbij {name}",
+            "styleQML": STYLED_LAYERS[name](lang),
+            "styleSLD": "",
+            "useAsDefault": True,
+            "description": "thuisdichtbij: classes and labels",
+            "owner": "",
+            "ui": "",
+            "update_time": now,
+        }
+        for name in layers
+        if name in STYLED_LAYERS
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,309 @@
+"""Woonzorgzones: contiguous high-scoring grid cells, merged, named and described.
+
+Reads a scan GeoPackage (its ``grid``, ``dwellings``, ``amenities`` and ``network``); never
+rescans. A cell counts as high when its class is at least ``zones.min_class``; gaps of up to
+``zones.smoothing_cells`` cells between high cells are closed first (a morphological
+closing); cells belong together when they share a side (and also at a corner when
+``zones.diagonal`` is true); zones with fewer than ``zones.min_cells`` cells or
+``zones.min_dwellings`` dwellings are dropped. Zones may cross any area boundary. The same
+scan gives the same zones, ids and names.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import ndimage
+
+from .config import Config, ZonesConfig, config_from_json
+from .errors import InputError
+from .scanfile import read_metadata, read_scan_layer, scan_layers
+from .sources._io import read_vector, require_columns
+
+log = logging.getLogger(__name__)
+
+__all__ = ["zone_cells", "find_zones", "make_zones", "compare_zones", "ZonesResult"]
+
+
+def zone_cells(
+    ij: np.ndarray, high: np.ndarray, cfg: ZonesConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Label contiguous high cells on the integer cell grid.
+
+    ``ij`` are the cells' integer column/row numbers, ``high`` whether each is high.
+    Returns, for every cell of the (closed) zone mask, its column/row numbers and its
+    label (1, 2, ...), labels numbered in scan order of the grid.
+    """
+    if not high.any():
+        empty = np.zeros((0, 2), dtype=np.int64)
+        return empty[:, 0], empty[:, 1], np.zeros(0, dtype=np.int64)
+    pad = cfg.smoothing_cells + 1
+    lo = ij[high].min(axis=0) - pad
+    hi = ij[high].max(axis=0) + pad
+    mask = np.zeros(tuple(hi - lo + 1), dtype=bool)
+    sel = ij[high] - lo
+    mask[sel[:, 0], sel[:, 1]] = True
+    if cfg.smoothing_cells > 0:
+        mask = ndimage.binary_closing(
+            mask, structure=np.ones((3, 3), dtype=bool), iterations=cfg.smoothing_cells
+        )
+    structure = np.ones((3, 3), dtype=bool) if cfg.diagonal else None
+    labels, _ = ndimage.label(mask, structure=structure)
+    ci, cj = np.nonzero(labels)
+    return ci + lo[0], cj + lo[1], labels[ci, cj]
+
+
+def find_zones(grid: gpd.GeoDataFrame, cfg: ZonesConfig, *, cell_m: float) -> gpd.GeoDataFrame:
+    """Zone polygons from a score grid (``score_class``, ``n_dwellings``, ``score_mean``).
+
+    Returns ``n_cells``, ``n_dwellings`` and ``score_mean`` (dwelling-weighted over the
+    zone's cells) per zone, largest first (ties: the zone with the lowest cell), without ids.
+    """
+    bounds = grid.geometry.bounds
+    ij = np.column_stack(
+        [np.round(bounds["minx"] / cell_m), np.round(bounds["miny"] / cell_m)]
+    ).astype(np.int64)
+    high = (grid["score_class"].fillna(0).astype(int) >= cfg.min_class).to_numpy()
+    ci, cj, lab = zone_cells(ij, high, cfg)
+    key = {(int(a), int(b)): k for k, (a, b) in enumerate(ij)}
+    n_dw = grid["n_dwellings"].to_numpy(dtype=float)
+    score = grid["score_mean"].to_numpy(dtype=float)
+    rows = []
+    for label in np.unique(lab):
+        m = lab == label
+        cells = list(zip(ci[m].tolist(), cj[m].tolist(), strict=True))
+        idx = [key[c] for c in cells if c in key]
+        dws = n_dw[idx] if idx else np.zeros(0)
+        ok = ~np.isnan(score[idx]) if idx else np.zeros(0, dtype=bool)
+        total = float(dws.sum())
+        mean = (
+            float(np.average(score[idx][ok], weights=dws[ok]))
+            if ok.any() and dws[ok].sum()
+            else np.nan
+        )
+        if len(cells) < cfg.min_cells or total < cfg.min_dwellings:
+            continue
+        arr = np.array(cells, dtype=float) * cell_m
+        boxes = shapely.box(arr[:, 0], arr[:, 1], arr[:, 0] + cell_m, arr[:, 1] + cell_m)
+        rows.append(
+            {
+                "n_cells": len(cells),
+                "n_dwellings": int(round(total)),
+                "score_mean": mean,
+                "first": min(cells),
+                "geometry": shapely.coverage_union_all(boxes),
+            }
+        )
+    if not rows:
+        return gpd.GeoDataFrame(
+            {"n_cells": [], "n_dwellings": [], "score_mean": []}, geometry=[], crs=grid.crs
+        )
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=grid.crs)
+    out = out.sort_values(["n_dwellings", "first"], ascending=[False, True], ignore_index=True)
+    return out.drop(columns="first")
+
+
+def _names(
+    zones: gpd.GeoDataFrame,
+    dwellings: gpd.GeoDataFrame,
+    network: gpd.GeoDataFrame | None,
+    names: gpd.GeoDataFrame | None,
+    name_field: str | None,
+) -> list[str]:
+    """A name per zone: the names polygon with most of its dwellings, else its main street."""
+    out = []
+    for _, z in zones.iterrows():
+        name = None
+        if names is not None:
+            inside = dwellings[dwellings.intersects(z.geometry)]
+            if len(inside):
+                hit = gpd.sjoin(inside[["weight", "geometry"]], names[[name_field, "geometry"]])
+                if len(hit):
+                    w = hit.groupby(name_field)["weight"].sum()
+                    name = str(w.sort_values(ascending=False, kind="stable").index[0])
+        if name is None and network is not None:
+            streets = network[network.intersects(z.geometry) & network["name"].notna()]
+            if len(streets):
+                length = streets.intersection(z.geometry).length.groupby(streets["name"]).sum()
+                name = str(length.sort_values(ascending=False, kind="stable").index[0])
+        out.append(name or "zone")
+    seen = Counter()
+    unique = []
+    for n in out:
+        seen[n] += 1
+        unique.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return unique
+
+
+def _profiles(zones: gpd.GeoDataFrame, amenities: gpd.GeoDataFrame, config: Config, lang: str):
+    counts = pd.DataFrame(0, index=zones.index, columns=list(config.indicator_ids), dtype="int64")
+    if len(zones) and len(amenities):
+        hit = gpd.sjoin(
+            amenities[["indicator", "geometry"]], zones[["geometry"]], predicate="within"
+        )
+        table = hit.groupby(["index_right", "indicator"]).size().unstack(fill_value=0)
+        for ind in table.columns:
+            if ind in counts:
+                counts.loc[table.index, ind] = table[ind].astype("int64")
+    texts = []
+    for z in zones.index:
+        parts = [
+            config.indicator(i).count_text(int(counts.loc[z, i]), lang)
+            for i in config.indicator_ids
+            if counts.loc[z, i]
+        ]
+        texts.append(
+            ", ".join(parts)
+            if parts
+            else ("geen voorzieningen" if lang == "nl" else "no amenities")
+        )
+    return counts.add_prefix("n_"), texts
+
+
+@dataclass
+class ZonesResult:
+    """The ``zones`` layer and the facts of the run."""
+
+    zones: gpd.GeoDataFrame
+    metadata: dict[str, str]
+
+    def to_gpkg(self, path: str | os.PathLike) -> Path:
+        """Add (or refresh) the ``zones`` layer in the scan GeoPackage."""
+        import pyogrio
+
+        from .export import add_layers
+        from .styles import layer_styles
+
+        styles = (
+            pyogrio.read_dataframe(path, layer="layer_styles")
+            if "layer_styles" in set(pyogrio.list_layers(path)[:, 0])
+            else None
+        )
+        new = layer_styles(["zones"])
+        if styles is not None:
+            new = pd.concat([styles[styles["f_table_name"] != "zones"], new], ignore_index=True)
+        return add_layers(
+            path,
+            {"zones": self.zones, "layer_styles": new},
+            metadata={f"zones.{k}": v for k, v in self.metadata.items()},
+        )
+
+
+def make_zones(
+    scan: str | os.PathLike,
+    *,
+    names: str | os.PathLike | None = None,
+    name_field: str | None = None,
+    config: Config | None = None,
+    lang: str = "nl",
+) -> ZonesResult:
+    """Find, name and describe the woonzorgzones of a scan GeoPackage."""
+    layers = scan_layers(scan)
+    if "grid" not in layers:
+        raise InputError(
+            f"zones: {Path(scan).name} has no 'grid' layer (written by an older version); run "
+            "thuisdichtbij scan again"
+        )
+    meta = read_metadata(scan)
+    cfg = config or config_from_json(meta.get("config", "{}"))
+    grid = read_scan_layer(scan, "grid")
+    dwellings = read_scan_layer(scan, "dwellings")
+    amenities = read_scan_layer(scan, "amenities")
+    network = read_scan_layer(scan, "network") if "network" in layers else None
+    name_layer = None
+    if names is not None:
+        if not name_field:
+            raise InputError("zones: give --name-field, the column of the names layer to use")
+        name_layer = read_vector(names, what="zone names").to_crs(grid.crs)
+        require_columns(name_layer, [name_field], what="zone names", path=Path(names))
+    zones = find_zones(grid, cfg.zones, cell_m=float(meta.get("grid_cell_m", cfg.grid_cell_m)))
+    zones.insert(0, "zone_id", [f"Z{i + 1:02d}" for i in range(len(zones))])
+    zones.insert(1, "name", _names(zones, dwellings, network, name_layer, name_field))
+    counts, texts = _profiles(zones, amenities, cfg, lang)
+    zones["profile"] = texts
+    zones = pd.concat([zones.drop(columns="geometry"), counts, zones[["geometry"]]], axis=1)
+    zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=grid.crs)
+    z = cfg.zones
+    facts = {
+        "rule": (
+            f"class >= {z.min_class}, gaps of {z.smoothing_cells} cell(s) closed, "
+            f"{'8' if z.diagonal else '4'}-neighbour cells, at least {z.min_cells} cells and "
+            f"{z.min_dwellings:g} dwellings"
+        ),
+        "count": str(len(zones)),
+        "names": names and Path(names).name or "main street inside the zone",
+    }
+    log.info("zones: %d found (%s)", len(zones), facts["rule"])
+    return ZonesResult(zones, facts)
+
+
+def compare_zones(
+    scan: str | os.PathLike,
+    reference: str | os.PathLike,
+    *,
+    name_field: str,
+    min_share: float = 0.5,
+) -> pd.DataFrame:
+    """Each reference zone against the found zones, by the dwellings they share.
+
+    A reference zone is matched when at least ``min_share`` of its dwellings lie in found
+    zones; its counterpart is the found zone holding most of them. Found zones that no
+    reference zone matches are listed with an empty reference.
+    """
+    if "zones" not in scan_layers(scan):
+        raise InputError(
+            f"compare-zones: {Path(scan).name} has no 'zones' layer; run thuisdichtbij zones first"
+        )
+    found = read_scan_layer(scan, "zones")
+    dw = read_scan_layer(scan, "dwellings")
+    dw = dw[dw["weight"].notna()]
+    ref = read_vector(reference, what="reference zones").to_crs(found.crs)
+    require_columns(ref, [name_field], what="reference zones", path=Path(reference))
+    in_found = gpd.sjoin(
+        dw[["weight", "geometry"]], found[["zone_id", "name", "geometry"]], predicate="within"
+    )
+    rows, matched_found = [], set()
+    for _, r in ref.iterrows():
+        inside = dw[dw.within(r.geometry)]
+        total = float(inside["weight"].sum())
+        both = in_found[in_found.index.isin(inside.index)]
+        overlap = float(both["weight"].sum())
+        share = overlap / total if total else 0.0
+        best = both.groupby("zone_id")["weight"].sum().sort_values(ascending=False, kind="stable")
+        zid = best.index[0] if len(best) else None
+        matched = share >= min_share
+        if matched and zid:
+            matched_found.add(zid)
+        rows.append(
+            {
+                "reference": str(r[name_field]),
+                "zone_id": zid,
+                "zone_name": found.set_index("zone_id").loc[zid, "name"] if zid else None,
+                "dwellings_reference": int(round(total)),
+                "dwellings_overlap": int(round(overlap)),
+                "share": round(share, 3),
+                "matched": bool(matched),
+            }
+        )
+    for _, z in found.iterrows():
+        if z["zone_id"] not in matched_found:
+            rows.append(
+                {
+                    "reference": None,
+                    "zone_id": z["zone_id"],
+                    "zone_name": z["name"],
+                    "dwellings_reference": 0,
+                    "dwellings_overlap": 0,
+                    "share": 0.0,
+                    "matched": False,
+                }
+            )
+    return pd.DataFrame(rows)
