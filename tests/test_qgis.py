@@ -12,21 +12,27 @@ from ._synthetic import write_study
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 SCRIPT = """
-import json, sys
+import json, os, sys
 from qgis.core import QgsApplication, QgsVectorLayer
 app = QgsApplication([], False)
 app.initQgis()
 out = {}
-for name in ["dwellings", "areas", "amenities", "run_metadata"]:
+names = ["dwellings", "areas", "amenities", "network", "grid", "zones", "safety_areas",
+         "run_metadata"]
+for name in names:
     lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    r = lyr.renderer() if lyr.isSpatial() else None
+    cats = [c.label() for c in r.categories()] if r and r.type() == "categorizedSymbol" else []
     out[name] = {
         "valid": lyr.isValid(),
         "count": lyr.featureCount(),
         "crs": lyr.crs().authid(),
         "fields": {f.name(): f.typeName() for f in lyr.fields()},
+        "renderer": r.type() if r else None,
+        "categories": cats,
+        "labels": lyr.labelsEnabled() if lyr.isSpatial() else False,
     }
 print(json.dumps(out), flush=True)
-import os
 os._exit(0)  # QGIS 3.22 may crash in its own teardown; the answer is already out
 """
 
@@ -40,10 +46,18 @@ def _has_qgis() -> bool:
 
 @pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
 def test_geopackage_opens_in_qgis(tmp_path):
-    from thuisdichtbij import scan
+    from thuisdichtbij import load_config, scan
+    from thuisdichtbij.zones import make_zones
 
     study = write_study(tmp_path)
-    out = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    cfg = load_config(
+        overrides={
+            "aggregation": {"min_dwellings": 1},
+            "zones": {"min_class": 1, "min_cells": 1, "min_dwellings": 1, "smoothing_cells": 0},
+        }
+    )
+    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "scan.gpkg")
+    make_zones(out).to_gpkg(out)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
     run = subprocess.run(
@@ -62,5 +76,18 @@ def test_geopackage_opens_in_qgis(tmp_path):
     assert layers["dwellings"]["fields"]["snapped"] == "Boolean"
     assert layers["areas"]["fields"]["score_mean"] == "Real"
     assert layers["run_metadata"]["count"] > 10
+    # the stored styles: five named classes, zones outlined and labelled
+    classes = [
+        "1: Sterk beneden gemiddeld",
+        "2: Beneden gemiddeld",
+        "3: Gemiddeld",
+        "4: Boven gemiddeld",
+        "5: Sterk boven gemiddeld",
+    ]
+    for name in ("areas", "grid", "dwellings"):
+        assert layers[name]["renderer"] == "categorizedSymbol", name
+        assert layers[name]["categories"] == classes, name
+    assert layers["zones"]["renderer"] == "singleSymbol" and layers["zones"]["labels"]
+    assert layers["zones"]["count"] == 3 and layers["grid"]["count"] == 4
     # no "GeoPackage 1.4 may only be partially supported" warning
     assert "partially supported" not in run.stderr

@@ -146,9 +146,9 @@ def _names(
 def _profiles(zones: gpd.GeoDataFrame, amenities: gpd.GeoDataFrame, config: Config, lang: str):
     counts = pd.DataFrame(0, index=zones.index, columns=list(config.indicator_ids), dtype="int64")
     if len(zones) and len(amenities):
-        hit = gpd.sjoin(
-            amenities[["indicator", "geometry"]], zones[["geometry"]], predicate="within"
-        )
+        # Points on a cell border count (intersects, not within), and only once.
+        hit = gpd.sjoin(amenities[["indicator", "geometry"]], zones[["geometry"]])
+        hit = hit[~hit.index.duplicated(keep="first")]
         table = hit.groupby(["index_right", "indicator"]).size().unstack(fill_value=0)
         for ind in table.columns:
             if ind in counts:
@@ -267,12 +267,12 @@ def compare_zones(
     dw = dw[dw["weight"].notna()]
     ref = read_vector(reference, what="reference zones").to_crs(found.crs)
     require_columns(ref, [name_field], what="reference zones", path=Path(reference))
-    in_found = gpd.sjoin(
-        dw[["weight", "geometry"]], found[["zone_id", "name", "geometry"]], predicate="within"
-    )
+    # Points on a cell border count (intersects, not within), and only once.
+    in_found = gpd.sjoin(dw[["weight", "geometry"]], found[["zone_id", "name", "geometry"]])
+    in_found = in_found[~in_found.index.duplicated(keep="first")]
     rows, matched_found = [], set()
     for _, r in ref.iterrows():
-        inside = dw[dw.within(r.geometry)]
+        inside = dw[dw.intersects(r.geometry)]
         total = float(inside["weight"].sum())
         both = in_found[in_found.index.isin(inside.index)]
         overlap = float(both["weight"].sum())
