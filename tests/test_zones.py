@@ -184,3 +184,32 @@ def test_scan_layer_with_missing_fields(tmp_path):
     )
     with pytest.raises(InputError, match="layer 'areas' of x.gpkg lacks the field"):
         read_scan_layer(p, "areas")
+
+
+def test_cli_zones_and_compare(small, capsys):
+    from thuisdichtbij.cli import main
+
+    out, folder = small
+    assert main(["zones", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Z01 Hoofdstraat" in printed and "wrote layer zones" in printed
+    ref = gpd.GeoDataFrame(
+        {"naam": ["Centrum"]}, geometry=[box(*at(50, -60), *at(150, 60))], crs=RD
+    )
+    ref.to_file(folder / "ref.gpkg")
+    code = main(
+        [
+            "compare-zones",
+            str(out),
+            "--reference",
+            str(folder / "ref.gpkg"),
+            "--reference-name-field",
+            "naam",
+        ]
+    )
+    assert code == 0
+    assert "Centrum" in capsys.readouterr().out
+    import pyogrio
+
+    table = pyogrio.read_dataframe(out, layer="zone_comparison")
+    assert table.loc[table["reference"] == "Centrum", "matched"].iloc[0]

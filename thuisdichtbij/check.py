@@ -72,6 +72,13 @@ class CheckContext:
         # Building a transformer costs tens of milliseconds: once per scan, not per check.
         self.to_wgs84 = Transformer.from_crs(self.crs, 4326, always_xy=True)
         self.from_wgs84 = Transformer.from_crs(4326, self.crs, always_xy=True)
+        # Which street nodes lie in (or within 1 m of) a zone: the walk to the nearest zone
+        # is the walk to the first of them.
+        self.node_in_zone = (
+            shapely.dwithin(self.zones.union_all(), shapely.points(self.network.node_xy), 1.0)
+            if self.zones is not None and len(self.zones)
+            else np.zeros(self.network.n_nodes, dtype=bool)
+        )
 
     def geojson(self, geom) -> dict:
         """A geometry in the scan's CRS as a GeoJSON Feature in WGS84."""
@@ -335,20 +342,16 @@ def check(
     zone = None
     if ctx.zones is not None:
         inside = _within(ctx.zones, point)
-        name_col = "name" if "name" in ctx.zones else ctx.zones.columns[0]
         if inside is not None:
-            zone = {"inside": True, "name": str(inside[name_col])}
+            zone = {"inside": True, "zone_id": str(inside["zone_id"]), "name": str(inside["name"])}
         else:
-            zn = shapely.get_coordinates(shapely.points(net.node_xy))
-            in_zone = ctx.zones.union_all().contains(shapely.points(zn))
-            reach = node_d[in_zone]
+            reach = node_d[ctx.node_in_zone]
+            nearest = float(reach.min()) if reach.size else float("inf")
             zone = {
                 "inside": False,
-                "walking_m_to_nearest": (
-                    round(float(reach.min()), 1)
-                    if reach.size and np.isfinite(reach.min())
-                    else None
-                ),
+                # within the search radius; beyond it the walk is longer than that
+                "walking_m_to_nearest": round(nearest, 1) if np.isfinite(nearest) else None,
+                "searched_m": search,
             }
     fair = None
     fs_row = _within(ctx.fairshare, point)

@@ -247,8 +247,10 @@ def _check_text(r: dict, lang: str) -> str:
         lines.append(t["zone_none"])
     elif z["inside"]:
         lines.append(f"{t['zone_in']}: {z['name']}")
+    elif z["walking_m_to_nearest"] is None:
+        lines.append(f"{t['zone_out']} > {z['searched_m']:g} m")
     else:
-        lines.append(f"{t['zone_out']} {z['walking_m_to_nearest']} m")
+        lines.append(f"{t['zone_out']} {z['walking_m_to_nearest']:.0f} m")
     if r["fairshare"]:
         f = r["fairshare"]
         lines.append(f"{t['fair']} ({f['area_id']}): {f['reason']}")
