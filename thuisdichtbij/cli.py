@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 import time
+from pathlib import Path
 
 from . import __version__
 from .check import check, load_check, parse_location
@@ -14,9 +16,11 @@ from .config import load_config
 from .demand import demand
 from .errors import ConfigError, ThuisdichtbijError
 from .fairshare import fairshare
+from .fetch import fetch
 from .maps import fairshare_html, fairshare_png, grid_tif, scan_html, scan_static
 from .partition import Tiling
 from .scan import scan
+from .settings import cache_dir
 from .study import preset_names
 from .zones import compare_zones, make_zones
 
@@ -36,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"study file (.yaml) or preset name ({', '.join(preset_names())})",
     )
     src.add_argument("--osm", help="an .osm.pbf extract: network, amenities and dwellings from it")
+    src.add_argument(
+        "--place", help="a municipality (name or GM code): fetch its data first, then scan"
+    )
     s.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument(
@@ -61,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    fe = sub.add_parser("fetch", help="download a municipality's data and write a study file")
+    fe.add_argument("--municipality", required=True, help="name (Maastricht) or CBS code (GM0935)")
+    fe.add_argument("--out", required=True, help="folder for the study (study.yaml and data)")
+    fe.add_argument(
+        "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
+    )
+    fe.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    _fetch_options(fe)
+
     f = sub.add_parser(
         "fairshare", help="mark areas that are already vulnerable (SES-WOA and Leefbaarometer)"
     )
@@ -123,6 +139,34 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument("--lang", choices=["nl", "en"], default="nl")
     mp.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     return p
+
+
+def _fetch_options(p) -> None:
+    p.add_argument(
+        "--osm-region",
+        default="netherlands",
+        help="Geofabrik region whose extract covers the place (e.g. limburg)",
+    )
+    p.add_argument("--offline", action="store_true", help="use only the download cache")
+    p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+
+
+def _fetch_study(args, out_dir) -> Path:
+    return fetch(
+        args.municipality if args.command == "fetch" else args.place,
+        out_dir,
+        osm_region=args.osm_region,
+        cache_dir=args.cache_dir,
+        offline=args.offline,
+        mirror=args.mirror,
+        timeout_s=args.timeout,
+    )
+
+
+def _fetch(args) -> str:
+    path = _fetch_study(args, args.out)
+    return f"wrote {path}; scan it with: thuisdichtbij scan --study {path} --out <file>.gpkg"
 
 
 def _zones(args) -> str:
@@ -333,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 2 bad input)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    chatty = args.command in ("scan", "fairshare", "demand", "zones") and not args.quiet
+    chatty = args.command in ("scan", "fairshare", "demand", "zones", "fetch") and not args.quiet
     logging.getLogger("thuisdichtbij").setLevel(logging.INFO if chatty else logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start = time.perf_counter()
@@ -345,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         "zones": _zones,
         "compare-zones": _compare,
         "map": _map,
+        "fetch": _fetch,
     }
     if args.command in commands:
         try:
@@ -363,8 +408,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.tiles
             else None
         )
+        study = args.study
+        if args.place:
+            slug = re.sub(r"[^a-z0-9]+", "-", args.place.lower()).strip("-")
+            study = _fetch_study(args, cache_dir(args.cache_dir) / "studies" / slug)
         result = scan(
-            args.study,
+            study,
             osm=args.osm,
             config=config,
             data_dir=args.data_dir,

@@ -325,6 +325,12 @@ def _scan(
         "config_files": ", ".join(Path(s).name for s in cfg.sources),
         "config": cfg.canonical_json,
     }
+    if st.sources:
+        meta["attribution"] = "; ".join(
+            str(v["attribution"])
+            for v in st.sources.values()
+            if isinstance(v, dict) and v.get("attribution")
+        )
     net, metric, area, cache_state = _network(st, cfg, crs, cache, stages)
     meta["network_cache"] = cache_state
     with stages("read dwellings"):

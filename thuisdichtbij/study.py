@@ -35,6 +35,8 @@ _TOP = {
     "leefbaarometer",
     "weights",
     "fairshare",
+    "data_dir",
+    "sources",
 }
 _SECTION_KEYS = {
     "network": {"file", "layer"},
@@ -77,6 +79,7 @@ class Study:
     leefbaarometer: Mapping[str, Any] | None = None
     weights: Path | None = None
     fairshare: Mapping[str, Any] | None = None
+    sources: Mapping[str, Any] | None = field(default=None, compare=False)
     source: Path | None = field(default=None, compare=False)
 
     def input_files(self) -> list[Path]:
@@ -178,7 +181,11 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
             f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are "
             f"{', '.join(sorted(_TOP))}"
         )
-    base = _data_dir(data_dir)
+    # A study may say where its data lies, relative to itself (fetch writes data_dir: .).
+    if raw.get("data_dir") is not None and data_dir is None:
+        base = (path.parent / str(raw["data_dir"])).resolve()
+    else:
+        base = _data_dir(data_dir)
     where = str(path)
     amen_raw = raw.get("amenities") or []
     if not isinstance(amen_raw, list):
@@ -207,6 +214,7 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         if raw.get("weights")
         else None,
         fairshare=_fairshare(raw.get("fairshare"), base, where),
+        sources=MappingProxyType(dict(raw["sources"])) if raw.get("sources") else None,
         source=path,
     )
 

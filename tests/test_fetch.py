@@ -1,0 +1,215 @@
+"""fetch against a local HTTP server that serves real files in the official URL shapes."""
+
+import io
+import json
+import time
+import zipfile
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from werkzeug import Response
+
+from thuisdichtbij import scan
+from thuisdichtbij.catalogue import load_catalogue
+from thuisdichtbij.fetch import fetch
+from thuisdichtbij.sources.http import Downloader, DownloadError, MissingOffline
+
+CAT = load_catalogue()
+REGION = "zuid-holland"
+
+
+def path_of(url):
+    p = urlsplit(url)
+    return f"/{p.netloc}{p.path}"
+
+
+def bag_feature(i, lon, lat, doel, status):
+    return {
+        "type": "Feature",
+        "id": f"0503010000{i:06d}",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "identificatie": f"0503010000{i:06d}",
+            "gebruiksdoel": doel,
+            "status": status,
+            "oppervlakte": 80,
+        },
+    }
+
+
+def bag_pages():
+    """Two pages of verblijfsobjecten on the TU Delft campus, in the OGC API's JSON shape."""
+    feats = []
+    for k in range(60):
+        lon = 4.362 + (k % 10) * 0.0018
+        lat = 51.997 + (k // 10) * 0.0012
+        doel = ["woonfunctie"] if k % 4 else ["kantoorfunctie"]
+        if k % 7 == 0:
+            doel = ["woonfunctie", "winkelfunctie"]
+        status = "Verblijfsobject gevormd" if k % 10 == 9 else "Verblijfsobject in gebruik"
+        feats.append(bag_feature(k, lon, lat, doel, status))
+    expected = sum(
+        1
+        for f in feats
+        if "woonfunctie" in f["properties"]["gebruiksdoel"]
+        and f["properties"]["status"] == "Verblijfsobject in gebruik"
+    )
+    first = {
+        "type": "FeatureCollection",
+        "features": feats[:35],
+        "links": [
+            {"rel": "self", "href": CAT["bag"]["url"] + "?f=json"},
+            {"rel": "next", "href": CAT["bag"]["url"] + "?f=json&cursor=page2"},
+        ],
+    }
+    second = {"type": "FeatureCollection", "features": feats[35:], "links": []}
+    return first, second, expected
+
+
+@pytest.fixture()
+def mirror(httpserver, data_dir):
+    def serve(url, path):
+        httpserver.expect_request(path_of(url)).respond_with_data(path.read_bytes())
+
+    serve(CAT["gemeenten"]["url"], data_dir / "nl" / "cbs-gemeenten-2025.gpkg")
+    serve(CAT["pc4"]["url"], data_dir / "nl" / "cbs-pc4-2024.gpkg")
+    serve(CAT["leefbaarometer"]["url"], data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv")
+    serve(CAT["osm"]["url"].format(region=REGION), data_dir / "osm" / "delft-tudelft.osm.pbf")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:  # a GTFS feed: the stops file in a zip
+        z.writestr("stops.txt", (data_dir / "maastricht" / "gtfs-stops.csv").read_text())
+    httpserver.expect_request(path_of(CAT["gtfs"]["url"])).respond_with_data(buf.getvalue())
+    first, second, expected = bag_pages()
+
+    def bag(request):
+        page = second if request.args.get("cursor") == "page2" else first
+        return Response(json.dumps(page), content_type="application/geo+json")
+
+    httpserver.expect_request(path_of(CAT["bag"]["url"])).respond_with_handler(bag)
+    return httpserver.url_for("").rstrip("/"), expected
+
+
+def run_fetch(mirror_url, out, cache, **kw):
+    return fetch("Delft", out, osm_region=REGION, cache_dir=cache, mirror=mirror_url, **kw)
+
+
+def test_fetch_then_scan(mirror, tmp_path):
+    url, expected = mirror
+    study = run_fetch(url, tmp_path / "delft", tmp_path / "cache")
+    raw = yaml.safe_load(study.read_text())
+    assert raw["data_dir"] == "."
+    assert raw["sources"]["bag"]["licence"] == "CC0-1.0"
+    result = scan(study)  # the study scans unchanged, from any working folder
+    assert len(result.dwellings) == expected
+    assert result.dwellings["dwelling_id"].str.startswith("0503010000").all()
+    assert "OpenStreetMap" in result.metadata["attribution"]
+    assert result.dwellings["snapped"].all()
+    # and again, offline: everything comes from the cache
+    again = run_fetch("http://127.0.0.1:9", tmp_path / "delft2", tmp_path / "cache", offline=True)
+    assert scan(again).dwellings["dwelling_id"].tolist() == result.dwellings["dwelling_id"].tolist()
+
+
+def test_municipality_by_unknown_name(mirror, tmp_path):
+    url, _ = mirror
+    with pytest.raises(Exception, match="no municipality 'Delf' .*did you mean Delft"):
+        fetch("Delf", tmp_path / "x", osm_region=REGION, cache_dir=tmp_path / "c", mirror=url)
+
+
+def test_offline_with_an_empty_cache_says_what_is_missing(tmp_path):
+    with pytest.raises(MissingOffline) as err:
+        fetch("Delft", tmp_path / "x", osm_region=REGION, cache_dir=tmp_path / "c", offline=True)
+    message = str(err.value)
+    for name in ("gemeenten", "pc4", "leefbaarometer", "osm", "gtfs"):
+        assert f"{name}: http" in message
+    assert not any((tmp_path / "x").iterdir())
+
+
+def test_persistent_404_names_the_url(httpserver, tmp_path):
+    httpserver.expect_request("/example.org/gone.gpkg").respond_with_data("", status=404)
+    dl = Downloader(tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), retries=1)
+    with pytest.raises(DownloadError, match=r"example.org/gone.gpkg answered HTTP 404"):
+        dl.download("https://example.org/gone.gpkg", what="test layer")
+    assert not list((tmp_path / "c" / "files").iterdir())
+
+
+def test_503_then_success_is_retried(httpserver, tmp_path):
+    calls = {"n": 0}
+
+    def flaky(request):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return Response("busy", status=503)
+        return Response(b"x" * 1000)
+
+    httpserver.expect_request("/example.org/file.csv").respond_with_handler(flaky)
+    dl = Downloader(tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), backoff_s=0.01)
+    path = dl.download("https://example.org/file.csv", what="test layer")
+    assert path.read_bytes() == b"x" * 1000
+    assert calls["n"] == 2
+
+
+def test_truncated_download_is_detected_and_not_kept(httpserver, tmp_path):
+    def short(request):
+        r = Response(b"x" * 500)
+        r.headers["Content-Length"] = "5000"  # announces more than it sends
+        return r
+
+    httpserver.expect_request("/example.org/big.pbf").respond_with_handler(short)
+    dl = Downloader(
+        tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), retries=1, backoff_s=0.01
+    )
+    with pytest.raises(DownloadError, match="big.pbf"):
+        dl.download("https://example.org/big.pbf", what="test layer")
+    assert not list((tmp_path / "c" / "files").iterdir())  # no .part, no file
+
+
+def test_timeout_is_a_clear_error(httpserver, tmp_path):
+    def slow(request):
+        time.sleep(1.5)
+        return Response(b"late")
+
+    httpserver.expect_request("/example.org/slow.csv").respond_with_handler(slow)
+    dl = Downloader(
+        tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), timeout_s=0.3, retries=0
+    )
+    with pytest.raises(DownloadError, match="no answer from .*slow.csv within 0.3 s"):
+        dl.download("https://example.org/slow.csv", what="test layer")
+    assert not list((tmp_path / "c" / "files").iterdir())
+
+
+def test_cli_fetch(mirror, tmp_path, capsys):
+    from thuisdichtbij.cli import main
+
+    url, _ = mirror
+    code = main(
+        [
+            "fetch",
+            "--municipality",
+            "Delft",
+            "--out",
+            str(tmp_path / "d"),
+            "--osm-region",
+            REGION,
+            "--mirror",
+            url,
+            "--cache-dir",
+            str(tmp_path / "c"),
+        ]
+    )
+    assert code == 0
+    assert "thuisdichtbij scan --study" in capsys.readouterr().out
+    code = main(
+        [
+            "fetch",
+            "--municipality",
+            "Delft",
+            "--out",
+            str(tmp_path / "e"),
+            "--offline",
+            "--cache-dir",
+            str(tmp_path / "empty"),
+        ]
+    )
+    assert code == 2
+    assert "not in the cache" in capsys.readouterr().err
