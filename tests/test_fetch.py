@@ -87,6 +87,10 @@ def mirror(httpserver, data_dir):
         return Response(json.dumps(page), content_type="application/geo+json")
 
     httpserver.expect_request(path_of(CAT["bag"]["url"])).respond_with_handler(bag)
+    pc6 = io.BytesIO()
+    with zipfile.ZipFile(pc6, "w") as z:  # CBS publishes the PC6 table zipped
+        z.writestr("pc6_2021.csv", (data_dir / "maastricht" / "cbs-pc6-2021.csv").read_bytes())
+    httpserver.expect_request(path_of(CAT["cbs_pc6"]["url"])).respond_with_data(pc6.getvalue())
     return httpserver.url_for("").rstrip("/"), expected
 
 
@@ -213,3 +217,56 @@ def test_cli_fetch(mirror, tmp_path, capsys):
     )
     assert code == 2
     assert "not in the cache" in capsys.readouterr().err
+
+
+def test_fetch_with_demand_and_by_code(mirror, tmp_path, data_dir, httpserver):
+    url, _ = mirror
+    study = run_fetch(url, tmp_path / "d", tmp_path / "c", with_demand=True)
+    from thuisdichtbij.sources.cbs import read_cbs_pc6
+
+    assert len(read_cbs_pc6(study.parent / "cbs-pc6.csv")) == 2780
+    assert "cbs_pc6" in yaml.safe_load(study.read_text())["sources"]
+
+
+def test_municipality_by_cbs_code(tmp_path):
+    import geopandas as gpd
+    from shapely import box
+
+    from thuisdichtbij.fetch import _municipality
+
+    p = tmp_path / "gem.gpkg"
+    gpd.GeoDataFrame(
+        {"gemeente": ["Maastricht", "Delft"], "statcode": ["GM0935", "GM0503"]},
+        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)],
+        crs=28992,
+    ).to_file(p)
+    entry = CAT["gemeenten"]
+    assert _municipality(p, entry, "gm0503").iloc[0]["gemeente"] == "Delft"
+    assert _municipality(p, entry, "maastricht").iloc[0]["statcode"] == "GM0935"
+    with pytest.raises(Exception, match="no municipality 'GM9999'"):
+        _municipality(p, entry, "GM9999")
+
+
+def test_bag_geopackage_reader(tmp_path):
+    import geopandas as gpd
+    from shapely import Point
+
+    from thuisdichtbij.sources.bag import read_bag_gpkg
+
+    p = tmp_path / "bag.gpkg"
+    gpd.GeoDataFrame(
+        {
+            "identificatie": ["0935010000000001", "0935010000000002", "0935010000000003"],
+            "gebruiksdoel": ["woonfunctie", "kantoorfunctie", "woonfunctie,winkelfunctie"],
+            "status": [
+                "Verblijfsobject in gebruik",
+                "Verblijfsobject in gebruik",
+                "Verblijfsobject ingetrokken",
+            ],
+        },
+        geometry=[Point(176000, 318000), Point(176010, 318000), Point(176020, 318000)],
+        crs=28992,
+    ).to_file(p, layer="verblijfsobject")
+    dw = read_bag_gpkg(p)
+    assert dw["bag_id"].tolist() == ["0935010000000001"]
+    assert dw.crs.to_epsg() == 28992

@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
     )
     fe.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    fe.add_argument(
+        "--with-demand", action="store_true", help="also the CBS PC6 table (for demand)"
+    )
     _fetch_options(fe)
 
     f = sub.add_parser(
@@ -161,6 +164,8 @@ def _fetch_study(args, out_dir) -> Path:
         offline=args.offline,
         mirror=args.mirror,
         timeout_s=args.timeout,
+        with_demand=getattr(args, "with_demand", False),
+        progress=sys.stderr.isatty() and not args.quiet,
     )
 
 

@@ -72,6 +72,27 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, dst: Path, layer: str) -> None:
     os.replace(tmp, dst)
 
 
+def _extract_pc6(src: Path, dst: Path) -> None:
+    """The CBS PC6 table, from its zip (as CBS publishes it) or as a plain CSV; checked."""
+    from .sources.cbs import read_cbs_pc6
+
+    tmp = dst.with_name(f".{dst.name}.part")
+    if zipfile.is_zipfile(src):
+        with zipfile.ZipFile(src) as z:
+            names = [n for n in z.namelist() if n.lower().endswith(".csv")]
+            if not names:
+                raise InputError(f"CBS PC6: the zip {src.name} holds no CSV table")
+            tmp.write_bytes(z.read(names[0]))
+    else:
+        shutil.copyfile(src, tmp)
+    try:
+        read_cbs_pc6(tmp)  # the layout CBS publishes, or a clear error
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, dst)
+
+
 def fetch(
     municipality: str,
     out_dir: str | os.PathLike,
@@ -81,6 +102,7 @@ def fetch(
     offline: bool = False,
     mirror: str | None = None,
     timeout_s: float = 60.0,
+    with_demand: bool = False,
     progress: bool = False,
 ) -> Path:
     """Download and cut what a scan of ``municipality`` needs; returns the study file.
@@ -98,6 +120,8 @@ def fetch(
         is missing.
     mirror
         Base URL of a mirror serving every source under ``/<host>/<path>``.
+    with_demand
+        Also get the CBS PC6 table (``cbs-pc6.csv``, for ``thuisdichtbij demand``).
     """
     catalogue = load_catalogue()
     cfg = load_config()
@@ -129,6 +153,7 @@ def fetch(
     lbm_path = get("leefbaarometer", catalogue["leefbaarometer"]["url"])
     osm_path = get("osm", osm_url)
     gtfs_path = get("gtfs", catalogue["gtfs"]["url"])
+    pc6_path = get("cbs_pc6", catalogue["cbs_pc6"]["url"]) if with_demand else None
     if gem_path is None:
         raise MissingOffline(
             "offline, and these sources are not in the cache: " + "; ".join(missing)
@@ -177,6 +202,8 @@ def fetch(
         log.warning("fetch: the GTFS feed has no stops in %s; bus stops come from OSM alone", name)
     osm_name = Path(osm_url).name
     _atomic_copy(osm_path, out / osm_name)
+    if pc6_path is not None:
+        _extract_pc6(pc6_path, out / "cbs-pc6.csv")
 
     sources = {
         key: {
@@ -186,7 +213,8 @@ def fetch(
             "attribution": catalogue[key]["attribution"],
             "sha256": file_sha256(files[key]) if key in files else "",
         }
-        for key in ("gemeenten", "pc4", "leefbaarometer", "osm", "bag", "gtfs")
+        for key in ("gemeenten", "pc4", "leefbaarometer", "osm", "bag", "gtfs", "cbs_pc6")
+        if key != "cbs_pc6" or with_demand
     }
     study = {
         "name": name,
@@ -202,7 +230,15 @@ def fetch(
         "amenities": amenities,
         "areas": {"file": "pc4.gpkg", "id_field": catalogue["pc4"]["id_field"]},
         "leefbaarometer": {"file": "leefbaarometer.csv"},
-        "sources": {**sources, "fetched": {"utc": utc_now(), "thuisdichtbij": package_version()}},
+        "sources": {
+            **sources,
+            "fetched": {
+                "utc": utc_now(),
+                "thuisdichtbij": package_version(),
+                "config_hash": cfg.hash,
+                "buffer_m": buffer_m,
+            },
+        },
     }
     path = out / "study.yaml"
     tmp = out / ".study.yaml.part"

@@ -518,7 +518,9 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
         cluster.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     title = f"{t['scan_title']}: {meta.get('study', '')}"
-    m.get_root().html.add_child(folium.Element(_legend_html(lang, title)))
+    sources = meta.get("attribution") or t["scan_sources"]
+    extra = f'<div style="margin-top:4px;color:#555;max-width:260px">{sources}</div>'
+    m.get_root().html.add_child(folium.Element(_legend_html(lang, title, extra)))
     return _save_html(m, out)
 
 
@@ -572,8 +574,9 @@ def scan_static(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str =
     ax.legend(handles=handles, loc="lower right", fontsize=9, title=t["classes"], frameon=True)
     title = f"{t['scan_title']}: {meta.get('study', '')}"
     when = meta.get("finished_utc", "")[:10]
+    sources = meta.get("attribution") or t["scan_sources"]
     footer = (
-        f"{t['scan_sources']}. Scan {when}, thuisdichtbij {meta.get('package_version', '')}; "
+        f"{sources}. Scan {when}, thuisdichtbij {meta.get('package_version', '')}; "
         f"{t['made']} {date.today().isoformat()}."
     )
     _static_frame(ax, fig, title, footer)

@@ -183,9 +183,27 @@ class Downloader:
                         length = r.headers.get("Content-Length")
                         if length is not None:
                             expected = have + int(length)
-                        with open(part, "ab" if have else "wb") as f:
-                            for chunk in r.iter_content(1 << 20):
-                                f.write(chunk)
+                        bar = None
+                        if self.progress:
+                            from tqdm.auto import tqdm
+
+                            bar = tqdm(
+                                total=expected,
+                                initial=have,
+                                unit="B",
+                                unit_scale=True,
+                                desc=what[:40],
+                                leave=False,
+                            )
+                        try:
+                            with open(part, "ab" if have else "wb") as f:
+                                for chunk in r.iter_content(1 << 20):
+                                    f.write(chunk)
+                                    if bar is not None:
+                                        bar.update(len(chunk))
+                        finally:
+                            if bar is not None:
+                                bar.close()
                 except requests.RequestException as exc:
                     if _timed_out(exc):
                         raise DownloadError(
