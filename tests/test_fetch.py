@@ -270,3 +270,33 @@ def test_bag_geopackage_reader(tmp_path):
     dw = read_bag_gpkg(p)
     assert dw["bag_id"].tolist() == ["0935010000000001"]
     assert dw.crs.to_epsg() == 28992
+
+
+def test_fetch_with_neighbourhood_leefbaarometer(mirror, tmp_path, httpserver):
+    import geopandas as gpd
+    from shapely import box
+
+    url, _ = mirror
+    # two buurten over the campus, in the CBS wijk- en buurtkaart layout, and their scores
+    buurten = gpd.GeoDataFrame(
+        {"buurtcode": ["BU05030100", "BU05030200"], "buurtnaam": ["West", "Oost"]},
+        geometry=[box(4.35, 51.99, 4.3705, 52.01), box(4.3705, 51.99, 4.39, 52.01)],
+        crs=4326,
+    ).to_crs(28992)
+    gpkg = tmp_path / "wijkenbuurten.gpkg"
+    buurten.to_file(gpkg, layer="buurten")
+    httpserver.expect_request(path_of(CAT["buurten"]["url"])).respond_with_data(gpkg.read_bytes())
+    rows = ["bu_code,jaar,lbm,afw,fys,onv,soc,vrz,won"]
+    for code, onv22 in (("BU05030100", 0.12), ("BU05030200", -0.08)):
+        rows += [f"{code},2014,4.1,0.0,0,{onv22},0,0,0", f"{code},2022,4.1,0.0,0,{onv22},0,0,0"]
+    httpserver.expect_request(path_of(CAT["leefbaarometer_buurt"]["url"])).respond_with_data(
+        "\n".join(rows) + "\n"
+    )
+    study = run_fetch(url, tmp_path / "b", tmp_path / "c", lbm_level="buurt")
+    raw = yaml.safe_load(study.read_text())
+    assert raw["leefbaarometer"]["id_column"] == "bu_code"
+    result = scan(study)
+    dw = result.dwellings.to_crs(4326)
+    west = dw.geometry.x < 4.3705
+    assert (result.dwellings.loc[west, "safety_pts"] == 5).all()  # onv 0.12: excellent
+    assert (result.dwellings.loc[~west, "safety_pts"] == 1).all()  # onv -0.08: insufficient

@@ -150,6 +150,12 @@ def _fetch_options(p) -> None:
         default="netherlands",
         help="Geofabrik region whose extract covers the place (e.g. limburg)",
     )
+    p.add_argument(
+        "--lbm-level",
+        choices=["pc4", "buurt", "grid"],
+        default="pc4",
+        help="Leefbaarometer areas for safety: PC4 (default), buurt or its 100 m grid",
+    )
     p.add_argument("--offline", action="store_true", help="use only the download cache")
     p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
@@ -165,6 +171,7 @@ def _fetch_study(args, out_dir) -> Path:
         mirror=args.mirror,
         timeout_s=args.timeout,
         with_demand=getattr(args, "with_demand", False),
+        lbm_level=args.lbm_level,
         progress=sys.stderr.isatty() and not args.quiet,
     )
 

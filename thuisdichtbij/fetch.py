@@ -103,6 +103,7 @@ def fetch(
     mirror: str | None = None,
     timeout_s: float = 60.0,
     with_demand: bool = False,
+    lbm_level: str = "pc4",
     progress: bool = False,
 ) -> Path:
     """Download and cut what a scan of ``municipality`` needs; returns the study file.
@@ -122,7 +123,13 @@ def fetch(
         Base URL of a mirror serving every source under ``/<host>/<path>``.
     with_demand
         Also get the CBS PC6 table (``cbs-pc6.csv``, for ``thuisdichtbij demand``).
+    lbm_level
+        The Leefbaarometer areas safety is taken from: ``pc4`` (default), ``buurt`` (CBS
+        neighbourhoods) or ``grid`` (its 100 m cells).
     """
+    levels = {"pc4": None, "buurt": "leefbaarometer_buurt", "grid": "leefbaarometer_grid"}
+    if lbm_level not in levels:
+        raise InputError(f"fetch: --lbm-level must be pc4, buurt or grid, got {lbm_level!r}")
     catalogue = load_catalogue()
     cfg = load_config()
     buffer_m = cfg.max_distance_m + cfg.max_snap_m
@@ -150,7 +157,10 @@ def fetch(
     osm_url = catalogue["osm"]["url"].format(region=osm_region)
     gem_path = get("gemeenten", catalogue["gemeenten"]["url"])
     pc4_path = get("pc4", catalogue["pc4"]["url"])
-    lbm_path = get("leefbaarometer", catalogue["leefbaarometer"]["url"])
+    lbm_key = levels[lbm_level] or "leefbaarometer"
+    lbm_path = get(lbm_key, catalogue[lbm_key]["url"])
+    lbm_areas_key = catalogue[lbm_key].get("areas")
+    lbm_areas_path = get(lbm_areas_key, catalogue[lbm_areas_key]["url"]) if lbm_areas_key else None
     osm_path = get("osm", osm_url)
     gtfs_path = get("gtfs", catalogue["gtfs"]["url"])
     pc6_path = get("cbs_pc6", catalogue["cbs_pc6"]["url"]) if with_demand else None
@@ -180,9 +190,28 @@ def fetch(
     pc4 = read_vector(pc4_path, what="PC4 areas").to_crs(RD_NEW)
     pc4 = pc4[pc4.intersects(reach)]
     _write_gpkg(pc4, out / "pc4.gpkg", "pc4")
-    ids = set(area_ids(pc4[catalogue["pc4"]["id_field"]]))
-    lbm = pd.read_csv(lbm_path, dtype={"PC4": str})
-    lbm[lbm["PC4"].astype(str).isin(ids)].to_csv(out / "leefbaarometer.csv", index=False)
+    lbm_spec = {"file": "leefbaarometer.csv"}
+    if lbm_areas_key is None:
+        ids = set(area_ids(pc4[catalogue["pc4"]["id_field"]]))
+        key_col = "PC4"
+    else:
+        entry = catalogue[lbm_areas_key]
+        zones = read_vector(lbm_areas_path, what=entry["title"], layer=entry.get("layer"))
+        zones = zones.to_crs(RD_NEW)
+        zones = zones[zones.intersects(reach)]
+        _write_gpkg(zones, out / "leefbaarometer-gebieden.gpkg", "gebieden")
+        ids = set(area_ids(zones[entry["id_field"]]))
+        key_col = catalogue[lbm_key]["id_column"]
+        lbm_spec.update(
+            {
+                "id_column": key_col,
+                "areas": {"file": "leefbaarometer-gebieden.gpkg", "id_field": entry["id_field"]},
+            }
+        )
+    lbm = pd.read_csv(lbm_path, dtype={key_col: str})
+    if key_col not in lbm.columns:
+        raise InputError(f"Leefbaarometer: {lbm_path.name} has no column {key_col!r}")
+    lbm[lbm[key_col].astype(str).isin(ids)].to_csv(out / "leefbaarometer.csv", index=False)
     dwell = bag.to_crs(RD_NEW)
     dwell = dwell[dwell.intersects(area)]
     if dwell.empty:
@@ -213,8 +242,8 @@ def fetch(
             "attribution": catalogue[key]["attribution"],
             "sha256": file_sha256(files[key]) if key in files else "",
         }
-        for key in ("gemeenten", "pc4", "leefbaarometer", "osm", "bag", "gtfs", "cbs_pc6")
-        if key != "cbs_pc6" or with_demand
+        for key in ("gemeenten", "pc4", lbm_key, lbm_areas_key, "osm", "bag", "gtfs", "cbs_pc6")
+        if key and (key != "cbs_pc6" or with_demand)
     }
     study = {
         "name": name,
@@ -229,7 +258,7 @@ def fetch(
         "dwellings": {"file": "woningen.gpkg", "id": "bag_id"},
         "amenities": amenities,
         "areas": {"file": "pc4.gpkg", "id_field": catalogue["pc4"]["id_field"]},
-        "leefbaarometer": {"file": "leefbaarometer.csv"},
+        "leefbaarometer": lbm_spec,
         "sources": {
             **sources,
             "fetched": {
