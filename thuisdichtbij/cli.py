@@ -316,7 +316,7 @@ def _check_text(r: dict, lang: str) -> str:
 def _check(args) -> str:
     ctx = load_check(args.scan)
     point = parse_location(ctx, at=args.at, crs=args.crs, postcode=args.postcode)
-    result = check(ctx, point, lang=args.lang)
+    result = check(ctx, point, lang=args.lang, reach=args.json)
     if args.json:
         return json.dumps(result, ensure_ascii=False, indent=1)
     return _check_text(result, args.lang)
