@@ -212,3 +212,20 @@ def write_study(folder: Path, **extra) -> Path:
 
     path.write_text(yaml.safe_dump(study, sort_keys=False))
     return path
+
+
+def scan_with_zones(folder: Path) -> Path:
+    """The small study scanned so that every cell may form a zone (3 zones), zones added."""
+    from thuisdichtbij import load_config, scan
+    from thuisdichtbij.zones import make_zones
+
+    study = write_study(folder)
+    cfg = load_config(
+        overrides={
+            "aggregation": {"min_dwellings": 1},
+            "zones": {"min_class": 1, "min_cells": 1, "min_dwellings": 1, "smoothing_cells": 0},
+        }
+    )
+    out = scan(study, data_dir=folder, config=cfg).to_gpkg(folder / "scan.gpkg")
+    make_zones(out).to_gpkg(out)
+    return out

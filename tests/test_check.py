@@ -244,19 +244,9 @@ def test_scan_without_network_layer(tmp_path, maastricht):
 
 
 def test_check_knows_the_zones(tmp_path):
-    from thuisdichtbij import load_config
-    from thuisdichtbij.zones import make_zones
+    from ._synthetic import scan_with_zones
 
-    study = write_study(tmp_path)
-    cfg = load_config(
-        overrides={
-            "aggregation": {"min_dwellings": 1},
-            "zones": {"min_class": 1, "min_cells": 1, "min_dwellings": 1, "smoothing_cells": 0},
-        }
-    )
-    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "scan.gpkg")
-    make_zones(out).to_gpkg(out)
-    ctx = load_check(out)
+    ctx = load_check(scan_with_zones(tmp_path))
     inside = check(ctx, rd(ctx, 150, 10))  # in the cell of D1: zone Z01 "Hoofdstraat"
     assert inside["zone"] == {"inside": True, "zone_id": "Z01", "name": "Hoofdstraat"}
     # from (350, 0) the nearest zone cell edge on the street is x=200 (150 m) or x=500 side

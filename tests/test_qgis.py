@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ._synthetic import write_study
+from ._synthetic import scan_with_zones
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -46,18 +46,7 @@ def _has_qgis() -> bool:
 
 @pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
 def test_geopackage_opens_in_qgis(tmp_path):
-    from thuisdichtbij import load_config, scan
-    from thuisdichtbij.zones import make_zones
-
-    study = write_study(tmp_path)
-    cfg = load_config(
-        overrides={
-            "aggregation": {"min_dwellings": 1},
-            "zones": {"min_class": 1, "min_cells": 1, "min_dwellings": 1, "smoothing_cells": 0},
-        }
-    )
-    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "scan.gpkg")
-    make_zones(out).to_gpkg(out)
+    out = scan_with_zones(tmp_path)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
     run = subprocess.run(

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 from shapely import Point, box
 
-from thuisdichtbij import InputError, load_config, scan
+from thuisdichtbij import InputError, load_config
 from thuisdichtbij.aggregate import score_grid
 from thuisdichtbij.config import ZonesConfig
 from thuisdichtbij.zones import compare_zones, find_zones, make_zones, zone_cells
 
-from ._synthetic import at, write_study
+from ._synthetic import at, scan_with_zones
 
 RD = 28992
 
@@ -105,15 +105,7 @@ def test_find_zones_polygons_and_order():
 
 @pytest.fixture()
 def small(tmp_path):
-    study = write_study(tmp_path)
-    cfg = load_config(
-        overrides={
-            "aggregation": {"min_dwellings": 1},
-            "zones": {"min_class": 1, "min_cells": 1, "min_dwellings": 1, "smoothing_cells": 0},
-        }
-    )
-    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "scan.gpkg")
-    return out, tmp_path
+    return scan_with_zones(tmp_path), tmp_path
 
 
 def test_zones_names_profiles_and_stability(small):

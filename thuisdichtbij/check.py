@@ -348,8 +348,8 @@ def check(
         if inside is not None:
             zone = {"inside": True, "zone_id": str(inside["zone_id"]), "name": str(inside["name"])}
         else:
-            reach = node_d[ctx.node_in_zone]
-            nearest = float(reach.min()) if reach.size else float("inf")
+            zone_d = node_d[ctx.node_in_zone]
+            nearest = float(zone_d.min()) if zone_d.size else float("inf")
             zone = {
                 "inside": False,
                 # within the search radius; beyond it the walk is longer than that

@@ -291,19 +291,7 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
             )
     if result.municipalities is not None:
         result.municipalities.boundary.plot(ax=ax, color="#111111", linewidth=1.6)
-        for _, row in result.municipalities.iterrows():
-            pt = row.geometry.representative_point()
-            ax.text(
-                pt.x,
-                pt.y,
-                row["municipality"],
-                fontsize=9,
-                ha="center",
-                weight="bold",
-                bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1},
-            )
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+        _label_shapes(ax, result.municipalities, "municipality", colour="#111111", size=9)
     handles = [
         Patch(
             facecolor=st["fill"],
@@ -315,25 +303,14 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
     ]
     handles.append(Patch(facecolor="none", edgecolor="#111111", linewidth=1.6, label=t["borders"]))
     ax.legend(handles=handles, loc="lower right", fontsize=9, frameon=True)
-    ax.set_title(
-        title or f"{t['fs_title']} — {result.metadata.get('study', '')}", fontsize=15, loc="left"
-    )
-    width = ax.get_xlim()[1] - ax.get_xlim()[0]
-    _scale_bar(ax, 1000 * max(1, round(width / 5000)))
-    _north_arrow(ax)
     ref = t.get(result.metadata.get("reference", ""), "")
-    fig.text(
-        0.01,
-        0.01,
+    _static_frame(
+        ax,
+        fig,
+        title or f"{t['fs_title']} — {result.metadata.get('study', '')}",
         f"{t['sources']}. {t['reference']}: {ref}. {t['made']} {date.today().isoformat()}.",
-        fontsize=7,
-        color="#444444",
     )
-    fig.tight_layout()
-    try:
-        return _atomic_write(out, lambda p: fig.savefig(p, dpi=150, format=out.suffix[1:]))
-    finally:
-        plt.close(fig)
+    return _save_figure(fig, out)
 
 
 # --- the scan's maps -------------------------------------------------------------------------
@@ -524,6 +501,31 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
     return _save_html(m, out)
 
 
+def _label_shapes(ax, shapes, field: str, *, colour: str, size: int) -> None:
+    """Write each shape's ``field`` at a point inside it, on a light box."""
+    for _, row in shapes.iterrows():
+        p = row.geometry.representative_point()
+        ax.text(
+            p.x,
+            p.y,
+            row[field],
+            fontsize=size,
+            ha="center",
+            color=colour,
+            weight="bold",
+            bbox={"facecolor": "white", "alpha": 0.65, "edgecolor": "none", "pad": 0.8},
+        )
+
+
+def _save_figure(fig, out: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    try:
+        return _atomic_write(out, lambda p: fig.savefig(p, dpi=150, format=out.suffix[1:]))
+    finally:
+        plt.close(fig)
+
+
 def _static_frame(ax, fig, title: str, footer: str) -> None:
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -558,18 +560,7 @@ def scan_static(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str =
     zones = layers["zones"]
     if zones is not None and len(zones):
         zones.boundary.plot(ax=ax, color="#00441b", linewidth=2)
-        for _, z in zones.iterrows():
-            p = z.geometry.representative_point()
-            ax.text(
-                p.x,
-                p.y,
-                z["name"],
-                fontsize=7,
-                ha="center",
-                color="#00441b",
-                weight="bold",
-                bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5},
-            )
+        _label_shapes(ax, zones, "name", colour="#00441b", size=7)
         handles.append(Patch(facecolor="none", edgecolor="#00441b", linewidth=2, label=t["zones"]))
     ax.legend(handles=handles, loc="lower right", fontsize=9, title=t["classes"], frameon=True)
     title = f"{t['scan_title']}: {meta.get('study', '')}"
@@ -580,10 +571,7 @@ def scan_static(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str =
         f"{t['made']} {date.today().isoformat()}."
     )
     _static_frame(ax, fig, title, footer)
-    try:
-        return _atomic_write(out, lambda p: fig.savefig(p, dpi=150, format=out.suffix[1:]))
-    finally:
-        plt.close(fig)
+    return _save_figure(fig, out)
 
 
 def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
