@@ -300,3 +300,21 @@ def test_fetch_with_neighbourhood_leefbaarometer(mirror, tmp_path, httpserver):
     west = dw.geometry.x < 4.3705
     assert (result.dwellings.loc[west, "safety_pts"] == 5).all()  # onv 0.12: excellent
     assert (result.dwellings.loc[~west, "safety_pts"] == 1).all()  # onv -0.08: insufficient
+
+
+def test_clip_pbf_keeps_whole_ways_in_the_box(data_dir, tmp_path):
+    from thuisdichtbij.sources.osm import clip_pbf, read_osm_dwellings, read_osm_ways
+
+    src = data_dir / "osm" / "delft-tudelft.osm.pbf"
+    box = (4.355, 51.995, 4.37, 52.005)  # the western half of the extract
+    cut = clip_pbf(src, tmp_path / "cut.osm.pbf", box)
+    full_dw, _ = read_osm_dwellings(src)
+    cut_dw, _ = read_osm_dwellings(cut)
+    assert 0 < len(cut_dw) < len(full_dw)
+    # every address node inside the box survives
+    in_box = full_dw.cx[box[0] : box[2], box[1] : box[3]]
+    nodes = set(in_box.loc[in_box["dwelling_id"].str.startswith("node/"), "dwelling_id"])
+    assert nodes and nodes <= set(cut_dw["dwelling_id"])
+    ways = read_osm_ways(cut)
+    assert len(ways) > 100
+    assert not list(tmp_path.glob(".*part*"))

@@ -32,6 +32,7 @@ from .sources._io import read_vector
 from .sources.areas import area_ids
 from .sources.bag import bag_from_api
 from .sources.http import Downloader, MissingOffline
+from .sources.osm import clip_pbf
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,6 @@ def _municipality(path: Path, entry: dict, which: str) -> gpd.GeoDataFrame:
             + (f"; did you mean {', '.join(close)}?" if close else "")
         )
     return hit.to_crs(RD_NEW)
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.part")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _write_gpkg(gdf: gpd.GeoDataFrame, dst: Path, layer: str) -> None:
@@ -230,7 +225,7 @@ def fetch(
     else:
         log.warning("fetch: the GTFS feed has no stops in %s; bus stops come from OSM alone", name)
     osm_name = Path(osm_url).name
-    _atomic_copy(osm_path, out / osm_name)
+    clip_pbf(osm_path, out / osm_name, tuple(bbox_ll))
     if pc6_path is not None:
         _extract_pc6(pc6_path, out / "cbs-pc6.csv")
 

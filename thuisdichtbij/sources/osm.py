@@ -133,3 +133,43 @@ def read_osm_dwellings(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str]:
     )
     log.info("dwellings: %d %s", len(out), how)
     return as_points(out), how
+
+
+def clip_pbf(src: str | os.PathLike, dst: str | os.PathLike, bbox_wgs84) -> Path:
+    """Cut an ``.osm.pbf`` to a WGS84 bounding box (west, south, east, north), with pyosmium.
+
+    Keeps the nodes inside the box, every way that touches one of them (whole, with all its
+    nodes, so streets that leave the box stay intact) and drops relations. Written to a
+    temporary file and moved into place.
+    """
+    import osmium
+
+    src, dst = Path(src), Path(dst)
+    w, s, e, n = bbox_wgs84
+    inside: set[int] = set()
+    for node in osmium.FileProcessor(str(src), osmium.osm.NODE):
+        loc = node.location
+        if loc.valid() and w <= loc.lon <= e and s <= loc.lat <= n:
+            inside.add(node.id)
+    needed, ways = set(inside), set()
+    for way in osmium.FileProcessor(str(src), osmium.osm.WAY):
+        refs = [r.ref for r in way.nodes]
+        if any(r in inside for r in refs):
+            ways.add(way.id)
+            needed.update(refs)
+    if not inside:
+        raise InputError(f"OSM extract: {src.name} has no data in {tuple(bbox_wgs84)}")
+    tmp = dst.with_name(f".{dst.name}.part.osm.pbf")
+    tmp.unlink(missing_ok=True)
+    try:
+        with osmium.SimpleWriter(str(tmp)) as out:
+            for obj in osmium.FileProcessor(str(src), osmium.osm.NODE | osmium.osm.WAY):
+                if obj.is_node() and obj.id in needed:
+                    out.add_node(obj)
+                elif obj.is_way() and obj.id in ways:
+                    out.add_way(obj)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("OSM extract: cut %s to %d nodes and %d ways", src.name, len(needed), len(ways))
+    return dst
