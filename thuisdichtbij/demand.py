@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._text import short_list
 from .errors import InputError
 from .provenance import describe_file, utc_now
 from .scanfile import read_metadata, read_scan_layer, scan_layers
@@ -55,11 +56,6 @@ class DemandResult:
         return add_layers(
             path, layers, metadata={f"demand.{k}": v for k, v in self.metadata.items()}
         )
-
-
-def _list(values, n: int = 10) -> str:
-    values = sorted(values)
-    return ", ".join(values[:n]) + (f" and {len(values) - n} more" if len(values) > n else "")
 
 
 def _pc6_points(scan_path, dwellings, points, crs) -> tuple[gpd.GeoDataFrame, str]:
@@ -123,13 +119,15 @@ def demand(
     masked = in_cbs & joined["residents_65plus"].isna()
     if no_row:
         log.warning(
-            "demand: %d PC6 point(s) have no row in the CBS table: %s", len(no_row), _list(no_row)
+            "demand: %d PC6 point(s) have no row in the CBS table: %s",
+            len(no_row),
+            short_list(no_row),
         )
     if no_point:
         log.warning(
             "demand: %d CBS postcode(s) have no point, their residents are not placed: %s",
             len(no_point),
-            _list(no_point),
+            short_list(no_point),
         )
     lost = cbs.loc[no_point, "age_65plus"]
     joined["known"] = in_cbs & ~masked
@@ -201,9 +199,9 @@ def demand(
             int(by_class.loc[by_class["score_class"].isin(["1", "2"]), "residents_65plus"].sum())
         ),
         "pc6_masked_65plus": str(int(masked.sum())),
-        "pc6_points_not_in_cbs": f"{len(no_row)}: {_list(no_row)}" if no_row else "0",
+        "pc6_points_not_in_cbs": f"{len(no_row)}: {short_list(no_row)}" if no_row else "0",
         "cbs_pc6_without_point": (
-            f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {_list(no_point)}"
+            f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {short_list(no_point)}"
             if no_point
             else "0"
         ),

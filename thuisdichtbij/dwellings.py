@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._text import short_list
 from .errors import InputError
 from .sources._io import require_columns
 from .sources.cbs import read_cbs_pc6
@@ -19,12 +20,6 @@ from .sources.points import read_points
 log = logging.getLogger(__name__)
 
 __all__ = ["read_dwellings"]
-
-
-def _list(values, n: int = 10) -> str:
-    values = list(values)
-    more = f" and {len(values) - n} more" if len(values) > n else ""
-    return ", ".join(map(str, values[:n])) + more
 
 
 def read_dwellings(spec: Mapping[str, Any]) -> tuple[gpd.GeoDataFrame, dict]:
@@ -89,7 +84,7 @@ def read_dwellings(spec: Mapping[str, Any]) -> tuple[gpd.GeoDataFrame, dict]:
             log.warning(
                 "dwellings: %d postcode(s) have no row in the CBS table, weight unknown: %s",
                 len(absent),
-                _list(absent),
+                short_list(absent),
             )
         if unused:
             log.info("dwellings: %d CBS postcode(s) have no point to place them", unused)

@@ -17,7 +17,16 @@ log = logging.getLogger(__name__)
 __all__ = ["write_gpkg", "write_layers", "add_layers", "LAYERS"]
 
 #: Layer names of a scan GeoPackage.
-LAYERS = ("dwellings", "areas", "amenities", "network", "grid", "safety_areas", "run_metadata")
+LAYERS = (
+    "dwellings",
+    "areas",
+    "amenities",
+    "network",
+    "grid",
+    "safety_areas",
+    "layer_styles",
+    "run_metadata",
+)
 
 # GeoPackage 1.2 opens without warnings in QGIS 3.22 and older ArcGIS releases.
 _DATASET_OPTIONS = {"VERSION": "1.2"}

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._text import short_list
 from .aggregate import select_areas
 from .config import Config, FairshareConfig, load_config
 from .crs import RD_NEW, to_metric
@@ -129,11 +130,6 @@ def _weighted_mean(values: pd.Series, weights: pd.Series) -> float:
     return float(np.average(values[ok], weights=weights[ok]))
 
 
-def _list(values, n: int = 10) -> str:
-    values = sorted(values)
-    return ", ".join(values[:n]) + (f" and {len(values) - n} more" if len(values) > n else "")
-
-
 def fairshare(
     study: Study | str | os.PathLike,
     *,
@@ -220,7 +216,7 @@ def fairshare(
                 "fairshare: %d area(s) have no row in the %s table: %s",
                 len(gone),
                 what,
-                _list(gone),
+                short_list(gone),
             )
     lbm_col = f"lbm_{f.lbm_measure}"
     out = areas[["area_id", "municipality", "geometry"]].copy()
@@ -271,9 +267,11 @@ def fairshare(
         "areas": str(len(out)),
         "areas_vulnerable": str(int(out["vulnerable"].sum())),
         "areas_unknown": str(int(out["vulnerable"].isna().sum())),
-        "areas_not_in_ses_woa": f"{len(not_in_ses)}: {_list(not_in_ses)}" if not_in_ses else "0",
+        "areas_not_in_ses_woa": f"{len(not_in_ses)}: {short_list(not_in_ses)}"
+        if not_in_ses
+        else "0",
         "areas_not_in_leefbaarometer": (
-            f"{len(not_in_lbm)}: {_list(not_in_lbm)}" if not_in_lbm else "0"
+            f"{len(not_in_lbm)}: {short_list(not_in_lbm)}" if not_in_lbm else "0"
         ),
         "ses_woa_rows_outside_study": str(len(ses_in_region)),
     }

@@ -1,0 +1,12 @@
+"""Small helpers for messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def short_list(values: Iterable, n: int = 10) -> str:
+    """``"a, b, c and 12 more"``: the first ``n`` values in sorted order."""
+    values = sorted(str(v) for v in values)
+    more = f" and {len(values) - n} more" if len(values) > n else ""
+    return ", ".join(values[:n]) + more
