@@ -25,7 +25,7 @@ from pyproj import CRS, Transformer
 from shapely.ops import substring
 
 from .config import SAFETY_ID, Config, config_from_json
-from .distance import _dwelling_distance, node_distances
+from .distance import edge_distances, node_distances
 from .errors import CRSError, InputError
 from .network import Network
 from .scanfile import read_metadata, read_scan_layer, scan_layers
@@ -287,7 +287,7 @@ def check(
     node_d = node_distances(net, [here], max_distance_m=search)[0]
     # Walking distance from every amenity to the location: the scan's own combination step,
     # with the roles of dwelling and amenity swapped (walking is symmetric).
-    amen_d = _dwelling_distance(net, ctx.amenity_snap, here, node_d, search)
+    amen_d = edge_distances(net, ctx.amenity_snap, here, node_d, search)
     indicator = ctx.amenities["indicator"].to_numpy()
     rows, pts = [], {}
     for ind in cfg.indicator_ids:

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import dijkstra
 from .network import Network
 from .snap import Snapped
 
-__all__ = ["nearest_distance", "node_distances", "indicator_distances"]
+__all__ = ["nearest_distance", "node_distances", "edge_distances", "indicator_distances"]
 
 # Every edge from the virtual source carries this extra length, so that an amenity lying
 # exactly on a node still has an edge of positive weight (sparse graphs drop zeros). All
@@ -71,14 +71,20 @@ def node_distances(
     return np.atleast_2d(dist)[:, :n] - _SOURCE_OFFSET_M
 
 
-def _dwelling_distance(
+def edge_distances(
     network: Network,
     dwellings: Snapped,
     amenities: Snapped,
     node_d: np.ndarray,
     max_distance_m: float,
 ) -> np.ndarray:
-    """Combine node distances with each dwelling's own edge (both ends, or along it)."""
+    """Walking distance from each snapped point to the nearest source, given node distances.
+
+    Combines ``node_d`` (from :func:`node_distances` for ``amenities``) with each point's own
+    edge: either end, or straight along the edge when a source lies on it. ``inf`` beyond
+    ``max_distance_m``, ``NaN`` for points that were not snapped. The plot check uses it
+    with the roles swapped (walking is symmetric).
+    """
     ok = dwellings.ok
     out = np.full(len(dwellings.edge), np.nan)
     e = dwellings.edge[ok]
@@ -125,7 +131,7 @@ def nearest_distance(
     so a band edge such as 250 m is compared exactly.
     """
     node_d = node_distances(network, [amenities], max_distance_m=max_distance_m)[0]
-    return _dwelling_distance(network, dwellings, amenities, node_d, max_distance_m)
+    return edge_distances(network, dwellings, amenities, node_d, max_distance_m)
 
 
 def indicator_distances(
@@ -145,6 +151,6 @@ def indicator_distances(
     subsets = [amenities.subset(indicator == ind) for ind in indicator_ids]
     node_d = node_distances(network, subsets, max_distance_m=max_distance_m)
     return {
-        ind: _dwelling_distance(network, dwellings, sub, node_d[k], max_distance_m)
+        ind: edge_distances(network, dwellings, sub, node_d[k], max_distance_m)
         for k, (ind, sub) in enumerate(zip(indicator_ids, subsets))
     }
