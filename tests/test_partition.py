@@ -29,3 +29,26 @@ def test_tiling_checks_its_arguments():
         Tiling(tile_m=0)
     with pytest.raises(ValueError, match="at least one worker"):
         Tiling(workers=0)
+
+
+def test_running_scheduler_by_address(data_dir):
+    # A scheduler that is already running (as on a real cluster), reached by its address.
+    import logging
+
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        tiling = Tiling(tile_m=3000.0, scheduler=cluster.scheduler_address)
+        tiled = scan("maastricht", data_dir=data_dir, tiling=tiling)
+    single = scan("maastricht", data_dir=data_dir)
+    assert cluster.scheduler_address in tiled.metadata["tiling"]
+    for col in single.dwellings.columns.drop("geometry"):
+        assert identical(single.dwellings[col], tiled.dwellings[col]), col
