@@ -339,9 +339,10 @@ def _synthetic_tile(base, dx, dy, ids, max_snap_m, max_distance_m):
 def scale(data_dir: str, *, target: int, workers_list=(1, 2)) -> dict:
     import logging
 
-    from dask.distributed import Client, LocalCluster, wait
+    from dask.distributed import Client, wait
 
     from thuisdichtbij import scan
+    from thuisdichtbij.partition import local_cluster
     from thuisdichtbij.score import band_points, total_score
 
     res = scan("aachen", data_dir=data_dir, cache=False)
@@ -368,16 +369,7 @@ def scale(data_dir: str, *, target: int, workers_list=(1, 2)) -> dict:
     }
     for workers in workers_list:
         with (
-            LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                scheduler_kwargs={"dashboard": False},
-                silence_logs=logging.ERROR,
-                memory_limit=0,
-            ) as cluster,
+            local_cluster(workers, silence_logs=logging.ERROR, memory_limit=0) as cluster,
             Client(cluster) as client,
         ):
             remote = client.scatter(base, broadcast=True)

@@ -35,17 +35,9 @@ def test_running_scheduler_by_address(data_dir):
     # A scheduler that is already running (as on a real cluster), reached by its address.
     import logging
 
-    from dask.distributed import LocalCluster
+    from thuisdichtbij.partition import local_cluster
 
-    with LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with local_cluster(1, silence_logs=logging.ERROR) as cluster:
         tiling = Tiling(tile_m=3000.0, scheduler=cluster.scheduler_address)
         tiled = scan("maastricht", data_dir=data_dir, tiling=tiling)
     single = scan("maastricht", data_dir=data_dir)

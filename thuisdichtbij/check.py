@@ -28,7 +28,7 @@ from .config import SAFETY_ID, Config, config_from_json
 from .distance import edge_distances, node_distances
 from .errors import CRSError, InputError
 from .network import Network
-from .scanfile import read_metadata, read_scan_layer, scan_layers
+from .scanfile import read_metadata, read_scan_layer, require_layer
 from .score import CLASS_LABELS_EN, CLASS_LABELS_NL, band_points, classify, total_score
 from .snap import Snapped, snap_points
 
@@ -117,12 +117,7 @@ def _network_from_layer(edges: gpd.GeoDataFrame, crs: CRS) -> Network:
 def load_check(scan: str | os.PathLike) -> CheckContext:
     """Load a scan GeoPackage for checks of single locations."""
     path = Path(scan)
-    names = scan_layers(path)
-    if "network" not in names:
-        raise InputError(
-            f"scan GeoPackage: {path.name} has no 'network' layer (written by an older version); "
-            "run thuisdichtbij scan again"
-        )
+    names = require_layer(path, "network", what="scan GeoPackage")
     meta = read_metadata(path)
     cfg = config_from_json(meta.get("config", "{}"))
     edges = read_scan_layer(path, "network")

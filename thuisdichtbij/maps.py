@@ -584,13 +584,10 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     import rasterio
     from rasterio.transform import from_origin
 
-    from .scanfile import read_metadata, read_scan_layer, scan_layers
+    from .scanfile import read_metadata, read_scan_layer, require_layer
 
     out = _check_out(path, (".tif", ".tiff"))
-    if "grid" not in scan_layers(scan):
-        raise ConfigError(
-            f"maps: {Path(scan).name} has no 'grid' layer; run thuisdichtbij scan again"
-        )
+    require_layer(scan, "grid", what="maps")
     grid = read_scan_layer(scan, "grid")
     size = float(read_metadata(scan).get("grid_cell_m", 100))
     b = grid.geometry.bounds

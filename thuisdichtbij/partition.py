@@ -35,7 +35,7 @@ from .snap import snap_points
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Tiling", "TileResult", "tiled_distances", "run_tile", "tile_of"]
+__all__ = ["Tiling", "TileResult", "tiled_distances", "run_tile", "tile_of", "local_cluster"]
 
 #: Extra metres around each tile, against rounding at the very edge.
 _MARGIN_M = 1.0
@@ -121,6 +121,22 @@ def _tiles(net, dwellings_xy, amenities_xy, amenity_indicator, *, tile_m, reach_
         )
 
 
+def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs):
+    """A Dask LocalCluster of single-threaded worker processes, reachable on loopback only."""
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},
+        silence_logs=silence_logs,
+        **kwargs,
+    )
+
+
 def tiled_distances(
     net: Network,
     dwellings_xy: np.ndarray,
@@ -135,7 +151,7 @@ def tiled_distances(
 ) -> TileResult:
     """Snapping and distances for all dwellings, tile by tile on Dask; merged in input order."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError as exc:
         raise ConfigError(
             "tiles: partitioned scans need Dask; install it with pip install 'thuisdichtbij[dask]'"
@@ -151,15 +167,7 @@ def tiled_distances(
     if tiling.scheduler:
         client = Client(tiling.scheduler)
     else:
-        cluster = LocalCluster(
-            n_workers=tiling.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            scheduler_kwargs={"dashboard": False},
-            silence_logs=logging.WARNING,
-        )
+        cluster = local_cluster(tiling.workers)
         client = Client(cluster)
     try:
         futures = {}

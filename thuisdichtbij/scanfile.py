@@ -12,7 +12,7 @@ import pyogrio
 from .errors import InputError
 from .sources._io import require_file
 
-__all__ = ["read_scan_layer", "scan_layers", "read_metadata"]
+__all__ = ["read_scan_layer", "scan_layers", "require_layer", "read_metadata"]
 
 #: Fields each layer of a scan GeoPackage must have.
 REQUIRED = {
@@ -37,6 +37,19 @@ def scan_layers(path: str | os.PathLike) -> list[str]:
             f"{', '.join(missing)} (its layers: {', '.join(names) or 'none'}); make one with "
             "thuisdichtbij scan"
         )
+    return names
+
+
+RESCAN = "(written by an older version); run thuisdichtbij scan again"
+
+
+def require_layer(
+    path: str | os.PathLike, layer: str, *, what: str, fix: str = RESCAN
+) -> list[str]:
+    """The layer names of a scan GeoPackage that must hold ``layer``; else a clear error."""
+    names = scan_layers(path)
+    if layer not in names:
+        raise InputError(f"{what}: {Path(path).name} has no '{layer}' layer {fix}")
     return names
 
 

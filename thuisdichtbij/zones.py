@@ -25,7 +25,7 @@ from scipy import ndimage
 
 from .config import Config, ZonesConfig, config_from_json
 from .errors import InputError
-from .scanfile import read_metadata, read_scan_layer, scan_layers
+from .scanfile import read_metadata, read_scan_layer, require_layer
 from .sources._io import read_vector, require_columns
 
 log = logging.getLogger(__name__)
@@ -206,12 +206,7 @@ def make_zones(
     lang: str = "nl",
 ) -> ZonesResult:
     """Find, name and describe the woonzorgzones of a scan GeoPackage."""
-    layers = scan_layers(scan)
-    if "grid" not in layers:
-        raise InputError(
-            f"zones: {Path(scan).name} has no 'grid' layer (written by an older version); run "
-            "thuisdichtbij scan again"
-        )
+    layers = require_layer(scan, "grid", what="zones")
     meta = read_metadata(scan)
     cfg = config or config_from_json(meta.get("config", "{}"))
     grid = read_scan_layer(scan, "grid")
@@ -258,10 +253,7 @@ def compare_zones(
     zones; its counterpart is the found zone holding most of them. Found zones that no
     reference zone matches are listed with an empty reference.
     """
-    if "zones" not in scan_layers(scan):
-        raise InputError(
-            f"compare-zones: {Path(scan).name} has no 'zones' layer; run thuisdichtbij zones first"
-        )
+    require_layer(scan, "zones", what="compare-zones", fix="yet; run thuisdichtbij zones first")
     found = read_scan_layer(scan, "zones")
     dw = read_scan_layer(scan, "dwellings")
     dw = dw[dw["weight"].notna()]
