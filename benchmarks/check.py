@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def bench(study: str, data_dir: str, n: int) -> dict:
     from thuisdichtbij import scan
-    from thuisdichtbij.check import check, load_check
+    from thuisdichtbij.analyses.check import check, load_check
 
     with tempfile.TemporaryDirectory() as d:
         result = scan(study, data_dir=data_dir)

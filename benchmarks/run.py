@@ -85,7 +85,7 @@ def child_read(study: str, data_dir: str) -> dict:
     """The chosen reader (pyrosm) alone: network, amenity candidates and dwellings."""
     from thuisdichtbij import load_config, load_study
     from thuisdichtbij.sources.osm import read_osm_dwellings, read_osm_features, read_osm_ways
-    from thuisdichtbij.tags import needed_keys
+    from thuisdichtbij.sources.tags import needed_keys
 
     st = load_study(study, data_dir=data_dir)
     keys = needed_keys(load_config().indicators)
@@ -145,9 +145,9 @@ def compare(study: str, data_dir: str, *, sample: int, seed: int = 1) -> dict:
 
     from tests._reference import insert_points
     from thuisdichtbij import scan
-    from thuisdichtbij.distance import indicator_distances
-    from thuisdichtbij.score import band_points
-    from thuisdichtbij.snap import snap_points
+    from thuisdichtbij.engine.distance import indicator_distances
+    from thuisdichtbij.engine.score import band_points
+    from thuisdichtbij.engine.snap import snap_points
 
     res = scan(study, data_dir=data_dir, cache=False)
     net, cfg = res.network, res.config
@@ -309,7 +309,7 @@ def _synthetic_tile(base, dx, dy, ids, max_snap_m, max_distance_m):
     """One copy of the Aachen study, shifted by (dx, dy): runs in a worker."""
     import resource as _resource
 
-    from thuisdichtbij.partition import run_tile
+    from thuisdichtbij.engine.partition import run_tile
 
     arrays = dict(base["network"])
     shift = np.array([dx, dy])
@@ -342,8 +342,8 @@ def scale(data_dir: str, *, target: int, workers_list=(1, 2)) -> dict:
     from dask.distributed import Client, wait
 
     from thuisdichtbij import scan
-    from thuisdichtbij.partition import local_cluster
-    from thuisdichtbij.score import band_points, total_score
+    from thuisdichtbij.engine.partition import local_cluster
+    from thuisdichtbij.engine.score import band_points, total_score
 
     res = scan("aachen", data_dir=data_dir, cache=False)
     cfg, net = res.config, res.network

@@ -7,7 +7,7 @@ import numpy as np
 def insert_points(net, groups):
     """A networkx graph of ``net`` with each snapped point as its own node.
 
-    ``groups`` maps a label to a :class:`~thuisdichtbij.snap.Snapped`; point ``i`` of group
+    ``groups`` maps a label to a :class:`~thuisdichtbij.engine.snap.Snapped`; point ``i`` of group
     ``g`` becomes node ``(g, i)``, joined by its snap step to its spot on the edge, and the
     edge is cut at every such spot.
     """

@@ -217,7 +217,7 @@ def write_study(folder: Path, **extra) -> Path:
 def scan_with_zones(folder: Path) -> Path:
     """The small study scanned so that every cell may form a zone (3 zones), zones added."""
     from thuisdichtbij import load_config, scan
-    from thuisdichtbij.zones import make_zones
+    from thuisdichtbij.analyses.zones import make_zones
 
     study = write_study(folder)
     cfg = load_config(

@@ -14,7 +14,7 @@ from thuisdichtbij import (
     load_study,
     scan,
 )
-from thuisdichtbij.cli import main
+from thuisdichtbij.apps.cli import main
 from thuisdichtbij.sources.areas import read_areas
 from thuisdichtbij.sources.cbs import read_cbs_pc6
 from thuisdichtbij.sources.gtfs import read_gtfs_stops

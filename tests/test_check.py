@@ -14,8 +14,8 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from thuisdichtbij import InputError, scan
-from thuisdichtbij.check import check, load_check, parse_location
-from thuisdichtbij.cli import main
+from thuisdichtbij.analyses.check import check, load_check, parse_location
+from thuisdichtbij.apps.cli import main
 
 from ._synthetic import ORIGIN, write_study
 
@@ -194,7 +194,7 @@ def _get(url):
 def test_server_answers_and_keeps_serving(maastricht):
     import uvicorn
 
-    from thuisdichtbij.serve import create_app
+    from thuisdichtbij.apps.serve import create_app
 
     _, ctx, _ = maastricht
     port = _free_port()
@@ -231,7 +231,7 @@ def test_server_answers_and_keeps_serving(maastricht):
 
 
 def test_scan_without_network_layer(tmp_path, maastricht):
-    from thuisdichtbij.export import write_layers
+    from thuisdichtbij.outputs.export import write_layers
 
     result, _, _ = maastricht
     old = write_layers(

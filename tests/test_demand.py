@@ -7,8 +7,8 @@ import pyogrio
 import pytest
 
 from thuisdichtbij import InputError, scan
-from thuisdichtbij.cli import main
-from thuisdichtbij.demand import demand
+from thuisdichtbij.analyses.demand import demand
+from thuisdichtbij.apps.cli import main
 from thuisdichtbij.sources.cbs import read_cbs_pc6
 
 from ._synthetic import lonlat, write_study

@@ -6,10 +6,10 @@ import pytest
 from shapely import LineString, Point
 
 from thuisdichtbij.config import load_config
-from thuisdichtbij.distance import nearest_distance
-from thuisdichtbij.network import build_network
-from thuisdichtbij.score import band_points
-from thuisdichtbij.snap import snap_points
+from thuisdichtbij.engine.distance import nearest_distance
+from thuisdichtbij.engine.network import build_network
+from thuisdichtbij.engine.score import band_points
+from thuisdichtbij.engine.snap import snap_points
 
 RD = "EPSG:28992"
 

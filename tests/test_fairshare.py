@@ -8,8 +8,8 @@ import pyogrio
 import pytest
 
 from thuisdichtbij import load_config
-from thuisdichtbij.cli import main
-from thuisdichtbij.fairshare import fairshare, mark_vulnerable
+from thuisdichtbij.analyses.fairshare import fairshare, mark_vulnerable
+from thuisdichtbij.apps.cli import main
 
 NATIONAL = load_config().fairshare
 REGION = load_config(overrides={"fairshare": {"reference": "region"}}).fairshare

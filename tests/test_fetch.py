@@ -11,8 +11,8 @@ import yaml
 from werkzeug import Response
 
 from thuisdichtbij import scan
-from thuisdichtbij.catalogue import load_catalogue
-from thuisdichtbij.fetch import fetch
+from thuisdichtbij.sources.catalogue import load_catalogue
+from thuisdichtbij.sources.fetch import fetch
 from thuisdichtbij.sources.http import Downloader, DownloadError, MissingOffline
 
 CAT = load_catalogue()
@@ -183,7 +183,7 @@ def test_timeout_is_a_clear_error(httpserver, tmp_path):
 
 
 def test_cli_fetch(mirror, tmp_path, capsys):
-    from thuisdichtbij.cli import main
+    from thuisdichtbij.apps.cli import main
 
     url, _ = mirror
     code = main(
@@ -232,7 +232,7 @@ def test_municipality_by_cbs_code(tmp_path):
     import geopandas as gpd
     from shapely import box
 
-    from thuisdichtbij.fetch import _municipality
+    from thuisdichtbij.sources.fetch import _municipality
 
     p = tmp_path / "gem.gpkg"
     gpd.GeoDataFrame(

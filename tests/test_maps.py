@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from thuisdichtbij import scan
-from thuisdichtbij.cli import main
-from thuisdichtbij.zones import make_zones
+from thuisdichtbij.analyses.zones import make_zones
+from thuisdichtbij.apps.cli import main
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,7 +64,7 @@ def test_geotiff_matches_the_grid(maastricht):
     import pyogrio
     import rasterio
 
-    from thuisdichtbij.maps import grid_tif
+    from thuisdichtbij.outputs.raster import grid_tif
 
     out, folder = maastricht
     tif = grid_tif(out, folder / "grid.tif")

@@ -5,9 +5,9 @@ import pytest
 import shapely
 
 from thuisdichtbij import load_config, scan
-from thuisdichtbij.amenities import read_amenities
 from thuisdichtbij.crs import RD_NEW
-from thuisdichtbij.network import walkable
+from thuisdichtbij.engine.network import walkable
+from thuisdichtbij.sources.amenities import read_amenities
 from thuisdichtbij.sources.osm import read_osm_dwellings, read_osm_ways
 
 from ._pbf import PBF

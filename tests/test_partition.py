@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from thuisdichtbij import scan
-from thuisdichtbij.partition import Tiling, tile_of
+from thuisdichtbij.engine.partition import Tiling, tile_of
 
 from .test_determinism import identical
 
@@ -35,7 +35,7 @@ def test_running_scheduler_by_address(data_dir):
     # A scheduler that is already running (as on a real cluster), reached by its address.
     import logging
 
-    from thuisdichtbij.partition import local_cluster
+    from thuisdichtbij.engine.partition import local_cluster
 
     with local_cluster(1, silence_logs=logging.ERROR) as cluster:
         tiling = Tiling(tile_m=3000.0, scheduler=cluster.scheduler_address)

@@ -5,8 +5,8 @@ import pyogrio
 import pytest
 
 from thuisdichtbij import scan
-from thuisdichtbij.distance import nearest_distance
-from thuisdichtbij.snap import snap_points
+from thuisdichtbij.engine.distance import nearest_distance
+from thuisdichtbij.engine.snap import snap_points
 
 from ._reference import insert_points, reference_distance
 

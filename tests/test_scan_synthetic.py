@@ -6,7 +6,7 @@ import pyogrio
 import pytest
 
 from thuisdichtbij import load_config, scan
-from thuisdichtbij.cli import main
+from thuisdichtbij.apps.cli import main
 
 from ._synthetic import write_study
 

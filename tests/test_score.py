@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from thuisdichtbij import load_config
-from thuisdichtbij.score import band_points, class_edges, classify, safety_points
+from thuisdichtbij.engine.score import band_points, class_edges, classify, safety_points
 
 
 def test_band_points_edges_inclusive():

@@ -7,9 +7,9 @@ import pytest
 from shapely import Point, box
 
 from thuisdichtbij import InputError, load_config
-from thuisdichtbij.aggregate import score_grid
+from thuisdichtbij.analyses.zones import compare_zones, find_zones, make_zones, zone_cells
 from thuisdichtbij.config import ZonesConfig
-from thuisdichtbij.zones import compare_zones, find_zones, make_zones, zone_cells
+from thuisdichtbij.engine.aggregate import score_grid
 
 from ._synthetic import at, scan_with_zones
 
@@ -166,7 +166,7 @@ def test_zones_on_a_file_that_is_not_a_scan(tmp_path):
 
 
 def test_scan_layer_with_missing_fields(tmp_path):
-    from thuisdichtbij.scanfile import read_scan_layer
+    from thuisdichtbij.outputs.scanfile import read_scan_layer
 
     p = tmp_path / "x.gpkg"
     for layer in ("dwellings", "areas"):
@@ -179,7 +179,7 @@ def test_scan_layer_with_missing_fields(tmp_path):
 
 
 def test_cli_zones_and_compare(small, capsys):
-    from thuisdichtbij.cli import main
+    from thuisdichtbij.apps.cli import main
 
     out, folder = small
     assert main(["zones", str(out)]) == 0

@@ -9,6 +9,8 @@ a safety score, a total and a relative class 1-5; per area the dwelling-weighted
 """
 
 from .config import Config, load_config
+from .engine.network import Network, build_network
+from .engine.partition import Tiling
 from .errors import (
     ConfigError,
     CRSError,
@@ -16,9 +18,7 @@ from .errors import (
     InputFileNotFoundError,
     ThuisdichtbijError,
 )
-from .export import write_gpkg
-from .network import Network, build_network
-from .partition import Tiling
+from .outputs.export import write_gpkg
 from .provenance import package_version as _package_version
 from .scan import ScanResult, scan
 from .study import Study, load_study, study_from_osm

@@ -15,22 +15,22 @@ import shapely
 from pyproj import CRS
 
 from ._progress import Stages
-from .aggregate import aggregate, assign_areas, score_grid, select_areas, square_cells
-from .amenities import read_amenities
-from .cache import load_network, network_key, save_network
 from .config import Config, load_config
 from .crs import choose_metric_crs, to_metric
-from .distance import indicator_distances
-from .dwellings import read_dwellings
+from .engine.aggregate import aggregate, assign_areas, score_grid, select_areas, square_cells
+from .engine.cache import load_network, network_key, save_network
+from .engine.distance import indicator_distances
+from .engine.network import Network, build_network
+from .engine.partition import Tiling, tiled_distances
+from .engine.score import band_points, class_edges, classify, safety_points, total_score
+from .engine.snap import snap_points
 from .errors import ConfigError, InputError
-from .network import Network, build_network
-from .partition import Tiling, tiled_distances
 from .provenance import describe_file, library_versions, package_version, utc_now
-from .score import band_points, class_edges, classify, safety_points, total_score
 from .settings import cache_dir
-from .snap import snap_points
 from .sources._io import parse_crs, read_vector, require_columns, require_file
+from .sources.amenities import read_amenities
 from .sources.areas import area_ids, read_areas
+from .sources.dwellings import read_dwellings
 from .sources.leefbaarometer import read_leefbaarometer
 from .sources.osm import read_osm_dwellings, read_osm_ways
 from .study import Study, load_study, study_from_osm
@@ -84,7 +84,7 @@ class ScanResult:
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
-        from .export import write_gpkg
+        from .outputs.export import write_gpkg
 
         return write_gpkg(self, path)
 

@@ -1,1 +1,5 @@
-"""Readers of the official sources; each returns plain (Geo)DataFrames or raises a clear error."""
+"""Sources: readers of every official format, tag matching, the catalogue, downloads and fetch.
+
+Each reader returns plain (Geo)DataFrames or raises a clear error. A sibling of ``engine``:
+neither imports the other.
+"""

@@ -16,8 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from ..errors import InputError
-from ..tags import expand_tags
 from ._io import as_points, require_file
+from .tags import expand_tags
 
 log = logging.getLogger(__name__)
 

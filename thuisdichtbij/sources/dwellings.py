@@ -11,11 +11,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._text import short_list
-from .errors import InputError
-from .sources._io import require_columns
-from .sources.cbs import read_cbs_pc6
-from .sources.points import read_points
+from .._text import short_list
+from ..errors import InputError
+from ._io import require_columns
+from .cbs import read_cbs_pc6
+from .points import read_points
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from pyproj import CRS
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from .errors import CRSError, InputError
+from ..errors import CRSError, InputError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .config import Indicator
+from ..config import Indicator
 
 
 def needed_keys(indicators: Iterable[Indicator]) -> list[str]:

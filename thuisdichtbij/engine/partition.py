@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from ..errors import ConfigError
 from .distance import indicator_distances
-from .errors import ConfigError
 from .network import Network
 from .snap import snap_points
 

@@ -24,13 +24,13 @@ import shapely.geometry
 from pyproj import CRS, Transformer
 from shapely.ops import substring
 
-from .config import SAFETY_ID, Config, config_from_json
-from .distance import edge_distances, node_distances
-from .errors import CRSError, InputError
-from .network import Network
-from .scanfile import read_metadata, read_scan_layer, require_layer
-from .score import CLASS_LABELS_EN, CLASS_LABELS_NL, band_points, classify, total_score
-from .snap import Snapped, snap_points
+from ..config import SAFETY_ID, Config, config_from_json
+from ..engine.distance import edge_distances, node_distances
+from ..engine.network import Network
+from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL, band_points, classify, total_score
+from ..engine.snap import Snapped, snap_points
+from ..errors import CRSError, InputError
+from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import yaml
 
-from .config import shipped_path
-from .errors import ConfigError
+from ..config import shipped_path
+from ..errors import ConfigError
 
 __all__ = ["load_catalogue", "REQUIRED_KEYS"]
 

@@ -10,19 +10,21 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .check import check, load_check, parse_location
-from .config import load_config
-from .demand import demand
-from .errors import ConfigError, ThuisdichtbijError
-from .fairshare import fairshare
-from .fetch import fetch
-from .maps import fairshare_html, fairshare_png, grid_tif, scan_html, scan_static
-from .partition import Tiling
-from .scan import scan
-from .settings import cache_dir
-from .study import preset_names
-from .zones import compare_zones, make_zones
+from .. import __version__
+from ..analyses.check import check, load_check, parse_location
+from ..analyses.demand import demand
+from ..analyses.fairshare import fairshare
+from ..analyses.zones import compare_zones, make_zones
+from ..config import load_config
+from ..engine.partition import Tiling
+from ..errors import ConfigError, ThuisdichtbijError
+from ..outputs.raster import grid_tif
+from ..outputs.static_map import fairshare_png, scan_static
+from ..outputs.web_map import fairshare_html, scan_html
+from ..scan import scan
+from ..settings import cache_dir
+from ..sources.fetch import fetch
+from ..study import preset_names
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -199,7 +201,7 @@ def _compare(args) -> str:
     table = compare_zones(
         args.scan, args.reference, name_field=args.reference_name_field, min_share=args.min_share
     )
-    from .export import add_layers
+    from ..outputs.export import add_layers
 
     add_layers(args.scan, {"zone_comparison": table})
     return table.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
-from .errors import InputError
+from ..errors import InputError
 
 log = logging.getLogger(__name__)
 

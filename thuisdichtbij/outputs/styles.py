@@ -11,8 +11,8 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
-from .maps import CLASS_COLOURS
-from .score import CLASS_LABELS_EN, CLASS_LABELS_NL
+from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+from ._mapkit import CLASS_COLOURS
 
 __all__ = ["layer_styles", "STYLED_LAYERS"]
 

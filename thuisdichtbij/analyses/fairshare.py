@@ -15,17 +15,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._text import short_list
-from .aggregate import select_areas
-from .config import Config, FairshareConfig, load_config
-from .crs import RD_NEW, to_metric
-from .errors import ConfigError, InputError
-from .provenance import describe_file, package_version, utc_now
-from .sources._io import read_vector, require_columns
-from .sources.areas import area_ids, read_areas
-from .sources.leefbaarometer import read_leefbaarometer
-from .sources.ses_woa import read_ses_woa
-from .study import Study, load_study
+from .._text import short_list
+from ..config import Config, FairshareConfig, load_config
+from ..crs import RD_NEW, to_metric
+from ..engine.aggregate import select_areas
+from ..errors import ConfigError, InputError
+from ..provenance import describe_file, package_version, utc_now
+from ..sources._io import read_vector, require_columns
+from ..sources.areas import area_ids, read_areas
+from ..sources.leefbaarometer import read_leefbaarometer
+from ..sources.ses_woa import read_ses_woa
+from ..study import Study, load_study
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class FairshareResult:
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Write to a new GeoPackage, or add the layers to an existing one (a scan)."""
-        from .export import add_layers, write_layers
+        from ..outputs.export import add_layers, write_layers
 
         layers = {
             "fairshare": self.areas,

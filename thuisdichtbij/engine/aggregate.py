@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .config import Config
+from ..config import Config
 
 __all__ = ["assign_areas", "aggregate", "square_cells", "select_areas", "cell_ids", "score_grid"]
 

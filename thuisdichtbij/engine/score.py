@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import SAFETY_ID, Config, SafetyConfig
+from ..config import SAFETY_ID, Config, SafetyConfig
 
 __all__ = [
     "band_points",

@@ -22,17 +22,17 @@ import geopandas as gpd
 import pandas as pd
 import yaml
 
+from ..config import load_config
+from ..crs import RD_NEW
+from ..errors import InputError
+from ..provenance import file_sha256, package_version, utc_now
+from ..settings import cache_dir as _cache_dir
+from ._io import read_vector
+from .areas import area_ids
+from .bag import bag_from_api
 from .catalogue import load_catalogue
-from .config import load_config
-from .crs import RD_NEW
-from .errors import InputError
-from .provenance import file_sha256, package_version, utc_now
-from .settings import cache_dir as _cache_dir
-from .sources._io import read_vector
-from .sources.areas import area_ids
-from .sources.bag import bag_from_api
-from .sources.http import Downloader, MissingOffline
-from .sources.osm import clip_pbf
+from .http import Downloader, MissingOffline
+from .osm import clip_pbf
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, dst: Path, layer: str) -> None:
 
 def _extract_pc6(src: Path, dst: Path) -> None:
     """The CBS PC6 table, from its zip (as CBS publishes it) or as a plain CSV; checked."""
-    from .sources.cbs import read_cbs_pc6
+    from .cbs import read_cbs_pc6
 
     tmp = dst.with_name(f".{dst.name}.part")
     if zipfile.is_zipfile(src):

@@ -17,12 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._text import short_list
-from .errors import InputError
-from .provenance import describe_file, utc_now
-from .scanfile import read_metadata, read_scan_layer, scan_layers
-from .sources.cbs import read_cbs_pc6
-from .sources.points import read_points
+from .._text import short_list
+from ..errors import InputError
+from ..outputs.scanfile import read_metadata, read_scan_layer, scan_layers
+from ..provenance import describe_file, utc_now
+from ..sources.cbs import read_cbs_pc6
+from ..sources.points import read_points
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class DemandResult:
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Add the tables to the scan GeoPackage (atomically)."""
-        from .export import add_layers
+        from ..outputs.export import add_layers
 
         layers = {"demand_by_class": self.by_class, "demand_by_area": self.by_area}
         if self.by_zone is not None:

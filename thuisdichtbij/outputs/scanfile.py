@@ -9,8 +9,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from .errors import InputError
-from .sources._io import require_file
+from ..errors import InputError
+from ..sources._io import require_file
 
 __all__ = ["read_scan_layer", "scan_layers", "require_layer", "read_metadata"]
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..provenance import file_sha256, package_version
 from .network import Network
-from .provenance import file_sha256, package_version
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
-from .config import Config, ZonesConfig, config_from_json
-from .errors import InputError
-from .scanfile import read_metadata, read_scan_layer, require_layer
-from .sources._io import read_vector, require_columns
+from ..config import Config, ZonesConfig, config_from_json
+from ..errors import InputError
+from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
+from ..sources._io import read_vector, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +179,8 @@ class ZonesResult:
         """Add (or refresh) the ``zones`` layer in the scan GeoPackage."""
         import pyogrio
 
-        from .export import add_layers
-        from .styles import layer_styles
+        from ..outputs.export import add_layers
+        from ..outputs.styles import layer_styles
 
         styles = (
             pyogrio.read_dataframe(path, layer="layer_styles")

@@ -15,13 +15,13 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-from .config import Config
-from .crs import to_metric
-from .errors import ConfigError, InputError
-from .sources._io import require_columns
-from .sources.gtfs import read_gtfs_stops
-from .sources.osm import read_osm_features
-from .sources.points import read_points
+from ..config import Config
+from ..crs import to_metric
+from ..errors import ConfigError, InputError
+from ._io import require_columns
+from .gtfs import read_gtfs_stops
+from .osm import read_osm_features
+from .points import read_points
 from .tags import expand_tags, match, needed_keys
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ import json
 import os
 from pathlib import Path
 
-from .check import CheckContext, check, load_check, parse_location
-from .errors import ThuisdichtbijError
-from .maps import CLASS_COLOURS
-from .score import CLASS_LABELS_EN, CLASS_LABELS_NL
+from ..analyses.check import CheckContext, check, load_check, parse_location
+from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+from ..errors import ThuisdichtbijError
+from ..outputs._mapkit import CLASS_COLOURS
 
 __all__ = ["create_app", "run"]
 
@@ -58,7 +58,7 @@ _PAGE_TEXT = {
 }
 
 #: The page template; __NAMES__ are filled in per scan and language.
-_PAGE = Path(__file__).with_name("static") / "check.html"
+_PAGE = Path(__file__).parent.parent / "static" / "check.html"
 
 
 def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):

@@ -1,0 +1,1 @@
+"""Outputs: the GeoPackage (write and read), QGIS styles, and maps (web, static, raster)."""

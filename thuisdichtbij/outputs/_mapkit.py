@@ -1,0 +1,153 @@
+"""What every map shares: class colours, Dutch and English labels, the scan layers, safe writes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+
+#: Classes 1-5, red (strongly below average) to green (strongly above).
+CLASS_COLOURS = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#a6d96a", 5: "#1a9641"}
+
+FAIRSHARE_STYLE = {
+    True: {"fill": "#d6604d", "label": {"nl": "Kwetsbaar", "en": "Vulnerable"}},
+    False: {"fill": "#f4f4f4", "label": {"nl": "Niet kwetsbaar", "en": "Not vulnerable"}},
+    None: {
+        "fill": "#bdbdbd",
+        "label": {"nl": "Onbekend (score ontbreekt)", "en": "Unknown (score missing)"},
+    },
+}
+_TEXT = {
+    "nl": {
+        "fs_title": "Fair share: gebieden die al kwetsbaar zijn",
+        "area": "Postcodegebied",
+        "municipality": "Gemeente",
+        "ses": "SES-WOA",
+        "lbm": "Leefbaarometer",
+        "reason": "Oordeel",
+        "sources": "Bronnen: CBS SES-WOA, Leefbaarometer 3.0 (BZK), CBS postcodegebieden en "
+        "gemeentegrenzen",
+        "made": "Gemaakt met thuisdichtbij op",
+        "borders": "Gemeentegrens",
+        "reference": "Referentie",
+        "national": "landelijk gemiddelde",
+        "scan_title": "Thuis en dichtbij-scan",
+        "classes": "Klasse (relatief)",
+        "zones": "Woonzorgzones",
+        "grid": "Scoreraster (100 m)",
+        "score": "Gemiddelde score",
+        "dwellings": "Woningen",
+        "suppressed": "Te weinig woningen (< 5)",
+        "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
+        "points": "gemiddelde punten",
+        "profile": "Voorzieningen",
+        "region": "gemiddelde van de regio (gewogen naar huishoudens)",
+    },
+    "en": {
+        "fs_title": "Fair share: areas that are already vulnerable",
+        "area": "Postcode area",
+        "municipality": "Municipality",
+        "ses": "SES-WOA",
+        "lbm": "Leefbaarometer",
+        "reason": "Finding",
+        "sources": "Sources: CBS SES-WOA, Leefbaarometer 3.0 (BZK), CBS postcode areas and "
+        "municipalities",
+        "made": "Made with thuisdichtbij on",
+        "borders": "Municipal border",
+        "reference": "Reference",
+        "national": "national average",
+        "scan_title": "Thuis en dichtbij scan",
+        "classes": "Class (relative)",
+        "zones": "Housing-with-care zones",
+        "grid": "Score grid (100 m)",
+        "score": "Mean score",
+        "dwellings": "Dwellings",
+        "suppressed": "Too few dwellings (< 5)",
+        "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
+        "points": "mean points",
+        "profile": "Amenities",
+        "region": "mean of the region (weighted by households)",
+    },
+}
+
+
+def text(lang: str) -> dict[str, str]:
+    if lang not in _TEXT:
+        raise ConfigError(f"maps: language {lang!r} is not available; use 'nl' or 'en'")
+    return _TEXT[lang]
+
+
+def atomic_write(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` and move the result to ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_out(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in suffixes:
+        raise ConfigError(f"maps: {p} must end in {' or '.join(suffixes)}")
+    if not p.parent.exists():
+        raise ConfigError(f"maps: the folder {p.parent} does not exist; create it first")
+    return p
+
+
+def flag_state(v) -> bool | None:
+    """A nullable flag as True, False or None (unknown)."""
+    return None if pd.isna(v) else bool(v)
+
+
+SUPPRESSED = "#d9d9d9"
+#: A colour and a two-letter code per sub-indicator, for the amenity markers.
+INDICATOR_STYLE = {
+    "pharmacy": ("#1b9e77", "Ap"),
+    "gp": ("#d95f02", "Hu"),
+    "physio": ("#7570b3", "Fy"),
+    "community": ("#e7298a", "Bc"),
+    "supermarket": ("#66a61e", "Su"),
+    "drugstore": ("#e6ab02", "Dr"),
+    "hairdresser": ("#a6761d", "Ka"),
+    "culture": ("#1f78b4", "Cu"),
+    "bus_stop": ("#444444", "Bh"),
+}
+
+
+def class_labels(lang: str) -> dict[int, str]:
+    from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+
+    return CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
+
+
+def read_scan_for_maps(scan):
+    from .scanfile import read_metadata, read_scan_layer, scan_layers
+
+    names = scan_layers(scan)
+    layers = {n: read_scan_layer(scan, n) for n in ("areas", "amenities") if n in names}
+    for n in ("zones", "grid"):
+        layers[n] = read_scan_layer(scan, n) if n in names else None
+    return layers, read_metadata(scan)
+
+
+def indicator_label(cfg, key: str, lang: str) -> str:
+    if key not in cfg.indicator_ids:
+        return key  # safety
+    ind = cfg.indicator(key)
+    return ind.label_nl if lang == "nl" else ind.label_en

@@ -1,0 +1,58 @@
+"""The score grid as a GeoTIFF (rasterio; optional: ``pip install 'thuisdichtbij[maps]'``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._mapkit import atomic_write, check_out
+
+__all__ = ["grid_tif"]
+
+
+def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """The score grid as a GeoTIFF: band 1 mean score (float32), band 2 class (uint8).
+
+    Empty and suppressed cells are nodata (-9999 and 0). Cells align with the grid's own
+    multiples, in the scan's CRS.
+    """
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from .scanfile import read_metadata, read_scan_layer, require_layer
+
+    out = check_out(path, (".tif", ".tiff"))
+    require_layer(scan, "grid", what="maps")
+    grid = read_scan_layer(scan, "grid")
+    size = float(read_metadata(scan).get("grid_cell_m", 100))
+    b = grid.geometry.bounds
+    x0, y1 = b["minx"].min(), b["maxy"].max()
+    cols = np.round((b["minx"] - x0) / size).astype(int).to_numpy()
+    rows = np.round((y1 - b["maxy"]) / size).astype(int).to_numpy()
+    shape = (rows.max() + 1, cols.max() + 1)
+    score = np.full(shape, -9999.0, dtype="float32")
+    klass = np.zeros(shape, dtype="uint8")
+    ok = grid["score_mean"].notna().to_numpy()
+    score[rows[ok], cols[ok]] = grid["score_mean"].to_numpy()[ok]
+    klass[rows[ok], cols[ok]] = grid["score_class"].fillna(0).astype(int).to_numpy()[ok]
+    profile = {
+        "driver": "GTiff",
+        "height": shape[0],
+        "width": shape[1],
+        "count": 2,
+        "dtype": "float32",
+        "crs": grid.crs.to_wkt(),
+        "transform": from_origin(x0, y1, size, size),
+        "nodata": -9999.0,
+        "compress": "deflate",
+    }
+
+    def write(p):
+        with rasterio.open(p, "w", **profile) as dst:
+            dst.write(score, 1)
+            dst.write(klass.astype("float32"), 2)
+            dst.set_band_description(1, "score_mean")
+            dst.set_band_description(2, "score_class (0 = none)")
+
+    return atomic_write(out, write)
