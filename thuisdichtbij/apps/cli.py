@@ -25,16 +25,12 @@ from ..scan import scan
 from ..settings import cache_dir
 from ..sources.fetch import fetch
 from ..study import preset_names
+from ._check_text import check_text
+
+_QUIET = "only warnings and errors"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="thuisdichtbij",
-        description="Thuis en dichtbij-scan: walking access to everyday amenities per dwelling.",
-    )
-    p.add_argument("--version", action="version", version=f"thuisdichtbij {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
+def _add_scan(sub) -> None:
     s = sub.add_parser("scan", help="score every dwelling and area; write a GeoPackage")
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument(
@@ -69,19 +65,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=2, help="local Dask workers for --tiles")
     s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
-    s.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+
+def _add_fetch(sub) -> None:
     fe = sub.add_parser("fetch", help="download a municipality's data and write a study file")
     fe.add_argument("--municipality", required=True, help="name (Maastricht) or CBS code (GM0935)")
     fe.add_argument("--out", required=True, help="folder for the study (study.yaml and data)")
     fe.add_argument(
         "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
     )
-    fe.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     fe.add_argument(
         "--with-demand", action="store_true", help="also the CBS PC6 table (for demand)"
     )
     _fetch_options(fe)
 
+
+def _add_fairshare(sub) -> None:
     f = sub.add_parser(
         "fairshare", help="mark areas that are already vulnerable (SES-WOA and Leefbaarometer)"
     )
@@ -97,14 +96,18 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
     f.add_argument("--lang", choices=["nl", "en"], default="nl")
-    f.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+
+def _add_demand(sub) -> None:
     d = sub.add_parser("demand", help="residents of 65+ per area class of a scan GeoPackage")
     d.add_argument("scan", help="a scan GeoPackage; the tables are added to it")
     d.add_argument(
         "--population", required=True, help="the CBS PC6 table (CSV as CBS publishes it)"
     )
     d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
-    d.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+
+def _add_check(sub) -> None:
     c = sub.add_parser("check", help="score one location against a scan, explained")
     c.add_argument("--scan", required=True, help="a scan GeoPackage")
     where = c.add_mutually_exclusive_group(required=True)
@@ -113,28 +116,33 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--crs", help="CRS of --at when it is not WGS84 lat,lon (e.g. EPSG:28992)")
     c.add_argument("--json", action="store_true", help="print JSON (with the reach polygons)")
     c.add_argument("--lang", choices=["nl", "en"], default="nl")
-    c.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
 
+
+def _add_serve(sub) -> None:
     v = sub.add_parser("serve", help="a web page for plot checks (FastAPI, local)")
     v.add_argument("--scan", required=True, help="a scan GeoPackage")
     v.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--lang", choices=["nl", "en"], default="nl")
-    v.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+
+def _add_zones(sub) -> None:
     z = sub.add_parser("zones", help="find, name and describe the woonzorgzones of a scan")
     z.add_argument("scan", help="a scan GeoPackage; the zones layer is added to it")
     z.add_argument("--names", help="polygons to name zones after (e.g. neighbourhoods)")
     z.add_argument("--name-field", help="the names layer's column with the name")
     z.add_argument("--lang", choices=["nl", "en"], default="nl")
-    z.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
 
+
+def _add_compare_zones(sub) -> None:
     cz = sub.add_parser("compare-zones", help="hold the zones against designated ones")
     cz.add_argument("scan", help="a scan GeoPackage with zones")
     cz.add_argument("--reference", required=True, help="polygons of the designated zones")
     cz.add_argument("--reference-name-field", required=True, help="their name column")
     cz.add_argument("--min-share", type=float, default=0.5, help="share of dwellings to match")
-    cz.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
 
+
+def _add_map(sub) -> None:
     mp = sub.add_parser("map", help="maps of a scan: interactive HTML, PNG/PDF, GeoTIFF grid")
     mp.add_argument("scan", help="a scan GeoPackage")
     mp.add_argument("--out", help="interactive map (.html)")
@@ -142,7 +150,18 @@ def _parser() -> argparse.ArgumentParser:
     mp.add_argument("--pdf", help="static map (.pdf)")
     mp.add_argument("--tif", help="the score grid as a GeoTIFF (.tif)")
     mp.add_argument("--lang", choices=["nl", "en"], default="nl")
-    mp.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="thuisdichtbij",
+        description="Thuis en dichtbij-scan: walking access to everyday amenities per dwelling.",
+    )
+    p.add_argument("--version", action="version", version=f"thuisdichtbij {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, (add, _run, _chatty) in COMMANDS.items():
+        add(sub)
+        sub.choices[name].add_argument("-q", "--quiet", action="store_true", help=_QUIET)
     return p
 
 
@@ -221,107 +240,13 @@ def _map(args) -> str:
     return "wrote " + ", ".join(map(str, written))
 
 
-_CHECK_TEXT = {
-    "nl": {
-        "at": "Locatie",
-        "street": "m van de straat",
-        "area": "gebied",
-        "score": "Score",
-        "of": "van",
-        "class": "klasse",
-        "lower": "van de woningen in de scan scoort lager",
-        "head": ("subindicator", "dichtstbijzijnde", "loopafstand", "punten"),
-        "none": "niets binnen bereik",
-        "safety": "veiligheid (Leefbaarometer)",
-        "missing": "geen gegevens",
-        "near": "Net buiten bereik",
-        "gain": "punten erbij bij",
-        "class_then": "dan klasse",
-        "zone_in": "In woonzorgzone",
-        "zone_out": "Niet in een woonzorgzone; dichtstbijzijnde op",
-        "zone_none": "Woonzorgzones: niet in deze scan (maak ze met thuisdichtbij zones)",
-        "fair": "Fair share",
-    },
-    "en": {
-        "at": "Location",
-        "street": "m from the street",
-        "area": "area",
-        "score": "Score",
-        "of": "of",
-        "class": "class",
-        "lower": "of the scan's dwellings score lower",
-        "head": ("sub-indicator", "nearest", "walk", "points"),
-        "none": "nothing within reach",
-        "safety": "safety (Leefbaarometer)",
-        "missing": "no data",
-        "near": "Just out of reach",
-        "gain": "points more within",
-        "class_then": "then class",
-        "zone_in": "In housing-with-care zone",
-        "zone_out": "Not in a housing-with-care zone; nearest at",
-        "zone_none": "Housing-with-care zones: not in this scan",
-        "fair": "Fair share",
-    },
-}
-
-
-def _check_text(r: dict, lang: str) -> str:
-    t = _CHECK_TEXT[lang]
-    loc = r["location"]
-    lines = [
-        f"{t['at']} {loc['lat']:.5f}, {loc['lon']:.5f} ({loc['crs']} {loc['x']:.0f}, "
-        f"{loc['y']:.0f}), {loc['snap_m']:.0f} {t['street']} ({loc['street'] or '-'}), "
-        f"{t['area']} {loc['area_id'] or '-'}",
-        f"{t['score']} {r['score']:g} {t['of']} {r['max_score']:g}: {t['class']} "
-        f"{r['score_class']} ({r['class_label']}); {r['percentile']:.0f}% {t['lower']}",
-        "",
-        f"  {t['head'][0]:<38} {t['head'][1]:<40} {t['head'][2]:>10}  {t['head'][3]}",
-    ]
-    for row in r["indicators"]:
-        name = row["nearest_name"] or (row["nearest_kind"] or "")
-        if row["distance_m"] is None:
-            name, dist = t["none"], ""
-        else:
-            dist = f"{row['distance_m']:.0f} m"
-        lines.append(
-            f"  {row['label']:<38} {name[:40]:<40} {dist:>10}  "
-            f"{row['points']:g} x {row['weight']:g} = {row['weighted']:g}"
-        )
-    sa = r["safety"]
-    pts = (
-        f"{sa['points']:g} x {sa['weight']:g} = {sa['points'] * sa['weight']:g}"
-        if sa["points"] is not None
-        else f"{t['missing']} ({sa['missing_handling']})"
-    )
-    lines.append(f"  {t['safety']:<38} {sa['area_id'] or '':<40} {'':>10}  {pts}")
-    for m in r["near_misses"]:
-        lines.append(
-            f"{t['near']}: {m['label']} ({m['nearest_name'] or '-'}) {m['distance_m']:.0f} m: "
-            f"+{m['score_gain']:g} {t['gain']} <= {m['band_m']:g} m, {t['class_then']} "
-            f"{m['class_if_reached']}"
-        )
-    z = r["zone"]
-    if z is None:
-        lines.append(t["zone_none"])
-    elif z["inside"]:
-        lines.append(f"{t['zone_in']}: {z['name']}")
-    elif z["walking_m_to_nearest"] is None:
-        lines.append(f"{t['zone_out']} > {z['searched_m']:g} m")
-    else:
-        lines.append(f"{t['zone_out']} {z['walking_m_to_nearest']:.0f} m")
-    if r["fairshare"]:
-        f = r["fairshare"]
-        lines.append(f"{t['fair']} ({f['area_id']}): {f['reason']}")
-    return "\n".join(lines)
-
-
 def _check(args) -> str:
     ctx = load_check(args.scan)
     point = parse_location(ctx, at=args.at, crs=args.crs, postcode=args.postcode)
     result = check(ctx, point, lang=args.lang, reach=args.json)
     if args.json:
         return json.dumps(result, ensure_ascii=False, indent=1)
-    return _check_text(result, args.lang)
+    return check_text(result, args.lang)
 
 
 def _serve(args) -> str:
@@ -387,63 +312,65 @@ def _summary(result, out, seconds: float) -> str:
     )
 
 
+def _scan(args) -> str:
+    start = time.perf_counter()
+    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
+    config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
+    tiling = (
+        Tiling(tile_m=args.tiles, workers=args.workers, scheduler=args.scheduler)
+        if args.tiles
+        else None
+    )
+    study = args.study
+    if args.place:
+        slug = re.sub(r"[^a-z0-9]+", "-", args.place.lower()).strip("-")
+        study = _fetch_study(args, cache_dir(args.cache_dir) / "studies" / slug)
+    result = scan(
+        study,
+        osm=args.osm,
+        config=config,
+        data_dir=args.data_dir,
+        crs=args.crs,
+        cache=False if args.no_cache else (args.cache_dir or True),
+        tiling=tiling,
+        progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
+    )
+    out = result.to_gpkg(args.out)
+    return _summary(result, out, time.perf_counter() - start)
+
+
+#: Each subcommand: how its arguments are declared, what runs it, and whether it tells
+#: what it is doing (INFO logging) unless --quiet.
+COMMANDS = {
+    "scan": (_add_scan, _scan, True),
+    "fetch": (_add_fetch, _fetch, True),
+    "fairshare": (_add_fairshare, _fairshare, True),
+    "demand": (_add_demand, _demand, True),
+    "check": (_add_check, _check, False),
+    "serve": (_add_serve, _serve, False),
+    "zones": (_add_zones, _zones, True),
+    "compare-zones": (_add_compare_zones, _compare, False),
+    "map": (_add_map, _map, False),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 2 bad input)."""
     args = _parser().parse_args(argv)
+    _add, run, chatty = COMMANDS[args.command]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    chatty = args.command in ("scan", "fairshare", "demand", "zones", "fetch") and not args.quiet
-    logging.getLogger("thuisdichtbij").setLevel(logging.INFO if chatty else logging.WARNING)
+    level = logging.INFO if chatty and not args.quiet else logging.WARNING
+    logging.getLogger("thuisdichtbij").setLevel(level)
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    start = time.perf_counter()
-    commands = {
-        "fairshare": _fairshare,
-        "demand": _demand,
-        "check": _check,
-        "serve": _serve,
-        "zones": _zones,
-        "compare-zones": _compare,
-        "map": _map,
-        "fetch": _fetch,
-    }
-    if args.command in commands:
-        try:
-            print(commands[args.command](args))
-        except ThuisdichtbijError as exc:
-            print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
-            return 2
-        return 0
     try:
-        overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
-        config = (
-            load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
-        )
-        tiling = (
-            Tiling(tile_m=args.tiles, workers=args.workers, scheduler=args.scheduler)
-            if args.tiles
-            else None
-        )
-        study = args.study
-        if args.place:
-            slug = re.sub(r"[^a-z0-9]+", "-", args.place.lower()).strip("-")
-            study = _fetch_study(args, cache_dir(args.cache_dir) / "studies" / slug)
-        result = scan(
-            study,
-            osm=args.osm,
-            config=config,
-            data_dir=args.data_dir,
-            crs=args.crs,
-            cache=False if args.no_cache else (args.cache_dir or True),
-            tiling=tiling,
-            progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
-        )
-        out = result.to_gpkg(args.out)
+        text = run(args)
     except ThuisdichtbijError as exc:
         print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("thuisdichtbij: interrupted; nothing was written", file=sys.stderr)
         return 130
-    print(_summary(result, out, time.perf_counter() - start))
+    print(text)
     return 0
 
 

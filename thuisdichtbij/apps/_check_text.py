@@ -1,0 +1,98 @@
+"""The plot check as text for the terminal (Dutch or English)."""
+
+from __future__ import annotations
+
+__all__ = ["check_text"]
+
+_CHECK_TEXT = {
+    "nl": {
+        "at": "Locatie",
+        "street": "m van de straat",
+        "area": "gebied",
+        "score": "Score",
+        "of": "van",
+        "class": "klasse",
+        "lower": "van de woningen in de scan scoort lager",
+        "head": ("subindicator", "dichtstbijzijnde", "loopafstand", "punten"),
+        "none": "niets binnen bereik",
+        "safety": "veiligheid (Leefbaarometer)",
+        "missing": "geen gegevens",
+        "near": "Net buiten bereik",
+        "gain": "punten erbij bij",
+        "class_then": "dan klasse",
+        "zone_in": "In woonzorgzone",
+        "zone_out": "Niet in een woonzorgzone; dichtstbijzijnde op",
+        "zone_none": "Woonzorgzones: niet in deze scan (maak ze met thuisdichtbij zones)",
+        "fair": "Fair share",
+    },
+    "en": {
+        "at": "Location",
+        "street": "m from the street",
+        "area": "area",
+        "score": "Score",
+        "of": "of",
+        "class": "class",
+        "lower": "of the scan's dwellings score lower",
+        "head": ("sub-indicator", "nearest", "walk", "points"),
+        "none": "nothing within reach",
+        "safety": "safety (Leefbaarometer)",
+        "missing": "no data",
+        "near": "Just out of reach",
+        "gain": "points more within",
+        "class_then": "then class",
+        "zone_in": "In housing-with-care zone",
+        "zone_out": "Not in a housing-with-care zone; nearest at",
+        "zone_none": "Housing-with-care zones: not in this scan",
+        "fair": "Fair share",
+    },
+}
+
+
+def check_text(r: dict, lang: str) -> str:
+    t = _CHECK_TEXT[lang]
+    loc = r["location"]
+    lines = [
+        f"{t['at']} {loc['lat']:.5f}, {loc['lon']:.5f} ({loc['crs']} {loc['x']:.0f}, "
+        f"{loc['y']:.0f}), {loc['snap_m']:.0f} {t['street']} ({loc['street'] or '-'}), "
+        f"{t['area']} {loc['area_id'] or '-'}",
+        f"{t['score']} {r['score']:g} {t['of']} {r['max_score']:g}: {t['class']} "
+        f"{r['score_class']} ({r['class_label']}); {r['percentile']:.0f}% {t['lower']}",
+        "",
+        f"  {t['head'][0]:<38} {t['head'][1]:<40} {t['head'][2]:>10}  {t['head'][3]}",
+    ]
+    for row in r["indicators"]:
+        name = row["nearest_name"] or (row["nearest_kind"] or "")
+        if row["distance_m"] is None:
+            name, dist = t["none"], ""
+        else:
+            dist = f"{row['distance_m']:.0f} m"
+        lines.append(
+            f"  {row['label']:<38} {name[:40]:<40} {dist:>10}  "
+            f"{row['points']:g} x {row['weight']:g} = {row['weighted']:g}"
+        )
+    sa = r["safety"]
+    pts = (
+        f"{sa['points']:g} x {sa['weight']:g} = {sa['points'] * sa['weight']:g}"
+        if sa["points"] is not None
+        else f"{t['missing']} ({sa['missing_handling']})"
+    )
+    lines.append(f"  {t['safety']:<38} {sa['area_id'] or '':<40} {'':>10}  {pts}")
+    for m in r["near_misses"]:
+        lines.append(
+            f"{t['near']}: {m['label']} ({m['nearest_name'] or '-'}) {m['distance_m']:.0f} m: "
+            f"+{m['score_gain']:g} {t['gain']} <= {m['band_m']:g} m, {t['class_then']} "
+            f"{m['class_if_reached']}"
+        )
+    z = r["zone"]
+    if z is None:
+        lines.append(t["zone_none"])
+    elif z["inside"]:
+        lines.append(f"{t['zone_in']}: {z['name']}")
+    elif z["walking_m_to_nearest"] is None:
+        lines.append(f"{t['zone_out']} > {z['searched_m']:g} m")
+    else:
+        lines.append(f"{t['zone_out']} {z['walking_m_to_nearest']:.0f} m")
+    if r["fairshare"]:
+        f = r["fairshare"]
+        lines.append(f"{t['fair']} ({f['area_id']}): {f['reason']}")
+    return "\n".join(lines)
