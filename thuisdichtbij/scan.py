@@ -314,6 +314,41 @@ def _scan(
     tiling: Tiling | None,
     stages: Stages,
 ) -> ScanResult:
+    """The stages of a scan, in the order the progress bar names them."""
+    meta = _run_facts(st, cfg)
+    net, metric, area, meta["network_cache"] = _network(st, cfg, crs, cache, stages)
+    with stages("read dwellings"):
+        dw = _read_dwellings(st, metric, area, meta)
+    with stages("read amenities"):
+        amen = read_amenities(list(st.amenities) or [{"file": st.osm}], cfg, crs=metric)
+    with stages("read areas"):
+        all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta)
+    with stages("snap"):
+        a_snap, d_snap = _snap(net, amen, dw, areas, cfg, tiling)
+    with stages("distances"):
+        _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta)
+    with stages("score"):
+        edges_dw, safety_areas = _score(st, dw, all_areas, net, cfg, meta)
+    with stages("aggregate"):
+        agg, grid, edges = _aggregate(dw, areas, cfg)
+    meta.update(_result_facts(st, cfg, net, metric, dw, amen, agg, [edges_dw, *edges], stages))
+    dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
+    return ScanResult(
+        dwellings=_order(dw, cfg),
+        areas=agg,
+        amenities=amen[
+            ["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m", "geometry"]
+        ],
+        metadata=meta,
+        network=net,
+        config=cfg,
+        safety_areas=safety_areas,
+        grid=grid,
+    )
+
+
+def _run_facts(st: Study, cfg: Config) -> dict[str, str]:
+    """What the run is: package, libraries, study and configuration (metadata's first keys)."""
     meta: dict[str, str] = {
         "package": "thuisdichtbij",
         "package_version": package_version(),
@@ -331,100 +366,131 @@ def _scan(
             for v in st.sources.values()
             if isinstance(v, dict) and v.get("attribution")
         )
-    net, metric, area, cache_state = _network(st, cfg, crs, cache, stages)
-    meta["network_cache"] = cache_state
-    with stages("read dwellings"):
-        if st.dwellings:
-            dw, facts = read_dwellings(st.dwellings)
-        elif st.osm:
-            dw, how = read_osm_dwellings(st.osm)
-            dw["weight"] = 1.0
-            facts = {"dwellings_source": f"{st.osm.name}: {how}"}
-        else:
-            raise ConfigError("dwellings: the study gives neither 'dwellings' nor 'osm'")
-        dw = to_metric(dw, metric)
-        if area is not None:
-            inside = dw.intersects(area.union_all())
-            if (~inside).any():
-                log.info(
-                    "dwellings: %d point(s) outside the study area left out", int((~inside).sum())
-                )
-            dw = dw[inside].reset_index(drop=True)
-        meta.update({k: str(v) for k, v in facts.items()})
-    with stages("read amenities"):
-        specs = list(st.amenities) or [{"file": st.osm}]
-        amen = read_amenities(specs, cfg, crs=metric)
-    with stages("read areas"):
-        all_areas = None
-        if st.areas:
-            all_areas = to_metric(
-                read_areas(
-                    st.areas["file"], id_field=st.areas["id_field"], layer=st.areas.get("layer")
-                ),
-                metric,
-            )
-            areas = select_areas(all_areas, study_area=area, dwellings=dw)
-            meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
-        else:
-            areas = square_cells(dw, size_m=cfg.fallback_cell_m)
-            meta["areas_source"] = f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
-        if areas.empty:
-            raise InputError("areas: none of the area polygons lies in the study area")
-    with stages("snap"):
-        a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
-        amen["snapped"] = a_snap.ok
-        amen["snap_m"] = a_snap.snap_m
-        dw["area_id"] = assign_areas(dw, areas)
-        if tiling is None:
-            d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
-    with stages("distances"):
-        indicator = amen["indicator"].to_numpy()
-        if tiling is None:
-            dists = indicator_distances(
-                net, d_snap, a_snap, indicator, cfg.indicator_ids, max_distance_m=cfg.max_distance_m
-            )
-            snapped, snap_m = d_snap.ok, d_snap.snap_m
-        else:
-            tiled = tiled_distances(
-                net,
-                shapely.get_coordinates(dw.geometry.to_numpy()),
-                shapely.get_coordinates(amen.geometry.to_numpy()),
-                indicator,
-                cfg.indicator_ids,
-                max_snap_m=cfg.max_snap_m,
-                max_distance_m=cfg.max_distance_m,
-                tiling=tiling,
-                progress=stages.progress,
-            )
-            dists, snapped, snap_m = tiled.distances, tiled.snapped, tiled.snap_m
-            meta["tiling"] = (
-                f"tiles of {tiling.tile_m:g} m on "
-                f"{tiling.scheduler or f'a local cluster of {tiling.workers} worker(s)'}"
-            )
-        dw["snapped"] = snapped
-        dw["snap_m"] = snap_m
-        for ind in cfg.indicator_ids:
-            dw[f"dist_{ind}"] = dists[ind]
-    with stages("score"):
-        for ind in cfg.indicator_ids:
-            dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
-        extent = shapely.box(*net.edges_frame().total_bounds)
-        safety, safety_facts, safety_areas = _safety(st, dw, all_areas, cfg, extent)
-        meta.update(safety_facts)
-        dw["safety_pts"] = safety.where(dw["snapped"])
-        pts = dw[[f"pts_{i}" for i in cfg.indicator_ids]]
-        dw["score"] = total_score(pts, safety, cfg).where(dw["snapped"])
-        edges_dw = class_edges(dw["score"], dw["weight"], cfg)
-        dw["score_class"] = classify(dw["score"], edges_dw)
-    with stages("aggregate"):
-        cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
-        agg = aggregate(dw, areas, cfg, columns=cols)
-        edges_ar = class_edges(agg["score_mean"], agg["n_dwellings"].astype(float), cfg)
-        agg["score_class"] = classify(agg["score_mean"], edges_ar)
-        grid = score_grid(dw, cfg)
-        edges_gr = class_edges(grid["score_mean"], grid["n_dwellings"].astype(float), cfg)
-        grid["score_class"] = classify(grid["score_mean"], edges_gr)
+    return meta
 
+
+def _read_dwellings(
+    st: Study, metric: CRS, area: gpd.GeoDataFrame | None, meta: dict[str, str]
+) -> gpd.GeoDataFrame:
+    """The study's dwellings (or the extract's address points) inside the study area."""
+    if st.dwellings:
+        dw, facts = read_dwellings(st.dwellings)
+    elif st.osm:
+        dw, how = read_osm_dwellings(st.osm)
+        dw["weight"] = 1.0
+        facts = {"dwellings_source": f"{st.osm.name}: {how}"}
+    else:
+        raise ConfigError("dwellings: the study gives neither 'dwellings' nor 'osm'")
+    dw = to_metric(dw, metric)
+    if area is not None:
+        inside = dw.intersects(area.union_all())
+        if (~inside).any():
+            log.info("dwellings: %d point(s) outside the study area left out", int((~inside).sum()))
+        dw = dw[inside].reset_index(drop=True)
+    meta.update({k: str(v) for k, v in facts.items()})
+    return dw
+
+
+def _read_areas(
+    st: Study,
+    cfg: Config,
+    metric: CRS,
+    area: gpd.GeoDataFrame | None,
+    dw: gpd.GeoDataFrame,
+    meta: dict[str, str],
+) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
+    """All area polygons of the study's file, and those the scan reports on."""
+    all_areas = None
+    if st.areas:
+        all_areas = to_metric(
+            read_areas(
+                st.areas["file"], id_field=st.areas["id_field"], layer=st.areas.get("layer")
+            ),
+            metric,
+        )
+        areas = select_areas(all_areas, study_area=area, dwellings=dw)
+        meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
+    else:
+        areas = square_cells(dw, size_m=cfg.fallback_cell_m)
+        meta["areas_source"] = f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
+    if areas.empty:
+        raise InputError("areas: none of the area polygons lies in the study area")
+    return all_areas, areas
+
+
+def _snap(net, amen, dw, areas, cfg: Config, tiling: Tiling | None):
+    """Snap amenities (and, without tiles, dwellings) to the network; give dwellings an area."""
+    a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
+    amen["snapped"] = a_snap.ok
+    amen["snap_m"] = a_snap.snap_m
+    dw["area_id"] = assign_areas(dw, areas)
+    d_snap = None
+    if tiling is None:
+        d_snap = snap_points(dw.geometry.to_numpy(), net, max_snap_m=cfg.max_snap_m)
+    return a_snap, d_snap
+
+
+def _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta) -> None:
+    """Walking distances per sub-indicator into ``dw`` (``dist_*``, ``snapped``, ``snap_m``)."""
+    indicator = amen["indicator"].to_numpy()
+    if tiling is None:
+        dists = indicator_distances(
+            net, d_snap, a_snap, indicator, cfg.indicator_ids, max_distance_m=cfg.max_distance_m
+        )
+        snapped, snap_m = d_snap.ok, d_snap.snap_m
+    else:
+        tiled = tiled_distances(
+            net,
+            shapely.get_coordinates(dw.geometry.to_numpy()),
+            shapely.get_coordinates(amen.geometry.to_numpy()),
+            indicator,
+            cfg.indicator_ids,
+            max_snap_m=cfg.max_snap_m,
+            max_distance_m=cfg.max_distance_m,
+            tiling=tiling,
+            progress=stages.progress,
+        )
+        dists, snapped, snap_m = tiled.distances, tiled.snapped, tiled.snap_m
+        meta["tiling"] = (
+            f"tiles of {tiling.tile_m:g} m on "
+            f"{tiling.scheduler or f'a local cluster of {tiling.workers} worker(s)'}"
+        )
+    dw["snapped"] = snapped
+    dw["snap_m"] = snap_m
+    for ind in cfg.indicator_ids:
+        dw[f"dist_{ind}"] = dists[ind]
+
+
+def _score(st, dw, all_areas, net, cfg: Config, meta: dict[str, str]):
+    """Points, safety, total and class per dwelling; returns the class edges and safety areas."""
+    for ind in cfg.indicator_ids:
+        dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
+    extent = shapely.box(*net.edges_frame().total_bounds)
+    safety, safety_facts, safety_areas = _safety(st, dw, all_areas, cfg, extent)
+    meta.update(safety_facts)
+    dw["safety_pts"] = safety.where(dw["snapped"])
+    pts = dw[[f"pts_{i}" for i in cfg.indicator_ids]]
+    dw["score"] = total_score(pts, safety, cfg).where(dw["snapped"])
+    edges_dw = class_edges(dw["score"], dw["weight"], cfg)
+    dw["score_class"] = classify(dw["score"], edges_dw)
+    return edges_dw, safety_areas
+
+
+def _aggregate(dw, areas, cfg: Config):
+    """Dwelling-weighted means per area and per grid cell, each classed against its own means."""
+    cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
+    agg = aggregate(dw, areas, cfg, columns=cols)
+    edges_ar = class_edges(agg["score_mean"], agg["n_dwellings"].astype(float), cfg)
+    agg["score_class"] = classify(agg["score_mean"], edges_ar)
+    grid = score_grid(dw, cfg)
+    edges_gr = class_edges(grid["score_mean"], grid["n_dwellings"].astype(float), cfg)
+    grid["score_class"] = classify(grid["score_mean"], edges_gr)
+    return agg, grid, (edges_ar, edges_gr)
+
+
+def _result_facts(st, cfg, net, metric, dw, amen, agg, edges, stages) -> dict[str, str]:
+    """What the run found, for the metadata (and a warning for unscored dwellings)."""
+    edges_dw, edges_ar, edges_gr = edges
     unscored = int((~dw["snapped"]).sum())
     if unscored:
         log.warning(
@@ -433,45 +499,31 @@ def _scan(
             unscored,
             cfg.max_snap_m,
         )
-    meta.update(
-        {
-            "crs": metric.to_string(),
-            "network": f"{net.n_nodes} nodes, {net.n_edges} edges, {net.length_km:.1f} km",
-            "dwelling_points": str(len(dw)),
-            "dwellings": str(int(round(dw["weight"].sum()))),
-            "dwelling_points_not_snapped": str(unscored),
-            "amenities": json.dumps(amen["indicator"].value_counts().to_dict(), sort_keys=True),
-            "amenities_not_snapped": str(int((~amen["snapped"]).sum())),
-            "areas": str(len(agg)),
-            "areas_suppressed": str(int(agg["suppressed"].sum())),
-            "class_method": cfg.classification_method,
-            "class_edges_dwellings": json.dumps([round(float(x), 4) for x in edges_dw]),
-            "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
-            "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
-            "grid_cell_m": f"{cfg.grid_cell_m:g}",
-            "max_score": f"{cfg.max_score:g}",
-            "weights": json.dumps(dict(cfg.weights)),
-            "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.timings.items()}),
-            "finished_utc": utc_now(),
-        }
-    )
+    facts = {
+        "crs": metric.to_string(),
+        "network": f"{net.n_nodes} nodes, {net.n_edges} edges, {net.length_km:.1f} km",
+        "dwelling_points": str(len(dw)),
+        "dwellings": str(int(round(dw["weight"].sum()))),
+        "dwelling_points_not_snapped": str(unscored),
+        "amenities": json.dumps(amen["indicator"].value_counts().to_dict(), sort_keys=True),
+        "amenities_not_snapped": str(int((~amen["snapped"]).sum())),
+        "areas": str(len(agg)),
+        "areas_suppressed": str(int(agg["suppressed"].sum())),
+        "class_method": cfg.classification_method,
+        "class_edges_dwellings": json.dumps([round(float(x), 4) for x in edges_dw]),
+        "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
+        "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
+        "grid_cell_m": f"{cfg.grid_cell_m:g}",
+        "max_score": f"{cfg.max_score:g}",
+        "weights": json.dumps(dict(cfg.weights)),
+        "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.timings.items()}),
+        "finished_utc": utc_now(),
+    }
     for i, f in enumerate(st.input_files()):
         if f.is_file():
             d = describe_file(f)
-            meta[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
-    dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
-    return ScanResult(
-        dwellings=_order(dw, cfg),
-        areas=agg,
-        amenities=amen[
-            ["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m", "geometry"]
-        ],
-        metadata=meta,
-        network=net,
-        config=cfg,
-        safety_areas=safety_areas,
-        grid=grid,
-    )
+            facts[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
+    return facts
 
 
 def _order(dw: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
