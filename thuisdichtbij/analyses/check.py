@@ -266,39 +266,87 @@ def check(
     zone, fair share, and (``reach``) the walking reach within each band as GeoJSON (WGS84);
     the reach polygons are most of a check's time on dense footpath networks.
     """
-    cfg, net = ctx.config, ctx.network
+    cfg = ctx.config
+    here = _snap_location(ctx, point)
+    search = cfg.max_distance_m + near_miss_m
+    node_d = node_distances(ctx.network, [here], max_distance_m=search)[0]
+    # Walking distance from every amenity to the location: the scan's own combination step,
+    # with the roles of dwelling and amenity swapped (walking is symmetric).
+    amen_d = edge_distances(ctx.network, ctx.amenity_snap, here, node_d, search)
+    rows = _indicator_rows(ctx, amen_d, lang)
+    safety_row = _within(ctx.safety_areas, point)
+    safety = np.nan if safety_row is None else float(safety_row["safety_pts"])
+    pts = pd.DataFrame({f"pts_{r['indicator']}": [r["points"]] for r in rows})
+    score = float(total_score(pts, pd.Series([safety]), cfg).iloc[0])
+    cls = int(classify(pd.Series([score]), ctx.class_edges).iloc[0])
+    total_w = ctx.cum_weight[-1]
+    lower = ctx.cum_weight[np.searchsorted(ctx.scores, score, side="left")]
+    reach_json = (
+        {
+            str(int(band.max_m)): ctx.geojson(
+                _reach(ctx.network, here, node_d, band.max_m, reach_buffer_m)
+            )
+            for band in cfg.bands
+        }
+        if reach
+        else None
+    )
+    return {
+        "location": _location(ctx, point, here),
+        "indicators": rows,
+        "safety": {
+            "points": None if np.isnan(safety) else safety,
+            "weight": cfg.weights[SAFETY_ID],
+            "area_id": None if safety_row is None else str(safety_row["area_id"]),
+            "missing_handling": None if not np.isnan(safety) else cfg.safety.missing,
+        },
+        "score": round(score, 3),
+        "max_score": cfg.max_score,
+        "score_class": cls,
+        "class_label": (CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN)[cls],
+        "percentile": round(100 * float(lower / total_w), 1) if total_w else None,
+        "near_misses": _near_misses(ctx, rows, score, near_miss_m),
+        "zone": _zone(ctx, point, node_d, search),
+        "fairshare": _fairshare(ctx, point),
+        "reach": reach_json,
+        "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
+    }
+
+
+def _snap_location(ctx: CheckContext, point: shapely.Point) -> Snapped:
+    """The location snapped as the scan snaps dwellings; an error outside the study area."""
+    cfg = ctx.config
     if not ctx.region.contains(point):
         raise InputError(
             f"location: {point.x:.0f}, {point.y:.0f} ({ctx.crs.to_string()}) lies outside the "
             f"study area of {ctx.path.name}"
         )
-    here = snap_points(np.array([point]), net, max_snap_m=cfg.max_snap_m)
+    here = snap_points(np.array([point]), ctx.network, max_snap_m=cfg.max_snap_m)
     if not here.ok[0]:
         raise InputError(
             f"location: farther than {cfg.max_snap_m:g} m from any walkable street; the scan "
             "does not score such spots"
         )
-    search = cfg.max_distance_m + near_miss_m
-    node_d = node_distances(net, [here], max_distance_m=search)[0]
-    # Walking distance from every amenity to the location: the scan's own combination step,
-    # with the roles of dwelling and amenity swapped (walking is symmetric).
-    amen_d = edge_distances(net, ctx.amenity_snap, here, node_d, search)
+    return here
+
+
+def _indicator_rows(ctx: CheckContext, amen_d: np.ndarray, lang: str) -> list[dict[str, Any]]:
+    """Per sub-indicator: the nearest amenity, its walking distance and the points it brings."""
+    cfg = ctx.config
     indicator = ctx.amenities["indicator"].to_numpy()
-    rows, pts = [], {}
+    rows = []
     for ind in cfg.indicator_ids:
         cand = np.flatnonzero((indicator == ind) & np.isfinite(amen_d))
         nearest = cand[np.argmin(amen_d[cand])] if len(cand) else None
         dist = float(amen_d[nearest]) if nearest is not None else float("inf")
         scored = dist if dist <= cfg.max_distance_m else float("inf")
         p = float(band_points(np.array([scored]), cfg)[0])
-        pts[f"pts_{ind}"] = [p]
         a = ctx.amenities.iloc[nearest] if nearest is not None else None
+        ind_cfg = cfg.indicator(ind)
         rows.append(
             {
                 "indicator": ind,
-                "label": cfg.indicator(ind).label_nl
-                if lang == "nl"
-                else cfg.indicator(ind).label_en,
+                "label": ind_cfg.label_nl if lang == "nl" else ind_cfg.label_en,
                 "nearest_name": (None if a is None or pd.isna(a["name"]) else str(a["name"])),
                 "nearest_kind": None if a is None else str(a.get("kind", "")),
                 "distance_m": None if not np.isfinite(dist) else round(dist, 1),
@@ -307,15 +355,12 @@ def check(
                 "weighted": p * cfg.weights[ind],
             }
         )
-    safety_row = _within(ctx.safety_areas, point)
-    safety = np.nan if safety_row is None else float(safety_row["safety_pts"])
-    score = float(total_score(pd.DataFrame(pts), pd.Series([safety]), cfg).iloc[0])
-    cls = int(classify(pd.Series([score]), ctx.class_edges).iloc[0])
-    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
-    total_w = ctx.cum_weight[-1]
-    lower = ctx.cum_weight[np.searchsorted(ctx.scores, score, side="left")]
+    return rows
 
-    misses = []
+
+def _near_misses(ctx: CheckContext, rows, score: float, near_miss_m: float) -> list[dict]:
+    """Amenities up to ``near_miss_m`` beyond a band edge: the points and class they would bring."""
+    cfg, misses = ctx.config, []
     for row in rows:
         d = row["distance_m"]
         if d is None:
@@ -336,67 +381,49 @@ def check(
                     }
                 )
                 break
+    return misses
 
-    zone = None
-    if ctx.zones is not None:
-        inside = _within(ctx.zones, point)
-        if inside is not None:
-            zone = {"inside": True, "zone_id": str(inside["zone_id"]), "name": str(inside["name"])}
-        else:
-            zone_d = node_d[ctx.node_in_zone]
-            nearest = float(zone_d.min()) if zone_d.size else float("inf")
-            zone = {
-                "inside": False,
-                # within the search radius; beyond it the walk is longer than that
-                "walking_m_to_nearest": round(nearest, 1) if np.isfinite(nearest) else None,
-                "searched_m": search,
-            }
-    fair = None
-    fs_row = _within(ctx.fairshare, point)
-    if fs_row is not None:
-        fair = {
-            "area_id": str(fs_row["area_id"]),
-            "vulnerable": None if pd.isna(fs_row["vulnerable"]) else bool(fs_row["vulnerable"]),
-            "reason": str(fs_row["reason"]),
-        }
 
-    lon, lat = ctx.to_wgs84.transform(point.x, point.y)
-    reach_json = (
-        {
-            str(int(band.max_m)): ctx.geojson(_reach(net, here, node_d, band.max_m, reach_buffer_m))
-            for band in cfg.bands
-        }
-        if reach
-        else None
-    )
-    area = _within(ctx.areas, point)
-    street = net.edge_name[int(here.edge[0])]
+def _zone(ctx: CheckContext, point, node_d: np.ndarray, search: float) -> dict | None:
+    """The woonzorgzone the location lies in, or the walk to the nearest one."""
+    if ctx.zones is None:
+        return None
+    inside = _within(ctx.zones, point)
+    if inside is not None:
+        return {"inside": True, "zone_id": str(inside["zone_id"]), "name": str(inside["name"])}
+    zone_d = node_d[ctx.node_in_zone]
+    nearest = float(zone_d.min()) if zone_d.size else float("inf")
     return {
-        "location": {
-            "lat": round(lat, 6),
-            "lon": round(lon, 6),
-            "x": round(point.x, 1),
-            "y": round(point.y, 1),
-            "crs": ctx.crs.to_string(),
-            "snap_m": round(float(here.snap_m[0]), 1),
-            "street": street,
-            "area_id": None if area is None else str(area["area_id"]),
-        },
-        "indicators": rows,
-        "safety": {
-            "points": None if np.isnan(safety) else safety,
-            "weight": cfg.weights[SAFETY_ID],
-            "area_id": None if safety_row is None else str(safety_row["area_id"]),
-            "missing_handling": None if not np.isnan(safety) else cfg.safety.missing,
-        },
-        "score": round(score, 3),
-        "max_score": cfg.max_score,
-        "score_class": cls,
-        "class_label": labels[cls],
-        "percentile": round(100 * float(lower / total_w), 1) if total_w else None,
-        "near_misses": misses,
-        "zone": zone,
-        "fairshare": fair,
-        "reach": reach_json,
-        "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
+        "inside": False,
+        # within the search radius; beyond it the walk is longer than that
+        "walking_m_to_nearest": round(nearest, 1) if np.isfinite(nearest) else None,
+        "searched_m": search,
+    }
+
+
+def _fairshare(ctx: CheckContext, point) -> dict | None:
+    """The fair-share verdict of the area the location lies in (when the scan has one)."""
+    row = _within(ctx.fairshare, point)
+    if row is None:
+        return None
+    return {
+        "area_id": str(row["area_id"]),
+        "vulnerable": None if pd.isna(row["vulnerable"]) else bool(row["vulnerable"]),
+        "reason": str(row["reason"]),
+    }
+
+
+def _location(ctx: CheckContext, point, here: Snapped) -> dict[str, Any]:
+    """Where the location is: WGS84 and scan CRS, snap step, street and area."""
+    lon, lat = ctx.to_wgs84.transform(point.x, point.y)
+    area = _within(ctx.areas, point)
+    return {
+        "lat": round(lat, 6),
+        "lon": round(lon, 6),
+        "x": round(point.x, 1),
+        "y": round(point.y, 1),
+        "crs": ctx.crs.to_string(),
+        "snap_m": round(float(here.snap_m[0]), 1),
+        "street": ctx.network.edge_name[int(here.edge[0])],
+        "area_id": None if area is None else str(area["area_id"]),
     }
