@@ -104,7 +104,36 @@ def demand(
     dwellings = read_scan_layer(scan, "dwellings")
     cbs = read_cbs_pc6(population)
     pc6, points_source = _pc6_points(scan, dwellings, points, areas.crs)
+    joined, no_row, no_point = _place(pc6, areas, cbs)
+    by_class = _by_class(joined)
+    by_area = _by_area(joined, areas)
+    by_zone = _by_zone(read_scan_layer(scan, "zones"), pc6, joined) if "zones" in names else None
+    total = by_class["residents_65plus"].sum()
+    lost = cbs.loc[no_point, "age_65plus"]
+    meta = {
+        "created_utc": utc_now(),
+        "points": points_source,
+        "population": describe_file(Path(population))["name"],
+        "population_sha256": describe_file(Path(population))["sha256"],
+        "residents_65plus_placed": str(int(total)),
+        "residents_65plus_in_class_1_2": str(
+            int(by_class.loc[by_class["score_class"].isin(["1", "2"]), "residents_65plus"].sum())
+        ),
+        "pc6_masked_65plus": str(int((joined["in_cbs"] & ~joined["known"]).sum())),
+        "pc6_points_not_in_cbs": f"{len(no_row)}: {short_list(no_row)}" if no_row else "0",
+        "cbs_pc6_without_point": (
+            f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {short_list(no_point)}"
+            if no_point
+            else "0"
+        ),
+        "zones": "counted per zone" if by_zone is not None else "no zones layer in this scan",
+        "scan_config_hash": read_metadata(scan).get("config_hash", ""),
+    }
+    return DemandResult(by_class, by_area, by_zone, meta)
 
+
+def _place(pc6: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, cbs: pd.DataFrame):
+    """Each PC6 point in its area with its residents 65+; the postcodes that did not match."""
     joined = gpd.sjoin(
         pc6,
         areas[["area_id", "score_class", "suppressed", "geometry"]],
@@ -113,10 +142,9 @@ def demand(
     )
     joined = joined[~joined.index.duplicated(keep="first")]
     joined["residents_65plus"] = joined["pc6"].map(cbs["age_65plus"])
-    in_cbs = joined["pc6"].isin(cbs.index)
-    no_row = sorted(joined.loc[~in_cbs, "pc6"])
+    joined["in_cbs"] = joined["pc6"].isin(cbs.index)
+    no_row = sorted(joined.loc[~joined["in_cbs"], "pc6"])
     no_point = sorted(set(cbs.index) - set(joined["pc6"]))
-    masked = in_cbs & joined["residents_65plus"].isna()
     if no_row:
         log.warning(
             "demand: %d PC6 point(s) have no row in the CBS table: %s",
@@ -129,8 +157,7 @@ def demand(
             len(no_point),
             short_list(no_point),
         )
-    lost = cbs.loc[no_point, "age_65plus"]
-    joined["known"] = in_cbs & ~masked
+    joined["known"] = joined["in_cbs"] & joined["residents_65plus"].notna()
 
     def label(row) -> str:
         if pd.isna(row["area_id"]):
@@ -140,14 +167,22 @@ def demand(
         return str(int(row["score_class"]))
 
     joined["class_label"] = joined.apply(label, axis=1)
+    return joined, no_row, no_point
+
+
+def _counts(groups) -> pd.DataFrame:
+    return groups.agg(
+        residents_65plus=("residents_65plus", "sum"),
+        pc6=("pc6", "size"),
+        pc6_unknown=("known", lambda k: int((~k).sum())),
+    )
+
+
+def _by_class(joined: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Residents 65+ per area class (and suppressed areas, and outside every area)."""
     order = ["1", "2", "3", "4", "5", "suppressed", "outside"]
     by_class = (
-        joined.groupby("class_label")
-        .agg(
-            residents_65plus=("residents_65plus", "sum"),
-            pc6=("pc6", "size"),
-            pc6_unknown=("known", lambda k: int((~k).sum())),
-        )
+        _counts(joined.groupby("class_label"))
         .reindex(order)
         .fillna(0)
         .reset_index()
@@ -158,54 +193,25 @@ def demand(
         by_class[c] = by_class[c].astype("int64")
     total = by_class["residents_65plus"].sum()
     by_class["share"] = (by_class["residents_65plus"] / total).round(4) if total else np.nan
+    return by_class
 
+
+def _by_area(joined: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Residents 65+ per area of the scan, next to the area's score and class."""
     inside = joined[joined["area_id"].notna()]
-    by_area = (
-        inside.groupby("area_id")
-        .agg(
-            residents_65plus=("residents_65plus", "sum"),
-            pc6=("pc6", "size"),
-            pc6_unknown=("known", lambda k: int((~k).sum())),
-        )
-        .reset_index()
-    )
+    by_area = _counts(inside.groupby("area_id")).reset_index()
     by_area = areas[["area_id", "score_class", "score_mean", "n_dwellings"]].merge(
         by_area, on="area_id", how="left"
     )
-    by_area[["residents_65plus", "pc6", "pc6_unknown"]] = (
-        by_area[["residents_65plus", "pc6", "pc6_unknown"]].fillna(0).round().astype("int64")
-    )
+    cols = ["residents_65plus", "pc6", "pc6_unknown"]
+    by_area[cols] = by_area[cols].fillna(0).round().astype("int64")
+    return by_area
 
-    by_zone = None
-    if "zones" in names:
-        zones = read_scan_layer(scan, "zones")
-        zid = "zone_id" if "zone_id" in zones else zones.columns[0]
-        zj = gpd.sjoin(
-            pc6.assign(r=joined["residents_65plus"]), zones[[zid, "geometry"]], how="inner"
-        )
-        by_zone = (
-            zj.groupby(zid).agg(residents_65plus=("r", "sum"), pc6=("pc6", "size")).reset_index()
-        )
-        by_zone["residents_65plus"] = by_zone["residents_65plus"].round().astype("int64")
 
-    scan_meta = read_metadata(scan)
-    meta = {
-        "created_utc": utc_now(),
-        "points": points_source,
-        "population": describe_file(Path(population))["name"],
-        "population_sha256": describe_file(Path(population))["sha256"],
-        "residents_65plus_placed": str(int(total)),
-        "residents_65plus_in_class_1_2": str(
-            int(by_class.loc[by_class["score_class"].isin(["1", "2"]), "residents_65plus"].sum())
-        ),
-        "pc6_masked_65plus": str(int(masked.sum())),
-        "pc6_points_not_in_cbs": f"{len(no_row)}: {short_list(no_row)}" if no_row else "0",
-        "cbs_pc6_without_point": (
-            f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {short_list(no_point)}"
-            if no_point
-            else "0"
-        ),
-        "zones": "counted per zone" if by_zone is not None else "no zones layer in this scan",
-        "scan_config_hash": scan_meta.get("config_hash", ""),
-    }
-    return DemandResult(by_class, by_area, by_zone, meta)
+def _by_zone(zones: gpd.GeoDataFrame, pc6: gpd.GeoDataFrame, joined) -> pd.DataFrame:
+    """Residents 65+ per woonzorgzone."""
+    zid = "zone_id" if "zone_id" in zones else zones.columns[0]
+    zj = gpd.sjoin(pc6.assign(r=joined["residents_65plus"]), zones[[zid, "geometry"]], how="inner")
+    by_zone = zj.groupby(zid).agg(residents_65plus=("r", "sum"), pc6=("pc6", "size")).reset_index()
+    by_zone["residents_65plus"] = by_zone["residents_65plus"].round().astype("int64")
+    return by_zone
