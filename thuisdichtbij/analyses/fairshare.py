@@ -146,44 +146,78 @@ def fairshare(
     """
     st = study if isinstance(study, Study) else load_study(study, data_dir=data_dir)
     cfg = config or load_config(st.weights)
+    specs = _specs(st)
+    munis = _municipalities(specs["municipalities"], RD_NEW)
+    areas = _areas_in(specs["areas"], munis, RD_NEW)
+    f = cfg.fairshare
+    ses = read_ses_woa(specs["ses_woa"]["file"], id_column=specs["ses_woa"].get("id_column", "pc4"))
+    lbm = read_leefbaarometer(
+        specs["leefbaarometer"]["file"],
+        dimension=f.lbm_measure,
+        year=f.lbm_year,
+        base_year=f.lbm_year,
+        id_column=specs["leefbaarometer"].get("id_column"),
+    )["level"]
+    gaps = _gaps(set(areas["area_id"]), ses, lbm)
+    lbm_col = f"lbm_{f.lbm_measure}"
+    out = areas[["area_id", "municipality", "geometry"]].copy()
+    out["ses_woa"] = out["area_id"].map(ses["ses_woa_total"]).astype(float)
+    out[lbm_col] = out["area_id"].map(lbm).astype(float)
+    out["households"] = out["area_id"].map(ses["n_households"]).astype(float)
+    out["vulnerable"], out["reason"], ses_ref, lbm_ref = mark_vulnerable(
+        out["ses_woa"], out[lbm_col], out["households"], f, lang=lang
+    )
+    cols = ["area_id", "municipality", "ses_woa", lbm_col, "households", "vulnerable", "reason"]
+    out = gpd.GeoDataFrame(out[[*cols, "geometry"]], geometry="geometry", crs=RD_NEW).sort_values(
+        "area_id", ignore_index=True
+    )
+    meta = _metadata(st, f, specs, out, gaps, (ses_ref, lbm_ref))
+    return FairshareResult(out, _summary(out), meta, munis)
+
+
+def _specs(st: Study) -> dict[str, dict]:
+    """The inputs of the fair-share check, from its section or the top of the study file."""
     fs = st.fairshare
     if not fs:
         raise ConfigError(
             f"study {st.name} has no 'fairshare' section; add one with at least ses_woa "
             "(see config/studies/parkstad.yaml)"
         )
-    areas_spec = fs.get("areas") or st.areas
-    muni_spec = fs.get("municipalities") or st.study_area
-    lbm_spec = fs.get("leefbaarometer") or st.leefbaarometer
-    for name, spec in (
-        ("areas", areas_spec),
-        ("municipalities", muni_spec),
-        ("leefbaarometer", lbm_spec),
-    ):
+    specs = {
+        "areas": fs.get("areas") or st.areas,
+        "municipalities": fs.get("municipalities") or st.study_area,
+        "leefbaarometer": fs.get("leefbaarometer") or st.leefbaarometer,
+        "ses_woa": fs["ses_woa"],
+    }
+    for name, spec in specs.items():
         if not spec:
             raise ConfigError(
                 f"study {st.name}: the fair-share check needs '{name}' (in 'fairshare' or at the "
                 "top of the study file)"
             )
-    crs = RD_NEW
-    munis = read_vector(muni_spec["file"], what="municipalities", layer=muni_spec.get("layer"))
-    require_columns(munis, [muni_spec["id_field"]], what="municipalities", path=muni_spec["file"])
+    return specs
+
+
+def _municipalities(spec: dict, crs) -> gpd.GeoDataFrame:
+    """The study's municipalities, one polygon each, column ``municipality``."""
+    munis = read_vector(spec["file"], what="municipalities", layer=spec.get("layer"))
+    require_columns(munis, [spec["id_field"]], what="municipalities", path=spec["file"])
     munis = to_metric(munis, crs)
-    munis["municipality"] = area_ids(munis[muni_spec["id_field"]])
-    munis = munis[munis["municipality"].isin(muni_spec["ids"])]
-    missing = sorted(set(muni_spec["ids"]) - set(munis["municipality"]))
+    munis["municipality"] = area_ids(munis[spec["id_field"]])
+    munis = munis[munis["municipality"].isin(spec["ids"])]
+    missing = sorted(set(spec["ids"]) - set(munis["municipality"]))
     if missing:
         raise InputError(
-            f"municipalities: {Path(muni_spec['file']).name} has no {muni_spec['id_field']} "
+            f"municipalities: {Path(spec['file']).name} has no {spec['id_field']} "
             f"{', '.join(missing)}; check the spelling in the study file"
         )
-    munis = munis.dissolve("municipality").reset_index()[["municipality", "geometry"]]
+    return munis.dissolve("municipality").reset_index()[["municipality", "geometry"]]
 
+
+def _areas_in(spec: dict, munis: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """Areas with half their surface or more in the municipalities, labelled by the largest."""
     all_areas = to_metric(
-        read_areas(
-            areas_spec["file"], id_field=areas_spec["id_field"], layer=areas_spec.get("layer")
-        ),
-        crs,
+        read_areas(spec["file"], id_field=spec["id_field"], layer=spec.get("layer")), crs
     )
     areas = select_areas(all_areas, study_area=munis, dwellings=None)
     overlap = gpd.overlay(
@@ -194,62 +228,36 @@ def fairshare(
         "area_id"
     )
     areas["municipality"] = areas["area_id"].map(best.set_index("area_id")["municipality"])
+    return areas
 
-    ses_spec = fs["ses_woa"]
-    ses = read_ses_woa(ses_spec["file"], id_column=ses_spec.get("id_column", "pc4"))
-    f = cfg.fairshare
-    lbm = read_leefbaarometer(
-        lbm_spec["file"],
-        dimension=f.lbm_measure,
-        year=f.lbm_year,
-        base_year=f.lbm_year,
-        id_column=lbm_spec.get("id_column"),
-    )["level"]
 
-    ids = set(areas["area_id"])
-    not_in_ses = ids - set(ses.index)
-    not_in_lbm = ids - set(lbm.index)
-    ses_in_region = {i for i in ses.index if i not in ids}
-    for what, gone in (("SES-WOA", not_in_ses), ("Leefbaarometer", not_in_lbm)):
-        if gone:
+def _gaps(ids: set, ses: pd.DataFrame, lbm: pd.Series) -> dict[str, set]:
+    """Areas missing from either table (reported), and SES-WOA rows outside the study."""
+    gaps = {
+        "SES-WOA": ids - set(ses.index),
+        "Leefbaarometer": ids - set(lbm.index),
+        "ses_outside": {i for i in ses.index if i not in ids},
+    }
+    for what in ("SES-WOA", "Leefbaarometer"):
+        if gaps[what]:
             log.warning(
                 "fairshare: %d area(s) have no row in the %s table: %s",
-                len(gone),
+                len(gaps[what]),
                 what,
-                short_list(gone),
+                short_list(gaps[what]),
             )
-    lbm_col = f"lbm_{f.lbm_measure}"
-    out = areas[["area_id", "municipality", "geometry"]].copy()
-    out["ses_woa"] = out["area_id"].map(ses["ses_woa_total"]).astype(float)
-    out[lbm_col] = out["area_id"].map(lbm).astype(float)
-    out["households"] = out["area_id"].map(ses["n_households"]).astype(float)
-    flag, reason, ses_ref, lbm_ref = mark_vulnerable(
-        out["ses_woa"], out[lbm_col], out["households"], f, lang=lang
-    )
-    out["vulnerable"] = flag
-    out["reason"] = reason
-    out = gpd.GeoDataFrame(
-        out[
-            [
-                "area_id",
-                "municipality",
-                "ses_woa",
-                lbm_col,
-                "households",
-                "vulnerable",
-                "reason",
-                "geometry",
-            ]
-        ],
-        geometry="geometry",
-        crs=crs,
-    ).sort_values("area_id", ignore_index=True)
+    return gaps
 
-    summary = _summary(out)
-    years = {"SES-WOA": ses_spec.get("year"), "Leefbaarometer": f.lbm_year}
-    if areas_spec.get("year"):
-        years["areas"] = areas_spec["year"]
+
+def _metadata(st, f, specs, out, gaps, refs) -> dict[str, str]:
+    """The run's facts: reference values, years (and whether they differ), gaps, inputs."""
+    ses_ref, lbm_ref = refs
+    lbm_col = f"lbm_{f.lbm_measure}"
+    years = {"SES-WOA": specs["ses_woa"].get("year"), "Leefbaarometer": f.lbm_year}
+    if specs["areas"].get("year"):
+        years["areas"] = specs["areas"]["year"]
     known = {k: int(v) for k, v in years.items() if v is not None}
+    not_in_ses, not_in_lbm = gaps["SES-WOA"], gaps["Leefbaarometer"]
     meta = {
         "package_version": package_version(),
         "created_utc": utc_now(),
@@ -273,12 +281,13 @@ def fairshare(
         "areas_not_in_leefbaarometer": (
             f"{len(not_in_lbm)}: {short_list(not_in_lbm)}" if not_in_lbm else "0"
         ),
-        "ses_woa_rows_outside_study": str(len(ses_in_region)),
+        "ses_woa_rows_outside_study": str(len(gaps["ses_outside"])),
     }
-    for i, spec in enumerate((areas_spec, muni_spec, lbm_spec, ses_spec)):
-        d = describe_file(Path(spec["file"]))
+    keys = ("areas", "municipalities", "leefbaarometer", "ses_woa")
+    for i, key in enumerate(keys):
+        d = describe_file(Path(specs[key]["file"]))
         meta[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
-    return FairshareResult(out, summary, meta, munis)
+    return meta
 
 
 def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:
