@@ -202,18 +202,7 @@ def _safety(
         base_year=s.base_year,
         id_column=spec.get("id_column"),
     )
-    if spec.get("areas"):
-        a = spec["areas"]
-        zones = to_metric(
-            read_areas(a["file"], id_field=a["id_field"], layer=a.get("layer")), dwellings.crs
-        )
-    elif all_areas is not None:
-        zones = all_areas
-    else:
-        raise ConfigError(
-            "leefbaarometer: the table is per area but the study gives no area polygons; add "
-            "'areas' to the study (e.g. the CBS PC4 areas) or 'leefbaarometer.areas'"
-        )
+    zones = _safety_zones(spec, all_areas, dwellings.crs)
     area_of = assign_areas(dwellings, zones)
     pts = safety_points(table, s)
     per_dwelling = area_of.map(pts).astype(float)
@@ -235,10 +224,26 @@ def _safety(
             no_score,
             s.missing,
         )
-    # The areas around the study, with their points, so that a check of any spot can
-    # find its safety points without the Leefbaarometer table.
+    return per_dwelling, facts, _safety_areas(zones, table, pts, extent)
+
+
+def _safety_zones(spec: dict, all_areas: gpd.GeoDataFrame | None, crs) -> gpd.GeoDataFrame:
+    """The polygons the Leefbaarometer table is given for: its own, else the study's areas."""
+    if spec.get("areas"):
+        a = spec["areas"]
+        return to_metric(read_areas(a["file"], id_field=a["id_field"], layer=a.get("layer")), crs)
+    if all_areas is not None:
+        return all_areas
+    raise ConfigError(
+        "leefbaarometer: the table is per area but the study gives no area polygons; add "
+        "'areas' to the study (e.g. the CBS PC4 areas) or 'leefbaarometer.areas'"
+    )
+
+
+def _safety_areas(zones, table, pts, extent) -> gpd.GeoDataFrame:
+    """The Leefbaarometer areas around the study with their points (for checks of any spot)."""
     near = zones[zones.intersects(extent)]
-    safety_areas = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "area_id": near["area_id"].to_numpy(),
             "lbm_level": near["area_id"].map(table["level"]).to_numpy(dtype=float),
@@ -248,7 +253,6 @@ def _safety(
         geometry=near.geometry.to_numpy(),
         crs=zones.crs,
     )
-    return per_dwelling, facts, safety_areas
 
 
 def scan(
