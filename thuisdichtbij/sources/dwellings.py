@@ -71,23 +71,7 @@ def read_dwellings(spec: Mapping[str, Any]) -> tuple[gpd.GeoDataFrame, dict]:
                 "dwellings: weighting by the CBS PC6 table needs a postcode column; name it "
                 "with 'postcode' (or 'id') in the study file"
             )
-        cbs = read_cbs_pc6(spec["cbs_pc6"])
-        out["weight"] = out["postcode"].map(cbs["dwellings"]).astype(float)
-        absent = sorted(set(out["postcode"].dropna()) - set(cbs.index))
-        masked = out["postcode"].isin(cbs.index[cbs["dwellings"].isna()])
-        facts["dwellings_weight_source"] = f"CBS PC6 dwellings ({Path(spec['cbs_pc6']).name})"
-        facts["postcodes_not_in_cbs"] = len(absent)
-        facts["postcodes_masked_in_cbs"] = int(masked.sum())
-        unused = len(set(cbs.index) - set(out["postcode"].dropna()))
-        facts["cbs_postcodes_without_point"] = unused
-        if absent:
-            log.warning(
-                "dwellings: %d postcode(s) have no row in the CBS table, weight unknown: %s",
-                len(absent),
-                short_list(absent),
-            )
-        if unused:
-            log.info("dwellings: %d CBS postcode(s) have no point to place them", unused)
+        out["weight"] = _cbs_weights(out["postcode"], spec["cbs_pc6"], facts)
     else:
         out["weight"] = 1.0
     zero = out["weight"] == 0
@@ -100,3 +84,25 @@ def read_dwellings(spec: Mapping[str, Any]) -> tuple[gpd.GeoDataFrame, dict]:
     if out.empty:
         raise InputError(f"dwellings: {path} holds no dwellings")
     return out.reset_index(drop=True), facts
+
+
+def _cbs_weights(postcodes: pd.Series, table, facts: dict[str, Any]) -> pd.Series:
+    """Dwellings per point from the CBS PC6 table; absent or masked postcodes stay unknown."""
+    cbs = read_cbs_pc6(table)
+    weight = postcodes.map(cbs["dwellings"]).astype(float)
+    absent = sorted(set(postcodes.dropna()) - set(cbs.index))
+    masked = postcodes.isin(cbs.index[cbs["dwellings"].isna()])
+    facts["dwellings_weight_source"] = f"CBS PC6 dwellings ({Path(table).name})"
+    facts["postcodes_not_in_cbs"] = len(absent)
+    facts["postcodes_masked_in_cbs"] = int(masked.sum())
+    unused = len(set(cbs.index) - set(postcodes.dropna()))
+    facts["cbs_postcodes_without_point"] = unused
+    if absent:
+        log.warning(
+            "dwellings: %d postcode(s) have no row in the CBS table, weight unknown: %s",
+            len(absent),
+            short_list(absent),
+        )
+    if unused:
+        log.info("dwellings: %d CBS postcode(s) have no point to place them", unused)
+    return weight
