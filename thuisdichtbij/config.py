@@ -382,16 +382,40 @@ def _indicators(folder: Path) -> tuple[Indicator, ...]:
 
 
 def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
-    weights = raw.get("weights", {})
+    """The validated configuration, section by section."""
+    c = raw["classification"]
+    method, sd_edges = _classification(path, c)
+    agg = raw["aggregation"]
+    return Config(
+        bands=_bands(path, raw["bands"]),
+        weights=MappingProxyType(_weights(path, raw.get("weights", {}))),
+        indicators=indicators,
+        safety=_safety(path, raw["safety"]),
+        classification_method=method,
+        stddev_edges=sd_edges,
+        max_snap_m=_number(path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"]),
+        min_component_m=_number(path, "network.min_component_m", raw["network"]["min_component_m"]),
+        min_dwellings=int(_number(path, "aggregation.min_dwellings", agg["min_dwellings"])),
+        fallback_cell_m=_number(
+            path, "aggregation.fallback_cell_m", agg["fallback_cell_m"], minimum=1
+        ),
+        grid_cell_m=_number(path, "aggregation.grid_cell_m", agg["grid_cell_m"], minimum=1),
+        zones=_zones(path, raw["zones"]),
+        fairshare=_fairshare(path, raw["fairshare"]),
+    )
+
+
+def _weights(path: Path, weights: dict) -> dict[str, float]:
     missing = [k for k in (*INDICATOR_IDS, SAFETY_ID) if k not in weights]
     if missing:
         raise ConfigError(
             f"{path}: no weight for {', '.join(missing)}; give every sub-indicator a weight "
             "(0 leaves it out)"
         )
-    w = {k: _number(path, f"weights.{k}", weights[k]) for k in (*INDICATOR_IDS, SAFETY_ID)}
+    return {k: _number(path, f"weights.{k}", weights[k]) for k in (*INDICATOR_IDS, SAFETY_ID)}
 
-    s = raw["safety"]
+
+def _safety(path: Path, s: dict) -> SafetyConfig:
     if s.get("dimension") not in _SAFETY_DIMENSIONS:
         raise ConfigError(
             f"{path}: 'safety.dimension' must be one of {', '.join(sorted(_SAFETY_DIMENSIONS))}, "
@@ -412,7 +436,7 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         raise ConfigError(
             f"{path}: 'safety.base_year' ({base_year}) must not be after 'safety.year' ({year})"
         )
-    safety = SafetyConfig(
+    return SafetyConfig(
         dimension=s["dimension"],
         year=year,
         base_year=base_year,
@@ -421,7 +445,8 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         missing=s["missing"],
     )
 
-    c = raw["classification"]
+
+def _classification(path: Path, c: dict) -> tuple[str, tuple[float, ...]]:
     if c.get("method") not in ("stddev", "quantile"):
         raise ConfigError(
             f"{path}: 'classification.method' must be 'stddev' or 'quantile', "
@@ -433,8 +458,27 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
             f"{path}: 'classification.stddev_edges' needs 4 edges (between the 5 classes), "
             f"got {len(sd_edges)}"
         )
-    min_dw = _number(path, "aggregation.min_dwellings", raw["aggregation"]["min_dwellings"])
-    f = raw["fairshare"]
+    return c["method"], sd_edges
+
+
+def _zones(path: Path, z: dict) -> ZonesConfig:
+    if not isinstance(z.get("diagonal"), bool):
+        raise ConfigError(
+            f"{path}: 'zones.diagonal' must be true or false, got {z.get('diagonal')!r}"
+        )
+    min_class = int(_number(path, "zones.min_class", z.get("min_class"), minimum=1))
+    if min_class > 5:
+        raise ConfigError(f"{path}: 'zones.min_class' must be 1-5, got {min_class}")
+    return ZonesConfig(
+        min_class=min_class,
+        smoothing_cells=int(_number(path, "zones.smoothing_cells", z.get("smoothing_cells"))),
+        diagonal=z["diagonal"],
+        min_cells=int(_number(path, "zones.min_cells", z.get("min_cells"), minimum=1)),
+        min_dwellings=_number(path, "zones.min_dwellings", z.get("min_dwellings")),
+    )
+
+
+def _fairshare(path: Path, f: dict) -> FairshareConfig:
     if f.get("reference") not in ("national", "region"):
         raise ConfigError(
             f"{path}: 'fairshare.reference' must be 'national' or 'region', "
@@ -445,44 +489,10 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
             f"{path}: 'fairshare.lbm_measure' must be one of "
             f"{', '.join(sorted(_SAFETY_DIMENSIONS - {'lbm'}))}, got {f.get('lbm_measure')!r}"
         )
-    z = raw["zones"]
-    if not isinstance(z.get("diagonal"), bool):
-        raise ConfigError(
-            f"{path}: 'zones.diagonal' must be true or false, got {z.get('diagonal')!r}"
-        )
-    min_class = int(_number(path, "zones.min_class", z.get("min_class"), minimum=1))
-    if min_class > 5:
-        raise ConfigError(f"{path}: 'zones.min_class' must be 1-5, got {min_class}")
-    zones = ZonesConfig(
-        min_class=min_class,
-        smoothing_cells=int(_number(path, "zones.smoothing_cells", z.get("smoothing_cells"))),
-        diagonal=z["diagonal"],
-        min_cells=int(_number(path, "zones.min_cells", z.get("min_cells"), minimum=1)),
-        min_dwellings=_number(path, "zones.min_dwellings", z.get("min_dwellings")),
-    )
-    fairshare = FairshareConfig(
+    return FairshareConfig(
         reference=f["reference"],
         lbm_measure=f["lbm_measure"],
         lbm_year=int(_number(path, "fairshare.lbm_year", f.get("lbm_year"))),
-    )
-    return Config(
-        bands=_bands(path, raw["bands"]),
-        weights=MappingProxyType(w),
-        indicators=indicators,
-        safety=safety,
-        classification_method=c["method"],
-        stddev_edges=sd_edges,
-        max_snap_m=_number(path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"]),
-        min_component_m=_number(path, "network.min_component_m", raw["network"]["min_component_m"]),
-        min_dwellings=int(min_dw),
-        fallback_cell_m=_number(
-            path, "aggregation.fallback_cell_m", raw["aggregation"]["fallback_cell_m"], minimum=1
-        ),
-        grid_cell_m=_number(
-            path, "aggregation.grid_cell_m", raw["aggregation"]["grid_cell_m"], minimum=1
-        ),
-        zones=zones,
-        fairshare=fairshare,
     )
 
 
