@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import time
 import zipfile
 from urllib.parse import urlsplit
@@ -177,9 +178,43 @@ def test_timeout_is_a_clear_error(httpserver, tmp_path):
     dl = Downloader(
         tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), timeout_s=0.3, retries=0
     )
-    with pytest.raises(DownloadError, match="no answer from .*slow.csv within 0.3 s"):
+    with pytest.raises(DownloadError) as err:
         dl.download("https://example.org/slow.csv", what="test layer")
     assert not list((tmp_path / "c" / "files").iterdir())
+    message = str(err.value)
+    assert re.search(r"no answer from .*slow.csv within the 0.3 s timeout", message)
+    waited = float(re.search(r"gave up after (\d+\.\d) s", message).group(1))
+    assert 0.3 <= waited < 1.5  # the real wait, not the server's 1.5 s
+
+
+def test_failed_name_lookup_says_dns_in_one_line(tmp_path, monkeypatch, caplog):
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    dl = Downloader(tmp_path / "c", timeout_s=60)
+    for get in (dl.download, dl.get_json):
+        with pytest.raises(DownloadError) as err:
+            get("https://service.pdok.nl/x.gpkg", what="test layer")
+        message = str(err.value)
+        assert "\n" not in message
+        assert "could not look up the host service.pdok.nl (DNS" in message
+        assert "no answer" not in message
+    assert not [r for r in caplog.records if r.name.startswith("urllib3")]
+
+
+def test_refused_connection_is_named(tmp_path, caplog):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dl = Downloader(tmp_path / "c", mirror=f"http://127.0.0.1:{port}")
+    with pytest.raises(DownloadError, match=r"127.0.0.1 refused the connection"):
+        dl.download("https://example.org/file.csv", what="test layer")
+    assert not [r for r in caplog.records if r.name.startswith("urllib3")]
 
 
 def test_cli_fetch(mirror, tmp_path, capsys):

@@ -65,6 +65,7 @@ def _add_scan(sub) -> None:
     s.add_argument("--workers", type=int, default=2, help="local Dask workers for --tiles")
     s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_options(s)  # for --place
 
 
 def _add_fetch(sub) -> None:
@@ -168,8 +169,8 @@ def _parser() -> argparse.ArgumentParser:
 def _fetch_options(p) -> None:
     p.add_argument(
         "--osm-region",
-        default="netherlands",
-        help="Geofabrik region whose extract covers the place (e.g. limburg)",
+        help="Geofabrik region whose extract covers the place: netherlands or a province "
+        "(e.g. limburg); default: the municipality's province",
     )
     p.add_argument(
         "--lbm-level",
@@ -362,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.INFO if chatty and not args.quiet else logging.WARNING
     logging.getLogger("thuisdichtbij").setLevel(level)
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # fetch names the cause in one line
     try:
         text = run(args)
     except ThuisdichtbijError as exc:
