@@ -76,7 +76,12 @@ def _add_fetch(sub) -> None:
         "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
     )
     fe.add_argument(
-        "--with-demand", action="store_true", help="also the CBS PC6 table (for demand)"
+        "--with-demand", action="store_true", help="also the CBS PC6 areas (for demand)"
+    )
+    fe.add_argument(
+        "--with-fairshare",
+        action="store_true",
+        help="also SES-WOA and Leefbaarometer per buurt (for fairshare --level buurt)",
     )
     _fetch_options(fe)
 
@@ -94,6 +99,7 @@ def _add_fairshare(sub) -> None:
     f.add_argument("--html", help="also write an interactive map (.html)")
     f.add_argument("--png", help="also write a static map (.png or .pdf)")
     f.add_argument("--reference", choices=["national", "region"], help="override the config")
+    f.add_argument("--level", help="the study's fair-share level to use (e.g. buurt, as fetched)")
     f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
     f.add_argument("--lang", choices=["nl", "en"], default="nl")
@@ -181,6 +187,10 @@ def _fetch_options(p) -> None:
     p.add_argument("--offline", action="store_true", help="use only the download cache")
     p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument(
+        "--catalogue",
+        help="a sources file laid over data/sources.yaml (e.g. a newer release's addresses)",
+    )
 
 
 def _fetch_study(args, out_dir) -> Path:
@@ -192,7 +202,9 @@ def _fetch_study(args, out_dir) -> Path:
         offline=args.offline,
         mirror=args.mirror,
         timeout_s=args.timeout,
+        catalogue=args.catalogue,
         with_demand=getattr(args, "with_demand", False),
+        with_fairshare=getattr(args, "with_fairshare", False),
         lbm_level=args.lbm_level,
         progress=sys.stderr.isatty() and not args.quiet,
     )
@@ -276,7 +288,9 @@ def _demand(args) -> str:
 def _fairshare(args) -> str:
     overrides = {"fairshare": {"reference": args.reference}} if args.reference else None
     config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
-    result = fairshare(args.study, config=config, data_dir=args.data_dir, lang=args.lang)
+    result = fairshare(
+        args.study, config=config, data_dir=args.data_dir, lang=args.lang, level=args.level
+    )
     written = [str(result.to_gpkg(args.out))]
     if args.html:
         written.append(str(fairshare_html(result, args.html, lang=args.lang)))
