@@ -101,6 +101,7 @@ def startswith_filter(key: str, prefix: str) -> str:
 def frame(rows: list[dict]) -> pd.DataFrame:
     """The rows as a frame, text stripped of CBS's padding."""
     df = pd.DataFrame(rows)
-    for c in df.select_dtypes(include=[object]).columns:
-        df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
+    for c in df.columns:
+        if df[c].map(lambda v: isinstance(v, str)).any():
+            df[c] = df[c].map(lambda v: v.strip() if isinstance(v, str) else v)
     return df
