@@ -109,7 +109,9 @@ def _add_demand(sub) -> None:
     d = sub.add_parser("demand", help="residents of 65+ per area class of a scan GeoPackage")
     d.add_argument("scan", help="a scan GeoPackage; the tables are added to it")
     d.add_argument(
-        "--population", required=True, help="the CBS PC6 table (CSV as CBS publishes it)"
+        "--population",
+        required=True,
+        help="the CBS PC6 table: the GeoPackage CBS publishes (as fetch --with-demand writes it) or its CSV re-export",
     )
     d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
 
