@@ -111,7 +111,8 @@ def _add_demand(sub) -> None:
     d.add_argument(
         "--population",
         required=True,
-        help="the CBS PC6 table: the GeoPackage CBS publishes (as fetch --with-demand writes it) or its CSV re-export",
+        help="the CBS PC6 table: the GeoPackage CBS publishes (fetch --with-demand) "
+        "or its CSV re-export",
     )
     d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
 
