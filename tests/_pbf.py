@@ -23,14 +23,16 @@ def lonlat(x, y):
 class PBF:
     """Collects nodes (by metres from ORIGIN) and ways, then writes a .osm.pbf."""
 
-    def __init__(self):
+    def __init__(self, origin=ORIGIN):
+        self.origin = origin
         self.nodes, self.ways = [], []
         self._next = 1
 
     def node(self, x, y, **tags):
         nid = self._next
         self._next += 1
-        self.nodes.append(Node(id=nid, location=lonlat(x, y), tags=tags, **_META))
+        loc = _TO_LL.transform(self.origin[0] + x, self.origin[1] + y)
+        self.nodes.append(Node(id=nid, location=loc, tags=tags, **_META))
         return nid
 
     def way(self, coords, **tags):

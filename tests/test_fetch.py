@@ -1,10 +1,8 @@
 """fetch against a local HTTP server that serves real files in the official URL shapes."""
 
-import io
 import json
+import re
 import time
-import zipfile
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -15,13 +13,13 @@ from thuisdichtbij.sources.catalogue import load_catalogue
 from thuisdichtbij.sources.fetch import fetch
 from thuisdichtbij.sources.http import Downloader, DownloadError, MissingOffline
 
+from . import _published as pub
+
 CAT = load_catalogue()
 REGION = "zuid-holland"
 
 
-def path_of(url):
-    p = urlsplit(url)
-    return f"/{p.netloc}{p.path}"
+path_of = pub.path_of
 
 
 def bag_feature(i, lon, lat, doel, status):
@@ -67,19 +65,63 @@ def bag_pages():
     return first, second, expected
 
 
-@pytest.fixture()
-def mirror(httpserver, data_dir):
-    def serve(url, path):
-        httpserver.expect_request(path_of(url)).respond_with_data(path.read_bytes())
+DELFT_BUURTEN = ("BU05030100", "BU05030200")
 
-    serve(CAT["gemeenten"]["url"], data_dir / "nl" / "cbs-gemeenten-2025.gpkg")
-    serve(CAT["pc4"]["url"], data_dir / "nl" / "cbs-pc4-2024.gpkg")
-    serve(CAT["leefbaarometer"]["url"], data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv")
-    serve(CAT["osm"]["url"].format(region=REGION), data_dir / "osm" / "delft-tudelft.osm.pbf")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:  # a GTFS feed: the stops file in a zip
-        z.writestr("stops.txt", (data_dir / "maastricht" / "gtfs-stops.csv").read_text())
-    httpserver.expect_request(path_of(CAT["gtfs"]["url"])).respond_with_data(buf.getvalue())
+
+def delft_buurten():
+    """Two buurten over the campus, as in the Leefbaarometer's ``buurt 2024.gpkg``."""
+    import geopandas as gpd
+    from shapely import box
+
+    return gpd.GeoDataFrame(
+        {"bu_code": list(DELFT_BUURTEN), "bu_naam": ["West", "Oost"]},
+        geometry=[box(4.35, 51.99, 4.3705, 52.01), box(4.3705, 51.99, 4.39, 52.01)],
+        crs=4326,
+    ).to_crs(28992)
+
+
+def delft_buurt_scores():
+    import pandas as pd
+
+    rows = []
+    for code, onv22 in zip(DELFT_BUURTEN, (0.12, -0.08), strict=True):
+        rows += [
+            (code, 2014, 4.1, 0.0, 0, onv22, 0, 0, 0),
+            (code, 2022, 4.1, 0.0, 0, onv22, 0, 0, 0),
+        ]
+    return pd.DataFrame(
+        rows, columns=["bu_code", "jaar", "lbm", "afw", "fys", "onv", "soc", "vrz", "won"]
+    )
+
+
+@pytest.fixture()
+def mirror(httpserver, data_dir, tmp_path):
+    """The sources for Delft in the shapes the publishers serve (tests/_published.py)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    build = tmp_path / "build"
+    build.mkdir()
+
+    def serve(url, data):
+        httpserver.expect_request(path_of(url)).respond_with_data(data)
+
+    serve(CAT["gemeenten"]["url"], pub.gebiedsindelingen(data_dir, build))
+    pc4 = gpd.read_file(data_dir / "nl" / "cbs-pc4-2024.gpkg", bbox=(83000, 443000, 88000, 449000))
+    serve(CAT["pc4"]["url"], pub.pc4_zip(pc4, build))
+    lbm = pd.read_csv(data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv")
+    lbm = lbm[lbm["PC4"].isin(pc4["postcode"])]
+    serve(
+        CAT["leefbaarometer"]["url"],
+        pub.lbm_scores_zip({"pc4": lbm, "buurt": delft_buurt_scores()}),
+    )
+    serve(
+        CAT["leefbaarometer_areas"]["url"], pub.lbm_geometry_zip({"buurt": delft_buurten()}, build)
+    )
+    pbf = (data_dir / "osm" / "delft-tudelft.osm.pbf").read_bytes()
+    serve(CAT["osm"]["url"].format(region=REGION), pbf)
+    stops = (data_dir / "maastricht" / "gtfs-stops.csv").read_text()
+    serve(CAT["gtfs"]["url"], pub._zip({"stops.txt": stops}))  # a GTFS feed: stops in a zip
     first, second, expected = bag_pages()
 
     def bag(request):
@@ -87,10 +129,6 @@ def mirror(httpserver, data_dir):
         return Response(json.dumps(page), content_type="application/geo+json")
 
     httpserver.expect_request(path_of(CAT["bag"]["url"])).respond_with_handler(bag)
-    pc6 = io.BytesIO()
-    with zipfile.ZipFile(pc6, "w") as z:  # CBS publishes the PC6 table zipped
-        z.writestr("pc6_2021.csv", (data_dir / "maastricht" / "cbs-pc6-2021.csv").read_bytes())
-    httpserver.expect_request(path_of(CAT["cbs_pc6"]["url"])).respond_with_data(pc6.getvalue())
     return httpserver.url_for("").rstrip("/"), expected
 
 
@@ -103,7 +141,7 @@ def test_fetch_then_scan(mirror, tmp_path):
     study = run_fetch(url, tmp_path / "delft", tmp_path / "cache")
     raw = yaml.safe_load(study.read_text())
     assert raw["data_dir"] == "."
-    assert raw["sources"]["bag"]["licence"] == "CC0-1.0"
+    assert raw["sources"]["bag"]["licence"] == "PDM-1.0"  # Public Domain Mark, as PDOK says
     result = scan(study)  # the study scans unchanged, from any working folder
     assert len(result.dwellings) == expected
     assert result.dwellings["dwelling_id"].str.startswith("0503010000").all()
@@ -126,7 +164,7 @@ def test_offline_with_an_empty_cache_says_what_is_missing(tmp_path):
     message = str(err.value)
     for name in ("gemeenten", "pc4", "leefbaarometer", "osm", "gtfs"):
         assert f"{name}: http" in message
-    assert not any((tmp_path / "x").iterdir())
+    assert not (tmp_path / "x").exists()
 
 
 def test_persistent_404_names_the_url(httpserver, tmp_path):
@@ -177,9 +215,43 @@ def test_timeout_is_a_clear_error(httpserver, tmp_path):
     dl = Downloader(
         tmp_path / "c", mirror=httpserver.url_for("").rstrip("/"), timeout_s=0.3, retries=0
     )
-    with pytest.raises(DownloadError, match="no answer from .*slow.csv within 0.3 s"):
+    with pytest.raises(DownloadError) as err:
         dl.download("https://example.org/slow.csv", what="test layer")
     assert not list((tmp_path / "c" / "files").iterdir())
+    message = str(err.value)
+    assert re.search(r"no answer from .*slow.csv within the 0.3 s timeout", message)
+    waited = float(re.search(r"gave up after (\d+\.\d) s", message).group(1))
+    assert 0.3 <= waited < 1.5  # the real wait, not the server's 1.5 s
+
+
+def test_failed_name_lookup_says_dns_in_one_line(tmp_path, monkeypatch, caplog):
+    import socket
+
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    dl = Downloader(tmp_path / "c", timeout_s=60)
+    for get in (dl.download, dl.get_json):
+        with pytest.raises(DownloadError) as err:
+            get("https://service.pdok.nl/x.gpkg", what="test layer")
+        message = str(err.value)
+        assert "\n" not in message
+        assert "could not look up the host service.pdok.nl (DNS" in message
+        assert "no answer" not in message
+    assert not [r for r in caplog.records if r.name.startswith("urllib3")]
+
+
+def test_refused_connection_is_named(tmp_path, caplog):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dl = Downloader(tmp_path / "c", mirror=f"http://127.0.0.1:{port}")
+    with pytest.raises(DownloadError, match=r"127.0.0.1 refused the connection"):
+        dl.download("https://example.org/file.csv", what="test layer")
+    assert not [r for r in caplog.records if r.name.startswith("urllib3")]
 
 
 def test_cli_fetch(mirror, tmp_path, capsys):
@@ -219,32 +291,34 @@ def test_cli_fetch(mirror, tmp_path, capsys):
     assert "not in the cache" in capsys.readouterr().err
 
 
-def test_fetch_with_demand_and_by_code(mirror, tmp_path, data_dir, httpserver):
+def test_fetch_by_code(mirror, tmp_path):
     url, _ = mirror
-    study = run_fetch(url, tmp_path / "d", tmp_path / "c", with_demand=True)
-    from thuisdichtbij.sources.cbs import read_cbs_pc6
-
-    assert len(read_cbs_pc6(study.parent / "cbs-pc6.csv")) == 2780
-    assert "cbs_pc6" in yaml.safe_load(study.read_text())["sources"]
+    study = fetch("gm0503", tmp_path / "d", osm_region=REGION, cache_dir=tmp_path / "c", mirror=url)
+    raw = yaml.safe_load(study.read_text())
+    assert raw["study_area"]["ids"] == ["Delft"]
+    assert raw["sources"]["pc4"]["url"] == CAT["pc4"]["url"]
 
 
 def test_municipality_by_cbs_code(tmp_path):
     import geopandas as gpd
     from shapely import box
 
-    from thuisdichtbij.sources.fetch import _municipality
+    from thuisdichtbij.sources.regions import read_municipality
 
     p = tmp_path / "gem.gpkg"
-    gpd.GeoDataFrame(
-        {"gemeente": ["Maastricht", "Delft"], "statcode": ["GM0935", "GM0503"]},
-        geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)],
-        crs=28992,
-    ).to_file(p)
+    for layer in ("gemeente_gegeneraliseerd", "gemeente_niet_gegeneraliseerd"):
+        gpd.GeoDataFrame(
+            {"statnaam": ["Maastricht", "Delft"], "statcode": ["GM0935", "GM0503"]},
+            geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)],
+            crs=28992,
+        ).to_file(p, layer=layer)
     entry = CAT["gemeenten"]
-    assert _municipality(p, entry, "gm0503").iloc[0]["gemeente"] == "Delft"
-    assert _municipality(p, entry, "maastricht").iloc[0]["statcode"] == "GM0935"
+    assert read_municipality(p, entry, "gm0503").iloc[0]["statnaam"] == "Delft"
+    assert read_municipality(p, entry, "maastricht").iloc[0]["statcode"] == "GM0935"
     with pytest.raises(Exception, match="no municipality 'GM9999'"):
-        _municipality(p, entry, "GM9999")
+        read_municipality(p, entry, "GM9999")
+    with pytest.raises(Exception, match="has no layer 'x'; its layers are gemeente_gegen"):
+        read_municipality(p, {**entry, "layer": "x"}, "Delft")
 
 
 def test_bag_geopackage_reader(tmp_path):
@@ -272,29 +346,12 @@ def test_bag_geopackage_reader(tmp_path):
     assert dw.crs.to_epsg() == 28992
 
 
-def test_fetch_with_neighbourhood_leefbaarometer(mirror, tmp_path, httpserver):
-    import geopandas as gpd
-    from shapely import box
-
+def test_fetch_with_neighbourhood_leefbaarometer(mirror, tmp_path):
     url, _ = mirror
-    # two buurten over the campus, in the CBS wijk- en buurtkaart layout, and their scores
-    buurten = gpd.GeoDataFrame(
-        {"buurtcode": ["BU05030100", "BU05030200"], "buurtnaam": ["West", "Oost"]},
-        geometry=[box(4.35, 51.99, 4.3705, 52.01), box(4.3705, 51.99, 4.39, 52.01)],
-        crs=4326,
-    ).to_crs(28992)
-    gpkg = tmp_path / "wijkenbuurten.gpkg"
-    buurten.to_file(gpkg, layer="buurten")
-    httpserver.expect_request(path_of(CAT["buurten"]["url"])).respond_with_data(gpkg.read_bytes())
-    rows = ["bu_code,jaar,lbm,afw,fys,onv,soc,vrz,won"]
-    for code, onv22 in (("BU05030100", 0.12), ("BU05030200", -0.08)):
-        rows += [f"{code},2014,4.1,0.0,0,{onv22},0,0,0", f"{code},2022,4.1,0.0,0,{onv22},0,0,0"]
-    httpserver.expect_request(path_of(CAT["leefbaarometer_buurt"]["url"])).respond_with_data(
-        "\n".join(rows) + "\n"
-    )
     study = run_fetch(url, tmp_path / "b", tmp_path / "c", lbm_level="buurt")
     raw = yaml.safe_load(study.read_text())
     assert raw["leefbaarometer"]["id_column"] == "bu_code"
+    assert raw["leefbaarometer"]["areas"]["id_field"] == "bu_code"
     result = scan(study)
     dw = result.dwellings.to_crs(4326)
     west = dw.geometry.x < 4.3705

@@ -59,7 +59,7 @@ _SECTION_KEYS = {
     "municipalities": {"file", "layer", "id_field", "ids"},
     "ses_woa": {"file", "id_column", "year"},
 }
-_FAIRSHARE_KEYS = {"municipalities", "ses_woa", "areas", "leefbaarometer"}
+_FAIRSHARE_KEYS = {"municipalities", "ses_woa", "areas", "leefbaarometer", "levels"}
 _FILE_KEYS = ("file", "cbs_pc6")
 AMENITY_FORMATS = ("osm", "osm_tags", "gtfs", "table", "points")
 
@@ -87,7 +87,10 @@ class Study:
         files: list[Path] = []
         if self.osm:
             files.append(self.osm)
-        fair = tuple((self.fairshare or {}).values())
+        fs = self.fairshare or {}
+        fair = tuple(v for k, v in fs.items() if k != "levels")
+        for level in (fs.get("levels") or {}).values():
+            fair += tuple(level.values())
         for sec in (
             self.network,
             self.dwellings,
@@ -230,9 +233,23 @@ def _fairshare(raw: Any, base: Path, where: str) -> MappingProxyType | None:
                 f"{where}: unknown key 'fairshare.{key}'; allowed keys are "
                 f"{', '.join(sorted(_FAIRSHARE_KEYS))}"
             )
-    if "ses_woa" not in raw:
+    levels = raw.get("levels")
+    if "ses_woa" not in raw and not levels:
         raise ConfigError(f"{where}: 'fairshare' needs 'ses_woa', the CBS SES-WOA table per area")
-    return MappingProxyType({k: _section(v, k, base, where) for k, v in raw.items()})
+    out = {k: _section(v, k, base, where) for k, v in raw.items() if k != "levels"}
+    if levels is not None:
+        # Named levels (e.g. buurt, as fetch writes), each a fair-share section of its own;
+        # keys not given in a level come from the section around it.
+        if not isinstance(levels, Mapping) or not levels:
+            raise ConfigError(f"{where}: 'fairshare.levels' must map level names to sections")
+        shared = {k: v for k, v in raw.items() if k != "levels"}
+        out["levels"] = MappingProxyType(
+            {
+                str(name): _fairshare({**shared, **(level or {})}, base, f"{where} (level {name})")
+                for name, level in levels.items()
+            }
+        )
+    return MappingProxyType(out)
 
 
 def study_from_osm(osm: str | os.PathLike, *, name: str | None = None) -> Study:

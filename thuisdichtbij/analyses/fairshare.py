@@ -136,8 +136,12 @@ def fairshare(
     config: Config | None = None,
     data_dir: str | os.PathLike | None = None,
     lang: str = "nl",
+    level: str | None = None,
 ) -> FairshareResult:
     """Run the fair-share check for a study's ``fairshare`` section.
+
+    ``level`` picks one of the section's named ``levels`` (``buurt`` in a fetched study);
+    without it, the section itself, or its only level.
 
     The areas are the study's ``fairshare.areas`` (else its ``areas``), selected by the
     municipality polygons in ``fairshare.municipalities`` (else the study area): every
@@ -146,7 +150,7 @@ def fairshare(
     """
     st = study if isinstance(study, Study) else load_study(study, data_dir=data_dir)
     cfg = config or load_config(st.weights)
-    specs = _specs(st)
+    specs = _specs(st, level)
     munis = _municipalities(specs["municipalities"], RD_NEW)
     areas = _areas_in(specs["areas"], munis, RD_NEW)
     f = cfg.fairshare
@@ -175,14 +179,9 @@ def fairshare(
     return FairshareResult(out, _summary(out), meta, munis)
 
 
-def _specs(st: Study) -> dict[str, dict]:
+def _specs(st: Study, level: str | None) -> dict[str, dict]:
     """The inputs of the fair-share check, from its section or the top of the study file."""
-    fs = st.fairshare
-    if not fs:
-        raise ConfigError(
-            f"study {st.name} has no 'fairshare' section; add one with at least ses_woa "
-            "(see config/studies/parkstad.yaml)"
-        )
+    fs = _level(st, level)
     specs = {
         "areas": fs.get("areas") or st.areas,
         "municipalities": fs.get("municipalities") or st.study_area,
@@ -288,6 +287,31 @@ def _metadata(st, f, specs, out, gaps, refs) -> dict[str, str]:
         d = describe_file(Path(specs[key]["file"]))
         meta[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
     return meta
+
+
+def _level(st: Study, level: str | None):
+    """The study's fair-share section, or its level ``level``."""
+    fs = st.fairshare
+    if not fs:
+        raise ConfigError(
+            f"study {st.name} has no 'fairshare' section; add one with at least ses_woa "
+            "(see config/studies/parkstad.yaml), or fetch with --with-fairshare"
+        )
+    levels = fs.get("levels") or {}
+    if level is None and "ses_woa" not in fs and len(levels) == 1:
+        level = next(iter(levels))
+    if level is None:
+        if "ses_woa" not in fs:
+            raise ConfigError(
+                f"study {st.name}: choose a fair-share level with --level: {', '.join(levels)}"
+            )
+        return fs
+    if level not in levels:
+        raise ConfigError(
+            f"study {st.name} has no fair-share level {level!r}; its levels are "
+            f"{', '.join(levels) or 'none'}"
+        )
+    return levels[level]
 
 
 def _summary(out: gpd.GeoDataFrame) -> pd.DataFrame:

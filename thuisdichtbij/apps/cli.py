@@ -65,6 +65,7 @@ def _add_scan(sub) -> None:
     s.add_argument("--workers", type=int, default=2, help="local Dask workers for --tiles")
     s.add_argument("--scheduler", help="address of a running Dask scheduler for --tiles")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_options(s)  # for --place
 
 
 def _add_fetch(sub) -> None:
@@ -75,7 +76,12 @@ def _add_fetch(sub) -> None:
         "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
     )
     fe.add_argument(
-        "--with-demand", action="store_true", help="also the CBS PC6 table (for demand)"
+        "--with-demand", action="store_true", help="also the CBS PC6 areas (for demand)"
+    )
+    fe.add_argument(
+        "--with-fairshare",
+        action="store_true",
+        help="also SES-WOA and Leefbaarometer per buurt (for fairshare --level buurt)",
     )
     _fetch_options(fe)
 
@@ -93,6 +99,7 @@ def _add_fairshare(sub) -> None:
     f.add_argument("--html", help="also write an interactive map (.html)")
     f.add_argument("--png", help="also write a static map (.png or .pdf)")
     f.add_argument("--reference", choices=["national", "region"], help="override the config")
+    f.add_argument("--level", help="the study's fair-share level to use (e.g. buurt, as fetched)")
     f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
     f.add_argument("--lang", choices=["nl", "en"], default="nl")
@@ -102,7 +109,10 @@ def _add_demand(sub) -> None:
     d = sub.add_parser("demand", help="residents of 65+ per area class of a scan GeoPackage")
     d.add_argument("scan", help="a scan GeoPackage; the tables are added to it")
     d.add_argument(
-        "--population", required=True, help="the CBS PC6 table (CSV as CBS publishes it)"
+        "--population",
+        required=True,
+        help="the CBS PC6 table: the GeoPackage CBS publishes (fetch --with-demand) "
+        "or its CSV re-export",
     )
     d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
 
@@ -168,8 +178,8 @@ def _parser() -> argparse.ArgumentParser:
 def _fetch_options(p) -> None:
     p.add_argument(
         "--osm-region",
-        default="netherlands",
-        help="Geofabrik region whose extract covers the place (e.g. limburg)",
+        help="Geofabrik region whose extract covers the place: netherlands or a province "
+        "(e.g. limburg); default: the municipality's province",
     )
     p.add_argument(
         "--lbm-level",
@@ -180,6 +190,10 @@ def _fetch_options(p) -> None:
     p.add_argument("--offline", action="store_true", help="use only the download cache")
     p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument(
+        "--catalogue",
+        help="a sources file laid over data/sources.yaml (e.g. a newer release's addresses)",
+    )
 
 
 def _fetch_study(args, out_dir) -> Path:
@@ -191,7 +205,9 @@ def _fetch_study(args, out_dir) -> Path:
         offline=args.offline,
         mirror=args.mirror,
         timeout_s=args.timeout,
+        catalogue=args.catalogue,
         with_demand=getattr(args, "with_demand", False),
+        with_fairshare=getattr(args, "with_fairshare", False),
         lbm_level=args.lbm_level,
         progress=sys.stderr.isatty() and not args.quiet,
     )
@@ -275,7 +291,9 @@ def _demand(args) -> str:
 def _fairshare(args) -> str:
     overrides = {"fairshare": {"reference": args.reference}} if args.reference else None
     config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
-    result = fairshare(args.study, config=config, data_dir=args.data_dir, lang=args.lang)
+    result = fairshare(
+        args.study, config=config, data_dir=args.data_dir, lang=args.lang, level=args.level
+    )
     written = [str(result.to_gpkg(args.out))]
     if args.html:
         written.append(str(fairshare_html(result, args.html, lang=args.lang)))
@@ -362,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     level = logging.INFO if chatty and not args.quiet else logging.WARNING
     logging.getLogger("thuisdichtbij").setLevel(level)
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.ERROR)  # fetch names the cause in one line
     try:
         text = run(args)
     except ThuisdichtbijError as exc:

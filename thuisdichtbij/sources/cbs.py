@@ -1,9 +1,17 @@
 """CBS statistics per 6-digit postcode (PC6), as CBS publishes them.
 
-The table is semicolon-separated with three header rows: a group row (Inhabitants,
-Households, Home, ...), a sub-group row, and the column names; counts are rounded to 5 and
-secret values are masked (empty, or a negative code such as -99997). Masked values are
-unknown, never zero.
+The official format is a GeoPackage in a zip (``2024-cbs_pc6_2021_vol.zip`` holding
+``cbs_pc6_2021_vol.gpkg``, layer ``cbs_pc6_2021``, polygons in EPSG:28992): fields
+``postcode6``, ``aantal_inwoners``, ``aantal_inwoners_65_jaar_en_ouder``,
+``aantal_part_huishoudens``, ``aantal_woningen``; ``-99997`` marks a secret value and ``-99995``
+one not (yet) published, and some fields are stored as text because of them (evidence: public
+code reading ``cbs_pc6_2021`` / ``cbs_pc6_2025`` by these names; portolan-nl-catalog's PC6
+notes). Both codes are unknown, never zero.
+
+A CSV re-export is read too (the one in the offline mirror): semicolon-separated with three
+header rows: a group row (Inhabitants, Households, Home, ...), a sub-group row, and the
+column names; counts are rounded to 5 and secret values are masked (empty, or a negative
+code such as -99997).
 """
 
 from __future__ import annotations
@@ -16,11 +24,20 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._io import require_file
+from ._io import read_vector, require_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_cbs_pc6", "CBS_PC6_COLUMNS"]
+__all__ = ["read_cbs_pc6", "CBS_PC6_COLUMNS", "CBS_PC6_FIELDS"]
+
+#: Output column -> field of the official GeoPackage.
+CBS_PC6_FIELDS = {
+    "inhabitants": "aantal_inwoners",
+    "age_65plus": "aantal_inwoners_65_jaar_en_ouder",
+    "households": "aantal_part_huishoudens",
+    "dwellings": "aantal_woningen",
+}
+_PC6_FIELD = "postcode6"
 
 #: Output column -> (group in the first header row, name in the third header row).
 CBS_PC6_COLUMNS = {
@@ -39,14 +56,52 @@ def _expected() -> str:
     )
 
 
-def read_cbs_pc6(path: str | os.PathLike) -> pd.DataFrame:
-    """Read the CBS PC6 table into one row per postcode.
+def _masked(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Numbers with CBS's negative codes (-99997 secret, -99995 not published) as NaN."""
+    num = pd.to_numeric(
+        values.astype(str).str.strip().str.replace(",", ".", regex=False), errors="coerce"
+    )
+    bad = num.isna() | (num < 0)
+    return np.where(bad, np.nan, num).astype(float), int(bad.sum())
+
+
+def _finish(out: pd.DataFrame, masked: dict, p) -> pd.DataFrame:
+    if out.index.duplicated().any():
+        dup = out.index[out.index.duplicated()][0]
+        raise InputError(f"CBS PC6 table: {p} lists postcode {dup} more than once")
+    out.attrs["masked"] = masked
+    if any(masked.values()):
+        log.info("CBS PC6 table: masked values per column: %s", masked)
+    return out
+
+
+def _read_gpkg(p, layer: str | None) -> pd.DataFrame:
+    gdf = read_vector(p, what="CBS PC6 GeoPackage", layer=layer)
+    fields = [_PC6_FIELD, *CBS_PC6_FIELDS.values()]
+    missing = [f for f in fields if f not in gdf.columns]
+    if missing:
+        have = ", ".join(c for c in gdf.columns if c != "geometry")
+        raise InputError(
+            f"CBS PC6 GeoPackage: {p} has no field '{missing[0]}' (expected {', '.join(fields)});"
+            f" its fields are {have}"
+        )
+    out = pd.DataFrame(index=gdf[_PC6_FIELD].astype(str).str.strip().str.upper().rename("pc6"))
+    masked = {}
+    for col, field in CBS_PC6_FIELDS.items():
+        out[col], masked[col] = _masked(gdf[field].reset_index(drop=True))
+    return _finish(out, masked, p)
+
+
+def read_cbs_pc6(path: str | os.PathLike, *, layer: str | None = None) -> pd.DataFrame:
+    """Read the CBS PC6 table (the official GeoPackage, or its CSV re-export), per postcode.
 
     Returns a DataFrame indexed by ``pc6`` (e.g. ``"6211AL"``) with the float columns of
     :data:`CBS_PC6_COLUMNS`; masked values are ``NaN``. ``df.attrs["masked"]`` counts the
     masked values per column.
     """
     p = require_file(path, "CBS PC6 table")
+    if p.suffix.lower() == ".gpkg":
+        return _read_gpkg(p, layer)
     try:
         with open(p, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f, delimiter=";")
@@ -84,15 +139,5 @@ def read_cbs_pc6(path: str | os.PathLike) -> pd.DataFrame:
     out = pd.DataFrame(index=raw[0].str.strip().str.upper().rename("pc6"))
     masked = {}
     for col, i in index.items():
-        text = raw[i].str.strip().str.replace(",", ".", regex=False)
-        values = pd.to_numeric(text, errors="coerce")
-        is_masked = values.isna() | (values < 0)
-        masked[col] = int(is_masked.sum())
-        out[col] = np.where(is_masked, np.nan, values).astype(float)
-    if out.index.duplicated().any():
-        dup = out.index[out.index.duplicated()][0]
-        raise InputError(f"CBS PC6 table: {p} lists postcode {dup} more than once")
-    out.attrs["masked"] = masked
-    if any(masked.values()):
-        log.info("CBS PC6 table: masked values per column: %s", masked)
-    return out
+        out[col], masked[col] = _masked(raw[i])
+    return _finish(out, masked, p)

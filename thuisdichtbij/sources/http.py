@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,20 +21,70 @@ from ..errors import ThuisdichtbijError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Downloader", "DownloadError", "MissingOffline"]
+__all__ = ["Downloader", "DownloadError", "MissingOffline", "failure"]
 
 _RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
-def _timed_out(exc: Exception) -> bool:
-    """True for a timeout, also when urllib3's retries wrapped it in a connection error."""
-    import requests
-    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes and the errors urllib3 wrapped inside it."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None)]
+        todo += [a for a in e.args if isinstance(a, BaseException)]
+    return seen
 
-    if isinstance(exc, requests.Timeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))
+
+def _kind(exc: BaseException) -> str:
+    """``dns``, ``refused``, ``timeout``, ``broken`` or ``other``.
+
+    urllib3 files a failed name lookup and a refused connection under ``ConnectTimeoutError``
+    too, so the specific causes are looked for before the timeout.
+    """
+    import socket
+
+    from urllib3.exceptions import NameResolutionError, ProtocolError
+
+    chain = _chain(exc)
+    kinds = tuple(type(e) for e in chain)
+    if any(issubclass(k, (NameResolutionError, socket.gaierror)) for k in kinds):
+        return "dns"
+    if any(issubclass(k, ConnectionRefusedError) for k in kinds):
+        return "refused"
+    if any(issubclass(k, TimeoutError) for k in kinds) or any(
+        "timed out" in str(e).lower() for e in chain
+    ):
+        return "timeout"
+    if any(issubclass(k, (ProtocolError, ConnectionError)) for k in kinds):
+        return "broken"
+    return "other"
+
+
+def failure(exc: BaseException, target: str, *, elapsed_s: float, timeout_s: float) -> str:
+    """One line naming why ``target`` could not be reached: DNS, refused, timeout or other."""
+    host = urlsplit(target).hostname or target
+    kind = _kind(exc)
+    last = _chain(exc)[-1]
+    if kind == "dns":
+        return (
+            f"could not look up the host {host} (DNS failed after {elapsed_s:.1f} s): no network "
+            "connection, or a wrong address; try again online, or use --offline with a filled cache"
+        )
+    if kind == "refused":
+        return f"{host} refused the connection to {target}; is the address (or --mirror) right?"
+    if kind == "timeout":
+        return (
+            f"no answer from {target} within the {timeout_s:g} s timeout (gave up after "
+            f"{elapsed_s:.1f} s); try again later or raise --timeout"
+        )
+    if kind == "broken":
+        return f"the connection to {target} broke off ({last})"
+    return f"could not reach {target} ({type(last).__name__}: {last})"
 
 
 class DownloadError(ThuisdichtbijError, OSError):
@@ -101,8 +152,15 @@ class Downloader:
             allowable_codes=(200,),
             key_fn=key,
         )
+        # Retries on 429/5xx only: a failed name lookup or a refused connection will not
+        # succeed a second later (retrying it only multiplies the wait and makes urllib3 log
+        # a warning per attempt), and a broken download is resumed by :meth:`download`.
         retry = Retry(
             total=retries,
+            connect=0,
+            read=0,
+            other=0,
+            status=retries,
             backoff_factor=backoff_s,
             status_forcelist=_RETRY_STATUS,
             allowed_methods=("GET", "HEAD"),
@@ -127,19 +185,21 @@ class Downloader:
         query = f"?{parts.query}" if parts.query else ""
         return f"{self.mirror}/{parts.netloc}{parts.path}{query}"
 
+    def _unreachable(self, exc: Exception, target: str, what: str, start: float) -> DownloadError:
+        elapsed = time.monotonic() - start
+        msg = failure(exc, target, elapsed_s=elapsed, timeout_s=self.timeout_s)
+        return DownloadError(f"{what}: {msg}")
+
     def get_json(self, url: str, *, what: str) -> dict:
         """A JSON answer, from the cache when it holds it."""
         import requests
 
         target = self.url(url)
+        start = time.monotonic()
         try:
             r = self.session.get(target, timeout=self.timeout_s, only_if_cached=self.offline)
         except requests.RequestException as exc:
-            if _timed_out(exc):
-                raise DownloadError(
-                    f"{what}: no answer from {target} within {self.timeout_s:g} s"
-                ) from exc
-            raise DownloadError(f"{what}: could not reach {target} ({exc})") from exc
+            raise self._unreachable(exc, target, what, start) from None
         if self.offline and r.status_code == 504:
             self.missing.append(f"{what}: {url}")
             raise MissingOffline(f"{what}: offline, and {url} is not in the cache")
@@ -167,54 +227,15 @@ class Downloader:
         target = self.url(url)
         part = final.with_name(final.name + ".part")
         part.unlink(missing_ok=True)
-        expected = None
         try:
             for attempt in range(self.retries + 1):
-                have = part.stat().st_size if part.exists() else 0
-                headers = {"Range": f"bytes={have}-"} if have else {}
+                start = time.monotonic()
                 try:
-                    with self.plain.get(
-                        target, headers=headers, stream=True, timeout=self.timeout_s
-                    ) as r:
-                        if r.status_code not in (200, 206):
-                            raise DownloadError(f"{what}: {target} answered HTTP {r.status_code}")
-                        if r.status_code == 200 and have:
-                            have = 0  # the server ignored the Range: start again
-                        length = r.headers.get("Content-Length")
-                        if length is not None:
-                            expected = have + int(length)
-                        bar = None
-                        if self.progress:
-                            from tqdm.auto import tqdm
-
-                            bar = tqdm(
-                                total=expected,
-                                initial=have,
-                                unit="B",
-                                unit_scale=True,
-                                desc=what[:40],
-                                leave=False,
-                            )
-                        try:
-                            with open(part, "ab" if have else "wb") as f:
-                                for chunk in r.iter_content(1 << 20):
-                                    f.write(chunk)
-                                    if bar is not None:
-                                        bar.update(len(chunk))
-                        finally:
-                            if bar is not None:
-                                bar.close()
+                    expected = self._stream(target, part, what=what)
                 except requests.RequestException as exc:
-                    if _timed_out(exc):
-                        raise DownloadError(
-                            f"{what}: no answer from {target} within {self.timeout_s:g} s"
-                        ) from exc
-                    log.warning("%s: download broke off (%s); resuming", what, exc)
-                    if attempt == self.retries:
-                        raise DownloadError(
-                            f"{what}: the download of {target} broke off {attempt + 1} times "
-                            f"({exc})"
-                        ) from exc
+                    if _kind(exc) != "broken" or attempt == self.retries:
+                        raise self._unreachable(exc, target, what, start) from None
+                    log.info("%s: download broke off (%s); resuming", what, _kind(exc))
                     continue
                 size = part.stat().st_size
                 if expected is not None and size != expected:
@@ -230,3 +251,40 @@ class Downloader:
             raise DownloadError(f"{what}: could not download {target}")
         finally:
             part.unlink(missing_ok=True)
+
+    def _stream(self, target: str, part: Path, *, what: str) -> int | None:
+        """Append the rest of ``target`` to ``part`` (a Range request when it holds some).
+
+        Returns the size the server announced for the whole file, if it did.
+        """
+        have = part.stat().st_size if part.exists() else 0
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        with self.plain.get(target, headers=headers, stream=True, timeout=self.timeout_s) as r:
+            if r.status_code not in (200, 206):
+                raise DownloadError(f"{what}: {target} answered HTTP {r.status_code}")
+            if r.status_code == 200 and have:
+                have = 0  # the server ignored the Range: start again
+            length = r.headers.get("Content-Length")
+            expected = have + int(length) if length is not None else None
+            bar = None
+            if self.progress:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(
+                    total=expected,
+                    initial=have,
+                    unit="B",
+                    unit_scale=True,
+                    desc=what[:40],
+                    leave=False,
+                )
+            try:
+                with open(part, "ab" if have else "wb") as f:
+                    for chunk in r.iter_content(1 << 20):
+                        f.write(chunk)
+                        if bar is not None:
+                            bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
+        return expected

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
 from ._io import read_table, require_columns, require_file
 
-__all__ = ["read_leefbaarometer"]
+__all__ = ["read_leefbaarometer", "read_lbm_member"]
 
 
 def read_leefbaarometer(
@@ -49,3 +51,28 @@ def read_leefbaarometer(
     if out.empty:
         raise InputError(f"Leefbaarometer table: {p} holds no scores")
     return out
+
+
+def read_lbm_member(
+    path: str | os.PathLike, patterns: Sequence[str], *, id_column: str, what: str
+) -> pd.DataFrame:
+    """One scores table from the Leefbaarometer's open-data zip, the id column as text.
+
+    The zip (``open-data-leefbaarometer-meting-2024.zip``) holds a folder with
+    ``Leefbaarometer-scores PC4 2002-2024.csv``, ``... buurten ...`` and ``... grids ...``:
+    comma-separated, ``.`` decimals, columns ``PC4`` / ``bu_code`` / ``grid_id``, ``jaar``,
+    ``lbm``, ``afw``, ``fys``, ``onv``, ``soc``, ``vrz``, ``won`` (public download code of the
+    2022 and 2024 releases). The member is found by pattern (the names carry the years).
+    """
+    import zipfile
+
+    from .archive import find_member
+    from .areas import area_ids
+
+    name = find_member(path, patterns, what=what)
+    with zipfile.ZipFile(path) as z, z.open(name) as f:
+        df = read_table(f, what=what, dtype={id_column: str})
+    where = Path(f"{Path(path).name}:{name}")
+    require_columns(df, [id_column, "jaar"], what=what, path=where)
+    df[id_column] = area_ids(df[id_column])
+    return df
