@@ -370,6 +370,7 @@ def _run_facts(st: Study, cfg: Config) -> dict[str, str]:
             for v in st.sources.values()
             if isinstance(v, dict) and v.get("attribution")
         )
+        meta["sources"] = json.dumps(dict(st.sources), sort_keys=True, default=str)
     return meta
 
 

@@ -24,6 +24,7 @@ from ..outputs.web_map import fairshare_html, scan_html
 from ..scan import scan
 from ..settings import cache_dir
 from ..sources.fetch import fetch
+from ..sources.overpass import parse_bbox, study_from_overpass
 from ..study import preset_names
 from ._check_text import check_text
 
@@ -40,6 +41,16 @@ def _add_scan(sub) -> None:
     src.add_argument("--osm", help="an .osm.pbf extract: network, amenities and dwellings from it")
     src.add_argument(
         "--place", help="a municipality (name or GM code): fetch its data first, then scan"
+    )
+    src.add_argument(
+        "--osm-place",
+        help="a place Nominatim knows ('Vaals, Netherlands'): OpenStreetMap from the Overpass "
+        "API through osmnx (pip install 'thuisdichtbij[osmnx]')",
+    )
+    src.add_argument(
+        "--osm-bbox",
+        metavar="W,S,E,N",
+        help="a box in WGS84 degrees: OpenStreetMap from the Overpass API through osmnx",
     )
     s.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
@@ -340,6 +351,13 @@ def _scan(args) -> str:
         else None
     )
     study = args.study
+    if args.osm_place or args.osm_bbox:
+        study = study_from_overpass(
+            place=args.osm_place,
+            bbox=parse_bbox(args.osm_bbox) if args.osm_bbox else None,
+            config=config,
+            cache_dir=args.cache_dir,
+        )
     if args.place:
         slug = re.sub(r"[^a-z0-9]+", "-", args.place.lower()).strip("-")
         study = _fetch_study(args, cache_dir(args.cache_dir) / "studies" / slug)

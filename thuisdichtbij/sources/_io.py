@@ -132,5 +132,12 @@ def as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     not_point = geom.geom_type != "Point"
     if not_point.any():
         gdf = gdf.copy()
-        gdf.loc[not_point, gdf.geometry.name] = geom[not_point].representative_point()
+        shapes = geom[not_point]
+        # A polygon without area (a closed way over two nodes, A-B-A) has no inside: take a
+        # point on its outline, as for the same way read as a line, so that readers that
+        # build it as a polygon and readers that build it as a line agree.
+        polygon = shapes.geom_type.isin(["Polygon", "MultiPolygon"])
+        flat = polygon & (shapely.area(shapes.to_numpy()) == 0)
+        shapes = shapes.where(~flat, shapes.boundary)
+        gdf.loc[not_point, gdf.geometry.name] = shapes.representative_point()
     return gdf
