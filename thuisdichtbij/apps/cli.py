@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from ..analyses.audit import warning_text
 from ..analyses.check import check, load_check, parse_location
 from ..analyses.demand import demand
 from ..analyses.fairshare import fairshare
@@ -299,6 +300,7 @@ def _summary(result, out, seconds: float) -> str:
     counts = scored.groupby("score_class")["weight"].sum().round().astype(int).to_dict()
     classes = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     md = result.metadata
+    warning = warning_text(result.audit, config=result.config) if result.audit is not None else ""
     return "\n".join(
         [
             f"wrote {out} in {seconds:.1f} s",
@@ -308,6 +310,7 @@ def _summary(result, out, seconds: float) -> str:
             f"dwellings per class: {classes}",
             f"  areas: {len(ar)} ({md['areas_source']}), {md['areas_suppressed']} suppressed",
             f"  network: {md['network']} ({md['crs']})",
+            *([warning] if warning else []),
         ]
     )
 
