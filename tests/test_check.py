@@ -63,6 +63,22 @@ def test_check_equals_the_scan_for_a_dwelling_at_the_same_spot(small):
         assert r["score_class"] == dw["score_class"]
 
 
+def test_check_tells_missing_data_from_nothing_nearby(small):
+    _, ctx, _ = small
+    # 900 m along the main street: the only pharmacy (x=350) is 550 m away; the study
+    # has no physiotherapist at all
+    rows = {r["indicator"]: r for r in check(ctx, rd(ctx, 900, 5), reach=False)["indicators"]}
+    assert rows["pharmacy"]["n_amenities"] == 1
+    assert rows["pharmacy"]["data"] == "ok"
+    assert rows["pharmacy"]["reach_note"] == "niets binnen 500 m"
+    assert rows["physio"]["n_amenities"] == 0
+    assert rows["physio"]["data"] == "ontbreekt"
+    assert rows["physio"]["data_note"] == "geen fysiotherapeut in de invoergegevens"
+    assert rows["physio"]["reach_note"] is None
+    en = check(ctx, rd(ctx, 900, 5), reach=False, lang="en")
+    assert "no physiotherapist in the input data" in en["data"]["notes"]
+
+
 def test_band_edge_location(small):
     _, ctx, _ = small
     # the pharmacy lies on the main street at x=350
@@ -172,8 +188,15 @@ def test_cli_text_and_json(maastricht, capsys):
     assert main(["check", "--scan", str(out), "--at", "50.8514,5.6910"]) == 0
     text = capsys.readouterr().out
     assert "Score" in text and "klasse" in text and "bushalte" in text
+    # at the Markt: the GP and pharmacy data is thin, physiotherapists are missing
+    assert "geen fysiotherapeut in de invoergegevens" in text
+    assert "weinig huisartsen (3)" in text and "weinig apotheken (7)" in text
+    assert "geen voetpaden" in text
     assert main(["check", "--scan", str(out), "--at", "50.8514,5.6910", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
+    assert {"huisarts", "apotheek"} <= set(data["data"]["thin"])
+    assert data["data"]["missing"] == ["fysiotherapeut"]
+    assert data["data"]["footpaths"] == "ontbreekt"
     assert data["reach"]["500"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 

@@ -52,6 +52,11 @@ def test_map_command_writes_everything(maastricht, capsys):
     assert "L.map(" in html or "L.map =" in html or "leaflet" in html.lower()
     for name in CLASS_NAMES:
         assert name in html
+    # the audit: PC4 6223 drawn as 'onvoldoende gegevens', the thin and missing inputs named
+    assert "Onvoldoende gegevens" in html
+    assert 'id="data-note"' in html
+    note = html.split('id="data-note"')[1].split("</div>")[0]
+    assert "ontbreekt: fysiotherapeut" in note and "huisarts" in note and "geen voetpaden" in note
     from PIL import Image
 
     img = np.asarray(Image.open(folder / "m.png").convert("L"), dtype=float)
@@ -151,3 +156,16 @@ def test_html_map_in_a_real_browser(maastricht):
             page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-map.png"))
         finally:
             browser.close()
+
+
+def test_data_note_from_metadata():
+    from thuisdichtbij.outputs._mapkit import data_note
+
+    meta = {"audit_missing": "physio", "audit_thin": "gp, pharmacy", "audit_footpaths": "ok"}
+    assert data_note(meta, "nl") == (
+        "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: huisarts, apotheek."
+    )
+    assert "missing: physiotherapist" in data_note(meta, "en")
+    # a scan from before the audit, or one without gaps: no note
+    assert data_note({}, "nl") == ""
+    assert data_note({"audit_missing": "", "audit_thin": "", "audit_footpaths": "ok"}, "en") == ""

@@ -147,6 +147,7 @@ def test_cli_writes_geopackage_atomically(study, tmp_path, capsys):
         "network",
         "grid",
         "safety_areas",
+        "audit",
         "layer_styles",
         "run_metadata",
     }

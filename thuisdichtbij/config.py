@@ -30,6 +30,7 @@ __all__ = [
     "SafetyConfig",
     "FairshareConfig",
     "ZonesConfig",
+    "AuditConfig",
     "Config",
     "load_config",
     "config_from_json",
@@ -64,6 +65,12 @@ _SECTIONS = {
     "aggregation": {"min_dwellings", "fallback_cell_m", "grid_cell_m"},
     "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
+    "audit": {
+        "max_unscored_share",
+        "thin_below",
+        "min_footpath_share",
+        "reference_per_10k_dwellings",
+    },
 }
 _INDICATOR_KEYS = {
     "id",
@@ -168,6 +175,16 @@ class FairshareConfig:
 
 
 @dataclass(frozen=True)
+class AuditConfig:
+    """Reference ranges of the data audit (see ``audit`` in ``config/weights.yaml``)."""
+
+    max_unscored_share: float
+    thin_below: float
+    min_footpath_share: float
+    reference_per_10k_dwellings: Mapping[str, float]
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated, immutable scientific configuration of a scan."""
 
@@ -184,6 +201,7 @@ class Config:
     grid_cell_m: float
     zones: ZonesConfig
     fairshare: FairshareConfig
+    audit: AuditConfig
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
 
@@ -253,7 +271,13 @@ def _merge(base: dict, over: Mapping, path: Path) -> dict:
                         f"{path}: unknown key '{key}.{sub}'; allowed keys in '{key}' are "
                         f"{', '.join(sorted(allowed))}"
                     )
-            out[key] = {**out.get(key, {}), **value}
+            merged = dict(out.get(key, {}))
+            for sub, v in value.items():
+                old = merged.get(sub)
+                # a nested mapping (audit.reference_per_10k_dwellings) is merged key by key
+                both = isinstance(old, Mapping) and isinstance(v, Mapping)
+                merged[sub] = {**old, **v} if both else v
+            out[key] = merged
         else:
             out[key] = value
     return out
@@ -402,6 +426,7 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         grid_cell_m=_number(path, "aggregation.grid_cell_m", agg["grid_cell_m"], minimum=1),
         zones=_zones(path, raw["zones"]),
         fairshare=_fairshare(path, raw["fairshare"]),
+        audit=_audit(path, raw.get("audit", {})),
     )
 
 
@@ -493,6 +518,36 @@ def _fairshare(path: Path, f: dict) -> FairshareConfig:
         reference=f["reference"],
         lbm_measure=f["lbm_measure"],
         lbm_year=int(_number(path, "fairshare.lbm_year", f.get("lbm_year"))),
+    )
+
+
+def _share(path: Path, key: str, value: Any) -> float:
+    x = _number(path, key, value)
+    if x > 1:
+        raise ConfigError(f"{path}: '{key}' is a share between 0 and 1, got {value!r}")
+    return x
+
+
+def _audit(path: Path, a: Mapping) -> AuditConfig:
+    refs = a.get("reference_per_10k_dwellings")
+    if not isinstance(refs, Mapping):
+        raise ConfigError(
+            f"{path}: 'audit.reference_per_10k_dwellings' must map sub-indicators to numbers"
+        )
+    unknown = sorted(set(refs) - set(INDICATOR_IDS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown sub-indicator 'audit.reference_per_10k_dwellings.{unknown[0]}'; "
+            f"use one of {', '.join(INDICATOR_IDS)}"
+        )
+    key = "audit.reference_per_10k_dwellings"
+    return AuditConfig(
+        max_unscored_share=_share(path, "audit.max_unscored_share", a.get("max_unscored_share")),
+        thin_below=_share(path, "audit.thin_below", a.get("thin_below")),
+        min_footpath_share=_share(path, "audit.min_footpath_share", a.get("min_footpath_share")),
+        reference_per_10k_dwellings=MappingProxyType(
+            {k: _number(path, f"{key}.{k}", v) for k, v in refs.items()}
+        ),
     )
 
 

@@ -15,9 +15,17 @@ import shapely
 from pyproj import CRS
 
 from ._progress import Stages
+from .analyses.audit import OK, audit_metadata, audit_table, data_status, unscored_share
 from .config import Config, load_config
 from .crs import choose_metric_crs, to_metric
-from .engine.aggregate import aggregate, assign_areas, score_grid, select_areas, square_cells
+from .engine.aggregate import (
+    aggregate,
+    assign_areas,
+    cell_ids,
+    score_grid,
+    select_areas,
+    square_cells,
+)
 from .engine.cache import load_network, network_key, save_network
 from .engine.distance import indicator_distances
 from .engine.network import Network, build_network
@@ -70,7 +78,10 @@ class ScanResult:
         The Leefbaarometer areas around the study with their safety points (or None).
     grid
         The score grid (``cell_id``, ``n_dwellings``, ``score_mean``, ``suppressed``,
-        ``score_class``) of ``config.grid_cell_m`` squares.
+        ``unscored_share``, ``data_status``, ``score_class``) of ``config.grid_cell_m``
+        squares.
+    audit
+        The data audit (see :func:`thuisdichtbij.analyses.audit.audit_table`).
     """
 
     dwellings: gpd.GeoDataFrame
@@ -81,6 +92,7 @@ class ScanResult:
     config: Config = field(repr=False)
     safety_areas: gpd.GeoDataFrame | None = field(default=None, repr=False)
     grid: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    audit: pd.DataFrame | None = field(default=None, repr=False)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
@@ -335,7 +347,11 @@ def _scan(
         edges_dw, safety_areas = _score(st, dw, all_areas, net, cfg, meta)
     with stages("aggregate"):
         agg, grid, edges = _aggregate(dw, areas, cfg)
+        audit = audit_table(
+            dw, amen, net, cfg, statuses={"areas": agg["data_status"], "grid": grid["data_status"]}
+        )
     meta.update(_result_facts(st, cfg, net, metric, dw, amen, agg, [edges_dw, *edges], stages))
+    meta.update(audit_metadata(audit))
     dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
     return ScanResult(
         dwellings=_order(dw, cfg),
@@ -348,6 +364,7 @@ def _scan(
         config=cfg,
         safety_areas=safety_areas,
         grid=grid,
+        audit=audit,
     )
 
 
@@ -485,12 +502,25 @@ def _aggregate(dw, areas, cfg: Config):
     """Dwelling-weighted means per area and per grid cell, each classed against its own means."""
     cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
     agg = aggregate(dw, areas, cfg, columns=cols)
-    edges_ar = class_edges(agg["score_mean"], agg["n_dwellings"].astype(float), cfg)
-    agg["score_class"] = classify(agg["score_mean"], edges_ar)
+    edges_ar = _classes(agg, "area_id", unscored_share(dw, dw["area_id"]), cfg)
     grid = score_grid(dw, cfg)
-    edges_gr = class_edges(grid["score_mean"], grid["n_dwellings"].astype(float), cfg)
-    grid["score_class"] = classify(grid["score_mean"], edges_gr)
+    cells = cell_ids(shapely.get_coordinates(dw.geometry.to_numpy()), cfg.grid_cell_m)
+    edges_gr = _classes(grid, "cell_id", unscored_share(dw, cells), cfg)
     return agg, grid, (edges_ar, edges_gr)
+
+
+def _classes(layer: gpd.GeoDataFrame, key: str, share: pd.Series, cfg: Config) -> np.ndarray:
+    """Add ``unscored_share``, ``data_status`` and ``score_class`` to an area-like layer.
+
+    Areas (or cells) with too many unscored dwellings get no class and do not shape the
+    class edges of the others; returns the edges.
+    """
+    layer["unscored_share"] = layer[key].map(share).astype(float)
+    layer["data_status"] = data_status(layer["unscored_share"], cfg).to_numpy()
+    mean = layer["score_mean"].where(layer["data_status"] == OK)
+    edges = class_edges(mean, layer["n_dwellings"].astype(float), cfg)
+    layer["score_class"] = classify(mean, edges)
+    return edges
 
 
 def _result_facts(st, cfg, net, metric, dw, amen, agg, edges, stages) -> dict[str, str]:

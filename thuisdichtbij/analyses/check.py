@@ -62,6 +62,8 @@ class CheckContext:
     zones: gpd.GeoDataFrame | None = None
     fairshare: gpd.GeoDataFrame | None = None
     postcodes: dict[str, Any] = field(default_factory=dict)
+    #: The scan's audit verdict per sub-indicator (``ok``, ``dun``, ``ontbreekt``).
+    verdicts: dict[str, str] = field(default_factory=dict)
 
     @property
     def crs(self) -> CRS:
@@ -155,7 +157,73 @@ def load_check(scan: str | os.PathLike) -> CheckContext:
         zones=optional.get("zones"),
         fairshare=optional.get("fairshare"),
         postcodes=postcodes,
+        verdicts=_verdicts(meta, amen, cfg),
     )
+
+
+def _verdicts(meta: dict[str, str], amenities: pd.DataFrame, cfg: Config) -> dict[str, str]:
+    """The audit's verdict per sub-indicator.
+
+    For scans written before the audit, only the empty ones are known (``ontbreekt``).
+    """
+    stored = json.loads(meta.get("audit_verdicts", "{}"))
+    counts = amenities["indicator"].value_counts()
+    return {
+        ind: "ontbreekt" if counts.get(ind, 0) == 0 else stored.get(ind, "ok")
+        for ind in cfg.indicator_ids
+    }
+
+
+_DATA_NOTES = {
+    "nl": {
+        "ontbreekt": "geen {label} in de invoergegevens",
+        "dun": "de invoer heeft weinig {plural} ({n}): een verre afstand kan aan de gegevens "
+        "liggen",
+        "none": "niets binnen {m:g} m",
+    },
+    "en": {
+        "ontbreekt": "no {label} in the input data",
+        "dun": "the input holds few {plural} ({n}): a long distance may be a data gap",
+        "none": "nothing within {m:g} m",
+    },
+}
+
+
+_FOOTPATH_NOTE = {
+    "ontbreekt": {
+        "nl": "het netwerk heeft geen voetpaden: looproutes zijn langer dan in werkelijkheid",
+        "en": "the network has no footpaths: walks are longer than in reality",
+    },
+    "dun": {
+        "nl": "het netwerk heeft weinig voetpaden: looproutes vallen te lang uit",
+        "en": "the network has few footpaths: walks come out too long",
+    },
+}
+
+
+def _data_summary(ctx: CheckContext, rows: list[dict], lang: str) -> dict[str, Any]:
+    """The data audit's verdicts that bear on this check, with notes to print."""
+    missing = [r["label"] for r in rows if r["data"] == "ontbreekt"]
+    thin = [r["label"] for r in rows if r["data"] == "dun"]
+    foot = ctx.metadata.get("audit_footpaths", "ok")
+    notes = [r["data_note"] for r in rows if r["data"] != "ok"]
+    if foot in _FOOTPATH_NOTE:
+        notes.append(_FOOTPATH_NOTE[foot][lang])
+    return {"missing": missing, "thin": thin, "footpaths": foot, "notes": notes}
+
+
+def _data_note(ctx: CheckContext, ind: str, n: int, lang: str) -> str | None:
+    """What the planner must know about the data behind one sub-indicator's answer."""
+    t = _DATA_NOTES[lang]
+    spec = ctx.config.indicator(ind)
+    label = spec.label_nl if lang == "nl" else spec.label_en
+    plural = (spec.plural_nl if lang == "nl" else spec.plural_en) or label
+    verdict = ctx.verdicts.get(ind, "ok")
+    if verdict == "ontbreekt":
+        return t["ontbreekt"].format(label=label)
+    if verdict == "dun":
+        return t["dun"].format(plural=plural, n=n)
+    return None
 
 
 def parse_location(
@@ -309,6 +377,7 @@ def check(
         "zone": _zone(ctx, point, node_d, search),
         "fairshare": _fairshare(ctx, point),
         "reach": reach_json,
+        "data": _data_summary(ctx, rows, lang),
         "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
     }
 
@@ -343,6 +412,7 @@ def _indicator_rows(ctx: CheckContext, amen_d: np.ndarray, lang: str) -> list[di
         p = float(band_points(np.array([scored]), cfg)[0])
         a = ctx.amenities.iloc[nearest] if nearest is not None else None
         ind_cfg = cfg.indicator(ind)
+        n_in = int((indicator == ind).sum())
         rows.append(
             {
                 "indicator": ind,
@@ -353,6 +423,12 @@ def _indicator_rows(ctx: CheckContext, amen_d: np.ndarray, lang: str) -> list[di
                 "points": p,
                 "weight": cfg.weights[ind],
                 "weighted": p * cfg.weights[ind],
+                "n_amenities": n_in,
+                "data": ctx.verdicts.get(ind, "ok"),
+                "data_note": _data_note(ctx, ind, n_in, lang),
+                "reach_note": None
+                if p > 0 or ctx.verdicts.get(ind) == "ontbreekt"
+                else _DATA_NOTES[lang]["none"].format(m=cfg.max_distance_m),
             }
         )
     return rows

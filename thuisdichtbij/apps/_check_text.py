@@ -24,6 +24,8 @@ _CHECK_TEXT = {
         "zone_out": "Niet in een woonzorgzone; dichtstbijzijnde op",
         "zone_none": "Woonzorgzones: niet in deze scan (maak ze met thuisdichtbij zones)",
         "fair": "Fair share",
+        "data": "Let op, invoergegevens",
+        "thin": "gegevens dun",
     },
     "en": {
         "at": "Location",
@@ -44,6 +46,8 @@ _CHECK_TEXT = {
         "zone_out": "Not in a housing-with-care zone; nearest at",
         "zone_none": "Housing-with-care zones: not in this scan",
         "fair": "Fair share",
+        "data": "Mind the input data",
+        "thin": "thin data",
     },
 }
 
@@ -63,7 +67,9 @@ def check_text(r: dict, lang: str) -> str:
     for row in r["indicators"]:
         name = row["nearest_name"] or (row["nearest_kind"] or "")
         if row["distance_m"] is None:
-            name, dist = t["none"], ""
+            thin = f" ({t['thin']})" if row.get("data") == "dun" else ""
+            name = row.get("reach_note") or row.get("data_note") or t["none"]
+            name, dist = name + thin, ""
         else:
             dist = f"{row['distance_m']:.0f} m"
         lines.append(
@@ -77,6 +83,8 @@ def check_text(r: dict, lang: str) -> str:
         else f"{t['missing']} ({sa['missing_handling']})"
     )
     lines.append(f"  {t['safety']:<38} {sa['area_id'] or '':<40} {'':>10}  {pts}")
+    for note in r.get("data", {}).get("notes", []):
+        lines.append(f"{t['data']}: {note}")
     for m in r["near_misses"]:
         lines.append(
             f"{t['near']}: {m['label']} ({m['nearest_name'] or '-'}) {m['distance_m']:.0f} m: "

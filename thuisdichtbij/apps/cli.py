@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
+from ..analyses.audit import warning_text
 from ..analyses.check import check, load_check, parse_location
 from ..analyses.demand import demand
 from ..analyses.fairshare import fairshare
@@ -173,6 +174,16 @@ def _add_map(sub) -> None:
     mp.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
+def _add_validate(sub) -> None:
+    va = sub.add_parser("validate", help="hold a scan's walking distances against CBS per buurt")
+    va.add_argument("scan", help="a scan GeoPackage; the validation tables are added to it")
+    va.add_argument("--cbs", required=True, help="CBS proximity table: OData JSON or CSV export")
+    va.add_argument("--buurten", required=True, help="buurt polygons (CBS wijk- en buurtkaart)")
+    va.add_argument("--buurt-field", default="buurtcode", help="their buurt code column")
+    va.add_argument("--plots", help="folder for a scatter plot PNG per sub-indicator")
+    va.add_argument("--max-m", type=float, default=5000.0, help="walks measured up to (m)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="thuisdichtbij",
@@ -276,6 +287,21 @@ def _check(args) -> str:
     return check_text(result, args.lang)
 
 
+def _validate(args) -> str:
+    from ..analyses.validate import validate
+
+    result = validate(
+        args.scan, args.cbs, buurten=args.buurten, buurt_field=args.buurt_field, max_m=args.max_m
+    )
+    result.to_gpkg(args.scan)
+    lines = [result.summary.to_string(index=False), f"added validation tables to {args.scan}"]
+    if args.plots and len(result.table):
+        from ..outputs.validation_plot import validation_scatter
+
+        lines.append("wrote " + ", ".join(map(str, validation_scatter(result.table, args.plots))))
+    return "\n".join(lines)
+
+
 def _serve(args) -> str:
     from .serve import run
 
@@ -328,6 +354,7 @@ def _summary(result, out, seconds: float) -> str:
     counts = scored.groupby("score_class")["weight"].sum().round().astype(int).to_dict()
     classes = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     md = result.metadata
+    warning = warning_text(result.audit, config=result.config) if result.audit is not None else ""
     return "\n".join(
         [
             f"wrote {out} in {seconds:.1f} s",
@@ -337,6 +364,7 @@ def _summary(result, out, seconds: float) -> str:
             f"dwellings per class: {classes}",
             f"  areas: {len(ar)} ({md['areas_source']}), {md['areas_suppressed']} suppressed",
             f"  network: {md['network']} ({md['crs']})",
+            *([warning] if warning else []),
         ]
     )
 
@@ -387,6 +415,7 @@ COMMANDS = {
     "zones": (_add_zones, _zones, True),
     "compare-zones": (_add_compare_zones, _compare, False),
     "map": (_add_map, _map, False),
+    "validate": (_add_validate, _validate, False),
 }
 
 

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 __all__ = ["network_key", "load_network", "save_network"]
 
 #: Bump when the way networks are built changes, to retire old cache entries.
-NETWORK_FORMAT = 1
+NETWORK_FORMAT = 2
 
 
 def network_key(files: list[Path], params: Mapping[str, Any]) -> str:

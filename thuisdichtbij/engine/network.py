@@ -23,7 +23,17 @@ from ..errors import CRSError, InputError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Network", "walkable", "build_network", "NOT_WALKABLE_HIGHWAYS"]
+__all__ = [
+    "Network",
+    "walkable",
+    "build_network",
+    "edge_kinds",
+    "NOT_WALKABLE_HIGHWAYS",
+    "FOOTPATH_HIGHWAYS",
+    "EDGE_UNKNOWN",
+    "EDGE_STREET",
+    "EDGE_FOOTPATH",
+]
 
 #: Highway values no pedestrian may use, whatever other tags say.
 NOT_WALKABLE_HIGHWAYS = frozenset(
@@ -44,6 +54,12 @@ NOT_WALKABLE_HIGHWAYS = frozenset(
         "no",
     }
 )
+#: Highway values of ways for people on foot (or bike) only: footpaths in the data audit.
+FOOTPATH_HIGHWAYS = frozenset(
+    {"footway", "path", "steps", "cycleway", "bridleway", "corridor", "track"}
+)
+#: Edge kind codes (``Network.edge_kind``): no highway tag, a street, a footpath.
+EDGE_UNKNOWN, EDGE_STREET, EDGE_FOOTPATH = 0, 1, 2
 _FOOT_NO = frozenset({"no", "private", "use_sidepath", "discouraged"})
 _FOOT_YES = frozenset({"yes", "designated", "permissive", "official"})
 _ACCESS_NO = frozenset({"no", "private"})
@@ -74,6 +90,19 @@ def walkable(edges: pd.DataFrame) -> np.ndarray:
     return (~bad_highway & ~foot_no & ~(access_no & ~foot_yes)).to_numpy(dtype=bool)
 
 
+def edge_kinds(edges: pd.DataFrame) -> np.ndarray:
+    """Kind code per edge (``int8``): footpath, street, or unknown when untagged.
+
+    Footpaths are the highway values in :data:`FOOTPATH_HIGHWAYS`; any other highway value
+    is a street (pedestrian streets included); no ``highway`` column or value: unknown.
+    """
+    if "highway" not in edges.columns:
+        return np.zeros(len(edges), dtype=np.int8)
+    hw = edges["highway"].astype("string").str.strip().str.lower()
+    kind = np.where(hw.isin(FOOTPATH_HIGHWAYS).fillna(False), EDGE_FOOTPATH, EDGE_STREET)
+    return np.where(hw.isna() | (hw == ""), EDGE_UNKNOWN, kind).astype(np.int8)
+
+
 @dataclass(frozen=True)
 class Network:
     """A walking network as arrays, in a metric CRS.
@@ -97,6 +126,9 @@ class Network:
         directions stored, so searches need not transpose it).
     tree
         Spatial index of ``edge_geometry`` for snapping.
+    edge_kind
+        Kind code per edge (:data:`EDGE_STREET`, :data:`EDGE_FOOTPATH`, or
+        :data:`EDGE_UNKNOWN`), for the data audit; routing ignores it.
     """
 
     crs: CRS
@@ -108,6 +140,7 @@ class Network:
     edge_name: np.ndarray
     graph: sparse.csr_matrix
     tree: shapely.STRtree
+    edge_kind: np.ndarray | None = None
 
     @classmethod
     def from_arrays(
@@ -120,8 +153,11 @@ class Network:
         edge_length_m: np.ndarray,
         edge_geometry: np.ndarray,
         edge_name: np.ndarray,
+        edge_kind: np.ndarray | None = None,
     ) -> Network:
         """Assemble a network from its arrays; builds the routing graph and the edge index."""
+        n_edges = len(edge_u)
+        kind = np.zeros(n_edges, dtype=np.int8) if edge_kind is None else edge_kind
         return cls(
             crs=CRS(crs),
             node_xy=node_xy,
@@ -132,6 +168,7 @@ class Network:
             edge_name=edge_name,
             graph=_graph(edge_u, edge_v, edge_length_m, len(node_xy)),
             tree=shapely.STRtree(edge_geometry),
+            edge_kind=np.asarray(kind, dtype=np.int8),
         )
 
     def to_arrays(self, edges: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -151,6 +188,7 @@ class Network:
             "edge_v": v,
             "edge_length_m": self.edge_length_m[sel],
             "edge_name": np.array(names, dtype=str),
+            "edge_kind": self.edge_kind[sel],
             "coords": coords,
             "coord_edge": coord_edge,
         }
@@ -169,6 +207,7 @@ class Network:
                 shapely.linestrings(arrays["coords"], indices=arrays["coord_edge"])
             ),
             edge_name=np.where(names == "", None, names).astype(object),
+            edge_kind=np.asarray(arrays["edge_kind"]) if "edge_kind" in arrays else None,
         )
 
     def subset(self, edges: np.ndarray) -> Network:
@@ -182,6 +221,7 @@ class Network:
             edge_length_m=self.edge_length_m[edges],
             edge_geometry=self.edge_geometry[edges],
             edge_name=self.edge_name[edges],
+            edge_kind=self.edge_kind[edges],
         )
 
     @property
@@ -250,7 +290,7 @@ def build_network(
     geom = edges.geometry.to_numpy()
     length = shapely.length(geom)
     ok = length > 0
-    geom, length = geom[ok], length[ok]
+    geom, length, kinds = geom[ok], length[ok], edge_kinds(edges)[ok]
     raw_names = edges["name"].to_numpy(dtype=object)[ok] if "name" in edges else []
     names = np.full(ok.sum(), None, dtype=object)
     for i, n in enumerate(raw_names):
@@ -283,7 +323,7 @@ def build_network(
             )
         used, u, v = _renumber(u[keep], v[keep])
         uniq = uniq[used]
-        geom, length, names = geom[keep], length[keep], names[keep]
+        geom, length, names, kinds = geom[keep], length[keep], names[keep], kinds[keep]
     net = Network.from_arrays(
         crs=CRS(edges.crs),
         node_xy=uniq.astype(float) * NODE_PRECISION_M,
@@ -292,6 +332,7 @@ def build_network(
         edge_length_m=length,
         edge_geometry=geom,
         edge_name=names,
+        edge_kind=kinds,
     )
     log.info(
         "network: %d nodes, %d edges, %.1f km walkable (%d ways not walkable)",

@@ -42,6 +42,12 @@ _TEXT = {
         "score": "Gemiddelde score",
         "dwellings": "Woningen",
         "suppressed": "Te weinig woningen (< 5)",
+        "insufficient": "Onvoldoende gegevens",
+        "note_head": "Let op, invoergegevens",
+        "note_missing": "ontbreekt",
+        "note_thin": "dun",
+        "note_no_paths": "geen voetpaden: looproutes langer dan in werkelijkheid",
+        "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "gemiddelde punten",
         "profile": "Voorzieningen",
@@ -67,6 +73,12 @@ _TEXT = {
         "score": "Mean score",
         "dwellings": "Dwellings",
         "suppressed": "Too few dwellings (< 5)",
+        "insufficient": "Insufficient data",
+        "note_head": "Mind the input data",
+        "note_missing": "missing",
+        "note_thin": "thin",
+        "note_no_paths": "no footpaths: walks longer than in reality",
+        "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "mean points",
         "profile": "Amenities",
@@ -116,6 +128,41 @@ def flag_state(v) -> bool | None:
 
 
 SUPPRESSED = "#d9d9d9"
+#: Areas and cells with ``data_status`` 'onvoldoende gegevens': grey, hatched where possible.
+INSUFFICIENT = "onvoldoende gegevens"
+INSUFFICIENT_COLOUR = "#969696"
+
+
+def insufficient(status) -> bool:
+    """Whether a ``data_status`` value marks an area without a class for lack of data."""
+    return isinstance(status, str) and status == INSUFFICIENT
+
+
+def data_note(metadata: dict[str, str], lang: str) -> str:
+    """The note under a map's legend naming missing and thin inputs ('' when all is well).
+
+    Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
+    ``audit_footpaths``); scans written before the audit have none and get no note.
+    """
+    from ..config import load_config
+
+    t, cfg = text(lang), load_config()
+
+    def names(key: str) -> str:
+        ids = [i for i in metadata.get(key, "").split(", ") if i in cfg.indicator_ids]
+        return ", ".join(indicator_label(cfg, i, lang) for i in ids)
+
+    parts = [
+        f"{t[f'note_{kind}']}: {found}"
+        for kind, found in (("missing", names("audit_missing")), ("thin", names("audit_thin")))
+        if found
+    ]
+    paths = {"ontbreekt": "note_no_paths", "dun": "note_few_paths"}
+    if metadata.get("audit_footpaths") in paths:
+        parts.append(t[paths[metadata["audit_footpaths"]]])
+    return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
+
+
 #: A colour and a two-letter code per sub-indicator, for the amenity markers.
 INDICATOR_STYLE = {
     "pharmacy": ("#1b9e77", "Ap"),

@@ -24,6 +24,7 @@ LAYERS = (
     "network",
     "grid",
     "safety_areas",
+    "audit",
     "layer_styles",
     "run_metadata",
 )
@@ -46,8 +47,9 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
     walking ``network`` (lines: ``u``, ``v``, ``length_m``, ``name``), ``safety_areas``
-    (polygons with their safety points, when the run had Leefbaarometer data) and the table
-    ``run_metadata`` (``key``, ``value``); see :func:`write_layers`. ``NULL`` in
+    (polygons with their safety points, when the run had Leefbaarometer data), the table
+    ``audit`` (the data audit) and the table ``run_metadata`` (``key``, ``value``); see
+    :func:`write_layers`. ``NULL`` in
     ``dist_<id>`` means no amenity within the largest band.
     """
     layers = {
@@ -60,6 +62,8 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
         layers["grid"] = result.grid
     if result.safety_areas is not None:
         layers["safety_areas"] = result.safety_areas
+    if getattr(result, "audit", None) is not None:
+        layers["audit"] = result.audit
     from .styles import layer_styles
 
     layers["layer_styles"] = layer_styles(list(layers))

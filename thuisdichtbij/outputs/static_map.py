@@ -14,11 +14,14 @@ import geopandas as gpd
 from ._mapkit import (
     CLASS_COLOURS,
     FAIRSHARE_STYLE,
+    INSUFFICIENT_COLOUR,
     SUPPRESSED,
     atomic_write,
     check_out,
     class_labels,
+    data_note,
     flag_state,
+    insufficient,
     read_scan_for_maps,
     text,
 )
@@ -151,12 +154,34 @@ def scan_static(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str =
         Patch(facecolor=c, edgecolor="#666666", label=labels[k]) for k, c in CLASS_COLOURS.items()
     ]
     handles.append(Patch(facecolor=SUPPRESSED, edgecolor="#666666", label=t["suppressed"]))
+    thin = areas[[insufficient(s) for s in areas.get("data_status", [None] * len(areas))]]
+    if len(thin):
+        style = {"facecolor": INSUFFICIENT_COLOUR, "edgecolor": "#333333", "hatch": "///"}
+        thin.plot(ax=ax, linewidth=0.5, **style)
+        handles.append(Patch(label=t["insufficient"], **style))
     zones = layers["zones"]
     if zones is not None and len(zones):
         zones.boundary.plot(ax=ax, color="#00441b", linewidth=2)
         _label_shapes(ax, zones, "name", colour="#00441b", size=7)
         handles.append(Patch(facecolor="none", edgecolor="#00441b", linewidth=2, label=t["zones"]))
-    ax.legend(handles=handles, loc="lower right", fontsize=9, title=t["classes"], frameon=True)
+    legend = ax.legend(
+        handles=handles, loc="lower right", fontsize=9, title=t["classes"], frameon=True
+    )
+    note = data_note(meta, lang)
+    if note:
+        import textwrap
+
+        ax.annotate(
+            textwrap.fill(note, 60),
+            xy=(1, 0),
+            xycoords=legend,
+            xytext=(0, -6),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            color="#8a4b00",
+        )
     title = f"{t['scan_title']}: {meta.get('study', '')}"
     when = meta.get("finished_utc", "")[:10]
     sources = meta.get("attribution") or t["scan_sources"]

@@ -13,12 +13,15 @@ from ._mapkit import (
     CLASS_COLOURS,
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
+    INSUFFICIENT_COLOUR,
     SUPPRESSED,
     atomic_write,
     check_out,
     class_labels,
+    data_note,
     flag_state,
     indicator_label,
+    insufficient,
     read_scan_for_maps,
     text,
 )
@@ -149,6 +152,9 @@ def _legend_html(lang: str, title: str, extra: str = "") -> str:
     rows += (
         f'<div><span style="display:inline-block;width:14px;height:14px;background:{SUPPRESSED};'
         f'border:1px solid #555;margin-right:6px"></span>{t["suppressed"]}</div>'
+        f'<div><span style="display:inline-block;width:14px;height:14px;'
+        f"background:repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px);"
+        f'border:1px dashed #333;margin-right:6px"></span>{t["insufficient"]}</div>'
     )
     return (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
@@ -178,14 +184,21 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
     m = _folium_map(areas.total_bounds)
 
     def colour(props):
+        if insufficient(props.get("data_status")):
+            return INSUFFICIENT_COLOUR
         c = props.get("score_class")
         return CLASS_COLOURS.get(int(c), SUPPRESSED) if c is not None and c == c else SUPPRESSED
 
     pts_cols = [c for c in areas.columns if c.startswith("pts_")]
     shown = areas.copy()
+    status = shown["data_status"] if "data_status" in shown else [None] * len(shown)
     shown["klasse"] = [
-        labels[int(c)] if c == c and c is not None else t["suppressed"]
-        for c in shown["score_class"]
+        t["insufficient"]
+        if insufficient(s)
+        else labels[int(c)]
+        if c == c and c is not None
+        else t["suppressed"]
+        for c, s in zip(shown["score_class"], status)
     ]
     shown["score_mean"] = shown["score_mean"].round(2)
     popup_rows = []
@@ -204,6 +217,7 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
     area_layer = folium.GeoJson(
         shown[
             ["area_id", "score_mean", "klasse", "n_dwellings", "popup", "score_class", "geometry"]
+            + [c for c in ("data_status",) if c in shown]
         ],
         name=t["classes"],
         style_function=lambda f: {
@@ -211,6 +225,7 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
             "color": "#555555",
             "weight": 0.8,
             "fillOpacity": 0.65,
+            **({"dashArray": "4 3"} if insufficient(f["properties"].get("data_status")) else {}),
         },
         tooltip=folium.GeoJsonTooltip(
             ["area_id", "score_mean", "klasse", "n_dwellings"],
@@ -223,7 +238,10 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
         grid = layers["grid"].to_crs(4326)
         grid["score_mean"] = grid["score_mean"].round(2)
         folium.GeoJson(
-            grid[["cell_id", "score_mean", "score_class", "geometry"]],
+            grid[
+                ["cell_id", "score_mean", "score_class", "geometry"]
+                + [c for c in ("data_status",) if c in grid]
+            ],
             name=t["grid"],
             show=False,
             style_function=lambda f: {
@@ -283,5 +301,10 @@ def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "
     title = f"{t['scan_title']}: {meta.get('study', '')}"
     sources = meta.get("attribution") or t["scan_sources"]
     extra = f'<div style="margin-top:4px;color:#555;max-width:260px">{sources}</div>'
+    note = data_note(meta, lang)
+    if note:
+        extra += (
+            f'<div id="data-note" style="margin-top:4px;color:#8a4b00;max-width:260px">{note}</div>'
+        )
     m.get_root().html.add_child(folium.Element(_legend_html(lang, title, extra)))
     return _save_html(m, out)

@@ -1,0 +1,300 @@
+"""The data audit: how far a scan's answer can be trusted, given its input.
+
+A scan is only as good as its amenities and its street network. The audit counts the
+amenities of every sub-indicator against national reference figures (``audit`` in
+``config/weights.yaml``), measures the network (walkable length per dwelling, its share of
+footpaths, the dwellings beyond the snap limit) and marks the areas and grid cells where too
+many dwellings could not be scored. Pure functions of the scan's frames; the scan stores the
+table as ``audit`` and its verdicts in ``run_metadata``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .._text import short_list
+from ..config import Config
+from ..engine.network import EDGE_FOOTPATH, EDGE_UNKNOWN, Network
+
+__all__ = [
+    "OK",
+    "THIN",
+    "MISSING",
+    "INSUFFICIENT",
+    "audit_table",
+    "audit_metadata",
+    "unscored_share",
+    "data_status",
+    "warning_text",
+]
+
+#: Verdicts of the audit, in Dutch as in every output.
+OK, THIN, MISSING = "ok", "dun", "ontbreekt"
+#: ``data_status`` of an area or grid cell where too many dwellings were not scored.
+INSUFFICIENT = "onvoldoende gegevens"
+#: Below this footpath share a network counts as having none at all.
+NO_FOOTPATHS_SHARE = 0.01
+
+
+def unscored_share(dwellings: pd.DataFrame, keys: pd.Series | np.ndarray) -> pd.Series:
+    """Per key (area or cell id), the dwelling-weighted share of dwellings not scored.
+
+    ``dwellings`` needs ``weight`` and ``snapped``; dwellings without a weight count as one.
+    """
+    w = dwellings["weight"].astype(float).fillna(1.0).to_numpy()
+    lost = np.where(dwellings["snapped"].to_numpy(dtype=bool), 0.0, w)
+    frame = pd.DataFrame({"key": np.asarray(keys, dtype=object), "w": w, "lost": lost})
+    sums = frame.dropna(subset=["key"]).groupby("key")[["w", "lost"]].sum()
+    return (sums["lost"] / sums["w"].where(sums["w"] > 0)).rename("unscored_share")
+
+
+def data_status(share: pd.Series, config: Config) -> pd.Series:
+    """``'ok'``, or :data:`INSUFFICIENT` where the unscored share exceeds the configured one."""
+    over = share.fillna(0.0) > config.audit.max_unscored_share
+    return pd.Series(np.where(over, INSUFFICIENT, OK), index=share.index, dtype=object)
+
+
+def _indicator_rows(dwellings, amenities, config: Config) -> list[dict]:
+    a = config.audit
+    w = dwellings["weight"].astype(float).fillna(1.0)
+    total = float(w.sum())
+    scored = dwellings["snapped"].to_numpy(dtype=bool)
+    counts = amenities["indicator"].value_counts()
+    snapped = amenities.loc[amenities["snapped"].astype(bool), "indicator"].value_counts()
+    rows = []
+    for ind in config.indicator_ids:
+        n = int(counts.get(ind, 0))
+        per_10k = n / total * 1e4 if total else np.nan
+        ref = a.reference_per_10k_dwellings.get(ind, np.nan)
+        row = {
+            "item": ind,
+            "group": "indicator",
+            "label": config.indicator(ind).label_nl,
+            "n_amenities": float(n),
+            "n_snapped": float(snapped.get(ind, 0)),
+            "per_10k_dwellings": round(per_10k, 3),
+            "reference_per_10k": ref,
+        }
+        d = dwellings[f"dist_{ind}"].to_numpy(dtype=float)
+        for band in config.bands:
+            inside = np.where(scored, d <= band.max_m, False)
+            share = float((w * inside).sum() / w[scored].sum()) if scored.any() else np.nan
+            row[f"share_within_{band.max_m:g}m"] = round(share, 4)
+        if n == 0:
+            row.update(verdict=MISSING, note=f"geen {row['label']} in de invoergegevens")
+        elif np.isfinite(ref) and per_10k < a.thin_below * ref:
+            row.update(
+                verdict=THIN,
+                note=f"{n} in de invoer, {per_10k:.1f} per 10.000 woningen; landelijk {ref:g}: "
+                "afstanden vallen waarschijnlijk te lang uit",
+            )
+        else:
+            row.update(verdict=OK, note="")
+        rows.append(row)
+    return rows
+
+
+def _network_rows(dwellings, network: Network, config: Config) -> list[dict]:
+    w = dwellings["weight"].astype(float).fillna(1.0)
+    total = float(w.sum())
+    length = network.edge_length_m
+    kind = network.edge_kind
+    known = kind != EDGE_UNKNOWN
+    metres = float(length.sum())
+    rows = [
+        {"item": "walkable_km", "label": "beloopbaar netwerk", "value": metres / 1000,
+         "unit": "km", "verdict": OK, "note": ""},
+        {"item": "m_per_dwelling", "label": "beloopbaar netwerk per woning",
+         "value": metres / total if total else np.nan, "unit": "m", "verdict": OK, "note": ""},
+    ]  # fmt: skip
+    if known.any():
+        share = float(length[kind == EDGE_FOOTPATH].sum() / length[known].sum())
+        if share < NO_FOOTPATHS_SHARE:
+            verdict = MISSING
+            note = "geen voetpaden: looproutes zijn langer dan in werkelijkheid"
+        elif share < config.audit.min_footpath_share:
+            verdict, note = THIN, "weinig voetpaden: looproutes vallen te lang uit"
+        else:
+            verdict, note = OK, ""
+    else:
+        share, verdict, note = np.nan, OK, "soort weg onbekend (geen highway-tag): niet beoordeeld"
+    rows.append(
+        {"item": "footpath_share", "label": "aandeel voetpaden (footway/path/steps)",
+         "value": share, "unit": "aandeel", "verdict": verdict, "note": note}
+    )  # fmt: skip
+    lost = float(w[~dwellings["snapped"].to_numpy(dtype=bool)].sum())
+    unscored = lost / total if total else np.nan
+    over = unscored > config.audit.max_unscored_share
+    rows.append(
+        {"item": "unscored_share", "label": "woningen buiten de snapgrens",
+         "value": unscored, "unit": "aandeel", "verdict": THIN if over else OK,
+         "note": f"verder dan {config.max_snap_m:g} m van een beloopbare straat"
+         if lost else ""}
+    )  # fmt: skip
+    for r in rows:
+        r["group"] = "network"
+    return rows
+
+
+def _status_rows(statuses: Mapping[str, pd.Series]) -> list[dict]:
+    rows = []
+    for name, status in statuses.items():
+        n = int((status == INSUFFICIENT).sum())
+        rows.append(
+            {
+                "item": f"{name}_insufficient",
+                "group": "coverage",
+                "label": f"{name}: {INSUFFICIENT}",
+                "value": float(n),
+                "unit": f"van {len(status)}",
+                "verdict": THIN if n else OK,
+                "note": f"{n} zonder klasse" if n else "",
+            }
+        )
+    return rows
+
+
+_COLUMNS = {
+    "item": "string",
+    "group": "string",
+    "label": "string",
+    "n_amenities": "float64",
+    "n_snapped": "float64",
+    "per_10k_dwellings": "float64",
+    "reference_per_10k": "float64",
+    "value": "float64",
+    "unit": "string",
+    "verdict": "string",
+    "note": "string",
+}
+
+
+def audit_table(
+    dwellings: pd.DataFrame,
+    amenities: pd.DataFrame,
+    network: Network,
+    config: Config,
+    *,
+    statuses: Mapping[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """The audit as a tidy table: one row per sub-indicator, the network, the coverage.
+
+    Parameters
+    ----------
+    dwellings
+        The scan's dwellings (``weight``, ``snapped``, ``dist_<id>``).
+    amenities
+        The scan's amenities (``indicator``, ``snapped``), as read: all of them count.
+    network
+        The walking network (lengths and edge kinds).
+    config
+        The configuration (its ``audit`` section and bands).
+    statuses
+        ``data_status`` per layer (``{"areas": ..., "grid": ...}``), for the coverage rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item``, ``group`` (``indicator``, ``network``, ``coverage``), ``label``,
+        ``n_amenities``, ``n_snapped``, ``per_10k_dwellings``, ``reference_per_10k``,
+        ``share_within_<m>m`` per band (of the scored dwellings, weighted), ``value`` and
+        ``unit`` (network and coverage rows), ``verdict`` (``ok``/``dun``/``ontbreekt``)
+        and ``note``.
+    """
+    rows = _indicator_rows(dwellings, amenities, config)
+    rows += _network_rows(dwellings, network, config)
+    rows += _status_rows(statuses or {})
+    table = pd.DataFrame(rows)
+    shares = [f"share_within_{b.max_m:g}m" for b in config.bands]
+    cols = [*list(_COLUMNS)[:7], *shares, *list(_COLUMNS)[7:]]
+    table = table.reindex(columns=cols)
+    types = {**_COLUMNS, **dict.fromkeys(shares, "float64")}
+    for c in cols:
+        if types[c] == "string":
+            table[c] = table[c].fillna("").astype(str)
+        else:
+            table[c] = table[c].astype(float)
+    return table
+
+
+def _items(table: pd.DataFrame, group: str, verdict: str) -> list[str]:
+    sel = table[(table["group"] == group) & (table["verdict"] == verdict)]
+    return sel["item"].tolist()
+
+
+def audit_metadata(table: pd.DataFrame) -> dict[str, str]:
+    """The audit's verdicts as ``run_metadata`` keys (``audit_missing``, ``audit_thin``, ...)."""
+    net = table.set_index("item")
+    foot = net.loc["footpath_share"]
+    meta = {
+        "audit_missing": ", ".join(_items(table, "indicator", MISSING)),
+        "audit_thin": ", ".join(_items(table, "indicator", THIN)),
+        "audit_footpaths": foot["verdict"],
+        "audit_footpath_share": f"{foot['value']:.4f}",
+        "audit_unscored_share": f"{net.loc['unscored_share', 'value']:.4f}",
+        "audit_m_per_dwelling": f"{net.loc['m_per_dwelling', 'value']:.1f}",
+        "audit_verdicts": json.dumps(dict(zip(table["item"], table["verdict"])), sort_keys=True),
+    }
+    for item in ("areas_insufficient", "grid_insufficient"):
+        if item in net.index:
+            meta[f"audit_{item}"] = f"{net.loc[item, 'value']:.0f} {net.loc[item, 'unit']}"
+    return meta
+
+
+_EN_NAMES = {
+    "walkable_km": "network",
+    "m_per_dwelling": "network",
+    "footpath_share": "network",
+    "unscored_share": "dwellings",
+    "areas_insufficient": "areas",
+    "grid_insufficient": "grid cells",
+}
+
+
+def warning_text(table: pd.DataFrame, *, config: Config | None = None) -> str:
+    """The WARNING block for the end of a scan's console summary ('' when all is ok).
+
+    In English, as the console summary; sub-indicators by their English labels when
+    ``config`` is given, else by the table's (Dutch) labels.
+    """
+    bad = table[table["verdict"] != OK]
+    if bad.empty:
+        return ""
+    names = dict(zip(table["item"], table["label"])) | _EN_NAMES
+    if config is not None:
+        names |= {i.id: i.label_en for i in config.indicators}
+    lines = ["WARNING: the input limits what this scan can say:"]
+    for _, r in bad.iterrows():
+        name = names.get(r["item"], r["item"])
+        if r["group"] == "indicator" and r["verdict"] == MISSING:
+            text = "none in the input: every dwelling scores 0 points for it"
+        elif r["group"] == "indicator":
+            text = (
+                f"{r['n_amenities']:.0f} in the input, {r['per_10k_dwellings']:.1f} per 10,000 "
+                f"dwellings (reference {r['reference_per_10k']:g}): distances come out too long"
+            )
+        elif r["item"] == "footpath_share" and r["verdict"] == MISSING:
+            text = f"{r['value']:.1%} footpaths: no footpaths, walks are longer than in reality"
+        elif r["item"] == "footpath_share":
+            text = f"{r['value']:.1%} footpaths: walks come out too long"
+        elif r["item"] == "unscored_share":
+            text = f"{r['value']:.1%} of the dwellings are beyond the snap limit: not scored"
+        else:
+            text = (
+                f"{r['value']:.0f} {r['unit'].replace('van', 'of')} have more than "
+                f"{(config.audit.max_unscored_share if config else 0.2):.0%} of their dwellings "
+                f"unscored: no class ('{INSUFFICIENT}')"
+            )
+        lines.append(f"  {name} [{r['verdict']}]: {text}")
+    thin = _items(table, "indicator", THIN) + _items(table, "indicator", MISSING)
+    if thin:
+        lines.append(
+            "  Treat low scores for "
+            + short_list([names.get(i, i) for i in thin])
+            + " as a data gap, not as a fact about the neighbourhood."
+        )
+    return "\n".join(lines)
