@@ -100,3 +100,24 @@ def test_site_on_a_scan_agrees_with_whatif(tmp_path):
     import pyogrio
 
     assert "sites_gp" in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+
+
+def test_cli_whatif_and_site(tmp_path, capsys):
+    import json
+
+    from thuisdichtbij.apps.cli import main
+
+    from ._synthetic import lonlat
+
+    study = write_study(tmp_path)
+    path = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    lon, lat = lonlat(300, 5)
+    code = main(["whatif", str(path), "--add", f"huisarts@{lat},{lon}", "--json", "--out",
+                 str(tmp_path / "s.gpkg")])  # fmt: skip
+    assert code == 0
+    js = json.loads(capsys.readouterr().out)
+    assert {"dwellings_gaining", "dwellings_losing", "residents_65plus_gaining", "areas"} <= set(js)
+    assert (tmp_path / "s.gpkg").is_file()
+    assert main(["whatif", str(path), "--add", "bakker@52,4"]) == 2
+    assert main(["site", str(path), "--indicator", "gp", "--n", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sites"][0]["rank"] == 1
