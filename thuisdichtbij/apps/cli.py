@@ -15,6 +15,8 @@ from ..analyses.audit import warning_text
 from ..analyses.check import check, load_check, parse_location
 from ..analyses.demand import demand
 from ..analyses.fairshare import fairshare
+from ..analyses.siting import site
+from ..analyses.whatif import Removal, load_whatif, parse_addition, whatif
 from ..analyses.zones import compare_zones, make_zones
 from ..config import load_config
 from ..engine.partition import Tiling
@@ -184,6 +186,41 @@ def _add_validate(sub) -> None:
     va.add_argument("--max-m", type=float, default=5000.0, help="walks measured up to (m)")
 
 
+def _add_whatif(sub) -> None:
+    w = sub.add_parser("whatif", help="what changes when amenities open or close (incremental)")
+    w.add_argument("scan", help="a scan GeoPackage")
+    w.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="KIND@LAT,LON",
+        help="a new amenity, e.g. huisarts@50.8513,5.6909 (repeatable)",
+    )
+    w.add_argument(
+        "--remove", action="append", default=[], metavar="ID", help="an amenity's source_id"
+    )
+    w.add_argument("--crs", help="CRS of --add coordinates when not WGS84 lat,lon")
+    w.add_argument("--population", help="the CBS PC6 table, to count residents of 65+")
+    w.add_argument("--out", help="write the scenario to this GeoPackage (.gpkg)")
+    w.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_site(sub) -> None:
+    s = sub.add_parser("site", help="where n new amenities of a kind help the most dwellings")
+    s.add_argument("scan", help="a scan GeoPackage; the sites layer is added to it")
+    s.add_argument("--indicator", required=True, help="sub-indicator, e.g. huisarts or gp")
+    s.add_argument("--n", type=int, default=1, help="how many new sites (default 1)")
+    s.add_argument("--candidates", help="candidate plots or points (vector file)")
+    s.add_argument(
+        "--spacing-m", type=float, default=100.0, help="spacing of the default candidates"
+    )
+    s.add_argument("--weight", choices=["dwellings", "65plus"], default="dwellings")
+    s.add_argument("--population", help="the CBS PC6 table (needed for --weight 65plus)")
+    s.add_argument("--png", help="also draw the sites on a map (.png)")
+    s.add_argument("--html", help="also write an interactive map of the sites (.html)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="thuisdichtbij",
@@ -348,6 +385,65 @@ def _fairshare(args) -> str:
     return "\n".join(lines)
 
 
+def _whatif(args) -> str:
+    ctx = load_whatif(args.scan, population=args.population)
+    adds = [parse_addition(ctx, a, crs=args.crs) for a in args.add]
+    result = whatif(ctx, add=adds, remove=[Removal(r) for r in args.remove])
+    written = f"wrote {result.to_gpkg(args.out)}" if args.out else ""
+    if args.json:
+        return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
+    s = result.summary
+    lines = [
+        "; ".join(f"{e['edit']} {e['indicator']} {e['name']} ({e['id']})" for e in s["scenario"]),
+        f"dwellings gaining: {s['dwellings_gaining']}, losing: {s['dwellings_losing']}; "
+        f"class up: {s['dwellings_class_up']}, down: {s['dwellings_class_down']}",
+    ]
+    if s["residents_65plus_gaining"] is not None:
+        lines.append(
+            f"residents of 65+ gaining: {s['residents_65plus_gaining']}, "
+            f"losing: {s['residents_65plus_losing']}"
+        )
+    changed = result.areas[result.areas["score_delta"].fillna(0) != 0]
+    cols = ["area_id", "score_mean_before", "score_mean_after", "class_before", "class_after"]
+    if len(changed):
+        lines.append(changed[cols].round(3).to_string(index=False))
+    lines.append(s["classes"])
+    return "\n".join(lines + ([written] if written else []))
+
+
+def _site(args) -> str:
+    ctx = load_whatif(args.scan, population=args.population)
+    result = site(
+        ctx,
+        indicator=args.indicator,
+        n=args.n,
+        candidates=args.candidates,
+        weight=args.weight,
+        spacing_m=args.spacing_m,
+    )
+    result.to_gpkg(args.scan)
+    written = [f"layer {result.layer} in {args.scan}"]
+    if args.png or args.html:
+        from ..outputs.sites_map import sites_html, sites_png
+
+        if args.png:
+            written.append(str(sites_png(args.scan, result.layer, args.png)))
+        if args.html:
+            written.append(str(sites_html(args.scan, result.layer, args.html)))
+    if args.json:
+        return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
+    md = result.metadata
+    cols = [c for c in result.sites.columns if c != "geometry"]
+    return "\n".join(
+        [
+            f"{md['n']} new {md['indicator']} site(s) from {md['candidates']} candidates "
+            f"(optimal: {md['optimal']}; weight: {md['weight']}):",
+            result.sites[cols].to_string(index=False),
+            "wrote " + ", ".join(written),
+        ]
+    )
+
+
 def _summary(result, out, seconds: float) -> str:
     dw, ar = result.dwellings, result.areas
     scored = dw[dw["snapped"]]
@@ -416,6 +512,8 @@ COMMANDS = {
     "compare-zones": (_add_compare_zones, _compare, False),
     "map": (_add_map, _map, False),
     "validate": (_add_validate, _validate, False),
+    "whatif": (_add_whatif, _whatif, False),
+    "site": (_add_site, _site, False),
 }
 
 

@@ -86,12 +86,40 @@ def _zones_qml() -> str:
     )
 
 
+def _categories_qml(kind: str, attr: str, cats: dict[str, tuple[str, str]]) -> str:
+    """A categorised style on ``attr``: value -> (label, colour)."""
+    rows = "".join(
+        f'<category value="{escape(v)}" label="{escape(label)}" symbol="{i}" render="true"/>'
+        for i, (v, (label, _)) in enumerate(cats.items())
+    )
+    syms = "".join(_symbol(kind, str(i), c) for i, (_, c) in enumerate(cats.values()))
+    return (
+        _HEAD + f'<renderer-v2 type="categorizedSymbol" attr="{attr}" symbollevels="0" '
+        'enableorderby="0" forceraster="0">'
+        f"<categories>{rows}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
+    )
+
+
+_CHANGE = {
+    "nl": {"gain": "beter", "loss": "slechter", "same": "gelijk"},
+    "en": {"gain": "better", "loss": "worse", "same": "same"},
+}
+_CHANGE_COLOURS = {"gain": "#1a9641", "loss": "#d7191c", "same": "#bdbdbd"}
+
+
+def _change_qml(kind: str, lang: str) -> str:
+    labels = _CHANGE[lang]
+    return _categories_qml(kind, "change", {k: (labels[k], c) for k, c in _CHANGE_COLOURS.items()})
+
+
 #: Layer name -> (geometry kind, QML maker).
 STYLED_LAYERS = {
     "areas": lambda lang: _classes_qml("fill", lang),
     "grid": lambda lang: _classes_qml("fill", lang),
     "dwellings": lambda lang: _classes_qml("marker", lang),
     "zones": lambda lang: _zones_qml(),
+    "change": lambda lang: _change_qml("marker", lang),
+    "area_change": lambda lang: _change_qml("fill", lang),
 }
 
 

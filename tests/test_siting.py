@@ -1,0 +1,123 @@
+"""Siting: coverage on paper, and the solver against brute force on a hand-made network."""
+
+from itertools import combinations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import LineString, Point
+
+from thuisdichtbij import scan
+from thuisdichtbij.analyses.siting import coverage, grid_candidates, rank_sites, site, solve_mclp
+from thuisdichtbij.analyses.whatif import load_whatif, parse_addition, whatif
+from thuisdichtbij.config import load_config
+from thuisdichtbij.engine.network import build_network
+from thuisdichtbij.engine.snap import snap_points
+
+from ._synthetic import write_study
+
+RD = "EPSG:28992"
+CFG = load_config()
+
+
+def _net(lines):
+    gdf = gpd.GeoDataFrame(geometry=[LineString(c) for c in lines], crs=RD)
+    return build_network(gdf, filter_walkable=False)
+
+
+def _snap(net, xy):
+    return snap_points(np.array([Point(p) for p in xy]), net, max_snap_m=250)
+
+
+def test_coverage_on_paper():
+    # A street of 2 km; dwellings at x=0 (0 points now) and x=1000 (1 point now: its nearest
+    # is 250-500 m away). Candidates every 100 m.
+    net = _net([[(x, 0), (x + 100, 0)] for x in range(0, 2000, 100)])
+    dw = _snap(net, [(0, 0), (1000, 0)])
+    cand = _snap(net, [(x, 0) for x in range(0, 2001, 100)])
+    cover = coverage(net, dw, np.array([0.0, 1.0]), cand, CFG).toarray()
+    xs = np.arange(0, 2001, 100)
+    np.testing.assert_array_equal(cover[0], xs <= 500)  # any band is better than none
+    np.testing.assert_array_equal(cover[1], np.abs(xs - 1000) <= 250)  # only the 250 m band
+
+
+def _grid_case():
+    """A 5 x 5 block grid of 200 m with weighted dwellings; candidates on every node."""
+    lines = []
+    for i in range(6):
+        for j in range(5):
+            lines.append([(j * 200, i * 200), ((j + 1) * 200, i * 200)])
+            lines.append([(i * 200, j * 200), (i * 200, (j + 1) * 200)])
+    net = _net(lines)
+    rng = np.random.default_rng(3)
+    xy = [(float(x), float(y)) for x, y in rng.uniform(0, 1000, size=(40, 2))]
+    weights = rng.integers(1, 20, size=40).astype(float)
+    now = rng.choice([0.0, 0.0, 1.0], size=40)
+    dw = _snap(net, xy)
+    cand = _snap(net, [(x, y) for x in range(0, 1001, 200) for y in range(0, 1001, 200)])
+    return coverage(net, dw, now, cand, CFG), weights
+
+
+def _covered(cover, weights, chosen):
+    return weights[np.asarray(cover[:, list(chosen)].sum(axis=1)).ravel() > 0].sum()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_solver_equals_brute_force(n):
+    cover, weights = _grid_case()
+    k = cover.shape[1]
+    best = max(_covered(cover, weights, c) for c in combinations(range(k), n))
+    chosen, optimal = solve_mclp(cover, weights, n)
+    assert optimal and len(chosen) == n
+    assert _covered(cover, weights, chosen) == best
+    order, gains = rank_sites(cover, weights, chosen)
+    assert sorted(order) == sorted(chosen)
+    assert gains.sum() == best
+    assert list(gains) == sorted(gains, reverse=True)
+    # The first site is the best single site among the chosen.
+    assert gains[0] == max(_covered(cover, weights, [j]) for j in chosen)
+
+
+def test_grid_candidates_one_node_per_square():
+    net = _net([[(x, 0), (x + 50, 0)] for x in range(0, 1000, 50)])
+    pts = grid_candidates(net, np.array([Point(120, 5)]), spacing_m=100, built_up_m=200)
+    # Nodes within 200 m of x=120: x = 0..300 (every 50 m); per 100 m square the node
+    # nearest its centre (50, 150, 250 m) and x=300, alone in the square from 300 to 400.
+    assert sorted(p.x for p in pts) == [50.0, 150.0, 250.0, 300.0]
+
+
+def test_site_on_a_scan_agrees_with_whatif(tmp_path):
+    study = write_study(tmp_path)
+    path = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    ctx = load_whatif(path)
+    result = site(ctx, indicator="huisarts", n=2, spacing_m=100)
+    assert len(result.sites) == 2
+    first = result.sites.iloc[0]
+    g = first.geometry
+    alone = whatif(ctx, add=[parse_addition(ctx, f"gp@{g.x},{g.y}", crs=RD)])
+    assert alone.summary["dwellings_gaining"] == pytest.approx(first["alone_dwellings"])
+    result.to_gpkg(path)
+    import pyogrio
+
+    assert "sites_gp" in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+
+
+def test_cli_whatif_and_site(tmp_path, capsys):
+    import json
+
+    from thuisdichtbij.apps.cli import main
+
+    from ._synthetic import lonlat
+
+    study = write_study(tmp_path)
+    path = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    lon, lat = lonlat(300, 5)
+    code = main(["whatif", str(path), "--add", f"huisarts@{lat},{lon}", "--json", "--out",
+                 str(tmp_path / "s.gpkg")])  # fmt: skip
+    assert code == 0
+    js = json.loads(capsys.readouterr().out)
+    assert {"dwellings_gaining", "dwellings_losing", "residents_65plus_gaining", "areas"} <= set(js)
+    assert (tmp_path / "s.gpkg").is_file()
+    assert main(["whatif", str(path), "--add", "bakker@52,4"]) == 2
+    assert main(["site", str(path), "--indicator", "gp", "--n", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sites"][0]["rank"] == 1

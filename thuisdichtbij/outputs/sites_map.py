@@ -1,0 +1,116 @@
+"""Maps of chosen sites (``thuisdichtbij site``): the areas in their classes, sites ranked.
+
+Optional like the other maps (``pip install 'thuisdichtbij[maps]'``).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from ._mapkit import CLASS_COLOURS, SUPPRESSED, check_out, read_scan_for_maps
+from .scanfile import read_scan_layer
+
+__all__ = ["sites_png", "sites_html"]
+
+_SITE_COLOUR = "#6a3d9a"
+
+
+def _title(sites, layer: str, meta: dict) -> str:
+    total = float(sites["gain_dwellings"].sum()) if len(sites) else 0.0
+    return (
+        f"{len(sites)} new {layer.removeprefix('sites_')} site(s), {meta.get('study', '')}: "
+        f"{total:.0f} dwellings into a better band"
+    )
+
+
+def sites_png(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
+    """A static map (PNG or PDF): the scan's areas by class, the sites numbered by rank."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .static_map import _save_figure, _static_frame
+
+    out = check_out(path, (".png", ".pdf"))
+    layers, meta = read_scan_for_maps(scan)
+    sites = read_scan_layer(scan, layer)
+    areas = layers["areas"]
+    fig, ax = plt.subplots(figsize=(11.69, 8.27))
+    colours = [
+        CLASS_COLOURS.get(int(c), SUPPRESSED) if c == c else SUPPRESSED
+        for c in areas["score_class"]
+    ]
+    areas.plot(ax=ax, color=colours, edgecolor="#666666", linewidth=0.5, alpha=0.7)
+    sites.plot(ax=ax, color=_SITE_COLOUR, markersize=160, edgecolor="white", zorder=3)
+    for _, s in sites.iterrows():
+        ax.annotate(
+            str(s["rank"]),
+            (s.geometry.x, s.geometry.y),
+            ha="center",
+            va="center",
+            color="white",
+            fontsize=9,
+            weight="bold",
+            zorder=4,
+        )
+        ax.annotate(
+            f"+{s['gain_dwellings']:.0f}",
+            (s.geometry.x, s.geometry.y),
+            xytext=(9, 6),
+            textcoords="offset points",
+            fontsize=8,
+            color=_SITE_COLOUR,
+            weight="bold",
+        )
+    footer = (
+        f"{meta.get('attribution') or 'thuisdichtbij scan'}. Gains: dwellings moved into a "
+        f"better band by each site after those ranked before it. {date.today().isoformat()}."
+    )
+    _static_frame(ax, fig, _title(sites, layer, meta), footer)
+    return _save_figure(fig, out)
+
+
+def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
+    """An interactive map (one self-contained HTML file) of the areas and the ranked sites."""
+    import folium
+
+    from .web_map import _folium_map, _save_html
+
+    out = check_out(path, (".html",))
+    layers, meta = read_scan_for_maps(scan)
+    areas = layers["areas"].to_crs(4326)
+    sites = read_scan_layer(scan, layer).to_crs(4326)
+    m = _folium_map(areas.total_bounds)
+    folium.GeoJson(
+        areas[["area_id", "score_mean", "score_class", "geometry"]],
+        name="areas",
+        style_function=lambda f: {
+            "fillColor": CLASS_COLOURS.get(int(f["properties"]["score_class"] or 0), SUPPRESSED),
+            "color": "#555555",
+            "weight": 0.8,
+            "fillOpacity": 0.5,
+        },
+        tooltip=folium.GeoJsonTooltip(["area_id", "score_mean", "score_class"]),
+    ).add_to(m)
+    for _, s in sites.iterrows():
+        folium.CircleMarker(
+            [s.geometry.y, s.geometry.x],
+            radius=10,
+            color="white",
+            fill=True,
+            fill_color=_SITE_COLOUR,
+            fill_opacity=0.95,
+            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({s['street'] or '-'})",
+        ).add_to(m)
+    title = _title(sites, layer, meta)
+    m.get_root().html.add_child(
+        folium.Element(
+            f"<div style='position:fixed;top:8px;left:60px;"
+            f"z-index:1000;background:white;padding:4px'>"
+            f"{title}</div>"
+        )
+    )
+    return _save_html(m, out)
