@@ -263,20 +263,7 @@ def _lines(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return edges.explode(index_parts=False, ignore_index=True)
 
 
-def build_network(
-    edges: gpd.GeoDataFrame, *, min_component_m: float = 0.0, filter_walkable: bool = True
-) -> Network:
-    """Build the walking network from street edges in a metric CRS.
-
-    Parameters
-    ----------
-    edges
-        LineStrings with optional tag columns (``highway``, ``foot``, ``access``, ``name``).
-    min_component_m
-        Connected pieces with less total length are dropped (stray fragments).
-    filter_walkable
-        Apply :func:`walkable`; off for networks that are already pedestrian-only.
-    """
+def _require_metric(edges: gpd.GeoDataFrame) -> None:
     if edges.crs is None:
         raise CRSError("street network: edges have no CRS; set one before building")
     if CRS(edges.crs).is_geographic:
@@ -284,9 +271,10 @@ def build_network(
             f"street network: edges are in geographic CRS {edges.crs.to_string()}; "
             "reproject to a metric CRS first"
         )
-    keep = walkable(edges) if filter_walkable else np.ones(len(edges), dtype=bool)
-    dropped = int((~keep).sum())
-    edges = _lines(edges[keep])
+
+
+def _edge_arrays(edges: gpd.GeoDataFrame):
+    """Geometry, length, name and kind of every edge longer than zero."""
     geom = edges.geometry.to_numpy()
     length = shapely.length(geom)
     ok = length > 0
@@ -298,15 +286,23 @@ def build_network(
             names[i] = n
     if len(geom) == 0:
         raise InputError("street network: no walkable edges left; is this a street network?")
+    return geom, length, names, kinds
 
+
+def _end_nodes(geom: np.ndarray):
+    """The nodes where edges end (ends within ``NODE_PRECISION_M`` meet), and each edge's two."""
     start = shapely.get_coordinates(shapely.get_point(geom, 0))
     end = shapely.get_coordinates(shapely.get_point(geom, -1))
     keys = np.round(np.vstack([start, end]) / NODE_PRECISION_M).astype(np.int64)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
     m = len(geom)
-    u, v = inverse[:m], inverse[m:]
-    n_comp, labels = connected_components(_graph(u, v, length, len(uniq)), directed=False)
+    return uniq, inverse[:m], inverse[m:]
+
+
+def _large_pieces(u, v, length, n_nodes: int, min_component_m: float) -> np.ndarray:
+    """Mask of the edges in connected pieces with at least ``min_component_m`` of street."""
+    n_comp, labels = connected_components(_graph(u, v, length, n_nodes), directed=False)
     comp_len = np.bincount(labels[u], weights=length, minlength=n_comp)
     keep = comp_len[labels[u]] >= min_component_m
     if not keep.all():
@@ -321,6 +317,31 @@ def build_network(
             raise InputError(
                 f"street network: every connected piece is shorter than {min_component_m:g} m"
             )
+    return keep
+
+
+def build_network(
+    edges: gpd.GeoDataFrame, *, min_component_m: float = 0.0, filter_walkable: bool = True
+) -> Network:
+    """Build the walking network from street edges in a metric CRS.
+
+    Parameters
+    ----------
+    edges
+        LineStrings with optional tag columns (``highway``, ``foot``, ``access``, ``name``).
+    min_component_m
+        Connected pieces with less total length are dropped (stray fragments).
+    filter_walkable
+        Apply :func:`walkable`; off for networks that are already pedestrian-only.
+    """
+    _require_metric(edges)
+    keep = walkable(edges) if filter_walkable else np.ones(len(edges), dtype=bool)
+    dropped = int((~keep).sum())
+    edges = _lines(edges[keep])
+    geom, length, names, kinds = _edge_arrays(edges)
+    uniq, u, v = _end_nodes(geom)
+    keep = _large_pieces(u, v, length, len(uniq), min_component_m)
+    if not keep.all():
         used, u, v = _renumber(u[keep], v[keep])
         uniq = uniq[used]
         geom, length, names, kinds = geom[keep], length[keep], names[keep], kinds[keep]
