@@ -57,6 +57,7 @@ STAGES = [
     "distances",
     "score",
     "aggregate",
+    "audit",
 ]
 
 
@@ -347,6 +348,7 @@ def _scan(
         edges_dw, safety_areas = _score(st, dw, all_areas, net, cfg, meta)
     with stages("aggregate"):
         agg, grid, edges = _aggregate(dw, areas, cfg)
+    with stages("audit"):
         audit = audit_table(
             dw, amen, net, cfg, statuses={"areas": agg["data_status"], "grid": grid["data_status"]}
         )
