@@ -114,3 +114,47 @@ def test_the_rule_catches_an_upward_import(tmp_path, source, text):
     target.write_text(target.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
     found = _violations(copy)
     assert len(found) == 1 and source in found[0]
+
+
+#: A function's body (without its docstring) longer than this needs a reason, written as a
+#: comment starting with "# long:" on the lines just above its ``def``.
+MAX_BODY_LINES = 60
+
+
+def _long_functions(root: Path = PKG) -> list[str]:
+    long = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            body = node.body
+            first = body[0]
+            has_doc = (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+                and len(body) > 1
+            )
+            start = body[1].lineno if has_doc else first.lineno
+            n = node.end_lineno - start + 1
+            top = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            above = lines[max(0, top - 4) : top - 1]
+            if n > MAX_BODY_LINES and not any(x.strip().startswith("# long:") for x in above):
+                long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({n} lines)")
+    return long
+
+
+def test_no_function_is_longer_than_a_screen_without_a_reason():
+    assert _long_functions() == []
+
+
+def test_the_length_rule_catches_a_long_function(tmp_path):
+    pkg = tmp_path / "thuisdichtbij"
+    pkg.mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_BODY_LINES + 1))
+    (pkg / "a.py").write_text(f'def f():\n    """Doc."""\n{body}\n', encoding="utf-8")
+    (pkg / "b.py").write_text(f"# long: a table\ndef g():\n{body}\n", encoding="utf-8")
+    short = "\n".join(f"    x{i} = {i}" for i in range(MAX_BODY_LINES))
+    (pkg / "c.py").write_text(f'def h():\n    """Doc."""\n{short}\n', encoding="utf-8")
+    assert _long_functions(pkg) == [f"a.py:1 f ({MAX_BODY_LINES + 1} lines)"]
