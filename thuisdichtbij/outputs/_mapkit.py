@@ -52,6 +52,17 @@ _TEXT = {
         "points": "gemiddelde punten",
         "profile": "Voorzieningen",
         "region": "gemiddelde van de regio (gewogen naar huishoudens)",
+        "insufficient": "Onvoldoende gegevens",
+        "network": "Straten en paden (loopnetwerk)",
+        "outline": "Grens van het scangebied",
+        "water": "Water",
+        "green": "Groen",
+        "in_data": "in de gegevens",
+        "scan_of": "Scan van",
+        "sheet_title": "Waarom scoort een gebied zo? Gemiddelde punten per voorziening",
+        "distance_pts": "punten per voorziening (0 = niets binnen bereik)",
+        "safety_pts": "punten voor veiligheid (Leefbaarometer)",
+        "safety": "Veiligheid",
     },
     "en": {
         "fs_title": "Fair share: areas that are already vulnerable",
@@ -83,6 +94,17 @@ _TEXT = {
         "points": "mean points",
         "profile": "Amenities",
         "region": "mean of the region (weighted by households)",
+        "insufficient": "Insufficient data",
+        "network": "Streets and paths (walking network)",
+        "outline": "Edge of the scanned area",
+        "water": "Water",
+        "green": "Green space",
+        "in_data": "in the data",
+        "scan_of": "Scan of",
+        "sheet_title": "Why does an area score as it does? Mean points per amenity",
+        "distance_pts": "points per amenity (0 = nothing within reach)",
+        "safety_pts": "points for safety (Leefbaarometer)",
+        "safety": "Safety",
     },
 }
 
@@ -128,39 +150,43 @@ def flag_state(v) -> bool | None:
 
 
 SUPPRESSED = "#d9d9d9"
-#: Areas and cells with ``data_status`` 'onvoldoende gegevens': grey, hatched where possible.
-INSUFFICIENT = "onvoldoende gegevens"
-INSUFFICIENT_COLOUR = "#969696"
+#: Areas and cells without a class because too few of their dwellings could be scored
+#: (``data_status`` from the audit): grey with a hatch, never a class colour.
+INSUFFICIENT = {"fill": "#eeeeee", "edge": "#8c8c8c", "hatch": "////"}
+NETWORK_COLOUR = "#8c8c8c"
+ZONE_COLOUR = "#00441b"
 
 
-def insufficient(status) -> bool:
-    """Whether a ``data_status`` value marks an area without a class for lack of data."""
-    return isinstance(status, str) and status == INSUFFICIENT
+def area_states(frame) -> list:
+    """Per row: its class 1-5, ``"suppressed"`` (too few dwellings) or ``"insufficient"``.
 
-
-def data_note(metadata: dict[str, str], lang: str) -> str:
-    """The note under a map's legend naming missing and thin inputs ('' when all is well).
-
-    Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
-    ``audit_footpaths``); scans written before the audit have none and get no note.
+    A row without a class that is not suppressed has too little data to be classed (the
+    audit's ``onvoldoende gegevens``), whatever the reason, so it is never drawn as class 1.
     """
-    from ..config import load_config
+    supp = frame["suppressed"] if "suppressed" in frame else pd.Series(False, frame.index)
+    out = []
+    for c, s in zip(frame["score_class"], supp, strict=True):
+        if not pd.isna(c):
+            out.append(int(c))
+        else:
+            out.append("suppressed" if flag_state(s) else "insufficient")
+    return out
 
-    t, cfg = text(lang), load_config()
 
-    def names(key: str) -> str:
-        ids = [i for i in metadata.get(key, "").split(", ") if i in cfg.indicator_ids]
-        return ", ".join(indicator_label(cfg, i, lang) for i in ids)
+def state_label(state, lang: str) -> str:
+    if isinstance(state, int):
+        return class_labels(lang)[state]
+    return text(lang)["suppressed" if state == "suppressed" else "insufficient"]
 
-    parts = [
-        f"{t[f'note_{kind}']}: {found}"
-        for kind, found in (("missing", names("audit_missing")), ("thin", names("audit_thin")))
-        if found
-    ]
-    paths = {"ontbreekt": "note_no_paths", "dun": "note_few_paths"}
-    if metadata.get("audit_footpaths") in paths:
-        parts.append(t[paths[metadata["audit_footpaths"]]])
-    return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
+
+def legend_note(meta: dict, lang: str) -> str:
+    """The note under a map's legend: which indicators' data is missing or thin.
+
+    The hook for the scan's audit: a ``legend_note_nl`` / ``legend_note_en`` (or
+    ``legend_note``) row in ``run_metadata``; empty when the scan has none. The map
+    functions take ``note=`` to override it.
+    """
+    return str(meta.get(f"legend_note_{lang}") or meta.get("legend_note") or "")
 
 
 #: A colour and a two-letter code per sub-indicator, for the amenity markers.
@@ -188,7 +214,8 @@ def read_scan_for_maps(scan):
 
     names = scan_layers(scan)
     layers = {n: read_scan_layer(scan, n) for n in ("areas", "amenities") if n in names}
-    for n in ("zones", "grid"):
+    # network: the scan's streets; water, green: context polygons when a scan carries them
+    for n in ("zones", "grid", "network", "water", "green"):
         layers[n] = read_scan_layer(scan, n) if n in names else None
     return layers, read_metadata(scan)
 
@@ -198,3 +225,17 @@ def indicator_label(cfg, key: str, lang: str) -> str:
         return key  # safety
     ind = cfg.indicator(key)
     return ind.label_nl if lang == "nl" else ind.label_en
+
+
+def indicator_plural(cfg, key: str, lang: str) -> str:
+    """The sub-indicator's plural with a capital, for layer names ("Apotheken")."""
+    ind = cfg.indicator(key)
+    name = (ind.plural_nl if lang == "nl" else ind.plural_en) or indicator_label(cfg, key, lang)
+    return name[:1].upper() + name[1:]
+
+
+def scan_date(meta: dict) -> str:
+    """The day the scan ran (the one date a map shows), or today when unknown."""
+    from datetime import date
+
+    return str(meta.get("finished_utc", ""))[:10] or date.today().isoformat()
