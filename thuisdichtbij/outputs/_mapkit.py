@@ -63,6 +63,7 @@ _TEXT = {
         "distance_pts": "punten per voorziening (0 = niets binnen bereik)",
         "safety_pts": "punten voor veiligheid (Leefbaarometer)",
         "safety": "Veiligheid",
+        "areas_and_grid": "postcodegebieden en raster",
     },
     "en": {
         "fs_title": "Fair share: areas that are already vulnerable",
@@ -105,6 +106,7 @@ _TEXT = {
         "distance_pts": "points per amenity (0 = nothing within reach)",
         "safety_pts": "points for safety (Leefbaarometer)",
         "safety": "Safety",
+        "areas_and_grid": "postcode areas and grid",
     },
 }
 
