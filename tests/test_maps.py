@@ -274,3 +274,108 @@ def matplotlib_hex(rgba) -> str:
     from matplotlib.colors import to_hex
 
     return to_hex(rgba)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _browser(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+
+
+@pytest.fixture
+def planner(maastricht):
+    """The planner page on a free local port, stopped after the test."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from thuisdichtbij.apps.serve import create_app
+
+    out, _ = maastricht
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(out), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/", out
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_planner_page_in_a_real_browser(planner):
+    import geopandas as gpd
+    import pyogrio
+    from playwright.sync_api import sync_playwright
+    from shapely import Point
+
+    base, out = planner
+    markt = (50.8514, 5.6910)
+    zones = pyogrio.read_dataframe(out, layer="zones")
+    here = gpd.GeoSeries([Point(markt[1], markt[0])], crs=4326).to_crs(zones.crs).iloc[0]
+    zone_name = zones[zones.contains(here)]["name"].iloc[0]
+    amen = pyogrio.read_dataframe(out, layer="amenities")
+    n_kinds = amen["indicator"].nunique()  # 8: no physiotherapist in the Maastricht data
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+            page.goto(base)
+            page.wait_for_selector("path.leaflet-interactive")
+            x, y = page.evaluate(
+                "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]);"
+                " return [p.x, p.y]; }",
+                list(markt),
+            )
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            page.wait_for_selector("#zone")
+            assert zone_name in page.inner_text("#zone")
+            side = page.inner_text("#side")
+            assert "niets binnen 500 m" in side and "niets binnen bereik" not in side
+            assert "relatief" in side
+            # a marker and a route line per sub-indicator found within the search
+            page.wait_for_timeout(300)
+            assert page.locator("path.nearest-amenity").count() == n_kinds
+            assert page.locator("path.walk-route").count() == n_kinds
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-click.png"))
+            # search a postcode, written as people write it
+            with page.expect_response(lambda r: "postcode=6211AL" in r.url) as resp:
+                page.fill("#q", "6211 al")
+                page.press("#q", "Enter")
+            assert resp.value.status == 200
+            page.wait_for_selector("#out h4")
+            # a street name the scan has
+            with page.expect_response(lambda r: "api/check" in r.url) as resp:
+                page.fill("#q", "Markt")
+                page.press("#q", "Enter")
+            assert resp.value.status == 200
+            page.wait_for_timeout(500)
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-search.png"))
+            page.emulate_media(media="print")
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-print.png"), full_page=True)
+        finally:
+            browser.close()
