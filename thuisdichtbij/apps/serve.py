@@ -98,36 +98,16 @@ ROUTE_SEARCH_M = 2000.0
 _PAGE = Path(__file__).parent.parent / "static" / "check.html"
 
 
-def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
-    """The FastAPI app for one scan GeoPackage (loaded once, when the app is made)."""
-    from fastapi import FastAPI, Query
-    from fastapi.responses import HTMLResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
-
-    ctx = scan if isinstance(scan, CheckContext) else load_check(scan)
+def _page_html(ctx: CheckContext, lang: str) -> str:
+    """The page template filled in for one scan and language."""
     text = dict(_PAGE_TEXT[lang])
     text["none"] = text["none"].format(max_m=f"{ctx.config.max_distance_m:g}")
     labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
-    app = FastAPI(
-        title="thuisdichtbij plot check",
-        description="Score one location against a Thuis en dichtbij-scan, explained.",
-    )
-
-    @app.exception_handler(ThuisdichtbijError)
-    async def _bad_input(request, exc: ThuisdichtbijError):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
-
-    areas_json = json.loads(ctx.areas.to_crs(4326).to_json(drop_id=True))
-    zones_json = (
-        json.loads(ctx.zones.to_crs(4326).to_json(drop_id=True))
-        if ctx.zones is not None
-        else {"type": "FeatureCollection", "features": []}
-    )
     legend = "".join(
         f'<div><span style="background:{c}"></span>{k}: {labels[k]}</div>'
         for k, c in CLASS_COLOURS.items()
     )
-    page = (
+    return (
         _PAGE.read_text(encoding="utf-8")
         .replace("__LANG__", lang)
         .replace("__TITLE__", text["title"])
@@ -143,6 +123,31 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
         .replace("__BANDS__", json.dumps(_band_colours(ctx)))
         .replace("__INDICATORS__", json.dumps({k: v[0] for k, v in INDICATOR_STYLE.items()}))
     )
+
+
+def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
+    """The FastAPI app for one scan GeoPackage (loaded once, when the app is made)."""
+    from fastapi import FastAPI, Query
+    from fastapi.responses import HTMLResponse, JSONResponse
+    from fastapi.staticfiles import StaticFiles
+
+    ctx = scan if isinstance(scan, CheckContext) else load_check(scan)
+    app = FastAPI(
+        title="thuisdichtbij plot check",
+        description="Score one location against a Thuis en dichtbij-scan, explained.",
+    )
+
+    @app.exception_handler(ThuisdichtbijError)
+    async def _bad_input(request, exc: ThuisdichtbijError):
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    areas_json = json.loads(ctx.areas.to_crs(4326).to_json(drop_id=True))
+    zones_json = (
+        json.loads(ctx.zones.to_crs(4326).to_json(drop_id=True))
+        if ctx.zones is not None
+        else {"type": "FeatureCollection", "features": []}
+    )
+    page = _page_html(ctx, lang)
 
     app.mount("/static", StaticFiles(directory=_PAGE.parent), name="static")
 
