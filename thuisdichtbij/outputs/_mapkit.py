@@ -52,7 +52,6 @@ _TEXT = {
         "points": "gemiddelde punten",
         "profile": "Voorzieningen",
         "region": "gemiddelde van de regio (gewogen naar huishoudens)",
-        "insufficient": "Onvoldoende gegevens",
         "network": "Straten en paden (loopnetwerk)",
         "outline": "Grens van het scangebied",
         "water": "Water",
@@ -95,7 +94,6 @@ _TEXT = {
         "points": "mean points",
         "profile": "Amenities",
         "region": "mean of the region (weighted by households)",
-        "insufficient": "Insufficient data",
         "network": "Streets and paths (walking network)",
         "outline": "Edge of the scanned area",
         "water": "Water",
@@ -152,9 +150,11 @@ def flag_state(v) -> bool | None:
 
 
 SUPPRESSED = "#d9d9d9"
-#: Areas and cells without a class because too few of their dwellings could be scored
-#: (``data_status`` from the audit): grey with a hatch, never a class colour.
-INSUFFICIENT = {"fill": "#eeeeee", "edge": "#8c8c8c", "hatch": "////"}
+#: Areas and cells with ``data_status`` 'onvoldoende gegevens': grey, hatched where possible.
+INSUFFICIENT = "onvoldoende gegevens"
+INSUFFICIENT_COLOUR = "#969696"
+#: How such areas are drawn: grey with a hatch, never a class colour.
+INSUFFICIENT_STYLE = {"fill": INSUFFICIENT_COLOUR, "edge": "#333333", "hatch": "////"}
 NETWORK_COLOUR = "#8c8c8c"
 ZONE_COLOUR = "#00441b"
 
@@ -162,13 +162,17 @@ ZONE_COLOUR = "#00441b"
 def area_states(frame) -> list:
     """Per row: its class 1-5, ``"suppressed"`` (too few dwellings) or ``"insufficient"``.
 
-    A row without a class that is not suppressed has too little data to be classed (the
-    audit's ``onvoldoende gegevens``), whatever the reason, so it is never drawn as class 1.
+    A row whose ``data_status`` says so, or without a class and not suppressed, has too
+    little data to be classed (the audit's ``onvoldoende gegevens``), so it is never drawn
+    as class 1.
     """
     supp = frame["suppressed"] if "suppressed" in frame else pd.Series(False, frame.index)
+    status = frame["data_status"] if "data_status" in frame else pd.Series(None, frame.index)
     out = []
-    for c, s in zip(frame["score_class"], supp, strict=True):
-        if not pd.isna(c):
+    for c, s, st in zip(frame["score_class"], supp, status, strict=True):
+        if insufficient(st):
+            out.append("insufficient")
+        elif not pd.isna(c):
             out.append(int(c))
         else:
             out.append("suppressed" if flag_state(s) else "insufficient")
@@ -181,14 +185,44 @@ def state_label(state, lang: str) -> str:
     return text(lang)["suppressed" if state == "suppressed" else "insufficient"]
 
 
-def legend_note(meta: dict, lang: str) -> str:
-    """The note under a map's legend: which indicators' data is missing or thin.
+def insufficient(status) -> bool:
+    """Whether a ``data_status`` value marks an area without a class for lack of data."""
+    return isinstance(status, str) and status == INSUFFICIENT
 
-    The hook for the scan's audit: a ``legend_note_nl`` / ``legend_note_en`` (or
-    ``legend_note``) row in ``run_metadata``; empty when the scan has none. The map
-    functions take ``note=`` to override it.
+
+def data_note(metadata: dict[str, str], lang: str) -> str:
+    """The note under a map's legend naming missing and thin inputs ('' when all is well).
+
+    Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
+    ``audit_footpaths``); scans written before the audit have none and get no note.
     """
-    return str(meta.get(f"legend_note_{lang}") or meta.get("legend_note") or "")
+    from ..config import load_config
+
+    t, cfg = text(lang), load_config()
+
+    def names(key: str) -> str:
+        ids = [i for i in metadata.get(key, "").split(", ") if i in cfg.indicator_ids]
+        return ", ".join(indicator_label(cfg, i, lang) for i in ids)
+
+    parts = [
+        f"{t[f'note_{kind}']}: {found}"
+        for kind, found in (("missing", names("audit_missing")), ("thin", names("audit_thin")))
+        if found
+    ]
+    paths = {"ontbreekt": "note_no_paths", "dun": "note_few_paths"}
+    if metadata.get("audit_footpaths") in paths:
+        parts.append(t[paths[metadata["audit_footpaths"]]])
+    return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
+
+
+def legend_note(meta: dict, lang: str) -> str:
+    """The note under a map's legend: the scan's audit, or a note of its own.
+
+    A ``legend_note_nl`` / ``legend_note_en`` / ``legend_note`` row in ``run_metadata``
+    wins over the audit's :func:`data_note`; the map functions' ``note=`` wins over both.
+    """
+    own = meta.get(f"legend_note_{lang}") or meta.get("legend_note")
+    return str(own) if own else data_note(meta, lang)
 
 
 #: A colour and a two-letter code per sub-indicator, for the amenity markers.

@@ -21,7 +21,7 @@ from ._labels import place_labels
 from ._mapkit import (
     CLASS_COLOURS,
     FAIRSHARE_STYLE,
-    INSUFFICIENT,
+    INSUFFICIENT_STYLE,
     NETWORK_COLOUR,
     SUPPRESSED,
     ZONE_COLOUR,
@@ -68,9 +68,9 @@ def _sheet(page, title: str):
 def _fill_style(state) -> dict:
     if state == "insufficient":
         return {
-            "facecolor": INSUFFICIENT["fill"],
-            "edgecolor": INSUFFICIENT["edge"],
-            "hatch": INSUFFICIENT["hatch"],
+            "facecolor": INSUFFICIENT_STYLE["fill"],
+            "edgecolor": INSUFFICIENT_STYLE["edge"],
+            "hatch": INSUFFICIENT_STYLE["hatch"],
         }
     colour = SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
     return {"facecolor": colour, "edgecolor": "#666666"}
@@ -248,9 +248,9 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
     if empty:
         areas.plot(
             ax=ax,
-            facecolor=INSUFFICIENT["fill"],
-            edgecolor=INSUFFICIENT["edge"],
-            hatch=INSUFFICIENT["hatch"],
+            facecolor=INSUFFICIENT_STYLE["fill"],
+            edgecolor=INSUFFICIENT_STYLE["edge"],
+            hatch=INSUFFICIENT_STYLE["hatch"],
             linewidth=0.3,
         )
     else:

@@ -13,7 +13,8 @@ from ._mapkit import (
     CLASS_COLOURS,
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
-    INSUFFICIENT,
+    INSUFFICIENT_COLOUR,
+    INSUFFICIENT_STYLE,
     NETWORK_COLOUR,
     SUPPRESSED,
     ZONE_COLOUR,
@@ -21,7 +22,6 @@ from ._mapkit import (
     atomic_write,
     check_out,
     class_labels,
-    data_note,
     flag_state,
     indicator_label,
     indicator_plural,
@@ -149,12 +149,12 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
 
 
 _SWATCH = "display:inline-block;width:14px;height:14px;border:1px solid #555;margin-right:6px"
-_HATCH = "repeating-linear-gradient(45deg,#8c8c8c 0 1px,#eeeeee 1px 5px)"
+_HATCH = f"repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px)"
 
 
 def _state_fill(state) -> str:
     if state == "insufficient":
-        return INSUFFICIENT["fill"]
+        return INSUFFICIENT_STYLE["fill"]
     return SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
 
 
@@ -171,7 +171,9 @@ def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str)
     if zones:
         rows += _row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
     rows += _row(f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"])
-    note_html = f'<div id="legend-note" style="margin-top:4px">{note}</div>' if note else ""
+    note_html = (
+        f'<div id="data-note" style="margin-top:4px;color:#8a4b00">{note}</div>' if note else ""
+    )
     return (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
         "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
@@ -191,7 +193,7 @@ def _style_by_state(edge: str, weight: float, opacity: float):
             "fillOpacity": opacity,
         }
         if state == "insufficient":
-            st.update({"color": INSUFFICIENT["edge"], "dashArray": "4 3", "weight": 1})
+            st.update({"color": INSUFFICIENT_STYLE["edge"], "dashArray": "4 3", "weight": 1})
         return st
 
     return style
