@@ -1,6 +1,7 @@
 """Maps of a scan: the HTML in a real browser, the PNG and PDF, the GeoTIFF."""
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -60,9 +61,15 @@ def test_map_command_writes_everything(maastricht, capsys):
     from PIL import Image
 
     img = np.asarray(Image.open(folder / "m.png").convert("L"), dtype=float)
-    assert img.shape[1] > 1500 and img.std() > 10
+    # A4 at 150 dpi, portrait or landscape (whichever gives the map more paper)
+    assert sorted(img.shape) == [1240, 1753] and img.std() > 10
     pdf = (folder / "m.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-64:] and b"/Type /Page" in pdf
+    # two pages: the map, then the sheet of small maps per sub-indicator
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shutil.copy(folder / "m.png", os.path.join(ARTIFACTS, "maastricht-static.png"))
+    shutil.copy(folder / "m.pdf", os.path.join(ARTIFACTS, "maastricht-static.pdf"))
 
 
 def test_geotiff_matches_the_grid(maastricht):
@@ -126,11 +133,21 @@ def test_html_map_in_a_real_browser(maastricht):
         )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("http*://**", lambda route: route.abort())  # no internet
             page.goto(html.as_uri())
             page.wait_for_selector(".leaflet-container")
             legend = page.inner_text("#legend")
-            for name in CLASS_NAMES:
+            for name in [*CLASS_NAMES, "Woonzorgzones", "Onvoldoende gegevens", "raster"]:
                 assert name in legend
+            # without tiles the walking network is drawn, as vector lines in its own pane
+            assert page.locator(".leaflet-network-pane path").count() >= 1
+            control = page.inner_text(".leaflet-control-layers")
+            assert "Straten en paden (loopnetwerk)" in control
+            # one layer per sub-indicator, clean names, also when the data has none
+            assert "Fysiotherapeuten (0 in de gegevens)" in control
+            assert "Apotheken (7 in de gegevens)" in control
+            assert "Ap apotheken" not in control
+            assert page.locator(".leaflet-control-layers-overlays label").count() == 4 + 9
             areas = page.locator("path.leaflet-interactive")
             assert areas.count() >= 18
             # click inside an area (one with few amenity markers on it): its popup opens
@@ -158,14 +175,207 @@ def test_html_map_in_a_real_browser(maastricht):
             browser.close()
 
 
-def test_data_note_from_metadata():
-    from thuisdichtbij.outputs._mapkit import data_note
+def _boxes(fig, artists):
+    renderer = fig.canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in artists]
 
-    meta = {"audit_missing": "physio", "audit_thin": "gp, pharmacy", "audit_footpaths": "ok"}
-    assert data_note(meta, "nl") == (
-        "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: huisarts, apotheek."
+
+def _intersect(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_zone_labels_overlap_nothing_on_the_maastricht_map(maastricht):
+    from thuisdichtbij.outputs._labels import LABEL_GID
+    from thuisdichtbij.outputs._mapkit import read_scan_for_maps
+    from thuisdichtbij.outputs.static_map import scan_figure
+
+    out, _ = maastricht
+    layers, meta = read_scan_for_maps(out)
+    fig = scan_figure(layers, meta, note="a note under the legend")
+    try:
+        ax = fig.axes[0]
+        labels = [t for t in ax.texts if t.get_gid() == LABEL_GID]
+        assert sorted(t.get_text() for t in labels) == sorted(layers["zones"]["name"])
+        boxes = _boxes(fig, labels)
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not _intersect(a, b), (a, b)
+        frame = ax.get_window_extent(fig.canvas.get_renderer())
+        legend = _boxes(fig, fig.legends)[0]
+        note = _boxes(fig, [t for t in fig.texts if t.get_gid() == "legend-note"])[0]
+        for box in boxes:
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1
+            assert frame.y0 <= box.y0 and box.y1 <= frame.y1
+            assert not _intersect(box, legend) and not _intersect(box, note)
+        # the legend and note sit outside the map frame (not over the city)
+        assert not _intersect(legend, frame) and not _intersect(note, frame)
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+
+
+def test_labels_at_one_spot_are_spread_out():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._labels import place_labels
+
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    texts = ["Paus Leo XIII plein", "Akersteenweg", "Markt", "Wyck"]
+    arts = place_labels(ax, [(50, 50)] * 4, texts, colour="black")
+    assert [a.get_text() for a in arts] == texts
+    boxes = _boxes(fig, arts)
+    assert not any(_intersect(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    # the first keeps its anchor; the others moved and got a leader line each
+    assert boxes[0].contains(*ax.transData.transform((50, 50)))
+    assert len(ax.texts) - len(arts) == 3
+    plt.close(fig)
+
+
+def test_an_area_without_enough_data_is_hatched_grey_never_class_1(maastricht):
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._mapkit import CLASS_COLOURS, read_scan_for_maps
+    from thuisdichtbij.outputs.static_map import scan_figure
+    from thuisdichtbij.outputs.web_map import _with_states
+
+    out, _ = maastricht
+    layers, meta = read_scan_for_maps(out)
+    areas = layers["areas"]
+    areas["data_status"] = "ok"
+    hit = areas["area_id"] == "6223"
+    areas.loc[hit, "score_class"] = None
+    areas.loc[hit, "data_status"] = "onvoldoende gegevens"
+    fig = scan_figure(layers, meta)
+    try:
+        legend = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert "Onvoldoende gegevens" in legend
+        hatched = [c for c in fig.axes[0].collections if c.get_hatch() == "////"]
+        assert len(hatched) == 1 and len(hatched[0].get_paths()) == 1
+        red = [
+            c
+            for c in fig.axes[0].collections
+            if len(c.get_facecolor()) and matplotlib_hex(c.get_facecolor()[0]) == CLASS_COLOURS[1]
+        ]
+        assert all(len(c.get_paths()) == (areas["score_class"] == 1).sum() for c in red)
+    finally:
+        plt.close(fig)
+    web = _with_states(areas, "nl").set_index("area_id")
+    assert web.loc["6223", "state"] == "insufficient"
+    assert web.loc["6223", "klasse"] == "Onvoldoende gegevens"
+
+
+def matplotlib_hex(rgba) -> str:
+    from matplotlib.colors import to_hex
+
+    return to_hex(rgba)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _browser(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     )
-    assert "missing: physiotherapist" in data_note(meta, "en")
-    # a scan from before the audit, or one without gaps: no note
-    assert data_note({}, "nl") == ""
-    assert data_note({"audit_missing": "", "audit_thin": "", "audit_footpaths": "ok"}, "en") == ""
+
+
+@pytest.fixture
+def planner(maastricht):
+    """The planner page on a free local port, stopped after the test."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from thuisdichtbij.apps.serve import create_app
+
+    out, _ = maastricht
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(out), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/", out
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_planner_page_in_a_real_browser(planner):
+    import geopandas as gpd
+    import pyogrio
+    from playwright.sync_api import sync_playwright
+    from shapely import Point
+
+    base, out = planner
+    markt = (50.8514, 5.6910)
+    zones = pyogrio.read_dataframe(out, layer="zones")
+    here = gpd.GeoSeries([Point(markt[1], markt[0])], crs=4326).to_crs(zones.crs).iloc[0]
+    zone_name = zones[zones.contains(here)]["name"].iloc[0]
+    amen = pyogrio.read_dataframe(out, layer="amenities")
+    n_kinds = amen["indicator"].nunique()  # 8: no physiotherapist in the Maastricht data
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+            page.goto(base)
+            page.wait_for_selector("path.leaflet-interactive")
+            x, y = page.evaluate(
+                "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]);"
+                " return [p.x, p.y]; }",
+                list(markt),
+            )
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            page.wait_for_selector("#zone")
+            assert zone_name in page.inner_text("#zone")
+            side = page.inner_text("#side")
+            assert "niets binnen 500 m" in side and "niets binnen bereik" not in side
+            assert "relatief" in side
+            # a marker and a route line per sub-indicator found within the search
+            page.wait_for_timeout(300)
+            assert page.locator("path.nearest-amenity").count() == n_kinds
+            assert page.locator("path.walk-route").count() == n_kinds
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-click.png"))
+            # search a postcode, written as people write it
+            with page.expect_response(lambda r: "postcode=6211AL" in r.url) as resp:
+                page.fill("#q", "6211 al")
+                page.press("#q", "Enter")
+            assert resp.value.status == 200
+            page.wait_for_selector("#out h4")
+            # a street name the scan has
+            with page.expect_response(lambda r: "api/check" in r.url) as resp:
+                page.fill("#q", "Markt")
+                page.press("#q", "Enter")
+            assert resp.value.status == 200
+            page.wait_for_timeout(500)
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-search.png"))
+            page.emulate_media(media="print")
+            page.screenshot(path=os.path.join(ARTIFACTS, "planner-print.png"), full_page=True)
+        finally:
+            browser.close()

@@ -14,16 +14,20 @@ import os
 from pathlib import Path
 
 from ..analyses.check import CheckContext, check, load_check, parse_location
+from ..analyses.places import find_places
+from ..analyses.routes import walking_routes
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ..errors import ThuisdichtbijError
-from ..outputs._mapkit import CLASS_COLOURS
+from ..outputs._mapkit import CLASS_COLOURS, INDICATOR_STYLE
 
 __all__ = ["create_app", "run"]
 
 _PAGE_TEXT = {
     "nl": {
         "title": "Thuis en dichtbij: plotcheck",
-        "hint": "Klik op de kaart of typ coördinaten (breedte, lengte).",
+        "hint": "Klik op de kaart, of zoek een postcode (6211AL), een straat of coördinaten "
+        "(breedte, lengte).",
+        "placeholder": "6211AL, Markt of 50.8514, 5.6910",
         "go": "Check",
         "score": "Score",
         "class": "klasse",
@@ -31,18 +35,34 @@ _PAGE_TEXT = {
         "nearest": "Dichtstbijzijnde",
         "walk": "Loopafstand",
         "points": "Punten",
-        "none": "niets binnen bereik",
+        "none": "niets binnen {max_m} m",
         "thin": "gegevens dun",
         "data": "Let op, invoergegevens",
-        "safety": "veiligheid",
+        "safety": "Veiligheid (Leefbaarometer)",
+        "safety_area": "gebied {area}: {points} van 5 punten",
+        "safety_none": "geen Leefbaarometer-score hier",
         "near": "Net buiten bereik",
+        "then_class": "dan klasse",
+        "relative": "De klassen zijn relatief: ze vergelijken met de andere woningen in deze "
+        "scan (de gemeente), niet met een landelijke norm.",
+        "zone_in": "Ligt in woonzorgzone",
+        "zone_near": "Buiten een woonzorgzone; de dichtstbijzijnde ligt {m} m lopen verderop.",
+        "zone_far": "Buiten een woonzorgzone; geen binnen {m} m lopen.",
+        "fairshare": "Fair share",
+        "no_match": "Niets gevonden voor",
+        "failed": "De check lukte niet",
+        "print": "Afdrukken",
+        "route": "Looproute",
+        "sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK).",
         "reach": "Loopbereik",
         "areas": "Postcodegebieden (klasse)",
         "zones": "Woonzorgzones",
     },
     "en": {
         "title": "Thuis en dichtbij: plot check",
-        "hint": "Click the map or type coordinates (latitude, longitude).",
+        "hint": "Click the map, or search a postcode (6211AL), a street or coordinates "
+        "(latitude, longitude).",
+        "placeholder": "6211AL, Markt or 50.8514, 5.6910",
         "go": "Check",
         "score": "Score",
         "class": "class",
@@ -50,19 +70,63 @@ _PAGE_TEXT = {
         "nearest": "Nearest",
         "walk": "Walk",
         "points": "Points",
-        "none": "nothing within reach",
+        "none": "nothing within {max_m} m",
         "thin": "thin data",
         "data": "Mind the input data",
-        "safety": "safety",
+        "safety": "Safety (Leefbaarometer)",
+        "safety_area": "area {area}: {points} of 5 points",
+        "safety_none": "no Leefbaarometer score here",
         "near": "Just out of reach",
+        "then_class": "then class",
+        "relative": "Classes are relative: they compare with the other dwellings in this scan "
+        "(the municipality), not with a national norm.",
+        "zone_in": "Lies in the housing-with-care zone",
+        "zone_near": "Outside a housing-with-care zone; the nearest is a {m} m walk away.",
+        "zone_far": "Outside a housing-with-care zone; none within a {m} m walk.",
+        "fairshare": "Fair share",
+        "no_match": "Nothing found for",
+        "failed": "The check failed",
+        "print": "Print",
+        "route": "Walking route",
+        "sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK).",
         "reach": "Walking reach",
         "areas": "Postcode areas (class)",
         "zones": "Housing-with-care zones",
     },
 }
 
+#: How far the page looks for the nearest amenity to draw (beyond the bands: a red line).
+ROUTE_SEARCH_M = 2000.0
+
 #: The page template; __NAMES__ are filled in per scan and language.
 _PAGE = Path(__file__).parent.parent / "static" / "check.html"
+
+
+def _page_html(ctx: CheckContext, lang: str) -> str:
+    """The page template filled in for one scan and language."""
+    text = dict(_PAGE_TEXT[lang])
+    text["none"] = text["none"].format(max_m=f"{ctx.config.max_distance_m:g}")
+    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
+    legend = "".join(
+        f'<div><span style="background:{c}"></span>{k}: {labels[k]}</div>'
+        for k, c in CLASS_COLOURS.items()
+    )
+    return (
+        _PAGE.read_text(encoding="utf-8")
+        .replace("__LANG__", lang)
+        .replace("__TITLE__", text["title"])
+        .replace("__HINT__", text["hint"])
+        .replace("__GO__", text["go"])
+        .replace("__PLACEHOLDER__", text["placeholder"])
+        .replace("__PRINT__", text["print"])
+        .replace("__RELATIVE__", text["relative"])
+        .replace("__SOURCES__", text["sources"])
+        .replace("__LEGEND__", legend)
+        .replace("__TEXT__", json.dumps(text))
+        .replace("__COLOURS__", json.dumps(CLASS_COLOURS))
+        .replace("__BANDS__", json.dumps(_band_colours(ctx)))
+        .replace("__INDICATORS__", json.dumps({k: v[0] for k, v in INDICATOR_STYLE.items()}))
+    )
 
 
 def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
@@ -72,8 +136,6 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
     from fastapi.staticfiles import StaticFiles
 
     ctx = scan if isinstance(scan, CheckContext) else load_check(scan)
-    text = _PAGE_TEXT[lang]
-    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
     app = FastAPI(
         title="thuisdichtbij plot check",
         description="Score one location against a Thuis en dichtbij-scan, explained.",
@@ -89,20 +151,7 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
         if ctx.zones is not None
         else {"type": "FeatureCollection", "features": []}
     )
-    legend = "".join(
-        f'<div><span style="background:{c}"></span>{k}: {labels[k]}</div>'
-        for k, c in CLASS_COLOURS.items()
-    )
-    page = (
-        _PAGE.read_text(encoding="utf-8")
-        .replace("__LANG__", lang)
-        .replace("__TITLE__", text["title"])
-        .replace("__HINT__", text["hint"])
-        .replace("__GO__", text["go"])
-        .replace("__LEGEND__", legend)
-        .replace("__TEXT__", json.dumps(text))
-        .replace("__COLOURS__", json.dumps(CLASS_COLOURS))
-    )
+    page = _page_html(ctx, lang)
 
     app.mount("/static", StaticFiles(directory=_PAGE.parent), name="static")
 
@@ -110,12 +159,20 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
     def index() -> str:
         return page
 
-    @app.get("/api/check", summary="Check one location (WGS84 latitude and longitude)")
+    @app.get("/api/check", summary="Check one location: latitude and longitude, or a postcode")
     def api_check(
-        lat: float = Query(..., description="latitude, WGS84", examples=[50.8514]),
-        lon: float = Query(..., description="longitude, WGS84", examples=[5.6910]),
+        lat: float | None = Query(None, description="latitude, WGS84", examples=[50.8514]),
+        lon: float | None = Query(None, description="longitude, WGS84", examples=[5.6910]),
+        postcode: str | None = Query(None, description="a PC6 the scan has", examples=["6211AL"]),
     ) -> dict:
-        return check(ctx, parse_location(ctx, lat=lat, lon=lon), lang=lang)
+        point = parse_location(ctx, lat=lat, lon=lon, postcode=postcode)
+        result = check(ctx, point, lang=lang)
+        result["routes"] = walking_routes(ctx, point, max_distance_m=ROUTE_SEARCH_M)
+        return result
+
+    @app.get("/api/search", summary="Postcodes (PC6) and streets of the scan that match a text")
+    def api_search(q: str = Query(..., description="e.g. 6211AL or Markt")) -> list[dict]:
+        return find_places(ctx, q)
 
     @app.get("/api/areas", summary="The scan's areas with their mean score and class (GeoJSON)")
     def api_areas() -> dict:
@@ -126,6 +183,13 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
         return zones_json
 
     return app
+
+
+def _band_colours(ctx) -> dict[str, str]:
+    """A line colour per distance band (nearest band green, the farthest orange)."""
+    palette = ["#1a9641", "#a6d96a", "#fdae61", "#f46d43"]
+    bands = sorted(b.max_m for b in ctx.config.bands)
+    return {f"{m:g}": palette[min(i, len(palette) - 1)] for i, m in enumerate(bands)}
 
 
 def run(scan: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 8000, lang: str = "nl"):

@@ -52,6 +52,17 @@ _TEXT = {
         "points": "gemiddelde punten",
         "profile": "Voorzieningen",
         "region": "gemiddelde van de regio (gewogen naar huishoudens)",
+        "network": "Straten en paden (loopnetwerk)",
+        "outline": "Grens van het scangebied",
+        "water": "Water",
+        "green": "Groen",
+        "in_data": "in de gegevens",
+        "scan_of": "Scan van",
+        "sheet_title": "Waarom scoort een gebied zo? Gemiddelde punten per voorziening",
+        "distance_pts": "punten per voorziening (0 = niets binnen bereik)",
+        "safety_pts": "punten voor veiligheid (Leefbaarometer)",
+        "safety": "Veiligheid",
+        "areas_and_grid": "postcodegebieden en raster",
     },
     "en": {
         "fs_title": "Fair share: areas that are already vulnerable",
@@ -83,6 +94,17 @@ _TEXT = {
         "points": "mean points",
         "profile": "Amenities",
         "region": "mean of the region (weighted by households)",
+        "network": "Streets and paths (walking network)",
+        "outline": "Edge of the scanned area",
+        "water": "Water",
+        "green": "Green space",
+        "in_data": "in the data",
+        "scan_of": "Scan of",
+        "sheet_title": "Why does an area score as it does? Mean points per amenity",
+        "distance_pts": "points per amenity (0 = nothing within reach)",
+        "safety_pts": "points for safety (Leefbaarometer)",
+        "safety": "Safety",
+        "areas_and_grid": "postcode areas and grid",
     },
 }
 
@@ -131,6 +153,36 @@ SUPPRESSED = "#d9d9d9"
 #: Areas and cells with ``data_status`` 'onvoldoende gegevens': grey, hatched where possible.
 INSUFFICIENT = "onvoldoende gegevens"
 INSUFFICIENT_COLOUR = "#969696"
+#: How such areas are drawn: grey with a hatch, never a class colour.
+INSUFFICIENT_STYLE = {"fill": INSUFFICIENT_COLOUR, "edge": "#333333", "hatch": "////"}
+NETWORK_COLOUR = "#8c8c8c"
+ZONE_COLOUR = "#00441b"
+
+
+def area_states(frame) -> list:
+    """Per row: its class 1-5, ``"suppressed"`` (too few dwellings) or ``"insufficient"``.
+
+    A row whose ``data_status`` says so, or without a class and not suppressed, has too
+    little data to be classed (the audit's ``onvoldoende gegevens``), so it is never drawn
+    as class 1.
+    """
+    supp = frame["suppressed"] if "suppressed" in frame else pd.Series(False, frame.index)
+    status = frame["data_status"] if "data_status" in frame else pd.Series(None, frame.index)
+    out = []
+    for c, s, st in zip(frame["score_class"], supp, status, strict=True):
+        if insufficient(st):
+            out.append("insufficient")
+        elif not pd.isna(c):
+            out.append(int(c))
+        else:
+            out.append("suppressed" if flag_state(s) else "insufficient")
+    return out
+
+
+def state_label(state, lang: str) -> str:
+    if isinstance(state, int):
+        return class_labels(lang)[state]
+    return text(lang)["suppressed" if state == "suppressed" else "insufficient"]
 
 
 def insufficient(status) -> bool:
@@ -163,6 +215,16 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
 
 
+def legend_note(meta: dict, lang: str) -> str:
+    """The note under a map's legend: the scan's audit, or a note of its own.
+
+    A ``legend_note_nl`` / ``legend_note_en`` / ``legend_note`` row in ``run_metadata``
+    wins over the audit's :func:`data_note`; the map functions' ``note=`` wins over both.
+    """
+    own = meta.get(f"legend_note_{lang}") or meta.get("legend_note")
+    return str(own) if own else data_note(meta, lang)
+
+
 #: A colour and a two-letter code per sub-indicator, for the amenity markers.
 INDICATOR_STYLE = {
     "pharmacy": ("#1b9e77", "Ap"),
@@ -188,7 +250,8 @@ def read_scan_for_maps(scan):
 
     names = scan_layers(scan)
     layers = {n: read_scan_layer(scan, n) for n in ("areas", "amenities") if n in names}
-    for n in ("zones", "grid"):
+    # network: the scan's streets; water, green: context polygons when a scan carries them
+    for n in ("zones", "grid", "network", "water", "green"):
         layers[n] = read_scan_layer(scan, n) if n in names else None
     return layers, read_metadata(scan)
 
@@ -198,3 +261,17 @@ def indicator_label(cfg, key: str, lang: str) -> str:
         return key  # safety
     ind = cfg.indicator(key)
     return ind.label_nl if lang == "nl" else ind.label_en
+
+
+def indicator_plural(cfg, key: str, lang: str) -> str:
+    """The sub-indicator's plural with a capital, for layer names ("Apotheken")."""
+    ind = cfg.indicator(key)
+    name = (ind.plural_nl if lang == "nl" else ind.plural_en) or indicator_label(cfg, key, lang)
+    return name[:1].upper() + name[1:]
+
+
+def scan_date(meta: dict) -> str:
+    """The day the scan ran (the one date a map shows), or today when unknown."""
+    from datetime import date
+
+    return str(meta.get("finished_utc", ""))[:10] or date.today().isoformat()

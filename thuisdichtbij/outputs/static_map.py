@@ -1,4 +1,9 @@
-"""Static maps for reports (matplotlib): PNG or PDF, A4 landscape.
+"""Static maps for reports (matplotlib): PNG or PDF on A4.
+
+The scan map shows the classes over the walking network and the scan's outline, the
+zones with labels that never overlap, and beside (or below) the map the legend, a note,
+the scale bar and the north arrow, so nothing covers the city. A PDF has a second page:
+one small map per sub-indicator's mean points, which answers "why is this area low?".
 
 Optional (``pip install 'thuisdichtbij[maps]'``); matplotlib is imported only when a map is made.
 """
@@ -6,188 +11,384 @@ Optional (``pip install 'thuisdichtbij[maps]'``); matplotlib is imported only wh
 from __future__ import annotations
 
 import os
+import textwrap
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
 
+from ._labels import place_labels
 from ._mapkit import (
     CLASS_COLOURS,
     FAIRSHARE_STYLE,
-    INSUFFICIENT_COLOUR,
+    INSUFFICIENT_STYLE,
+    NETWORK_COLOUR,
     SUPPRESSED,
+    ZONE_COLOUR,
+    area_states,
     atomic_write,
     check_out,
-    class_labels,
-    data_note,
     flag_state,
-    insufficient,
+    legend_note,
     read_scan_for_maps,
+    scan_date,
+    state_label,
     text,
 )
+from ._page import A4_IN, plan_page
 
-__all__ = ["fairshare_png", "scan_static"]
+__all__ = ["fairshare_png", "indicators_figure", "scan_figure", "scan_static"]
 
-
-def _scale_bar(ax, length_m: float) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    x, y = x0 + 0.05 * (x1 - x0), y0 + 0.05 * (y1 - y0)
-    ax.plot([x, x + length_m], [y, y], color="black", lw=3, solid_capstyle="butt")
-    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
-    ax.text(x + length_m / 2, y + 0.012 * (y1 - y0), label, ha="center", va="bottom", fontsize=8)
+_CONTEXT_STYLE = {"water": "#c6dbef", "green": "#d9f0d3"}
 
 
-def _north_arrow(ax) -> None:
-    ax.annotate(
-        "N",
-        xy=(0.95, 0.93),
-        xytext=(0.95, 0.83),
-        xycoords="axes fraction",
-        ha="center",
-        va="center",
-        fontsize=11,
-        fontweight="bold",
-        arrowprops={"facecolor": "black", "width": 4, "headwidth": 10},
-    )
-
-
-def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: str = "") -> Path:
-    """A static map (PNG or PDF, A4 landscape) of a fair-share result, for reports."""
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _sheet(page, title: str):
+    """A figure of the page's size with the map frame in place and the title above it."""
+    fig = _pyplot().figure(figsize=page.size_in)
+    ax = fig.add_axes(page.frac(page.map_in))
+    ax.set_axis_off()
+    x0, y0, x1, y1 = page.extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal", adjustable="datalim")
+    top = (page.map_in[1] + page.map_in[3]) / page.size_in[1]
+    fig.text(page.map_in[0] / page.size_in[0], top + 0.012, title, fontsize=15, va="bottom")
+    return fig, ax
+
+
+def _fill_style(state) -> dict:
+    if state == "insufficient":
+        return {
+            "facecolor": INSUFFICIENT_STYLE["fill"],
+            "edgecolor": INSUFFICIENT_STYLE["edge"],
+            "hatch": INSUFFICIENT_STYLE["hatch"],
+        }
+    colour = SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
+    return {"facecolor": colour, "edgecolor": "#666666"}
+
+
+def _draw_classes(ax, shapes, lang: str) -> list:
+    """Fill shapes by class state; legend handles for the five classes and the states present."""
+    from matplotlib.patches import Patch
+
+    states = area_states(shapes)
+    for state in dict.fromkeys(states):
+        sel = shapes[[s == state for s in states]]
+        sel.plot(ax=ax, linewidth=0.5, zorder=1, **_fill_style(state))
+    shown = [*CLASS_COLOURS, *(s for s in ("insufficient", "suppressed") if s in states)]
+    return [Patch(label=state_label(s, lang), **_fill_style(s)) for s in shown]
+
+
+def _draw_context(ax, layers: dict, t: dict) -> list:
+    """Water and green under, the walking network and the scan's outline over the classes."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = []
+    for name, colour in _CONTEXT_STYLE.items():
+        if layers.get(name) is not None and len(layers[name]):
+            layers[name].plot(ax=ax, color=colour, linewidth=0, zorder=2, alpha=0.85)
+            handles.append(Patch(facecolor=colour, edgecolor="none", label=t[name]))
+    net = layers.get("network")
+    if net is not None and len(net):
+        net.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25, alpha=0.8, zorder=3)
+        handles.append(Line2D([], [], color=NETWORK_COLOUR, linewidth=0.8, label=t["network"]))
+    _outline(layers["areas"]).plot(ax=ax, color="#222222", linewidth=1.4, zorder=4)
+    handles.append(Line2D([], [], color="#222222", linewidth=1.4, label=t["outline"]))
+    return handles
+
+
+def _outline(areas) -> gpd.GeoSeries:
+    """The outer edge of the areas, without the slivers between neighbouring polygons."""
+    edge = areas.geometry.union_all().buffer(5).buffer(-5)
+    return gpd.GeoSeries([edge], crs=areas.crs).boundary
+
+
+def _draw_zones(ax, zones, t: dict) -> list:
+    """Zone outlines and their names, placed without overlaps (largest zone first)."""
+    from matplotlib.patches import Patch
+
+    zones.boundary.plot(ax=ax, color=ZONE_COLOUR, linewidth=1.8, zorder=5)
+    order = zones.assign(_a=zones.area).sort_values("_a", ascending=False)
+    anchors = [_anchor(g) for g in order.geometry]
+    place_labels(ax, anchors, list(order["name"]), colour=ZONE_COLOUR)
+    return [Patch(facecolor="none", edgecolor=ZONE_COLOUR, linewidth=1.8, label=t["zones"])]
+
+
+def _anchor(geom) -> tuple[float, float]:
+    parts = getattr(geom, "geoms", [geom])
+    p = max(parts, key=lambda g: g.area).representative_point()
+    return p.x, p.y
+
+
+def _nice_length(target_m: float) -> float:
+    for step in (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
+        if step >= target_m:
+            return float(step)
+    return 100000.0
+
+
+def _scale_bar(fig, page, x_in: float, y_in: float) -> None:
+    """A scale bar drawn on the paper beside the map, at the map's own scale."""
+    from matplotlib.lines import Line2D
+
+    length_m = _nice_length(1.2 / page.in_per_unit)
+    w, h = page.size_in
+    x1 = x_in + length_m * page.in_per_unit
+    fig.add_artist(
+        Line2D(
+            [x_in / w, x1 / w],
+            [y_in / h] * 2,
+            color="black",
+            lw=3,
+            solid_capstyle="butt",
+            transform=fig.transFigure,
+        )
+    )
+    label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+    fig.text((x_in + x1) / 2 / w, (y_in + 0.06) / h, label, ha="center", va="bottom", fontsize=8)
+
+
+def _north_arrow(fig, page, x_in: float, y_in: float) -> None:
+    w, h = page.size_in
+    fig.text(
+        x_in / w, (y_in + 0.5) / h, "N", ha="center", va="bottom", fontsize=11, fontweight="bold"
+    )
+    fig.patches.append(_arrow(fig, x_in / w, y_in / h, 0.45 / h))
+
+
+def _arrow(fig, x: float, y: float, dy: float):
+    from matplotlib.patches import FancyArrow
+
+    return FancyArrow(
+        x,
+        y,
+        0,
+        dy,
+        width=0.004,
+        head_width=0.014,
+        head_length=0.02,
+        length_includes_head=True,
+        color="black",
+        transform=fig.transFigure,
+    )
+
+
+def _panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> None:
+    """Legend and note at the top (or left) of the panel; scale bar and north arrow after."""
+    px, py, pw, ph = page.panel_in
+    w, h = page.size_in
+    ncol = 1 if page.side == "right" else 2
+    leg = fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(px / w, (py + ph) / h),
+        fontsize=8.5,
+        title=title,
+        title_fontsize=9,
+        frameon=False,
+        ncol=ncol,
+        alignment="left",
+    )
+    renderer = fig.canvas.get_renderer()
+    box = leg.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+    note_xy = (px + 0.05, box.y0 - 0.05)
+    tools = (px + 0.15, py + 0.25) if page.side == "right" else (px + pw - 1.9, py + 0.35)
+    if note:
+        wrapped = textwrap.fill(note, 48 if page.side == "right" else 100)
+        fig.text(
+            note_xy[0] / w,
+            note_xy[1] / h,
+            wrapped,
+            fontsize=8,
+            va="top",
+            color="#333333",
+            gid="legend-note",
+        )
+    _scale_bar(fig, page, *tools)
+    _north_arrow(fig, page, tools[0] + 1.7, tools[1] - 0.05)
+    fig.text(page.map_in[0] / w, 0.12 / h, footer, fontsize=7, color="#444444")
+
+
+def _footer(meta: dict, t: dict) -> str:
+    sources = meta.get("attribution") or t["scan_sources"]
+    version = meta.get("package_version", "")
+    return f"{sources}. {t['scan_of']} {scan_date(meta)}, thuisdichtbij {version}."
+
+
+def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None = None):
+    """Page 1: the classes over the network and outline, zones, legend panel (a Figure)."""
+    t = text(lang)
+    areas = layers["areas"]
+    page = plan_page(areas.total_bounds)
+    fig, ax = _sheet(page, f"{t['scan_title']}: {meta.get('study', '')}")
+    handles = _draw_classes(ax, areas, lang)
+    handles += _draw_context(ax, layers, t)
+    zones = layers.get("zones")
+    if zones is not None and len(zones):
+        handles += _draw_zones(ax, zones, t)
+    note = legend_note(meta, lang) if note is None else note
+    _panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, t))
+    return fig
+
+
+def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, outline):
+    """One small multiple: areas by mean points (0..vmax), or hatched when the data has none."""
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    if empty:
+        areas.plot(
+            ax=ax,
+            facecolor=INSUFFICIENT_STYLE["fill"],
+            edgecolor=INSUFFICIENT_STYLE["edge"],
+            hatch=INSUFFICIENT_STYLE["hatch"],
+            linewidth=0.3,
+        )
+    else:
+        areas.plot(
+            ax=ax,
+            column=column,
+            cmap="RdYlGn",
+            vmin=0,
+            vmax=vmax,
+            edgecolor="#777777",
+            linewidth=0.3,
+            missing_kwds={"color": SUPPRESSED},
+        )
+    outline.plot(ax=ax, color="#222222", linewidth=0.8)
+    ax.set_title(title, fontsize=8.5, loc="left")
+
+
+def _sheet_panels(cfg, layers: dict, lang: str) -> list[tuple[str, str, float, bool]]:
+    """(column, title, top of scale, no data) per small map: each sub-indicator, then safety."""
+    from ._mapkit import indicator_plural
+
+    t = text(lang)
+    amen = layers.get("amenities")
+    counts = amen["indicator"].value_counts() if amen is not None else {}
+    panels = []
+    for ind in cfg.indicator_ids:
+        n = int(counts.get(ind, 0))
+        title = f"{indicator_plural(cfg, ind, lang)}\n{n} {t['in_data']}"
+        panels.append((f"pts_{ind}", title, cfg.max_band_points, n == 0))
+    panels.append(("safety_pts", f"{t['safety']}\nLeefbaarometer", 5.0, False))
+    return panels
+
+
+def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
+    """Page 2: one small map per sub-indicator's mean points per area (a Figure)."""
+    from ..config import load_config
+
+    plt = _pyplot()
+    t, cfg = text(lang), load_config()
+    areas = layers["areas"]
+    panels = _sheet_panels(cfg, layers, lang)
+    ncols = 5  # A4 landscape, two rows of five
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=A4_IN)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.17, wspace=0.05, hspace=0.25)
+    outline = _outline(areas)
+    flat = list(axes.flat)
+    for ax, (col, title, vmax, empty) in zip(flat, panels, strict=False):
+        _small_map(ax, areas, col, vmax=vmax, title=title, empty=empty, outline=outline)
+    for ax in flat[len(panels) :]:
+        ax.set_axis_off()
+    fig.suptitle(f"{t['sheet_title']} — {meta.get('study', '')}", x=0.02, ha="left", fontsize=13)
+    _colour_bars(fig, t, cfg.max_band_points)
+    fig.text(0.02, 0.015, _footer(meta, t), fontsize=7, color="#444444")
+    return fig
+
+
+def _colour_bars(fig, t: dict, max_points: float) -> None:
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    for i, (vmax, label) in enumerate(((max_points, t["distance_pts"]), (5, t["safety_pts"]))):
+        cax = fig.add_axes([0.06 + 0.48 * i, 0.1, 0.38, 0.015])
+        sm = ScalarMappable(norm=Normalize(0, vmax), cmap="RdYlGn")
+        fig.colorbar(sm, cax=cax, orientation="horizontal").set_label(label, fontsize=8)
+
+
+def _save_figures(figs: list, out: Path) -> Path:
+    """PNG: the first page; PDF: every page, in order."""
+    plt = _pyplot()
+
+    def write(p: Path) -> None:
+        if out.suffix.lower() == ".png":
+            figs[0].savefig(p, dpi=150, format="png")
+            return
+        from matplotlib.backends.backend_pdf import PdfPages
+
+        with PdfPages(p) as pdf:
+            for fig in figs:
+                pdf.savefig(fig)
+
+    try:
+        return atomic_write(out, write)
+    finally:
+        for fig in figs:
+            plt.close(fig)
+
+
+def scan_static(
+    scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl", note: str | None = None
+) -> Path:
+    """A static map of a scan, A4: PNG (the map) or PDF (the map and the indicator sheet).
+
+    ``note`` (default: the scan's :func:`~thuisdichtbij.outputs._mapkit.legend_note`) is
+    printed under the legend, e.g. which indicators' data is missing or thin.
+    """
+    text(lang)
+    out = check_out(path, (".png", ".pdf"))
+    layers, meta = read_scan_for_maps(scan)
+    figs = [scan_figure(layers, meta, lang=lang, note=note)]
+    if out.suffix.lower() == ".pdf":
+        figs.append(indicators_figure(layers, meta, lang=lang))
+    return _save_figures(figs, out)
+
+
+def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: str = "") -> Path:
+    """A static map (PNG or PDF, A4) of a fair-share result, for reports."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     t = text(lang)
     out = check_out(path, (".png", ".pdf"))
     areas: gpd.GeoDataFrame = result.areas
-    fig, ax = plt.subplots(figsize=(11.69, 8.27))
+    page = plan_page(areas.total_bounds)
+    fig, ax = _sheet(page, title or f"{t['fs_title']} — {result.metadata.get('study', '')}")
+    handles = []
     for state, st in FAIRSHARE_STYLE.items():
+        style = {
+            "facecolor": st["fill"],
+            "edgecolor": "#666666",
+            "hatch": "///" if state is True else None,
+        }
         sel = areas[[flag_state(v) is state for v in areas["vulnerable"]]]
         if len(sel):
-            sel.plot(
-                ax=ax,
-                facecolor=st["fill"],
-                edgecolor="#666666",
-                linewidth=0.5,
-                hatch="///" if state is True else None,
-            )
+            sel.plot(ax=ax, linewidth=0.5, **style)
+        handles.append(Patch(label=st["label"][lang], **style))
     if result.municipalities is not None:
         result.municipalities.boundary.plot(ax=ax, color="#111111", linewidth=1.6)
-        _label_shapes(ax, result.municipalities, "municipality", colour="#111111", size=9)
-    handles = [
-        Patch(
-            facecolor=st["fill"],
-            edgecolor="#666666",
-            hatch="///" if s is True else None,
-            label=st["label"][lang],
+        names = result.municipalities
+        place_labels(
+            ax,
+            [_anchor(g) for g in names.geometry],
+            list(names["municipality"]),
+            colour="#111111",
+            size=9,
         )
-        for s, st in FAIRSHARE_STYLE.items()
-    ]
-    handles.append(Patch(facecolor="none", edgecolor="#111111", linewidth=1.6, label=t["borders"]))
-    ax.legend(handles=handles, loc="lower right", fontsize=9, frameon=True)
+        handles.append(Line2D([], [], color="#111111", linewidth=1.6, label=t["borders"]))
     ref = t.get(result.metadata.get("reference", ""), "")
-    _static_frame(
-        ax,
-        fig,
-        title or f"{t['fs_title']} — {result.metadata.get('study', '')}",
-        f"{t['sources']}. {t['reference']}: {ref}. {t['made']} {date.today().isoformat()}.",
-    )
-    return _save_figure(fig, out)
-
-
-def _label_shapes(ax, shapes, field: str, *, colour: str, size: int) -> None:
-    """Write each shape's ``field`` at a point inside it, on a light box."""
-    for _, row in shapes.iterrows():
-        p = row.geometry.representative_point()
-        ax.text(
-            p.x,
-            p.y,
-            row[field],
-            fontsize=size,
-            ha="center",
-            color=colour,
-            weight="bold",
-            bbox={"facecolor": "white", "alpha": 0.65, "edgecolor": "none", "pad": 0.8},
-        )
-
-
-def _save_figure(fig, out: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    try:
-        return atomic_write(out, lambda p: fig.savefig(p, dpi=150, format=out.suffix[1:]))
-    finally:
-        plt.close(fig)
-
-
-def _static_frame(ax, fig, title: str, footer: str) -> None:
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=15, loc="left")
-    width = ax.get_xlim()[1] - ax.get_xlim()[0]
-    _scale_bar(ax, 1000 * max(1, round(width / 5000)))
-    _north_arrow(ax)
-    fig.text(0.01, 0.01, footer, fontsize=7, color="#444444")
-    fig.tight_layout()
-
-
-def scan_static(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl") -> Path:
-    """A static map (PNG or PDF, A4 landscape) of a scan: classes, zones, legend, scale bar."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
-
-    t, labels = text(lang), class_labels(lang)
-    out = check_out(path, (".png", ".pdf"))
-    layers, meta = read_scan_for_maps(scan)
-    areas = layers["areas"]
-    fig, ax = plt.subplots(figsize=(11.69, 8.27))
-    cls = areas["score_class"]
-    colours = [CLASS_COLOURS.get(int(c), SUPPRESSED) if c == c else SUPPRESSED for c in cls]
-    areas.plot(ax=ax, color=colours, edgecolor="#666666", linewidth=0.5)
-    handles = [
-        Patch(facecolor=c, edgecolor="#666666", label=labels[k]) for k, c in CLASS_COLOURS.items()
-    ]
-    handles.append(Patch(facecolor=SUPPRESSED, edgecolor="#666666", label=t["suppressed"]))
-    thin = areas[[insufficient(s) for s in areas.get("data_status", [None] * len(areas))]]
-    if len(thin):
-        style = {"facecolor": INSUFFICIENT_COLOUR, "edgecolor": "#333333", "hatch": "///"}
-        thin.plot(ax=ax, linewidth=0.5, **style)
-        handles.append(Patch(label=t["insufficient"], **style))
-    zones = layers["zones"]
-    if zones is not None and len(zones):
-        zones.boundary.plot(ax=ax, color="#00441b", linewidth=2)
-        _label_shapes(ax, zones, "name", colour="#00441b", size=7)
-        handles.append(Patch(facecolor="none", edgecolor="#00441b", linewidth=2, label=t["zones"]))
-    legend = ax.legend(
-        handles=handles, loc="lower right", fontsize=9, title=t["classes"], frameon=True
-    )
-    note = data_note(meta, lang)
-    if note:
-        import textwrap
-
-        ax.annotate(
-            textwrap.fill(note, 60),
-            xy=(1, 0),
-            xycoords=legend,
-            xytext=(0, -6),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            fontsize=7.5,
-            color="#8a4b00",
-        )
-    title = f"{t['scan_title']}: {meta.get('study', '')}"
-    when = meta.get("finished_utc", "")[:10]
-    sources = meta.get("attribution") or t["scan_sources"]
-    footer = (
-        f"{sources}. Scan {when}, thuisdichtbij {meta.get('package_version', '')}; "
-        f"{t['made']} {date.today().isoformat()}."
-    )
-    _static_frame(ax, fig, title, footer)
-    return _save_figure(fig, out)
+    footer = f"{t['sources']}. {t['made']} {date.today().isoformat()}."
+    _panel(fig, page, handles, title="", note=f"{t['reference']}: {ref}", footer=footer)
+    return _save_figures([fig], out)

@@ -14,15 +14,21 @@ from ._mapkit import (
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
     INSUFFICIENT_COLOUR,
+    INSUFFICIENT_STYLE,
+    NETWORK_COLOUR,
     SUPPRESSED,
+    ZONE_COLOUR,
+    area_states,
     atomic_write,
     check_out,
     class_labels,
-    data_note,
     flag_state,
     indicator_label,
-    insufficient,
+    indicator_plural,
+    legend_note,
     read_scan_for_maps,
+    scan_date,
+    state_label,
     text,
 )
 
@@ -142,169 +148,242 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
     return _save_html(m, out)
 
 
-def _legend_html(lang: str, title: str, extra: str = "") -> str:
+_SWATCH = "display:inline-block;width:14px;height:14px;border:1px solid #555;margin-right:6px"
+_HATCH = f"repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px)"
+
+
+def _state_fill(state) -> str:
+    if state == "insufficient":
+        return INSUFFICIENT_STYLE["fill"]
+    return SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
+
+
+def _row(swatch_css: str, label: str) -> str:
+    return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
+
+
+def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str) -> str:
+    """The scan map's legend: classes (areas and grid alike), the grey states, lines."""
     t, labels = text(lang), class_labels(lang)
-    rows = "".join(
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
-        f'border:1px solid #555;margin-right:6px"></span>{labels[k]}</div>'
-        for k, c in CLASS_COLOURS.items()
-    )
-    rows += (
-        f'<div><span style="display:inline-block;width:14px;height:14px;background:{SUPPRESSED};'
-        f'border:1px solid #555;margin-right:6px"></span>{t["suppressed"]}</div>'
-        f'<div><span style="display:inline-block;width:14px;height:14px;'
-        f"background:repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px);"
-        f'border:1px dashed #333;margin-right:6px"></span>{t["insufficient"]}</div>'
+    rows = "".join(_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
+    rows += _row(f"background:{_HATCH}", t["insufficient"])
+    rows += _row(f"background:{SUPPRESSED}", t["suppressed"])
+    if zones:
+        rows += _row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
+    rows += _row(f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"])
+    note_html = (
+        f'<div id="data-note" style="margin-top:4px;color:#8a4b00">{note}</div>' if note else ""
     )
     return (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
-        'background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif">'
-        f"<b>{title}</b><div>{t['classes']}</div>{rows}{extra}</div>"
+        "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
+        'max-width:280px">'
+        f"<b>{title}</b><div>{t['classes']}: {t['areas_and_grid']}</div>{rows}{note_html}"
+        f'<div style="margin-top:4px;color:#555">{sources}</div></div>'
     )
 
 
-def scan_html(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl") -> Path:
-    """An interactive map of a scan GeoPackage, in one self-contained HTML file.
+def _style_by_state(edge: str, weight: float, opacity: float):
+    def style(feature):
+        state = feature["properties"]["state"]
+        st = {
+            "fillColor": _state_fill(state),
+            "color": edge,
+            "weight": weight,
+            "fillOpacity": opacity,
+        }
+        if state == "insufficient":
+            st.update({"color": INSUFFICIENT_STYLE["edge"], "dashArray": "4 3", "weight": 1})
+        return st
 
-    Areas in the five classes (tooltip: mean score, class, dwellings; popup: mean points
-    per sub-indicator), zones as outlines with their names and profiles, the score grid as
-    a layer to switch on, and the amenities per sub-indicator as clustered layers. No
-    marker per dwelling, so large scans stay smooth.
-    """
-    import folium
-    from folium.plugins import MarkerCluster
+    return style
 
-    from ..config import load_config
 
-    t, labels = text(lang), class_labels(lang)
-    out = check_out(path, (".html",))
-    layers, meta = read_scan_for_maps(scan)
-    cfg = load_config()
-    areas = layers["areas"].to_crs(4326)
-    m = _folium_map(areas.total_bounds)
-
-    def colour(props):
-        if insufficient(props.get("data_status")):
-            return INSUFFICIENT_COLOUR
-        c = props.get("score_class")
-        return CLASS_COLOURS.get(int(c), SUPPRESSED) if c is not None and c == c else SUPPRESSED
-
-    pts_cols = [c for c in areas.columns if c.startswith("pts_")]
-    shown = areas.copy()
-    status = shown["data_status"] if "data_status" in shown else [None] * len(shown)
-    shown["klasse"] = [
-        t["insufficient"]
-        if insufficient(s)
-        else labels[int(c)]
-        if c == c and c is not None
-        else t["suppressed"]
-        for c, s in zip(shown["score_class"], status)
-    ]
+def _with_states(frame, lang: str):
+    """A copy in WGS84 with ``state`` (1-5, suppressed, insufficient) and ``klasse`` (its label)."""
+    shown = frame.to_crs(4326)
+    shown["state"] = area_states(shown)
+    shown["klasse"] = [state_label(s, lang) for s in shown["state"]]
     shown["score_mean"] = shown["score_mean"].round(2)
-    popup_rows = []
+    return shown
+
+
+def _area_popups(shown, cfg, lang: str) -> list[str]:
+    t = text(lang)
+    pts_cols = [c for c in shown.columns if c.startswith("pts_")]
+    out = []
     for _, a in shown.iterrows():
         body = "".join(
             f"<tr><td>{indicator_label(cfg, c[4:], lang)}</td>"
             f"<td>{'' if a[c] != a[c] else round(a[c], 2)}</td></tr>"
             for c in pts_cols
         )
-        popup_rows.append(
+        out.append(
             f"<b>{a['area_id']}</b>: {t['score']} {a['score_mean']}, {a['klasse']}, "
             f"{t['dwellings']} {a['n_dwellings']}<table><tr><th></th><th>{t['points']}</th></tr>"
             f"{body}</table>"
         )
-    shown["popup"] = popup_rows
-    area_layer = folium.GeoJson(
-        shown[
-            ["area_id", "score_mean", "klasse", "n_dwellings", "popup", "score_class", "geometry"]
-            + [c for c in ("data_status",) if c in shown]
-        ],
+    return out
+
+
+def _area_layer(m, areas, cfg, lang: str) -> None:
+    """Areas in the five classes; tooltip: score, class, dwellings; popup: points per indicator."""
+    import folium
+
+    t = text(lang)
+    shown = _with_states(areas, lang)
+    shown["popup"] = _area_popups(shown, cfg, lang)
+    cols = ["area_id", "score_mean", "klasse", "n_dwellings", "popup", "state", "geometry"]
+    folium.GeoJson(
+        shown[cols],
         name=t["classes"],
-        style_function=lambda f: {
-            "fillColor": colour(f["properties"]),
-            "color": "#555555",
-            "weight": 0.8,
-            "fillOpacity": 0.65,
-            **({"dashArray": "4 3"} if insufficient(f["properties"].get("data_status")) else {}),
-        },
+        style_function=_style_by_state("#555555", 0.8, 0.6),
         tooltip=folium.GeoJsonTooltip(
             ["area_id", "score_mean", "klasse", "n_dwellings"],
             aliases=["", t["score"], t["classes"], t["dwellings"]],
         ),
         popup=folium.GeoJsonPopup(["popup"], labels=False),
-    )
-    area_layer.add_to(m)
-    if layers["grid"] is not None:
-        grid = layers["grid"].to_crs(4326)
-        grid["score_mean"] = grid["score_mean"].round(2)
-        folium.GeoJson(
-            grid[
-                ["cell_id", "score_mean", "score_class", "geometry"]
-                + [c for c in ("data_status",) if c in grid]
-            ],
-            name=t["grid"],
-            show=False,
-            style_function=lambda f: {
-                "fillColor": colour(f["properties"]),
-                "weight": 0,
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(["cell_id", "score_mean"], aliases=["", t["score"]]),
-        ).add_to(m)
-    if layers["zones"] is not None and len(layers["zones"]):
-        zones = layers["zones"].to_crs(4326)
-        group = folium.FeatureGroup(name=t["zones"])
-        folium.GeoJson(
-            zones[["zone_id", "name", "n_dwellings", "profile", "geometry"]],
-            style_function=lambda f: {"fill": False, "color": "#00441b", "weight": 3},
-            tooltip=folium.GeoJsonTooltip(
-                ["name", "n_dwellings", "profile"], aliases=["", t["dwellings"], t["profile"]]
+    ).add_to(m)
+
+
+def _grid_layer(m, grid, lang: str) -> None:
+    """The score grid, switched off at first, in the same classes and legend as the areas."""
+    import folium
+
+    t = text(lang)
+    shown = _with_states(grid, lang)
+    folium.GeoJson(
+        shown[["cell_id", "score_mean", "klasse", "state", "geometry"]],
+        name=t["grid"],
+        show=False,
+        style_function=_style_by_state("#ffffff", 0, 0.7),
+        tooltip=folium.GeoJsonTooltip(
+            ["cell_id", "score_mean", "klasse"], aliases=["", t["score"], t["classes"]]
+        ),
+    ).add_to(m)
+
+
+def _network_layer(m, network, lang: str) -> None:
+    """The walking network as grey lines in a pane under the classes: readable offline."""
+    import folium
+    import geopandas as gpd
+    import shapely
+
+    lines = shapely.set_precision(network.to_crs(4326).geometry.values, 1e-5)
+    one = gpd.GeoDataFrame(geometry=[shapely.multilinestrings(lines)], crs=4326)
+    folium.map.CustomPane("network", z_index=350, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        one,
+        name=text(lang)["network"],
+        pane="network",
+        interactive=False,
+        style_function=lambda f: {"color": NETWORK_COLOUR, "weight": 1, "opacity": 0.9},
+    ).add_to(m)
+
+
+def _zone_layer(m, zones, lang: str) -> None:
+    """Zone outlines with their names, profiles on hover."""
+    import folium
+
+    t = text(lang)
+    zones = zones.to_crs(4326)
+    group = folium.FeatureGroup(name=t["zones"])
+    folium.GeoJson(
+        zones[["zone_id", "name", "n_dwellings", "profile", "geometry"]],
+        style_function=lambda f: {"fill": False, "color": ZONE_COLOUR, "weight": 3},
+        tooltip=folium.GeoJsonTooltip(
+            ["name", "n_dwellings", "profile"], aliases=["", t["dwellings"], t["profile"]]
+        ),
+    ).add_to(group)
+    for _, z in zones.iterrows():
+        p = z.geometry.representative_point()
+        folium.Marker(
+            [p.y, p.x],
+            icon=folium.DivIcon(
+                html=f'<div class="zone-label" style="font:bold 12px sans-serif;'
+                f'color:{ZONE_COLOUR};white-space:nowrap;text-shadow:0 0 3px white">'
+                f"{z['name']}</div>"
             ),
         ).add_to(group)
-        for _, z in zones.iterrows():
-            p = z.geometry.representative_point()
-            folium.Marker(
-                [p.y, p.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="zone-label" style="font:bold 12px sans-serif;color:#00441b;'
-                    f'white-space:nowrap;text-shadow:0 0 3px white">{z["name"]}</div>'
-                ),
-            ).add_to(group)
-        group.add_to(m)
-    amen = layers["amenities"].to_crs(4326)
+    group.add_to(m)
+
+
+def _amenity_marker(a, colour: str, code: str, label: str):
+    import folium
+
+    return folium.Marker(
+        [a.geometry.y, a.geometry.x],
+        tooltip=f"{label}: {a['name'] if isinstance(a['name'], str) else a['kind']}",
+        icon=folium.DivIcon(
+            html=f'<div style="background:{colour};color:white;border-radius:50%;'
+            f"width:22px;height:22px;font:bold 10px/22px sans-serif;text-align:center;"
+            f'border:1px solid white">{code}</div>',
+            icon_size=(22, 22),
+            icon_anchor=(11, 11),
+        ),
+    )
+
+
+def _amenity_layers(m, amenities, cfg, lang: str) -> None:
+    """One switchable layer per sub-indicator, also when the data has none of it."""
+    from folium.plugins import MarkerCluster
+
+    t = text(lang)
+    amen = amenities.to_crs(4326)
     for ind in cfg.indicator_ids:
         sub = amen[amen["indicator"] == ind]
-        if sub.empty:
-            continue
-        colour_i, code = INDICATOR_STYLE[ind]
-        label = cfg.indicator(ind).plural_nl if lang == "nl" else cfg.indicator(ind).plural_en
-        cluster = MarkerCluster(name=f"{code} {label}", show=ind != "bus_stop")
+        colour, code = INDICATOR_STYLE[ind]
+        plural = indicator_plural(cfg, ind, lang)
+        name = (
+            f'<span style="color:{colour}">&#9679;</span> {plural} '
+            f'<span class="n-in-data">({len(sub)} {t["in_data"]})</span>'
+        )
+        cluster = MarkerCluster(name=name, show=ind != "bus_stop" and len(sub) > 0)
         cluster.default_js = [("markerclusterjs", "leaflet.markercluster.js")]
         cluster.default_css = [
             ("markerclustercss", "MarkerCluster.css"),
             ("markerclusterdefaultcss", "MarkerCluster.Default.css"),
         ]
+        label = indicator_label(cfg, ind, lang)
         for _, a in sub.iterrows():
-            folium.Marker(
-                [a.geometry.y, a.geometry.x],
-                tooltip=f"{label}: {a['name'] if isinstance(a['name'], str) else a['kind']}",
-                icon=folium.DivIcon(
-                    html=f'<div style="background:{colour_i};color:white;border-radius:50%;'
-                    f"width:22px;height:22px;font:bold 10px/22px sans-serif;text-align:center;"
-                    f'border:1px solid white">{code}</div>',
-                    icon_size=(22, 22),
-                    icon_anchor=(11, 11),
-                ),
-            ).add_to(cluster)
+            _amenity_marker(a, colour, code, label).add_to(cluster)
         cluster.add_to(m)
+
+
+def scan_html(
+    scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl", note: str | None = None
+) -> Path:
+    """An interactive map of a scan GeoPackage, in one self-contained HTML file.
+
+    Layers, each switchable: the walking network (grey lines under everything, so the map
+    reads without internet), the areas in the five classes (popup: mean points per
+    sub-indicator), the score grid in the same classes, the zones with their names, and
+    one layer of amenities per sub-indicator (also those with none in the data). No
+    marker per dwelling, so large scans stay smooth. ``note`` (default: the scan's
+    :func:`~thuisdichtbij.outputs._mapkit.legend_note`) is shown under the legend.
+    """
+    import folium
+
+    from ..config import load_config
+
+    t = text(lang)
+    out = check_out(path, (".html",))
+    layers, meta = read_scan_for_maps(scan)
+    cfg = load_config()
+    m = _folium_map(layers["areas"].to_crs(4326).total_bounds)
+    if layers["network"] is not None:
+        _network_layer(m, layers["network"], lang)
+    _area_layer(m, layers["areas"], cfg, lang)
+    if layers["grid"] is not None:
+        _grid_layer(m, layers["grid"], lang)
+    has_zones = layers["zones"] is not None and len(layers["zones"]) > 0
+    if has_zones:
+        _zone_layer(m, layers["zones"], lang)
+    _amenity_layers(m, layers["amenities"], cfg, lang)
     folium.LayerControl(collapsed=False).add_to(m)
     title = f"{t['scan_title']}: {meta.get('study', '')}"
-    sources = meta.get("attribution") or t["scan_sources"]
-    extra = f'<div style="margin-top:4px;color:#555;max-width:260px">{sources}</div>'
-    note = data_note(meta, lang)
-    if note:
-        extra += (
-            f'<div id="data-note" style="margin-top:4px;color:#8a4b00;max-width:260px">{note}</div>'
-        )
-    m.get_root().html.add_child(folium.Element(_legend_html(lang, title, extra)))
+    sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
+    note = legend_note(meta, lang) if note is None else note
+    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)
+    m.get_root().html.add_child(folium.Element(legend))
     return _save_html(m, out)
