@@ -9,7 +9,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from ._mapkit import CLASS_COLOURS, SUPPRESSED, check_out, read_scan_for_maps
+from ._mapkit import CLASS_COLOURS, SUPPRESSED, check_out, read_scan_for_maps, text
 from .scanfile import read_scan_layer
 
 __all__ = ["sites_png", "sites_html"]
@@ -27,63 +27,57 @@ def _title(sites, layer: str, meta: dict) -> str:
 
 def sites_png(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
     """A static map (PNG or PDF): the scan's areas by class, the sites numbered by rank."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .static_map import _save_figure, _static_frame
+    from .static_map import draw_classes, draw_context, panel, plan_page, save_figures, sheet
 
     out = check_out(path, (".png", ".pdf"))
     layers, meta = read_scan_for_maps(scan)
     sites = read_scan_layer(scan, layer)
-    areas = layers["areas"]
-    fig, ax = plt.subplots(figsize=(11.69, 8.27))
-    colours = [
-        CLASS_COLOURS.get(int(c), SUPPRESSED) if c == c else SUPPRESSED
-        for c in areas["score_class"]
-    ]
-    areas.plot(ax=ax, color=colours, edgecolor="#666666", linewidth=0.5, alpha=0.7)
-    sites.plot(ax=ax, color=_SITE_COLOUR, markersize=160, edgecolor="white", zorder=3)
+    t = text("en")
+    page = plan_page(layers["areas"].total_bounds)
+    fig, ax = sheet(page, _title(sites, layer, meta))
+    handles = draw_classes(ax, layers["areas"], "en") + draw_context(ax, layers, t)
+    sites.plot(ax=ax, color=_SITE_COLOUR, markersize=160, edgecolor="white", zorder=5)
     for _, s in sites.iterrows():
+        xy = (s.geometry.x, s.geometry.y)
         ax.annotate(
             str(s["rank"]),
-            (s.geometry.x, s.geometry.y),
+            xy,
             ha="center",
             va="center",
             color="white",
             fontsize=9,
             weight="bold",
-            zorder=4,
+            zorder=6,
         )
         ax.annotate(
             f"+{s['gain_dwellings']:.0f}",
-            (s.geometry.x, s.geometry.y),
+            xy,
             xytext=(9, 6),
             textcoords="offset points",
             fontsize=8,
             color=_SITE_COLOUR,
             weight="bold",
+            zorder=6,
         )
     footer = (
         f"{meta.get('attribution') or 'thuisdichtbij scan'}. Gains: dwellings moved into a "
         f"better band by each site after those ranked before it. {date.today().isoformat()}."
     )
-    _static_frame(ax, fig, _title(sites, layer, meta), footer)
-    return _save_figure(fig, out)
+    panel(fig, page, handles, title=t["classes"], note="", footer=footer)
+    return save_figures([fig], out)
 
 
 def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
     """An interactive map (one self-contained HTML file) of the areas and the ranked sites."""
     import folium
 
-    from .web_map import _folium_map, _save_html
+    from .web_map import folium_map, save_html
 
     out = check_out(path, (".html",))
     layers, meta = read_scan_for_maps(scan)
     areas = layers["areas"].to_crs(4326)
     sites = read_scan_layer(scan, layer).to_crs(4326)
-    m = _folium_map(areas.total_bounds)
+    m = folium_map(areas.total_bounds)
     folium.GeoJson(
         areas[["area_id", "score_mean", "score_class", "geometry"]],
         name="areas",
@@ -113,4 +107,4 @@ def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> 
             f"{title}</div>"
         )
     )
-    return _save_html(m, out)
+    return save_html(m, out)

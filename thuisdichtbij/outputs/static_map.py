@@ -51,7 +51,7 @@ def _pyplot():
     return plt
 
 
-def _sheet(page, title: str):
+def sheet(page, title: str):
     """A figure of the page's size with the map frame in place and the title above it."""
     fig = _pyplot().figure(figsize=page.size_in)
     ax = fig.add_axes(page.frac(page.map_in))
@@ -76,7 +76,7 @@ def _fill_style(state) -> dict:
     return {"facecolor": colour, "edgecolor": "#666666"}
 
 
-def _draw_classes(ax, shapes, lang: str) -> list:
+def draw_classes(ax, shapes, lang: str) -> list:
     """Fill shapes by class state; legend handles for the five classes and the states present."""
     from matplotlib.patches import Patch
 
@@ -88,7 +88,7 @@ def _draw_classes(ax, shapes, lang: str) -> list:
     return [Patch(label=state_label(s, lang), **_fill_style(s)) for s in shown]
 
 
-def _draw_context(ax, layers: dict, t: dict) -> list:
+def draw_context(ax, layers: dict, t: dict) -> list:
     """Water and green under, the walking network and the scan's outline over the classes."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -183,7 +183,7 @@ def _arrow(fig, x: float, y: float, dy: float):
     )
 
 
-def _panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> None:
+def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> None:
     """Legend and note at the top (or left) of the panel; scale bar and north arrow after."""
     px, py, pw, ph = page.panel_in
     w, h = page.size_in
@@ -230,14 +230,14 @@ def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None 
     t = text(lang)
     areas = layers["areas"]
     page = plan_page(areas.total_bounds)
-    fig, ax = _sheet(page, f"{t['scan_title']}: {meta.get('study', '')}")
-    handles = _draw_classes(ax, areas, lang)
-    handles += _draw_context(ax, layers, t)
+    fig, ax = sheet(page, f"{t['scan_title']}: {meta.get('study', '')}")
+    handles = draw_classes(ax, areas, lang)
+    handles += draw_context(ax, layers, t)
     zones = layers.get("zones")
     if zones is not None and len(zones):
         handles += _draw_zones(ax, zones, t)
     note = legend_note(meta, lang) if note is None else note
-    _panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, t))
+    panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, t))
     return fig
 
 
@@ -318,7 +318,7 @@ def _colour_bars(fig, t: dict, max_points: float) -> None:
         fig.colorbar(sm, cax=cax, orientation="horizontal").set_label(label, fontsize=8)
 
 
-def _save_figures(figs: list, out: Path) -> Path:
+def save_figures(figs: list, out: Path) -> Path:
     """PNG: the first page; PDF: every page, in order."""
     plt = _pyplot()
 
@@ -353,7 +353,7 @@ def scan_static(
     figs = [scan_figure(layers, meta, lang=lang, note=note)]
     if out.suffix.lower() == ".pdf":
         figs.append(indicators_figure(layers, meta, lang=lang))
-    return _save_figures(figs, out)
+    return save_figures(figs, out)
 
 
 def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: str = "") -> Path:
@@ -365,7 +365,7 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
     out = check_out(path, (".png", ".pdf"))
     areas: gpd.GeoDataFrame = result.areas
     page = plan_page(areas.total_bounds)
-    fig, ax = _sheet(page, title or f"{t['fs_title']} — {result.metadata.get('study', '')}")
+    fig, ax = sheet(page, title or f"{t['fs_title']} — {result.metadata.get('study', '')}")
     handles = []
     for state, st in FAIRSHARE_STYLE.items():
         style = {
@@ -390,5 +390,5 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
         handles.append(Line2D([], [], color="#111111", linewidth=1.6, label=t["borders"]))
     ref = t.get(result.metadata.get("reference", ""), "")
     footer = f"{t['sources']}. {t['made']} {date.today().isoformat()}."
-    _panel(fig, page, handles, title="", note=f"{t['reference']}: {ref}", footer=footer)
-    return _save_figures([fig], out)
+    panel(fig, page, handles, title="", note=f"{t['reference']}: {ref}", footer=footer)
+    return save_figures([fig], out)

@@ -45,7 +45,7 @@ _VENDORED = {
 }
 
 
-def _folium_map(bounds_4326):
+def folium_map(bounds_4326):
     """A folium map that needs only Leaflet (no jQuery, Bootstrap or icon fonts)."""
     import folium
 
@@ -89,7 +89,7 @@ def _self_contained(html: str) -> str:
     return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, html)
 
 
-def _save_html(m, out: Path) -> Path:
+def save_html(m, out: Path) -> Path:
     html = _self_contained(m.get_root().render())
     return atomic_write(out, lambda p: p.write_text(html, encoding="utf-8"))
 
@@ -103,7 +103,7 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
     areas = result.areas.to_crs(4326)
     lbm_col = next(c for c in areas.columns if c.startswith("lbm_"))
     w, s, e, n = areas.total_bounds
-    m = _folium_map((w, s, e, n))
+    m = folium_map((w, s, e, n))
 
     def style(feature):
         st = FAIRSHARE_STYLE[flag_state(feature["properties"]["vulnerable"])]
@@ -145,7 +145,7 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
         f'<div style="margin-top:4px;color:#555">{t["reference"]}: {ref}</div></div>'
     )
     m.get_root().html.add_child(folium.Element(legend))
-    return _save_html(m, out)
+    return save_html(m, out)
 
 
 _SWATCH = "display:inline-block;width:14px;height:14px;border:1px solid #555;margin-right:6px"
@@ -370,7 +370,7 @@ def scan_html(
     out = check_out(path, (".html",))
     layers, meta = read_scan_for_maps(scan)
     cfg = load_config()
-    m = _folium_map(layers["areas"].to_crs(4326).total_bounds)
+    m = folium_map(layers["areas"].to_crs(4326).total_bounds)
     if layers["network"] is not None:
         _network_layer(m, layers["network"], lang)
     _area_layer(m, layers["areas"], cfg, lang)
@@ -386,4 +386,4 @@ def scan_html(
     note = legend_note(meta, lang) if note is None else note
     legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)
     m.get_root().html.add_child(folium.Element(legend))
-    return _save_html(m, out)
+    return save_html(m, out)
