@@ -438,7 +438,7 @@ def _site(args) -> str:
         [
             f"{md['n']} new {md['indicator']} site(s) from {md['candidates']} candidates "
             f"(optimal: {md['optimal']}; weight: {md['weight']}):",
-            result.sites[cols].to_string(index=False),
+            result.sites[cols].to_string(index=False, na_rep="-"),
             "wrote " + ", ".join(written),
         ]
     )
