@@ -97,7 +97,7 @@ def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> 
             fill=True,
             fill_color=_SITE_COLOUR,
             fill_opacity=0.95,
-            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({s['street'] or '-'})",
+            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({s['street'] if isinstance(s['street'], str) else '-'})",
         ).add_to(m)
     title = _title(sites, layer, meta)
     m.get_root().html.add_child(
