@@ -17,6 +17,10 @@ __all__ = ["sites_png", "sites_html"]
 _SITE_COLOUR = "#6a3d9a"
 
 
+def _street(site) -> str:
+    return site["street"] if isinstance(site["street"], str) else "-"
+
+
 def _title(sites, layer: str, meta: dict) -> str:
     total = float(sites["gain_dwellings"].sum()) if len(sites) else 0.0
     return (
@@ -97,7 +101,7 @@ def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> 
             fill=True,
             fill_color=_SITE_COLOUR,
             fill_opacity=0.95,
-            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({s['street'] if isinstance(s['street'], str) else '-'})",
+            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({_street(s)})",
         ).add_to(m)
     title = _title(sites, layer, meta)
     m.get_root().html.add_child(
