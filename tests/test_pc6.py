@@ -160,8 +160,12 @@ def test_areas_at_pc6_level_suppressed_and_unknown_never_zero(tmp_path):
 def test_study_keys_for_pc6(tmp_path):
     gpkg = write_pc6(tmp_path)
     f = tmp_path / "s.yaml"
-    f.write_text(yaml.safe_dump({"name": "x", "dwellings": {"cbs_pc6": str(gpkg)},
-                                 "areas": {"file": str(gpkg), "id_field": "postcode6"}}))  # fmt: skip
+    study = {
+        "name": "x",
+        "dwellings": {"cbs_pc6": str(gpkg)},
+        "areas": {"file": str(gpkg), "id_field": "postcode6"},
+    }
+    f.write_text(yaml.safe_dump(study))
     st = load_study(f)
     assert st.dwellings["cbs_pc6"] == gpkg and "file" not in st.dwellings
     assert gpkg in st.input_files()
