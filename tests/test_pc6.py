@@ -175,3 +175,21 @@ def test_study_keys_for_pc6(tmp_path):
     f.write_text(yaml.safe_dump({"name": "x", "dwellings": {"id": "Zip"}}))
     with pytest.raises(ConfigError, match="'dwellings' needs a 'file'"):
         load_study(f)
+
+
+def test_bag_dwellings_keep_their_postcode():
+    from thuisdichtbij.sources.bag import bag_dwellings
+
+    feats = gpd.GeoDataFrame(
+        {
+            "identificatie": ["0935010000000001", "0935010000000002"],
+            "gebruiksdoel": ["woonfunctie", "kantoorfunctie"],
+            "status": ["Verblijfsobject in gebruik", "Verblijfsobject in gebruik"],
+            "postcode": ["6211 AA", "6211AB"],
+        },
+        geometry=[_pt(10), _pt(20)],
+        crs=28992,
+    )
+    dw = bag_dwellings(feats)
+    assert dw["bag_id"].tolist() == ["0935010000000001"]
+    assert dw["postcode"].tolist() == ["6211AA"]
