@@ -309,3 +309,50 @@ def test_a_newer_release_laid_over_the_catalogue_and_a_failed_fetch(served, tmp_
     assert "pc4_2024_v2.xlsx, postcodes.gpkg" in message
     assert not (tmp_path / "m").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m")]
+
+
+def test_fetch_with_pc6_areas_scan_and_demand_end_to_end(served, tmp_path, capsys):
+    """fetch --areas pc6, then scan and demand on the fetched study (all against the server)."""
+    from thuisdichtbij import load_config, scan
+    from thuisdichtbij.analyses.demand import demand
+
+    url = served.url_for("").rstrip("/")
+    out = tmp_path / "m"
+    args = ["fetch", "--municipality", "Maastricht", "--out", str(out), "--areas", "pc6"]
+    assert _cli(args, url, tmp_path) == 0
+    raw = yaml.safe_load((out / "study.yaml").read_text())
+    assert raw["areas"] == {"file": "cbs-pc6.gpkg", "id_field": "postcode6"}
+    # PC4 Leefbaarometer scores keep their PC4 areas; BAG dwellings keep weight 1
+    assert raw["leefbaarometer"]["areas"] == {"file": "pc4.gpkg", "id_field": "postcode"}
+    assert raw["dwellings"] == {"file": "woningen.gpkg", "id": "bag_id"}
+    assert raw["sources"]["cbs_pc6"]["url"].endswith("2024-cbs_pc6_2021_vol.zip")
+
+    result = scan(out / "study.yaml", cache=False)
+    areas = result.areas.set_index("area_id")
+    # BAG points at x = 20 + 40k, y = 110 + 100 (k % 3), k = 0..8, in the PC6 boxes
+    # 6211AA (x, y < 200), 6211AB (x < 200 <= y), 6212AC (x >= 200): k 0, 3 | 1, 2, 4 | 5-8
+    assert areas["n_dwellings"].to_dict() == {"6211AA": 2, "6211AB": 3, "6212AC": 4}
+    assert areas["suppressed"].all() and areas["score_mean"].isna().all()  # all below 5
+    assert result.dwellings["safety_pts"].notna().all()  # safety from the PC4 areas
+
+    cfg = load_config(overrides={"aggregation": {"min_dwellings": 3}})
+    low = scan(out / "study.yaml", config=cfg, cache=False)
+    a = low.areas.set_index("area_id")
+    assert a.loc["6211AA", "suppressed"] and not a.loc["6211AB", "suppressed"]
+    dw = low.dwellings
+    for code, (x0, y0, x1, y1) in {
+        "6211AB": (0, 200, 200, 400),
+        "6212AC": (200, 0, 400, 400),
+    }.items():
+        inside = dw.within(_rd_box(x0, y0, x1, y1))
+        assert a.loc[code, "score_mean"] == pytest.approx(dw.loc[inside, "score"].mean())
+
+    gpkg = result.to_gpkg(tmp_path / "scan.gpkg")
+    for points in (None, out / "cbs-pc6.gpkg"):  # default: the polygons of the population
+        res = demand(gpkg, out / "cbs-pc6.gpkg", points=points)
+        by_area = res.by_area.set_index("area_id")
+        # 65+: 6211AA 25; 6211AB secret (-99997), 6212AC not published (-99995): unknown
+        assert by_area["residents_65plus"].to_dict() == {"6211AA": 25, "6211AB": 0, "6212AC": 0}
+        assert by_area["pc6_unknown"].to_dict() == {"6211AA": 0, "6211AB": 1, "6212AC": 1}
+        assert res.by_class.set_index("score_class").loc["suppressed", "residents_65plus"] == 25
+        assert "cbs-pc6.gpkg (a point inside each polygon)" == res.metadata["points"]

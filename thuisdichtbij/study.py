@@ -136,7 +136,15 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
                 f"{where}: unknown key '{name}.{key}'; allowed keys are "
                 f"{', '.join(sorted(allowed))}"
             )
-    if "file" not in raw:
+    if name == "dwellings" and "file" not in raw and "cbs_pc6" in raw:
+        # No dwelling points: one point inside each polygon of the CBS PC6 GeoPackage.
+        if not str(raw["cbs_pc6"]).lower().endswith(".gpkg"):
+            raise ConfigError(
+                f"{where}: 'dwellings.cbs_pc6' without 'file' must be the CBS PC6 GeoPackage "
+                f"(its polygons place the dwellings), got {raw['cbs_pc6']!r}; give the "
+                "dwelling points with 'file'"
+            )
+    elif "file" not in raw:
         raise ConfigError(f"{where}: '{name}' needs a 'file'")
     out = dict(raw)
     for key in (k for k in _FILE_KEYS if k in out):

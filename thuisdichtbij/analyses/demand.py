@@ -21,7 +21,7 @@ from .._text import short_list
 from ..errors import InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, scan_layers
 from ..provenance import describe_file, utc_now
-from ..sources.cbs import read_cbs_pc6
+from ..sources.cbs import is_gpkg, read_cbs_pc6
 from ..sources.points import read_points
 
 log = logging.getLogger(__name__)
@@ -58,26 +58,31 @@ class DemandResult:
         )
 
 
-def _pc6_points(scan_path, dwellings, points, crs) -> tuple[gpd.GeoDataFrame, str]:
+def _pc6_points(scan_path, dwellings, points, population, crs) -> tuple[gpd.GeoDataFrame, str]:
+    """One point per PC6: ``points``, else the scan's PC6 dwellings, else the PC6 polygons."""
     if points is not None:
         pts = read_points(points, what="PC6 points", dtype=str)
-        id_col = next((c for c in pts.columns if c.lower() in ("zip", "pc6", "postcode")), None)
+        names = ("zip", "pc6", "postcode", "postcode6")
+        id_col = next((c for c in pts.columns if c.lower() in names), None)
         if id_col is None:
             raise InputError(
-                f"PC6 points: {points} has no postcode column (Zip, pc6 or postcode); its "
-                f"columns are {', '.join(map(str, pts.columns))}"
+                f"PC6 points: {points} has no postcode column (Zip, pc6, postcode or "
+                f"postcode6); its columns are {', '.join(map(str, pts.columns))}"
             )
         pc6 = pts[id_col].astype(str).str.replace(" ", "").str.upper()
         out = gpd.GeoDataFrame({"pc6": pc6}, geometry=pts.geometry, crs=pts.crs).to_crs(crs)
-        return out.drop_duplicates("pc6"), Path(points).name
+        inside = " (a point inside each polygon)" if is_gpkg(points) else ""
+        return out.drop_duplicates("pc6"), Path(points).name + inside
     for col in ("postcode", "dwelling_id"):
         if col in dwellings and dwellings[col].astype(str).str.match(_PC6).mean() > 0.9:
             d = dwellings[dwellings[col].astype(str).str.match(_PC6)]
             out = gpd.GeoDataFrame({"pc6": d[col].astype(str)}, geometry=d.geometry, crs=crs)
             return out.drop_duplicates("pc6"), f"{Path(scan_path).name} dwellings ({col})"
+    if is_gpkg(population):
+        return _pc6_points(scan_path, dwellings, population, population, crs)
     raise InputError(
         f"demand: the dwellings of {Path(scan_path).name} are not PC6 points; give the PC6 "
-        "points with --points (e.g. pc6-centroids.csv: Zip, Lat, Lon)"
+        "points with --points (the CBS PC6 GeoPackage, or pc6-centroids.csv: Zip, Lat, Lon)"
     )
 
 
@@ -96,14 +101,15 @@ def demand(
     population
         The CBS PC6 table, as CBS publishes it.
     points
-        PC6 points (CSV with Zip/Lat/Lon, or a point layer); default: the scan's dwellings
-        when they are PC6 points.
+        PC6 points: CSV with Zip/Lat/Lon, a point layer, or the CBS PC6 GeoPackage (a
+        point inside each polygon). Default: the scan's dwellings when they are PC6 points,
+        else the polygons of ``population`` when it is the CBS PC6 GeoPackage.
     """
     names = scan_layers(scan)
     areas = read_scan_layer(scan, "areas")
     dwellings = read_scan_layer(scan, "dwellings")
     cbs = read_cbs_pc6(population)
-    pc6, points_source = _pc6_points(scan, dwellings, points, areas.crs)
+    pc6, points_source = _pc6_points(scan, dwellings, points, population, areas.crs)
     joined, no_row, no_point = _place(pc6, areas, cbs)
     by_class = _by_class(joined)
     by_area = _by_area(joined, areas)

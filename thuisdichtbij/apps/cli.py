@@ -128,7 +128,12 @@ def _add_demand(sub) -> None:
         help="the CBS PC6 table: the GeoPackage CBS publishes (fetch --with-demand) "
         "or its CSV re-export",
     )
-    d.add_argument("--points", help="PC6 points (CSV Zip,Lat,Lon); default: the scan's dwellings")
+    d.add_argument(
+        "--points",
+        help="PC6 points: CSV Zip,Lat,Lon, or the CBS PC6 GeoPackage (a point inside each "
+        "polygon); default: the scan's dwellings when they are PC6 points, else the polygons "
+        "of --population when it is the GeoPackage",
+    )
 
 
 def _add_check(sub) -> None:
@@ -246,6 +251,13 @@ def _fetch_options(p) -> None:
         default="pc4",
         help="Leefbaarometer areas for safety: PC4 (default), buurt or its 100 m grid",
     )
+    p.add_argument(
+        "--areas",
+        choices=["pc4", "pc6"],
+        default="pc4",
+        help="areas the scores are averaged to: CBS PC4 (default) or the PC6 polygons of the "
+        "CBS PC6 GeoPackage (fetched as with --with-demand; fewer than 5 dwellings: suppressed)",
+    )
     p.add_argument("--offline", action="store_true", help="use only the download cache")
     p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
@@ -268,6 +280,7 @@ def _fetch_study(args, out_dir) -> Path:
         with_demand=getattr(args, "with_demand", False),
         with_fairshare=getattr(args, "with_fairshare", False),
         lbm_level=args.lbm_level,
+        areas=args.areas,
         progress=sys.stderr.isatty() and not args.quiet,
     )
 

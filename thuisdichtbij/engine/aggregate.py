@@ -75,20 +75,25 @@ def aggregate(
 
     ``dwellings`` needs ``area_id``, ``weight`` and ``score``. Only scored dwellings with a
     known weight count. Areas with fewer than ``config.min_dwellings`` dwellings are
-    suppressed: their means are empty and ``suppressed`` is true.
+    suppressed: their means are empty and ``suppressed`` is true. ``n_dwellings`` is a
+    nullable integer: unknown (``<NA>``, never 0) where the area's scored points all have an
+    unknown weight (e.g. a PC6 whose CBS dwelling count is secret); such an area is
+    suppressed.
     """
-    d = dwellings[dwellings["score"].notna() & dwellings["weight"].notna()]
-    d = d[d["area_id"].notna()]
+    d = dwellings[dwellings["score"].notna() & dwellings["area_id"].notna()]
+    unknown_only = set(d["area_id"]) - set(d.loc[d["weight"].notna(), "area_id"])
+    d = d[d["weight"].notna()]
     w = d["weight"].astype(float)
     sums = (d[["score", *columns]].astype(float).mul(w, axis=0)).groupby(d["area_id"]).sum()
     n = w.groupby(d["area_id"]).sum()
     means = sums.div(n, axis=0)
     out = areas[["area_id", areas.geometry.name]].copy()
-    out["n_dwellings"] = out["area_id"].map(n).fillna(0).round().astype("int64")
+    count = out["area_id"].map(n).fillna(0).round().astype("Int64")
+    out["n_dwellings"] = count.mask(out["area_id"].isin(unknown_only))
     out["score_mean"] = out["area_id"].map(means["score"]).astype(float)
     for c in columns:
         out[c] = out["area_id"].map(means[c]).astype(float)
-    out["suppressed"] = out["n_dwellings"] < config.min_dwellings
+    out["suppressed"] = (out["n_dwellings"] < config.min_dwellings).fillna(True).astype(bool)
     out.loc[out["suppressed"], ["score_mean", *columns]] = np.nan
     return out
 

@@ -30,17 +30,19 @@ def _has_woonfunctie(value) -> bool:
 
 
 def bag_dwellings(features: gpd.GeoDataFrame, *, what: str = "BAG") -> gpd.GeoDataFrame:
-    """Keep verblijfsobjecten with a woonfunctie that are in use; columns ``bag_id`` and points."""
+    """Keep verblijfsobjecten with a woonfunctie that are in use.
+
+    Columns ``bag_id``, ``postcode`` (when the BAG gives it, without spaces) and points.
+    """
     require_columns(features, ["identificatie", "gebruiksdoel", "status"], what=what, path="BAG")
     woon = features["gebruiksdoel"].map(_has_woonfunctie)
     in_use = features["status"].astype(str).str.strip().str.lower().isin(IN_USE)
     keep = features[woon & in_use]
     log.info("%s: %d of %d verblijfsobjecten are dwellings in use", what, len(keep), len(features))
-    return gpd.GeoDataFrame(
-        {"bag_id": keep["identificatie"].astype(str).to_numpy()},
-        geometry=keep.geometry.to_numpy(),
-        crs=features.crs,
-    )
+    cols = {"bag_id": keep["identificatie"].astype(str).to_numpy()}
+    if "postcode" in keep:
+        cols["postcode"] = keep["postcode"].astype("string").str.replace(" ", "").to_numpy()
+    return gpd.GeoDataFrame(cols, geometry=keep.geometry.to_numpy(), crs=features.crs)
 
 
 def read_bag_gpkg(path: str | os.PathLike, *, layer: str = "verblijfsobject", bbox=None):

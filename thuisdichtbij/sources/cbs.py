@@ -20,6 +20,7 @@ import csv
 import logging
 import os
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -28,7 +29,7 @@ from ._io import read_vector, require_file
 
 log = logging.getLogger(__name__)
 
-__all__ = ["read_cbs_pc6", "CBS_PC6_COLUMNS", "CBS_PC6_FIELDS"]
+__all__ = ["read_cbs_pc6", "read_cbs_pc6_polygons", "is_gpkg", "CBS_PC6_COLUMNS", "CBS_PC6_FIELDS"]
 
 #: Output column -> field of the official GeoPackage.
 CBS_PC6_FIELDS = {
@@ -75,7 +76,19 @@ def _finish(out: pd.DataFrame, masked: dict, p) -> pd.DataFrame:
     return out
 
 
-def _read_gpkg(p, layer: str | None) -> pd.DataFrame:
+def is_gpkg(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a GeoPackage (the official PC6 format, with polygons)."""
+    return str(path).lower().endswith(".gpkg")
+
+
+def read_cbs_pc6_polygons(path: str | os.PathLike, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read the official CBS PC6 GeoPackage: the PC6 polygons with their figures.
+
+    Returns a GeoDataFrame indexed by ``pc6`` with the float columns of
+    :data:`CBS_PC6_FIELDS` (masked values ``NaN``, never 0) and the polygons, in the file's
+    CRS. ``df.attrs["masked"]`` counts the masked values per column.
+    """
+    p = require_file(path, "CBS PC6 GeoPackage")
     gdf = read_vector(p, what="CBS PC6 GeoPackage", layer=layer)
     fields = [_PC6_FIELD, *CBS_PC6_FIELDS.values()]
     missing = [f for f in fields if f not in gdf.columns]
@@ -85,10 +98,12 @@ def _read_gpkg(p, layer: str | None) -> pd.DataFrame:
             f"CBS PC6 GeoPackage: {p} has no field '{missing[0]}' (expected {', '.join(fields)});"
             f" its fields are {have}"
         )
-    out = pd.DataFrame(index=gdf[_PC6_FIELD].astype(str).str.strip().str.upper().rename("pc6"))
+    index = gdf[_PC6_FIELD].astype(str).str.strip().str.upper().rename("pc6")
+    out = gpd.GeoDataFrame(index=pd.Index(index.to_numpy(), name="pc6"))
     masked = {}
     for col, field in CBS_PC6_FIELDS.items():
         out[col], masked[col] = _masked(gdf[field].reset_index(drop=True))
+    out = out.set_geometry(gpd.GeoSeries(gdf.geometry.to_numpy(), index=out.index, crs=gdf.crs))
     return _finish(out, masked, p)
 
 
@@ -100,8 +115,11 @@ def read_cbs_pc6(path: str | os.PathLike, *, layer: str | None = None) -> pd.Dat
     masked values per column.
     """
     p = require_file(path, "CBS PC6 table")
-    if p.suffix.lower() == ".gpkg":
-        return _read_gpkg(p, layer)
+    if is_gpkg(p):
+        polygons = read_cbs_pc6_polygons(p, layer=layer)
+        out = pd.DataFrame(polygons.drop(columns=polygons.geometry.name))
+        out.attrs = dict(polygons.attrs)
+        return out
     try:
         with open(p, encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f, delimiter=";")

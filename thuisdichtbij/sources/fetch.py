@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 __all__ = ["fetch"]
 
 _LEVELS = ("pc4", "buurt", "grid")
+#: The study's areas (aggregation level) -> (file fetch writes, catalogue entry).
+_AREAS = {"pc4": ("pc4.gpkg", "pc4"), "pc6": ("cbs-pc6.gpkg", "cbs_pc6")}
 
 
 @dataclass
@@ -212,12 +214,20 @@ def _lbm_scores(run: _Run, level: str, ids: set, dst: Path) -> str:
     return key
 
 
-def _cut_leefbaarometer(run: _Run, work: Path, level: str, pc4: gpd.GeoDataFrame) -> dict:
-    """``leefbaarometer.csv`` (and its areas unless PC4); returns the study's section."""
+def _cut_leefbaarometer(
+    run: _Run, work: Path, level: str, pc4: gpd.GeoDataFrame, *, areas: str
+) -> dict:
+    """``leefbaarometer.csv`` (and its areas unless PC4); returns the study's section.
+
+    PC4 scores are given for the PC4 areas: when the study's areas are others (PC6), the
+    section names ``pc4.gpkg`` as the scores' areas.
+    """
     if level == "pc4":
-        ids = set(area_ids(pc4[run.catalogue["pc4"]["id_field"]]))
-        _lbm_scores(run, "pc4", ids, work / "leefbaarometer.csv")
-        return {"file": "leefbaarometer.csv"}
+        id_field = run.catalogue["pc4"]["id_field"]
+        _lbm_scores(run, "pc4", set(area_ids(pc4[id_field])), work / "leefbaarometer.csv")
+        if areas == "pc4":
+            return {"file": "leefbaarometer.csv"}
+        return {"file": "leefbaarometer.csv", "areas": {"file": "pc4.gpkg", "id_field": id_field}}
     areas, ids = _lbm_areas(run, level, work, "leefbaarometer-gebieden.gpkg")
     key = _lbm_scores(run, level, ids, work / "leefbaarometer.csv")
     return {"file": "leefbaarometer.csv", "id_column": key, "areas": areas}
@@ -240,13 +250,22 @@ def _cut_fairshare(run: _Run, work: Path, ses: pd.DataFrame) -> dict:
     }
 
 
-def _cut_dwellings(run: _Run, work: Path, bag: gpd.GeoDataFrame) -> int:
+def _cut_dwellings(run: _Run, work: Path, bag: gpd.GeoDataFrame) -> dict:
+    """``woningen.gpkg``: the BAG dwellings in the municipality; returns the study's section.
+
+    A BAG verblijfsobject is one dwelling: weight 1, no PC6 weighting (CBS counts its PC6
+    dwellings from the same BAG, and masks the small ones).
+    """
     dwell = bag.to_crs(RD_NEW)
     dwell = dwell[dwell.intersects(run.area)]
     if dwell.empty:
         raise InputError(f"BAG: no dwellings found in {run.name}")
     _write_gpkg(dwell, work / "woningen.gpkg", "woningen")
-    return len(dwell)
+    log.info("fetch: %d BAG dwellings in %s", len(dwell), run.name)
+    section = {"file": "woningen.gpkg", "id": "bag_id"}
+    if "postcode" in dwell and dwell["postcode"].notna().any():
+        section["postcode"] = "postcode"
+    return section
 
 
 def _cut_amenities(run: _Run, work: Path) -> list[dict]:
@@ -298,17 +317,18 @@ def _sources(run: _Run) -> dict:
     }
 
 
-def _study(run: _Run, *, amenities, lbm: dict, fairshare: dict | None) -> dict:
+def _study(run: _Run, *, dwellings, amenities, lbm, fairshare, areas: str) -> dict:
     gem = run.catalogue["gemeenten"]
+    area_file, area_key = _AREAS[areas]
     study = {
         "name": run.name,
         "crs": "EPSG:28992",
         "data_dir": ".",
         "study_area": {"file": "gemeente.gpkg", "id_field": gem["id_field"], "ids": [run.name]},
         "osm": amenities[0]["file"],
-        "dwellings": {"file": "woningen.gpkg", "id": "bag_id"},
+        "dwellings": dwellings,
         "amenities": amenities,
-        "areas": {"file": "pc4.gpkg", "id_field": run.catalogue["pc4"]["id_field"]},
+        "areas": {"file": area_file, "id_field": run.catalogue[area_key]["id_field"]},
         "leefbaarometer": lbm,
     }
     if fairshare:
@@ -345,6 +365,7 @@ def fetch(
     with_demand: bool = False,
     with_fairshare: bool = False,
     lbm_level: str = "pc4",
+    areas: str = "pc4",
     progress: bool = False,
 ) -> Path:
     """Download and cut what a scan of ``municipality`` needs; returns the study file.
@@ -367,6 +388,10 @@ def fetch(
         Base URL of a mirror serving every source under ``/<host>/<path>``.
     with_demand
         Also get the CBS PC6 areas (``cbs-pc6.gpkg``, for ``thuisdichtbij demand``).
+    areas
+        The study's areas, the level scores are averaged to: ``pc4`` (default, the CBS PC4
+        areas) or ``pc6`` (the polygons of the CBS PC6 GeoPackage, which is then fetched as
+        with ``with_demand``; areas of fewer than 5 dwellings are suppressed as always).
     with_fairshare
         Also get SES-WOA per buurt (CBS StatLine) and the Leefbaarometer buurt scores, for
         ``thuisdichtbij fairshare --level buurt``.
@@ -376,6 +401,9 @@ def fetch(
     """
     if lbm_level not in _LEVELS:
         raise InputError(f"fetch: --lbm-level must be pc4, buurt or grid, got {lbm_level!r}")
+    if areas not in _AREAS:
+        raise InputError(f"fetch: --areas must be pc4 or pc6, got {areas!r}")
+    with_demand = with_demand or areas == "pc6"
     run = _Run(
         catalogue=dict(load_catalogue(overlay=catalogue)),
         cfg=load_config(),
@@ -399,13 +427,15 @@ def fetch(
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
     try:
         pc4 = _cut_areas(run, work)
-        lbm = _cut_leefbaarometer(run, work, lbm_level, pc4)
+        lbm = _cut_leefbaarometer(run, work, lbm_level, pc4, areas=areas)
         fair = _cut_fairshare(run, work, ses) if ses is not None else None
-        n_dwellings = _cut_dwellings(run, work, bag)
+        dwellings = _cut_dwellings(run, work, bag)
         amenities = _cut_amenities(run, work)
         if with_demand:
             _cut_pc6(run, work)
-        study = _study(run, amenities=amenities, lbm=lbm, fairshare=fair)
+        study = _study(
+            run, dwellings=dwellings, amenities=amenities, lbm=lbm, fairshare=fair, areas=areas
+        )
         (work / "study.yaml").write_text(
             f"# Written by thuisdichtbij fetch for {run.name}; paths are relative to this file.\n"
             + yaml.safe_dump(study, sort_keys=False, allow_unicode=True),
@@ -414,5 +444,5 @@ def fetch(
         _publish(work, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log.info("fetch: wrote %s (%d dwellings)", out / "study.yaml", n_dwellings)
+    log.info("fetch: wrote %s", out / "study.yaml")
     return out / "study.yaml"
