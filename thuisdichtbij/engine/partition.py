@@ -130,7 +130,7 @@ def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # never the fixed 8787: two runs at once must not collide
         scheduler_kwargs={"dashboard": False},
         silence_logs=silence_logs,
         **kwargs,
