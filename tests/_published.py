@@ -230,3 +230,76 @@ def statline_handler(base_url: str, rows: list[dict], *, properties=None, page=2
         return Response(json.dumps(body), content_type="application/json")
 
     return handler
+
+
+def gebiedsindelingen_buurten(buurten: gpd.GeoDataFrame, tmp) -> bytes:
+    """``cbsgebiedsindelingen2024.gpkg``: buurt layers with PDOK's fields (+ a wijk decoy)."""
+    gdf = gpd.GeoDataFrame(
+        {
+            "statcode": buurten["code"],
+            "jrstatcode": "2024" + buurten["code"],
+            "statnaam": buurten["name"],
+            "rubriek": "buurt",
+            "id": range(1, len(buurten) + 1),
+        },
+        geometry=buurten.geometry.values,
+        crs=buurten.crs,
+    )
+    wijk = gdf.assign(statcode="WK093500", rubriek="wijk").dissolve("statcode").reset_index()
+    layers = {
+        "buurt_gegeneraliseerd": gdf.assign(geometry=gdf.geometry.simplify(50)),
+        "buurt_niet_gegeneraliseerd": gdf,
+        "wijk_gegeneraliseerd": wijk,
+    }
+    return _gpkg_bytes(layers, tmp)
+
+
+def nabijheid_properties(gp_title="Afstand tot huisartsenpraktijk") -> list[dict]:
+    """``86134NED/DataProperties``: region dimension, text topics, groups, km topics."""
+
+    def topic(i, key, title, parent, unit="km"):
+        return {"ID": i, "Position": str(i), "ParentID": parent, "Type": "Topic", "Key": key,
+                "Title": title, "Unit": unit, "Decimals": 1}  # fmt: skip
+
+    def group(i, title, parent=None):
+        return {"ID": i, "Position": str(i), "ParentID": parent, "Type": "TopicGroup",
+                "Key": "", "Title": title}  # fmt: skip
+
+    return [
+        {
+            "ID": 0,
+            "Position": "0",
+            "ParentID": None,
+            "Type": "GeoDimension",
+            "Key": "WijkenEnBuurten",
+            "Title": "Wijken en buurten",
+        },  # fmt: skip
+        topic(1, "Gemeentenaam_1", "Gemeentenaam", None, unit=""),
+        group(2, "Regioaanduiding"),
+        topic(3, "Codering_3", "Codering", 2, unit=""),
+        group(4, "Gezondheid en welzijn"),
+        group(5, "Huisartsenpraktijk", 4),
+        topic(6, "AfstandTotHuisartsenpraktijk_5", gp_title, 5),
+        topic(7, "Binnen1Km_6", "Binnen 1 km", 5, unit="aantal"),
+        topic(8, "AfstandTotHuisartsenpost_9", "Afstand tot huisartsenpost", 4),
+        topic(9, "AfstandTotApotheek_10", "Afstand tot apotheek", 4),
+        topic(10, "AfstandTotFysiotherapeut_20", "Afstand tot fysiotherapeut", 4),
+        group(11, "Detailhandel"),
+        topic(12, "AfstandTotGroteSupermarkt_24", "Afstand tot grote supermarkt", 11),
+    ]
+
+
+def nabijheid_row(code, gp, pharmacy, physio, supermarket):
+    """One ``TypedDataSet`` row of 86134NED (no Perioden; the code padded by the handler)."""
+    return {
+        "ID": int(code[-4:]) if code[-4:].isdigit() else 0,
+        "WijkenEnBuurten": code,
+        "Gemeentenaam_1": "Maastricht                              ",
+        "Codering_3": code.ljust(10),
+        "AfstandTotHuisartsenpraktijk_5": gp,
+        "Binnen1Km_6": 1.0,
+        "AfstandTotHuisartsenpost_9": 3.2,
+        "AfstandTotApotheek_10": pharmacy,
+        "AfstandTotFysiotherapeut_20": physio,
+        "AfstandTotGroteSupermarkt_24": supermarket,
+    }

@@ -1,6 +1,9 @@
 """The plot check: same answer as the scan, band edges, walking reach, bad input, web server."""
 
+import contextlib
 import json
+import os
+import shutil
 import socket
 import threading
 import time
@@ -214,24 +217,33 @@ def _get(url):
         return e.code, e.read().decode()
 
 
-def test_server_answers_and_keeps_serving(maastricht):
+@contextlib.contextmanager
+def _serving(ctx):
+    """``serve`` on a free loopback port, in a thread; yields its base URL."""
     import uvicorn
 
     from thuisdichtbij.apps.serve import create_app
 
-    _, ctx, _ = maastricht
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="error")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             if server.started:
                 break
             time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_server_answers_and_keeps_serving(maastricht):
+    _, ctx, _ = maastricht
+    with _serving(ctx) as base:
         status, body = _get(base + "/")
         assert status == 200 and "plotcheck" in body and "Sterk boven gemiddeld" in body
         status, body = _get(base + "/api/check?lat=50.8514&lon=5.6910")
@@ -248,9 +260,55 @@ def test_server_answers_and_keeps_serving(maastricht):
         assert len(json.loads(body)["features"]) == 18
         status, body = _get(base + "/static/leaflet/leaflet.js")
         assert status == 200 and "Leaflet" in body[:2000]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+MARKT = (50.8514, 5.6910)  # the Markt of Maastricht
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht):
+    from playwright.sync_api import sync_playwright
+
+    _, ctx, _ = maastricht
+    with _serving(ctx) as base, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            # offline: the background tiles are not fetched
+            page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+            page.goto(base + "/")
+            page.wait_for_selector("path.leaflet-interactive")  # the areas are drawn
+            x, y = page.evaluate(
+                "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); "
+                "return [p.x, p.y]; }",
+                list(MARKT),
+            )
+            box = page.locator("#map").bounding_box()
+            page.mouse.click(box["x"] + x, box["y"] + y)  # a click on the map, as a planner
+            page.wait_for_selector("#out h4", timeout=15000)
+            out = page.inner_text("#out")
+            rows = {r.split("\t")[0]: r for r in page.locator("#out tr").all_inner_texts()}
+            notes = page.locator("#out p.data").all_inner_texts()
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-check-markt.png"))
+        finally:
+            browser.close()
+    assert "Score" in out and "klasse" in out
+    # missing in the input, not "nothing within 500 m"
+    assert "geen fysiotherapeut in de invoergegevens" in rows["fysiotherapeut"]
+    assert "niets binnen 500 m" not in rows["fysiotherapeut"]
+    # thin GP and pharmacy data: marked in their rows and named in the notes under the table
+    assert "(gegevens dun)" in rows["huisarts"] and "(gegevens dun)" in rows["apotheek"]
+    assert any("weinig huisartsen (3)" in n for n in notes), notes
+    assert any("weinig apotheken (7)" in n for n in notes), notes
+    assert any("geen voetpaden" in n for n in notes), notes
+    assert all(n.startswith("Let op, invoergegevens:") for n in notes)
 
 
 def test_scan_without_network_layer(tmp_path, maastricht):

@@ -121,6 +121,32 @@ SES_ROWS = [  # StatLine rows: two periods; the latest with scores (2023) is tak
 ]  # fmt: skip
 
 
+# CBS's mean km per buurt (86134NED): three buurten of Maastricht (two pages of two rows),
+# Delft, a wijk and the municipality. W's GP at 0.05 km by road is far shorter than any walk
+# in the test grid (at least 10 m to a street, then along it: W's dwellings walk 40-300 m);
+# O's GP at 2.0 km is far longer. The OSM extract has no physiotherapist: W's walk is capped
+# (5 km) where CBS has one at 0.6 km; O's is masked by CBS (null).
+NABIJHEID_ROWS = [
+    pub.nabijheid_row("BU09350001", 0.05, 0.4, 0.6, 0.3),
+    pub.nabijheid_row("BU09350002", 2.0, 0.5, None, 0.4),
+    pub.nabijheid_row("BU09350003", 1.1, 1.2, 1.5, 1.0),
+    pub.nabijheid_row("BU05030000", 0.5, 0.5, 0.5, 0.5),
+    pub.nabijheid_row("WK093500", 0.7, 0.6, 0.8, 0.5),
+    pub.nabijheid_row("GM0935", 0.8, 0.7, 0.9, 0.6),
+]
+
+
+def validation_buurten():
+    """CBS's 2024 buurten: W and O hold the test's dwellings, 3 none; one buurt of Delft."""
+    return gpd.GeoDataFrame(
+        {"code": ["BU09350001", "BU09350002", "BU09350003", "BU05030000"],
+         "name": ["W", "O", "Zuid", "Delft"]},
+        geometry=[_rd_box(-200, -200, 200, 600), _rd_box(200, -200, 600, 600),
+                  _rd_box(600, -200, 1000, 600), box(85000, 445000, 86000, 446000)],
+        crs=28992,
+    )  # fmt: skip
+
+
 def pc6_areas():
     return gpd.GeoDataFrame(
         {
@@ -165,7 +191,16 @@ def served(httpserver, data_dir, tmp_path):
     httpserver.expect_request(pub.path_of(base) + "/TypedDataSet").respond_with_handler(
         pub.statline_handler(base, SES_ROWS)
     )
+    serve("cbs_buurten", pub.gebiedsindelingen_buurten(validation_buurten(), build))
+    serve_statline(httpserver, CAT["cbs_nabijheid"]["url"], NABIJHEID_ROWS,
+                   pub.nabijheid_properties())  # fmt: skip
     return httpserver
+
+
+def serve_statline(httpserver, base, rows, props):
+    handler = pub.statline_handler(base, rows, properties=props)
+    for part in ("/DataProperties", "/TypedDataSet"):
+        httpserver.expect_request(pub.path_of(base) + part).respond_with_handler(handler)
 
 
 def _requested(httpserver, part):
@@ -356,3 +391,88 @@ def test_fetch_with_pc6_areas_scan_and_demand_end_to_end(served, tmp_path, capsy
         assert by_area["pc6_unknown"].to_dict() == {"6211AA": 0, "6211AB": 1, "6212AC": 1}
         assert res.by_class.set_index("score_class").loc["suppressed", "residents_65plus"] == 25
         assert "cbs-pc6.gpkg (a point inside each polygon)" == res.metadata["points"]
+
+
+def _assert_validated(table):
+    """The flags computed on paper (see NABIJHEID_ROWS)."""
+    t = table.set_index(["buurt_code", "indicator"])
+    assert set(t.index.get_level_values(0)) == {"BU09350001", "BU09350002"}  # 3 has no homes
+    assert t.loc[("BU09350001", "gp"), "cbs_km"] == 0.05  # the padded code was matched
+    assert 0.1 < t.loc[("BU09350001", "gp"), "ours_km"] < 0.4
+    assert t.loc[("BU09350001", "gp"), "far_longer"]
+    assert not t.loc[("BU09350002", "gp"), "flagged"]  # ours < 0.6 km against CBS's 2.0
+    assert t.loc[("BU09350001", "physio"), "ours_km"] == pytest.approx(5.0)
+    assert t.loc[("BU09350001", "physio"), "missing_nearby"]
+    assert not t.loc[("BU09350002", "physio"), "flagged"]  # CBS masked it
+
+
+def test_fetch_with_validation_then_validate_without_options(served, tmp_path, capsys):
+    from thuisdichtbij import scan
+    from thuisdichtbij.analyses.validate import validate
+    from thuisdichtbij.apps.cli import main
+
+    url = served.url_for("").rstrip("/")
+    out = tmp_path / "m"
+    args = ["fetch", "--municipality", "Maastricht", "--out", str(out), "--with-validation"]
+    assert _cli(args, url, tmp_path) == 0
+    raw = yaml.safe_load((out / "study.yaml").read_text())
+    assert raw["validation"]["buurten"] == {
+        "file": "cbs-buurten.gpkg", "layer": "buurten", "id_field": "statcode"
+    }  # fmt: skip
+    assert raw["validation"]["cbs"]["table"] == "86134NED"
+    assert raw["sources"]["cbs_nabijheid"]["url"].endswith("/86134NED")
+    assert raw["sources"]["cbs_buurten"]["sha256"]
+    polys = gpd.read_file(out / "cbs-buurten.gpkg", layer="buurten")
+    assert sorted(polys["statcode"]) == ["BU09350001", "BU09350002", "BU09350003"]
+    answers = json.loads((out / "cbs-nabijheid.json").read_text())
+    codes = [r["WijkenEnBuurten"] for r in answers["TypedDataSet"]["value"]]
+    assert codes == ["BU09350001", "BU09350002", "BU09350003"]  # as served: padded
+    assert all(len(c) == 10 for c in codes)
+    assert _requested(served, "86134NED/TypedDataSet")  # the second page was followed:
+    assert any("$skip=2" in r.query_string.decode() for r, _ in served.log)
+
+    gpkg = scan(out / "study.yaml", cache=False).to_gpkg(tmp_path / "scan.gpkg")
+    _assert_validated(validate(gpkg).table)  # the study's files, found through the scan
+    _assert_validated(validate(gpkg, study=out / "study.yaml").table)
+    assert main(["validate", str(gpkg)]) == 0
+    assert "added validation tables" in capsys.readouterr().out
+    assert {"validation", "validation_buurten"} <= set(pyogrio.list_layers(gpkg)[:, 0])
+
+    # --cbs as a table id: asked from StatLine for the buurten given, then from the cache
+    table_args = ["validate", str(gpkg), "--cbs", "86134NED", "--buurten",
+                  str(out / "cbs-buurten.gpkg"), "--buurt-field", "statcode"]  # fmt: skip
+    assert _cli(table_args, url, tmp_path / "v") == 0
+    n_asked = len(served.log)
+    assert main([*table_args, "--offline", "--cache-dir", str(tmp_path / "v" / "c")]) == 0
+    assert len(served.log) == n_asked
+    _assert_validated(pyogrio.read_dataframe(gpkg, layer="validation"))
+
+
+def test_a_renamed_cbs_title_is_a_clear_error_and_a_catalogue_fixes_it(served, tmp_path):
+    from thuisdichtbij import scan
+    from thuisdichtbij.analyses.validate import validate
+
+    new = "https://opendata.cbs.nl/ODataApi/odata/86270NED"  # a newer edition, renamed title
+    serve_statline(served, new, NABIJHEID_ROWS, pub.nabijheid_properties("Afstand tot de huisarts"))
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(f"cbs_nabijheid:\n  url: {new}\n")
+    url = served.url_for("").rstrip("/")
+    kw = {"cache_dir": tmp_path / "c", "mirror": url, "with_validation": True}
+    with pytest.raises(InputError) as err:
+        fetch("Maastricht", tmp_path / "m", catalogue=mine, **kw)
+    message = str(err.value)
+    assert message.startswith(
+        "CBS table 86270NED: no column titled 'Afstand tot huisartsenpraktijk'"
+    )
+    assert "afstand tot de huisarts" in message and "--catalogue" in message
+    assert not (tmp_path / "m").exists()
+    mine.write_text(
+        f"cbs_nabijheid:\n  url: {new}\n  columns: {{gp: Afstand tot de huisarts, "
+        "pharmacy: Afstand tot apotheek, physio: Afstand tot fysiotherapeut}\n"
+    )
+    study = fetch("Maastricht", tmp_path / "m", catalogue=mine, **kw)
+    gpkg = scan(study, cache=False).to_gpkg(tmp_path / "scan.gpkg")
+    r = validate(gpkg)  # the study's titles travel with it
+    _assert_validated(r.table)
+    assert "gp=AfstandTotHuisartsenpraktijk_5" in r.metadata["validation_cbs_columns"]
+    assert "supermarket" not in r.metadata["validation_cbs_columns"]  # not asked for

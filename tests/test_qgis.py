@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
 from ._synthetic import scan_with_zones
@@ -75,8 +76,92 @@ def test_geopackage_opens_in_qgis(tmp_path):
     ]
     for name in ("areas", "grid", "dwellings"):
         assert layers[name]["renderer"] == "categorizedSymbol", name
-        assert layers[name]["categories"] == classes, name
+        extra = ["onvoldoende gegevens"] if name != "dwellings" else []
+        assert layers[name]["categories"] == classes + extra, name
     assert layers["zones"]["renderer"] == "singleSymbol" and layers["zones"]["labels"]
     assert layers["zones"]["count"] == 3 and layers["grid"]["count"] == 4
     # no "GeoPackage 1.4 may only be partially supported" warning
     assert "partially supported" not in run.stderr
+
+
+RENDER = """
+import json, os, sys
+from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsRenderContext,
+                       QgsVectorLayer)
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in ("areas", "grid"):
+    lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    r = lyr.renderer()
+    ctx = QgsRenderContext()  # as QGIS draws: the layer's scopes, the feature set
+    ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
+    r.startRender(ctx, lyr.fields())
+    feats = {}
+    for f in lyr.getFeatures():
+        ctx.expressionContext().setFeature(f)
+        sym = r.symbolForFeature(f, ctx)
+        feats[str(f.id())] = {
+            "status": f["data_status"],
+            "class": None if f["score_class"] is None or str(f["score_class"]) == "NULL"
+            else int(f["score_class"]),
+            "colour": sym.color().name() if sym else None,
+            "layers": [s.layerType() for s in sym.symbolLayers()] if sym else [],
+        }
+    r.stopRender(ctx)
+    out[name] = {
+        "categories": [[str(c.value()), c.label(), c.symbol().color().name(),
+                        [s.layerType() for s in c.symbol().symbolLayers()]]
+                       for c in r.categories()],
+        "features": feats,
+    }
+print(json.dumps(out), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
+    from thuisdichtbij import load_config, scan
+
+    from ._synthetic import at, write_study
+
+    # With streets reached within 30 m only, D4 (45 m from the main street) and a new D6
+    # (60 m, weight 5, in D1's 100 m cell) are not scored: PC4 6211 loses 7 of 17 dwellings
+    # and D1's cell 5 of 15, both over the 5 % limit; 6212 and the other cells keep theirs.
+    study = write_study(tmp_path)
+    homes = pd.read_csv(tmp_path / "woningen.csv")
+    x, y = at(150, 60)
+    homes.loc[len(homes)] = {"id": "D6", "x": x, "y": y, "aantal": 5}
+    homes.to_csv(tmp_path / "woningen.csv", index=False)
+    cfg = load_config(
+        overrides={
+            "aggregation": {"min_dwellings": 1},
+            "snapping": {"max_snap_m": 30},
+            "audit": {"max_unscored_share": 0.05},
+        }
+    )
+    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "s.gpkg")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", RENDER, str(out)], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    for name, layer in layers.items():
+        cats = layer["categories"]
+        assert [c[0] for c in cats] == ["1", "2", "3", "4", "5", "onvoldoende gegevens"], name
+        value, label, colour, kinds = cats[-1]
+        assert label == "onvoldoende gegevens" and colour == "#969696"
+        assert kinds == ["SimpleFill", "LinePatternFill"]  # grey, hatched
+        feats = layer["features"].values()
+        thin = [f for f in feats if f["status"] == "onvoldoende gegevens"]
+        assert len(thin) == 1 and thin[0]["class"] is None, name  # 6211; D1's cell
+        assert thin[0]["colour"] == "#969696" and thin[0]["layers"] == kinds
+        classed = [f for f in feats if f["status"] == "ok"]
+        assert classed and all(f["class"] in range(1, 6) for f in classed)
+        # each classed feature is drawn in its class colour, none hatched
+        colours = {c[0]: c[2] for c in cats}
+        assert all(f["colour"] == colours[str(f["class"])] for f in classed), name

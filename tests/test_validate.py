@@ -166,3 +166,11 @@ def test_validate_cli_writes_tables_plots_and_audit(small, tmp_path, capsys):
     assert audit.loc["validation_gp", "verdict"] == "dun"  # 1 of 2 buurten flagged
     assert (tmp_path / "plots" / "validation_gp.png").stat().st_size > 1000
     assert "gp" in capsys.readouterr().out
+
+
+def test_validate_without_inputs_says_what_to_give(small, capsys):
+    out, _ = small
+    assert main(["validate", str(out)]) == 2  # a scan of a study without 'validation'
+    err = capsys.readouterr().err
+    assert "was not made from a study with validation data" in err
+    assert "--cbs" in err and "--with-validation" in err

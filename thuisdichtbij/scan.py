@@ -390,6 +390,10 @@ def _run_facts(st: Study, cfg: Config) -> dict[str, str]:
             if isinstance(v, dict) and v.get("attribution")
         )
         meta["sources"] = json.dumps(dict(st.sources), sort_keys=True, default=str)
+    if st.validation:  # where `thuisdichtbij validate` finds the CBS table and the buurten
+        meta["validation_inputs"] = json.dumps(
+            {k: dict(v) for k, v in st.validation.items()}, sort_keys=True, default=str
+        )
     return meta
 
 

@@ -37,6 +37,7 @@ _TOP = {
     "fairshare",
     "data_dir",
     "sources",
+    "validation",
 }
 _SECTION_KEYS = {
     "network": {"file", "layer"},
@@ -58,6 +59,8 @@ _SECTION_KEYS = {
     "leefbaarometer": {"file", "id_column", "areas"},
     "municipalities": {"file", "layer", "id_field", "ids"},
     "ses_woa": {"file", "id_column", "year"},
+    "cbs": {"file", "table", "titles"},
+    "buurten": {"file", "layer", "id_field"},
 }
 _FAIRSHARE_KEYS = {"municipalities", "ses_woa", "areas", "leefbaarometer", "levels"}
 _FILE_KEYS = ("file", "cbs_pc6")
@@ -79,6 +82,7 @@ class Study:
     leefbaarometer: Mapping[str, Any] | None = None
     weights: Path | None = None
     fairshare: Mapping[str, Any] | None = None
+    validation: Mapping[str, Any] | None = None
     sources: Mapping[str, Any] | None = field(default=None, compare=False)
     source: Path | None = field(default=None, compare=False)
 
@@ -151,7 +155,7 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
         out[key] = _resolve(out[key], base, f"{where}: '{name}.{key}'")
     if name == "leefbaarometer" and "areas" in out:
         out["areas"] = _section(out["areas"], "areas", base, where)
-    if name in ("areas", "study_area", "municipalities") and "id_field" not in out:
+    if name in ("areas", "study_area", "municipalities", "buurten") and "id_field" not in out:
         raise ConfigError(f"{where}: '{name}' needs 'id_field', the column with the area ids")
     if name in ("study_area", "municipalities"):
         ids = out.get("ids")
@@ -225,6 +229,7 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         if raw.get("weights")
         else None,
         fairshare=_fairshare(raw.get("fairshare"), base, where),
+        validation=_validation(raw.get("validation"), base, where),
         sources=MappingProxyType(dict(raw["sources"])) if raw.get("sources") else None,
         source=path,
     )
@@ -258,6 +263,18 @@ def _fairshare(raw: Any, base: Path, where: str) -> MappingProxyType | None:
             }
         )
     return MappingProxyType(out)
+
+
+def _validation(raw: Any, base: Path, where: str) -> MappingProxyType | None:
+    """The CBS table and buurt polygons ``thuisdichtbij validate`` holds a scan against."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"cbs", "buurten"}:
+        raise ConfigError(
+            f"{where}: 'validation' must have exactly 'cbs' (the CBS proximity table) and "
+            "'buurten' (their polygons), as fetch --with-validation writes"
+        )
+    return MappingProxyType({k: _section(v, k, base, where) for k, v in raw.items()})
 
 
 def study_from_osm(osm: str | os.PathLike, *, name: str | None = None) -> Study:

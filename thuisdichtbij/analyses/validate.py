@@ -10,8 +10,10 @@ of the largest band; the scan's banded distances are not touched.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,18 +21,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
+from shapely import box
 
 from ..engine.aggregate import assign_areas
 from ..engine.distance import indicator_distances
 from ..engine.snap import snap_points
-from ..outputs.scanfile import read_scan_layer, scan_layers
+from ..errors import InputError
+from ..outputs.scanfile import read_metadata, read_scan_layer, scan_layers
 from ..sources.areas import read_areas
-from ..sources.cbs_nabijheid import read_cbs_proximity
+from ..sources.cbs_nabijheid import proximity_from_statline, read_cbs_proximity
+from ..study import load_study
 from .check import load_check
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ValidationResult", "validate", "compare", "summarise", "CULTURE_PARTS"]
+__all__ = ["ValidationResult", "validate", "is_table_id", "compare", "summarise", "CULTURE_PARTS"]
 
 #: CBS's parts of our culture sub-indicator: ours is the nearest of any of them, so it is
 #: compared with the nearest of CBS's means (an approximation: the mean of the nearest is at
@@ -40,6 +45,19 @@ CULTURE_PARTS = ("library", "museum", "performing_arts")
 RATIO_FLAG = 2.0
 #: CBS has one within this many km ...
 NEARBY_KM = 1.0
+#: A StatLine table id (``86134NED``) given instead of a file.
+TABLE_ID = re.compile(r"^\d{5}[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Where the CBS table and the buurt polygons come from."""
+
+    cbs: str
+    buurten: str
+    buurt_field: str
+    layer: str | None = None
+    titles: dict | None = None
 
 
 @dataclass
@@ -197,13 +215,84 @@ def _per_buurt(
     return out
 
 
+def _inputs(scan, *, cbs, buurten, buurt_field, layer, study) -> _Inputs:
+    """The options given, else the study's ``validation``, else what the scan recorded."""
+    if study is not None:
+        sec = load_study(study).validation
+        if not sec:
+            raise InputError(
+                f"validate: the study {study} has no 'validation' section; fetch it with "
+                "--with-validation, or give --cbs and --buurten"
+            )
+    elif cbs is None or buurten is None:
+        raw = read_metadata(scan).get("validation_inputs")
+        sec = json.loads(raw) if raw else None
+        if not sec:
+            raise InputError(
+                f"validate: {Path(scan).name} was not made from a study with validation data; "
+                "give --cbs (a file or a table id like 86134NED) and --buurten, or --study of a "
+                "study fetched with --with-validation"
+            )
+    else:
+        sec = {}
+    table, polys = sec.get("cbs", {}), sec.get("buurten", {})
+    return _Inputs(
+        cbs=str(cbs if cbs is not None else table["file"]),
+        buurten=str(buurten if buurten is not None else polys["file"]),
+        buurt_field=buurt_field or polys.get("id_field") or "buurtcode",
+        layer=layer if buurten is not None else polys.get("layer"),
+        titles=dict(table["titles"]) if cbs is None and table.get("titles") else None,
+    )
+
+
+def is_table_id(cbs: str | os.PathLike) -> bool:
+    """Whether ``cbs`` names a StatLine table (``86134NED``) rather than a file."""
+    return not Path(cbs).is_file() and bool(TABLE_ID.match(str(cbs).upper()))
+
+
+def _cbs_table(cbs: str, *, titles, polys: gpd.GeoDataFrame, downloader) -> pd.DataFrame:
+    """The CBS table from a file, or from StatLine for a table id (for the buurten given)."""
+    if not is_table_id(cbs):
+        return read_cbs_proximity(cbs, titles=titles)
+    from ..settings import cache_dir
+    from ..sources.catalogue import load_catalogue
+    from ..sources.http import Downloader
+
+    entry = load_catalogue()["cbs_nabijheid"]
+    url = entry["url"].rstrip("/").rsplit("/", 1)[0] + "/" + cbs.upper()
+    prefixes = sorted({str(c)[:6] for c in polys["area_id"] if str(c).startswith("BU")})
+    if not prefixes:
+        raise InputError("validate: the buurten near the scan's dwellings have no BU... codes")
+    dl = downloader or Downloader(cache_dir() / "downloads")
+    table, _ = proximity_from_statline(
+        dl, url, prefixes=prefixes, titles=titles or entry.get("columns")
+    )
+    return table
+
+
+def _buurt_layer(polys: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The buurt polygons with each sub-indicator's ratio and flag."""
+    layer_out = polys.rename(columns={"area_id": "buurt_code"})
+    if not len(table):
+        return layer_out
+    wide = table.pivot(index="buurt_code", columns="indicator", values=["ratio", "flagged"])
+    wide.columns = [f"{a}_{b}" for a, b in wide.columns]
+    layer_out = layer_out.merge(wide, left_on="buurt_code", right_index=True, how="inner")
+    for c in layer_out.columns:
+        if c.startswith("flagged_"):
+            layer_out[c] = layer_out[c].astype(float)
+    return layer_out
+
+
 def validate(
     scan: str | os.PathLike,
-    cbs: str | os.PathLike,
+    cbs: str | os.PathLike | None = None,
     *,
-    buurten: str | os.PathLike,
-    buurt_field: str = "buurtcode",
+    buurten: str | os.PathLike | None = None,
+    buurt_field: str | None = None,
     layer: str | None = None,
+    study: str | os.PathLike | None = None,
+    downloader=None,
     max_m: float = 5000.0,
     ratio_flag: float = RATIO_FLAG,
 ) -> ValidationResult:
@@ -214,37 +303,36 @@ def validate(
     scan
         A scan GeoPackage (with its ``network`` layer).
     cbs
-        The CBS table as a file: OData JSON or a StatLine CSV export (see
-        :func:`~thuisdichtbij.sources.cbs_nabijheid.read_cbs_proximity`).
+        The CBS table: a file (OData JSON or a StatLine CSV export, see
+        :func:`~thuisdichtbij.sources.cbs_nabijheid.read_cbs_proximity`) or a StatLine table
+        id (``86134NED``), asked for the buurten near the scan (cached). Default: the
+        study's ``validation`` (``study``, else the one the scan was made from).
     buurten
-        The buurt polygons (e.g. the CBS/PDOK wijk- en buurtkaart), with ``buurt_field``.
+        The buurt polygons (e.g. CBS's gebiedsindelingen ``buurt_niet_gegeneraliseerd``),
+        with ``buurt_field`` (default ``buurtcode``, or the study's). Default: as ``cbs``.
+    study
+        A study fetched with ``--with-validation``: its CBS table and buurten.
+    downloader
+        The :class:`~thuisdichtbij.sources.http.Downloader` for a table id (default: one
+        on the user cache).
     max_m
         Walks are measured up to this far; a dwelling with nothing nearer counts as
         ``max_m`` (and the buurt's ``ours_capped`` is true).
     ratio_flag
         Ours longer than this many times CBS's is flagged.
     """
-    table_cbs = read_cbs_proximity(cbs)
+    src = _inputs(scan, cbs=cbs, buurten=buurten, buurt_field=buurt_field, layer=layer, study=study)
     dw, ids = _walks(scan, max_m=max_m)
-    polys = read_areas(buurten, id_field=buurt_field, layer=layer, what="buurten").to_crs(dw.crs)
+    polys = read_areas(src.buurten, id_field=src.buurt_field, layer=src.layer, what="buurten")
+    polys = polys.to_crs(dw.crs)
+    polys = polys[polys.intersects(box(*dw.total_bounds))]  # the scan's buurten
+    table_cbs = _cbs_table(src.cbs, titles=src.titles, polys=polys, downloader=downloader)
     polys = polys[polys["area_id"].isin(table_cbs.index)]
     ours = _per_buurt(dw, polys, ids, max_m=max_m)
     table = compare(ours, table_cbs, ratio_flag=ratio_flag)
     summary = summarise(table) if len(table) else pd.DataFrame(columns=["indicator"])
-    wide = (
-        table.pivot(index="buurt_code", columns="indicator", values=["ratio", "flagged"])
-        if len(table)
-        else None
-    )
-    layer_out = polys.rename(columns={"area_id": "buurt_code"})
-    if wide is not None:
-        wide.columns = [f"{a}_{b}" for a, b in wide.columns]
-        layer_out = layer_out.merge(wide, left_on="buurt_code", right_index=True, how="inner")
-        for c in layer_out.columns:
-            if c.startswith("flagged_"):
-                layer_out[c] = layer_out[c].astype(float)
     meta = {
-        "validation_cbs_file": Path(cbs).name,
+        "validation_cbs_file": Path(src.cbs).name,
         "validation_cbs_columns": ", ".join(
             f"{k}={v}" for k, v in table_cbs.attrs["columns"].items()
         ),
@@ -257,4 +345,6 @@ def validate(
             f"median ratio {r['median_ratio']}, spearman {r['spearman']}, "
             f"{r['n_flagged']:.0f} of {r['n_buurten']:.0f} buurten flagged"
         )
-    return ValidationResult(table=table, summary=summary, buurten=layer_out, metadata=meta)
+    return ValidationResult(
+        table=table, summary=summary, buurten=_buurt_layer(polys, table), metadata=meta
+    )

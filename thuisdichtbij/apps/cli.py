@@ -97,6 +97,11 @@ def _add_fetch(sub) -> None:
         action="store_true",
         help="also SES-WOA and Leefbaarometer per buurt (for fairshare --level buurt)",
     )
+    fe.add_argument(
+        "--with-validation",
+        action="store_true",
+        help="also CBS's proximity figures and the buurt polygons (for validate)",
+    )
     _fetch_options(fe)
 
 
@@ -184,11 +189,20 @@ def _add_map(sub) -> None:
 def _add_validate(sub) -> None:
     va = sub.add_parser("validate", help="hold a scan's walking distances against CBS per buurt")
     va.add_argument("scan", help="a scan GeoPackage; the validation tables are added to it")
-    va.add_argument("--cbs", required=True, help="CBS proximity table: OData JSON or CSV export")
-    va.add_argument("--buurten", required=True, help="buurt polygons (CBS wijk- en buurtkaart)")
-    va.add_argument("--buurt-field", default="buurtcode", help="their buurt code column")
+    va.add_argument(
+        "--cbs",
+        help="CBS proximity table: OData JSON, CSV export or a StatLine table id (86134NED); "
+        "default: the one fetched with the scan's study (fetch --with-validation)",
+    )
+    va.add_argument("--buurten", help="buurt polygons (default: as --cbs)")
+    va.add_argument("--buurt-field", help="their buurt code column (default buurtcode)")
+    va.add_argument("--study", help="a study fetched with --with-validation: its table, buurten")
     va.add_argument("--plots", help="folder for a scatter plot PNG per sub-indicator")
     va.add_argument("--max-m", type=float, default=5000.0, help="walks measured up to (m)")
+    va.add_argument("--cache-dir", help="download cache for a table id (default: the user cache)")
+    va.add_argument("--offline", action="store_true", help="use only the download cache")
+    va.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
+    va.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
 
 
 def _add_whatif(sub) -> None:
@@ -279,6 +293,7 @@ def _fetch_study(args, out_dir) -> Path:
         catalogue=args.catalogue,
         with_demand=getattr(args, "with_demand", False),
         with_fairshare=getattr(args, "with_fairshare", False),
+        with_validation=getattr(args, "with_validation", False),
         lbm_level=args.lbm_level,
         areas=args.areas,
         progress=sys.stderr.isatty() and not args.quiet,
@@ -338,10 +353,25 @@ def _check(args) -> str:
 
 
 def _validate(args) -> str:
-    from ..analyses.validate import validate
+    from ..analyses.validate import is_table_id, validate
+    from ..sources.http import Downloader
 
+    dl = None
+    if args.cbs and is_table_id(args.cbs):
+        dl = Downloader(
+            cache_dir(args.cache_dir) / "downloads",
+            offline=args.offline,
+            mirror=args.mirror,
+            timeout_s=args.timeout,
+        )
     result = validate(
-        args.scan, args.cbs, buurten=args.buurten, buurt_field=args.buurt_field, max_m=args.max_m
+        args.scan,
+        args.cbs,
+        buurten=args.buurten,
+        buurt_field=args.buurt_field,
+        study=args.study,
+        downloader=dl,
+        max_m=args.max_m,
     )
     result.to_gpkg(args.scan)
     lines = [result.summary.to_string(index=False), f"added validation tables to {args.scan}"]

@@ -2,17 +2,19 @@
 
 QGIS reads a layer's default style from this table when it opens the layer, so the scan's
 layers come up in the five class colours with their names, and zones as labelled outlines.
+Areas and grid cells with ``data_status`` 'onvoldoende gegevens' (no class for lack of data)
+get a category of their own: grey, hatched with a line-pattern fill, never a class colour.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
-from ._mapkit import CLASS_COLOURS
+from ._mapkit import CLASS_COLOURS, INSUFFICIENT, INSUFFICIENT_COLOUR, text
 
 __all__ = ["layer_styles", "STYLED_LAYERS"]
 
@@ -57,15 +59,51 @@ def _symbol(kind: str, name: str, colour: str, *, outline: str = "#555555") -> s
     )
 
 
-def _classes_qml(kind: str, lang: str) -> str:
+def _hatched(name: str) -> str:
+    """Grey with diagonal lines: the fill of areas without a class for lack of data."""
+    lines = (
+        f'<symbol type="line" name="@{name}@1" alpha="1" clip_to_extent="1" force_rhr="0">'
+        '<layer class="SimpleLine" enabled="1" pass="0" locked="0"><Option type="Map">'
+        f'<Option name="line_color" value="{_rgb("#404040")}" type="QString"/>'
+        '<Option name="line_width" value="0.3" type="QString"/>'
+        '<Option name="line_width_unit" value="MM" type="QString"/>'
+        "</Option></layer></symbol>"
+    )
+    hatch = (
+        '<layer class="LinePatternFill" enabled="1" pass="0" locked="0"><Option type="Map">'
+        '<Option name="angle" value="45" type="QString"/>'
+        '<Option name="distance" value="2" type="QString"/>'
+        '<Option name="distance_unit" value="MM" type="QString"/>'
+        '<Option name="line_width" value="0.3" type="QString"/>'
+        f"</Option>{lines}</layer>"
+    )
+    solid = _symbol("fill", name, INSUFFICIENT_COLOUR)
+    return solid.replace("</layer></symbol>", f"</layer>{hatch}</symbol>")
+
+
+#: What QGIS categorises areas and cells on: the class, or the insufficient-data status.
+_AREA_CLASS = (
+    f"CASE WHEN \"data_status\" = '{INSUFFICIENT}' THEN '{INSUFFICIENT}' ELSE \"score_class\" END"
+)
+
+
+def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
+    """Five classes on ``score_class``; with ``status`` a sixth for insufficient data."""
     labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
     cats = "".join(
         f'<category value="{k}" label="{k}: {escape(labels[k])}" symbol="{i}" render="true"/>'
         for i, k in enumerate(CLASS_COLOURS)
     )
     syms = "".join(_symbol(kind, str(i), c) for i, c in enumerate(CLASS_COLOURS.values()))
+    attr = quoteattr("score_class")
+    if status:
+        n = str(len(CLASS_COLOURS))
+        label = escape(text(lang)["insufficient"].lower())
+        cats += f'<category value="{INSUFFICIENT}" label="{label}" symbol="{n}" render="true"/>'
+        syms += _hatched(n)
+        attr = quoteattr(_AREA_CLASS)
     return (
-        _HEAD + '<renderer-v2 type="categorizedSymbol" attr="score_class" symbollevels="0" '
+        _HEAD + f'<renderer-v2 type="categorizedSymbol" attr={attr} symbollevels="0" '
         'enableorderby="0" forceraster="0">'
         f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
     )
@@ -114,8 +152,8 @@ def _change_qml(kind: str, lang: str) -> str:
 
 #: Layer name -> (geometry kind, QML maker).
 STYLED_LAYERS = {
-    "areas": lambda lang: _classes_qml("fill", lang),
-    "grid": lambda lang: _classes_qml("fill", lang),
+    "areas": lambda lang: _classes_qml("fill", lang, status=True),
+    "grid": lambda lang: _classes_qml("fill", lang, status=True),
     "dwellings": lambda lang: _classes_qml("marker", lang),
     "zones": lambda lang: _zones_qml(),
     "change": lambda lang: _change_qml("marker", lang),

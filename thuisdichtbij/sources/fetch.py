@@ -13,6 +13,7 @@ fetch leaves no empty or partial study behind.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import shutil
@@ -117,8 +118,13 @@ def _osm_region(run: _Run, osm_region: str | None) -> str:
     return province_slug(province)
 
 
-def _download(run: _Run, municipality: str, *, osm_region, with_demand, with_fairshare):
-    """Every source the study needs, in the cache; the municipality found. Returns the BAG."""
+def _download(
+    run: _Run, municipality: str, *, osm_region, with_demand, with_fairshare, with_validation
+):
+    """Every source the study needs, in the cache; the municipality found.
+
+    Returns the BAG, the SES-WOA table and CBS's proximity answers (``None`` when not asked).
+    """
     cat = run.catalogue
     gem = run.get("gemeenten")
     if gem is not None:
@@ -143,11 +149,10 @@ def _download(run: _Run, municipality: str, *, osm_region, with_demand, with_fai
         run.urls["bag"] = cat["bag"]["url"]
     except MissingOffline:
         run.missing.append(f"bag: {cat['bag']['url']}")
-    ses = None
-    if with_fairshare:
-        ses = _ses_woa(run)
+    ses = _ses_woa(run) if with_fairshare else None
+    nab = _nabijheid(run) if with_validation else None
     _check_offline(run)
-    return bag, ses
+    return bag, ses, nab
 
 
 def _ses_woa(run: _Run) -> pd.DataFrame | None:
@@ -161,6 +166,63 @@ def _ses_woa(run: _Run) -> pd.DataFrame | None:
     except MissingOffline:
         run.missing.append(f"ses_woa_buurt: {entry['url']}")
         return None
+
+
+def _buurt_prefix(run: _Run) -> str:
+    """``BU0935``: the start of the municipality's buurt codes."""
+    code = str(run.muni.iloc[0][run.catalogue["gemeenten"]["code_field"]]).strip().upper()
+    return "BU" + code.removeprefix("GM")
+
+
+def _nabijheid(run: _Run) -> dict | None:
+    """CBS's proximity figures for the municipality's buurten (and their polygons, cached)."""
+    from .cbs_nabijheid import proximity_from_statline
+
+    entry = run.catalogue["cbs_nabijheid"]
+    run.get(entry.get("buurten", "cbs_buurten"))
+    run.urls["cbs_nabijheid"] = entry["url"]
+    try:
+        table, raw = proximity_from_statline(
+            run.dl,
+            entry["url"],
+            prefixes=[_buurt_prefix(run)],
+            titles=entry.get("columns"),
+            required=entry.get("required", ()),
+        )
+    except MissingOffline:
+        run.missing.append(f"cbs_nabijheid: {entry['url']}")
+        return None
+    log.info(
+        "fetch: CBS proximity figures for %d buurten (%s)", len(table), ", ".join(table.columns)
+    )
+    return raw
+
+
+def _cut_validation(run: _Run, work: Path, raw: dict) -> dict:
+    """``cbs-nabijheid.json`` and ``cbs-buurten.gpkg``; returns the study's ``validation``."""
+    entry = run.catalogue["cbs_nabijheid"]
+    key = entry.get("buurten", "cbs_buurten")
+    src_entry = run.catalogue[key]
+    src = run.unpacked(key, src_entry.get("member", ["*.gpkg"]))
+    buurten = read_vector(src, what=src_entry["title"], layer=src_entry.get("layer"))
+    id_field = src_entry["id_field"]
+    if id_field not in buurten.columns:
+        have = ", ".join(c for c in buurten.columns if c != "geometry")
+        raise InputError(f"{src_entry['title']}: no field '{id_field}'; its fields are {have}")
+    prefix = _buurt_prefix(run)
+    buurten = buurten[buurten[id_field].astype(str).str.strip().str.startswith(prefix)]
+    if buurten.empty:
+        raise InputError(f"{src_entry['title']}: no buurt of {run.name} (codes {prefix}...)")
+    _write_gpkg(buurten.to_crs(RD_NEW), work / "cbs-buurten.gpkg", "buurten")
+    (work / "cbs-nabijheid.json").write_text(json.dumps(raw, ensure_ascii=False), "utf-8")
+    return {
+        "cbs": {
+            "file": "cbs-nabijheid.json",
+            "table": entry["url"].rstrip("/").rsplit("/", 1)[-1],
+            "titles": dict(entry.get("columns") or {}),
+        },
+        "buurten": {"file": "cbs-buurten.gpkg", "layer": "buurten", "id_field": id_field},
+    }
 
 
 def _cut_areas(run: _Run, work: Path) -> gpd.GeoDataFrame:
@@ -317,7 +379,16 @@ def _sources(run: _Run) -> dict:
     }
 
 
-def _study(run: _Run, *, dwellings, amenities, lbm, fairshare, areas: str) -> dict:
+def _study(
+    run: _Run,
+    *,
+    dwellings,
+    amenities,
+    lbm: dict,
+    fairshare: dict | None,
+    validation: dict | None,
+    areas: str,
+) -> dict:
     gem = run.catalogue["gemeenten"]
     area_file, area_key = _AREAS[areas]
     study = {
@@ -333,6 +404,8 @@ def _study(run: _Run, *, dwellings, amenities, lbm, fairshare, areas: str) -> di
     }
     if fairshare:
         study["fairshare"] = fairshare
+    if validation:
+        study["validation"] = validation
     study["sources"] = {
         **_sources(run),
         "fetched": {
@@ -364,6 +437,7 @@ def fetch(
     timeout_s: float = 60.0,
     with_demand: bool = False,
     with_fairshare: bool = False,
+    with_validation: bool = False,
     lbm_level: str = "pc4",
     areas: str = "pc4",
     progress: bool = False,
@@ -395,6 +469,10 @@ def fetch(
     with_fairshare
         Also get SES-WOA per buurt (CBS StatLine) and the Leefbaarometer buurt scores, for
         ``thuisdichtbij fairshare --level buurt``.
+    with_validation
+        Also get CBS's proximity figures per buurt (Nabijheid voorzieningen, StatLine) and
+        the buurt polygons, for ``thuisdichtbij validate`` (recorded as the study's
+        ``validation``).
     lbm_level
         The Leefbaarometer areas safety is taken from: ``pc4`` (default), ``buurt`` or
         ``grid`` (its 100 m cells).
@@ -415,12 +493,13 @@ def fetch(
             progress=progress,
         ),
     )
-    bag, ses = _download(
+    bag, ses, nab = _download(
         run,
         municipality,
         osm_region=osm_region,
         with_demand=with_demand,
         with_fairshare=with_fairshare,
+        with_validation=with_validation,
     )
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -433,8 +512,15 @@ def fetch(
         amenities = _cut_amenities(run, work)
         if with_demand:
             _cut_pc6(run, work)
+        val = _cut_validation(run, work, nab) if nab is not None else None
         study = _study(
-            run, dwellings=dwellings, amenities=amenities, lbm=lbm, fairshare=fair, areas=areas
+            run,
+            dwellings=dwellings,
+            amenities=amenities,
+            lbm=lbm,
+            fairshare=fair,
+            validation=val,
+            areas=areas,
         )
         (work / "study.yaml").write_text(
             f"# Written by thuisdichtbij fetch for {run.name}; paths are relative to this file.\n"
