@@ -124,7 +124,16 @@ def _way_wkb(way, factory):
         return factory.create_linestring(way, use_nodes=osmium.geom.use_nodes.ALL)
     except (osmium.InvalidLocationError, RuntimeError):
         xy = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
-        return shapely.LineString(xy).wkb if len(xy) >= 2 else None
+        return shapely.LineString(xy).wkb_hex if len(xy) >= 2 else None
+
+
+def _closed_way_is_area(tags) -> bool:
+    """:func:`is_area`, with a shortcut for the keys that make nearly every answer here."""
+    if tags.get("area") == "no":
+        return False
+    if "building" in tags or "amenity" in tags or "shop" in tags:
+        return True  # keys whose every value makes an area
+    return is_area((t.k, t.v) for t in tags)
 
 
 class _Collector:
@@ -162,7 +171,7 @@ class _Collector:
         if highway:
             self.ways.add("way", w.id, wkb, tuple(tags.get(k) for k in WAY_TAGS))
         if feature or address:
-            polygon = w.is_closed() and is_area((t.k, t.v) for t in tags)
+            polygon = w.is_closed() and _closed_way_is_area(tags)
             if feature:
                 values = tuple(tags.get(k) for k in self.feature_tags)
                 self.features.add("way", w.id, wkb, values, polygon)
@@ -203,21 +212,30 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
 
 
 def _shapes(rows: _Rows) -> np.ndarray:
-    """One geometry per row: points for nodes, lines or polygons for ways, relation areas."""
+    """One geometry per row: points for nodes, lines or polygons for ways, relation areas.
+
+    A closed way that is an area becomes a polygon, so its point lies inside the outline;
+    one with fewer than three locations (a way cut at the extract's edge) has no outline
+    and gets None.
+    """
     out = np.empty(len(rows.id), dtype=object)
     node = np.array([k == "node" for k in rows.kind], dtype=bool)
     if node.any():
         xy = np.array([g for g, n in zip(rows.geom, node) if n], dtype=float)
         out[node] = shapely.points(xy)
     if (~node).any():
-        geoms = shapely.from_wkb(np.array([g for g, n in zip(rows.geom, node) if not n]))
-        # closed ways that are areas become polygons: the point inside them is taken
-        # from the outline, as for building footprints from any other source
+        geoms = shapely.from_wkb(
+            np.array([g for g, n in zip(rows.geom, node) if not n], dtype=object)
+        )
         poly = np.array(rows.polygon, dtype=bool)[~node]
-        poly &= shapely.get_num_coordinates(geoms) >= 4
-        if poly.any():
-            coords, idx = shapely.get_coordinates(geoms[poly], return_index=True)
-            geoms[poly] = shapely.polygons(shapely.linearrings(coords, indices=idx))
+        n_xy = shapely.get_num_coordinates(geoms)
+        ring = poly & (n_xy >= 4)
+        if ring.any():
+            coords, idx = shapely.get_coordinates(geoms[ring], return_index=True)
+            geoms[ring] = shapely.polygons(shapely.linearrings(coords, indices=idx))
+        for i in np.flatnonzero(poly & (n_xy == 3)):  # there and back: a degenerate outline
+            geoms[i] = shapely.polygons(shapely.get_coordinates(geoms[i]))
+        geoms[poly & (n_xy < 3)] = None
         out[~node] = geoms
     return out
 
@@ -228,7 +246,7 @@ def _osm_ids(rows: _Rows) -> pd.Series:
 
 def _segments(rows: _Rows) -> gpd.GeoDataFrame:
     """Ways split into two-point segments, so that ways meet where they share a node."""
-    lines = shapely.from_wkb(np.array(rows.geom))
+    lines = shapely.from_wkb(np.array(rows.geom, dtype=object))
     coords, idx = shapely.get_coordinates(lines, return_index=True)
     same = idx[1:] == idx[:-1]
     seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
@@ -241,7 +259,12 @@ def _segments(rows: _Rows) -> gpd.GeoDataFrame:
 def _features(rows: _Rows, tag_names: tuple[str, ...]) -> gpd.GeoDataFrame:
     frame = pd.DataFrame(rows.tags, columns=list(tag_names), dtype=object)
     frame.insert(0, "osm_id", _osm_ids(rows))
-    return as_points(gpd.GeoDataFrame(frame, geometry=_shapes(rows), crs=4326))
+    return _points(gpd.GeoDataFrame(frame, geometry=_shapes(rows), crs=4326))
+
+
+def _points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows with a geometry, each at a point (inside outlines, as for any other source)."""
+    return as_points(gdf[gdf.geometry.notna()].reset_index(drop=True))
 
 
 def _dwelling_points(rows: _Rows) -> gpd.GeoDataFrame:
@@ -249,7 +272,7 @@ def _dwelling_points(rows: _Rows) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
         {"dwelling_id": _osm_ids(rows), "postcode": postcode}, geometry=_shapes(rows), crs=4326
     )
-    return as_points(frame)
+    return _points(frame)
 
 
 def _residential_buildings(path: Path) -> gpd.GeoDataFrame:
