@@ -27,7 +27,7 @@ def expand_tags(
 ) -> pd.DataFrame:
     """Return ``df`` with a column per key, filled from a JSON/dict ``tags`` column if present.
 
-    pyrosm keeps the tags it has no column for in one JSON text column; Overpass GeoJSON
+    Some readers keep the tags they have no column for in one JSON text column; Overpass GeoJSON
     exports have a property per tag. Both end up as one column per key.
     """
     keys = list(keys)
