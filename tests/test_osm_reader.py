@@ -12,7 +12,7 @@ from thuisdichtbij import load_config
 from thuisdichtbij.crs import RD_NEW
 from thuisdichtbij.sources.amenities import read_amenities
 from thuisdichtbij.sources.osm import read_osm
-from thuisdichtbij.sources.tags import needed_keys
+from thuisdichtbij.sources.tags import needed_keys, rule_starts
 
 EXTRACTS = ["delft-tudelft.osm.pbf", "amsterdam-centrum.osm.pbf"]
 EARTH_RADIUS_M = 6_371_008.8
@@ -65,7 +65,11 @@ def _expected(path, indicators):
 def extract(request, data_dir):
     path = data_dir / "osm" / request.param
     cfg = load_config()
-    ext = read_osm(path, feature_keys=needed_keys(cfg.indicators))
+    ext = read_osm(
+        path,
+        feature_keys=needed_keys(cfg.indicators),
+        feature_prefilter=rule_starts(cfg.indicators),
+    )
     return path, cfg, ext, _expected(path, cfg.indicators)
 
 
@@ -83,7 +87,7 @@ def test_amenities_by_source_id(extract):
     for ind in cfg.indicators:
         ids = set(got.loc[got["indicator"] == ind.id, "source_id"])
         assert ids == amen[ind.id], ind.id
-    # the same amenities when the file is read on its own
+    # the same amenities when the file is read on its own, without the prefilter
     alone = read_amenities([{"file": path}], cfg, crs=RD_NEW)
     assert sorted(zip(alone["indicator"], alone["source_id"])) == sorted(
         zip(got["indicator"], got["source_id"])
@@ -103,3 +107,12 @@ def test_highway_ways_split_into_segments_of_the_same_length(extract):
         total[w] = total.get(w, 0.0) + m
     assert sum(total.values()) == pytest.approx(sum(highway_m.values()), rel=1e-9)
     assert all(math.isclose(total[w], m, rel_tol=1e-9, abs_tol=1e-6) for w, m in highway_m.items())
+
+
+def test_rule_starts_keeps_the_first_key_of_every_rule():
+    cfg = load_config()
+    starts = rule_starts(cfg.indicators)
+    assert starts["public_transport"] == {"platform"}  # platform AND bus=yes
+    assert starts["highway"] == {"bus_stop"}
+    assert {"pharmacy", "doctors", "community_centre"} <= starts["amenity"]
+    assert "bus" not in starts and "social_facility" not in starts  # never a rule's first key

@@ -41,7 +41,7 @@ from .sources.areas import area_ids, read_areas
 from .sources.dwellings import read_dwellings
 from .sources.leefbaarometer import read_leefbaarometer
 from .sources.osm import OsmExtract, read_osm
-from .sources.tags import needed_keys
+from .sources.tags import needed_keys, rule_starts
 from .study import Study, load_study, study_from_osm
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,10 @@ def _read_osm(st: Study, cfg: Config, *, ways: bool) -> OsmExtract | None:
     if not (ways or features or dwellings):
         return None
     keys = needed_keys(cfg.indicators) if features else ()
-    return read_osm(st.osm, ways=ways, feature_keys=keys, dwellings=dwellings)
+    starts = rule_starts(cfg.indicators) if features else None
+    return read_osm(
+        st.osm, ways=ways, feature_keys=keys, feature_prefilter=starts, dwellings=dwellings
+    )
 
 
 def _network(

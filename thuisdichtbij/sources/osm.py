@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,16 +140,30 @@ def _closed_way_is_area(tags) -> bool:
 class _Collector:
     """Sorts the objects of one pass into the layers asked for."""
 
-    def __init__(self, *, ways: bool, feature_keys: tuple[str, ...], dwellings: bool) -> None:
+    def __init__(
+        self,
+        *,
+        ways: bool,
+        feature_keys: tuple[str, ...],
+        prefilter: Mapping[str, frozenset[str] | None] | None,
+        dwellings: bool,
+    ) -> None:
         import osmium
 
         self.want_ways, self.feature_keys, self.want_dwellings = ways, feature_keys, dwellings
+        self.prefilter = None if prefilter is None else tuple(prefilter.items())
         self.feature_tags = ("name", *[k for k in feature_keys if k != "name"])
         self.ways, self.features, self.dwellings = _Rows(), _Rows(), _Rows()
         self.factory = osmium.geom.WKBFactory()
 
     def _is_feature(self, tags) -> bool:
-        return any(k in tags for k in self.feature_keys)
+        if self.prefilter is None:
+            return any(k in tags for k in self.feature_keys)
+        for key, values in self.prefilter:
+            value = tags.get(key)
+            if value is not None and (values is None or value in values):
+                return True
+        return False
 
     def node(self, n) -> None:
         tags = n.tags
@@ -179,8 +194,8 @@ class _Collector:
                 self.dwellings.add("way", w.id, wkb, (tags.get(_POSTCODE),), polygon)
 
     def area(self, a) -> None:
-        if a.from_way():  # closed ways are handled as ways, with the polygon rule above
-            return
+        if a.from_way() or not self._is_feature(a.tags):
+            return  # closed ways are handled as ways, with the polygon rule above
         try:
             wkb = self.factory.create_multipolygon(a)
         except RuntimeError:
@@ -299,6 +314,7 @@ def read_osm(
     *,
     ways: bool = True,
     feature_keys: list[str] | tuple[str, ...] = (),
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None = None,
     dwellings: bool = True,
 ) -> OsmExtract:
     """Read the layers a scan needs from an extract, in one pass over the file.
@@ -313,17 +329,25 @@ def read_osm(
     feature_keys
         Read the nodes, ways and multipolygon relations carrying any of these keys, with a
         column per key; ways and relations are taken at a point inside their outline.
+    feature_prefilter
+        Keep only the features carrying one of these keys with one of its values (None:
+        any value), e.g. :func:`thuisdichtbij.sources.tags.rule_starts`; which of them
+        count is still decided by ``tags.match``.
     dwellings
         Read address points (nodes and ways with ``addr:housenumber``); when the extract
         has none, residential buildings (a second pass over the file).
     """
     p = _check_pbf(path)
     feature_keys = tuple(dict.fromkeys(feature_keys))
-    keys = set(feature_keys) | ({"highway"} if ways else set())
+    keys = set(feature_keys if feature_prefilter is None else feature_prefilter)
+    keys |= {"highway"} if ways else set()
     keys |= {_ADDRESS} if dwellings else set()
-    collector = _Collector(ways=ways, feature_keys=feature_keys, dwellings=dwellings)
+    collector = _Collector(
+        ways=ways, feature_keys=feature_keys, prefilter=feature_prefilter, dwellings=dwellings
+    )
     if keys:
-        _read_pass(p, collector, keys, feature_keys)
+        area_keys = tuple(feature_keys if feature_prefilter is None else feature_prefilter)
+        _read_pass(p, collector, keys, area_keys if feature_keys else ())
     out = {}
     if ways:
         if not collector.ways.id:
