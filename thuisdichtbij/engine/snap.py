@@ -119,7 +119,11 @@ _PIECES: dict[int, tuple[Network, _Pieces]] = {}
 
 
 def _pieces(network: Network) -> _Pieces:
-    """The pieces of ``network`` (built once per network object, kept for the last few)."""
+    """The pieces of ``network``, built once per network object.
+
+    Only the last network's are kept: a scan snaps amenities and dwellings to the same
+    network, and a worker snaps one tile after another.
+    """
     hit = _PIECES.get(id(network))
     if hit is not None and hit[0] is network:
         return hit[1]
@@ -138,8 +142,7 @@ def _pieces(network: Network) -> _Pieces:
     mid = a[piece_seg] + frac[:, None] * (b - a)[piece_seg]
     half = float((seg_len / n_piece).max() / 2) if len(a) else 0.0
     pieces = _Pieces(a, b, seg_edge, seg_offset, piece_seg, half, cKDTree(mid))
-    if len(_PIECES) >= 4:
-        _PIECES.clear()
+    _PIECES.clear()
     _PIECES[id(network)] = (network, pieces)
     return pieces
 
