@@ -61,7 +61,7 @@ def test_all_five_classes_occur(delft):
 
 
 def test_amenities_include_building_outlines(delft):
-    # pyrosm gives ways (building outlines) as well as nodes; both must count.
+    # the OSM reader gives ways (building outlines) as well as nodes; both must count.
     ids = delft.amenities["source_id"].astype(str)
     assert ids.str.startswith("node/").any()
     assert ids.str.startswith("way/").any()

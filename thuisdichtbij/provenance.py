@@ -32,7 +32,7 @@ def package_version() -> str:
 def library_versions() -> str:
     """Versions of Python and the libraries that shape the result, as one line."""
     parts = [f"python {platform.python_version()}"]
-    for name in ("numpy", "scipy", "shapely", "pyproj", "geopandas", "pyogrio", "pyrosm"):
+    for name in ("numpy", "scipy", "shapely", "pyproj", "geopandas", "pyogrio", "osmium"):
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:

@@ -36,11 +36,12 @@ from .errors import ConfigError, InputError
 from .provenance import describe_file, library_versions, package_version, utc_now
 from .settings import cache_dir
 from .sources._io import parse_crs, read_vector, require_columns, require_file
-from .sources.amenities import read_amenities
+from .sources.amenities import amenity_format, read_amenities
 from .sources.areas import area_ids, read_areas
 from .sources.dwellings import read_dwellings
 from .sources.leefbaarometer import read_leefbaarometer
-from .sources.osm import read_osm_dwellings, read_osm_ways
+from .sources.osm import OsmExtract, read_osm
+from .sources.tags import needed_keys, rule_starts
 from .study import Study, load_study, study_from_osm
 
 log = logging.getLogger(__name__)
@@ -118,19 +119,36 @@ def _resolve_study(study, osm, data_dir) -> Study:
     raise ConfigError("nothing to scan: give a study file (--study) or an OSM extract (--osm)")
 
 
-def _read_edges(study: Study) -> gpd.GeoDataFrame:
-    if study.network:
-        edges = read_vector(
-            study.network["file"], what="street network", layer=study.network.get("layer")
-        )
-        return edges
-    return read_osm_ways(study.osm)
+def _amenity_specs(st: Study) -> list:
+    return list(st.amenities) or [{"file": st.osm}]
+
+
+def _read_osm(st: Study, cfg: Config, *, ways: bool) -> OsmExtract | None:
+    """One pass over the study's extract for every layer the scan takes from it (or None)."""
+    if not st.osm:
+        return None
+    features = any(
+        amenity_format(s) == "osm" and Path(s["file"]).resolve() == Path(st.osm).resolve()
+        for s in _amenity_specs(st)
+    )
+    dwellings = not st.dwellings
+    if not (ways or features or dwellings):
+        return None
+    keys = needed_keys(cfg.indicators) if features else ()
+    starts = rule_starts(cfg.indicators) if features else None
+    return read_osm(
+        st.osm, ways=ways, feature_keys=keys, feature_prefilter=starts, dwellings=dwellings
+    )
 
 
 def _network(
     st: Study, cfg: Config, crs: str | None, cache: str | os.PathLike | bool, stages: Stages
-) -> tuple[Network, CRS, gpd.GeoDataFrame | None, str]:
-    """The walking network (from the cache when it holds it), its CRS and the study area."""
+) -> tuple[Network, CRS, gpd.GeoDataFrame | None, str, OsmExtract | None]:
+    """The walking network (from the cache when it holds it), its CRS and the study area.
+
+    When the network comes from the study's OSM extract, the extract is read once with
+    every layer the scan takes from it, and handed back too (else None).
+    """
     wanted = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else None
     if wanted is not None and wanted.is_geographic:
         raise InputError(
@@ -159,8 +177,15 @@ def _network(
         net = load_network(folder, key) if key else None
         if net is not None:
             log.info("network: %d nodes, %d edges from the cache", net.n_nodes, net.n_edges)
-            return net, net.crs, _study_area(st, net.crs), "hit"
-        edges = _read_edges(st)
+            return net, net.crs, _study_area(st, net.crs), "hit", None
+        osm = None
+        if st.network:
+            edges = read_vector(
+                st.network["file"], what="street network", layer=st.network.get("layer")
+            )
+        else:
+            osm = _read_osm(st, cfg, ways=True)
+            edges = osm.ways
         metric = wanted or choose_metric_crs(edges)
         edges = to_metric(edges, metric)
         area = _study_area(st, metric)
@@ -172,7 +197,7 @@ def _network(
         net = build_network(edges, min_component_m=cfg.min_component_m)
         if key:
             save_network(folder, key, net)
-    return net, metric, area, "miss" if key else "off"
+    return net, metric, area, "miss" if key else "off", osm
 
 
 def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
@@ -333,11 +358,13 @@ def _scan(
 ) -> ScanResult:
     """The stages of a scan, in the order the progress bar names them."""
     meta = _run_facts(st, cfg)
-    net, metric, area, meta["network_cache"] = _network(st, cfg, crs, cache, stages)
+    net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages)
     with stages("read dwellings"):
-        dw = _read_dwellings(st, metric, area, meta)
+        if osm is None:  # the network came from a file or the cache
+            osm = _read_osm(st, cfg, ways=False)
+        dw = _read_dwellings(st, metric, area, meta, osm)
     with stages("read amenities"):
-        amen = read_amenities(list(st.amenities) or [{"file": st.osm}], cfg, crs=metric)
+        amen = read_amenities(_amenity_specs(st), cfg, crs=metric, osm=osm)
     with stages("read areas"):
         all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta)
     with stages("snap"):
@@ -398,15 +425,19 @@ def _run_facts(st: Study, cfg: Config) -> dict[str, str]:
 
 
 def _read_dwellings(
-    st: Study, metric: CRS, area: gpd.GeoDataFrame | None, meta: dict[str, str]
+    st: Study,
+    metric: CRS,
+    area: gpd.GeoDataFrame | None,
+    meta: dict[str, str],
+    osm: OsmExtract | None,
 ) -> gpd.GeoDataFrame:
     """The study's dwellings (or the extract's address points) inside the study area."""
     if st.dwellings:
         dw, facts = read_dwellings(st.dwellings)
-    elif st.osm:
-        dw, how = read_osm_dwellings(st.osm)
+    elif osm is not None and osm.dwellings is not None:
+        dw = osm.dwellings.copy()
         dw["weight"] = 1.0
-        facts = {"dwellings_source": f"{st.osm.name}: {how}"}
+        facts = {"dwellings_source": f"{st.osm.name}: {osm.dwellings_how}"}
     else:
         raise ConfigError("dwellings: the study gives neither 'dwellings' nor 'osm'")
     dw = to_metric(dw, metric)

@@ -52,6 +52,9 @@ NOT_WALKABLE_HIGHWAYS = frozenset(
         "platform",
         "elevator",
         "no",
+        "razed",
+        "rest_area",
+        "services",
     }
 )
 #: Highway values of ways for people on foot (or bike) only: footpaths in the data audit.
@@ -73,8 +76,9 @@ def walkable(edges: pd.DataFrame) -> np.ndarray:
 
     Out: motorways and trunk roads (and their links), bus-only roads, ways under
     construction; ``foot=no``/``private``/``use_sidepath``; ``access=no``/``private``
-    unless ``foot`` allows walking. In: everything else, footways, paths, steps and
-    pedestrian streets included. Missing tag columns count as "not tagged".
+    unless ``foot`` allows walking; ``area=yes`` (the outline of a square or a platform,
+    not a way along it). In: everything else, footways, paths, steps and pedestrian
+    streets included. Missing tag columns count as "not tagged".
     """
 
     def col(name: str) -> pd.Series:
@@ -82,12 +86,13 @@ def walkable(edges: pd.DataFrame) -> np.ndarray:
             return edges[name].astype("string").str.strip().str.lower()
         return pd.Series(pd.NA, index=edges.index, dtype="string")
 
-    highway, access, foot = col("highway"), col("access"), col("foot")
+    highway, access, foot, area = col("highway"), col("access"), col("foot"), col("area")
     bad_highway = highway.isin(NOT_WALKABLE_HIGHWAYS).fillna(False)
     foot_no = foot.isin(_FOOT_NO).fillna(False)
     foot_yes = foot.isin(_FOOT_YES).fillna(False)
     access_no = access.isin(_ACCESS_NO).fillna(False)
-    return (~bad_highway & ~foot_no & ~(access_no & ~foot_yes)).to_numpy(dtype=bool)
+    is_area = (area == "yes").fillna(False)
+    return (~bad_highway & ~foot_no & ~(access_no & ~foot_yes) & ~is_area).to_numpy(dtype=bool)
 
 
 def edge_kinds(edges: pd.DataFrame) -> np.ndarray:

@@ -2,6 +2,15 @@
 
 A point is projected onto the nearest edge (not the nearest node): its walk starts with
 the perpendicular step to that edge (``snap_m``) and goes along the edge to either end.
+
+How the nearest edge is found fast: every straight segment of every edge is cut into
+pieces of at most :data:`PIECE_M` metres, and a KD-tree holds the pieces' midpoints. For a
+point, the :data:`CANDIDATES` nearest midpoints give candidate segments; the exact
+distances to them (numpy) give the nearest, ``d``. Any segment within ``d`` has a piece
+midpoint within ``d`` plus half a piece, so when the farthest candidate midpoint lies
+beyond that, no segment was missed and the answer is exact. Points for which it does not
+(dense tangles of short segments) go through the STRtree's exact nearest query instead.
+Identical points are snapped once.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from .network import Network
 
@@ -70,22 +80,140 @@ def snap_points(points: np.ndarray, network: Network, *, max_snap_m: float) -> S
     along_m = np.full(n, np.nan)
     if n == 0:
         return Snapped(edge, snap_m, along_m)
-    idx, dist = network.tree.query_nearest(
-        points, max_distance=max_snap_m, return_distance=True, all_matches=True
-    )
-    if idx.shape[1]:
-        # all_matches returns every equally near edge; keep the lowest edge index.
-        order = np.lexsort((idx[1], idx[0]))
-        src, tgt, dist = idx[0][order], idx[1][order], dist[order]
-        first = np.ones(len(src), dtype=bool)
-        first[1:] = src[1:] != src[:-1]
-        src, tgt, dist = src[first], tgt[first], dist[first]
-        edge[src] = tgt
-        snap_m[src] = dist
-        along_m[src] = shapely.line_locate_point(network.edge_geometry[tgt], points[src])
+    xy, inverse = np.unique(shapely.get_coordinates(points), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    u_edge, u_snap, u_along = _nearest(xy, _pieces(network), network)
+    near = u_snap <= max_snap_m
+    edge[:] = np.where(near, u_edge, -1)[inverse]
+    snap_m[:] = np.where(near, u_snap, np.nan)[inverse]
+    along_m[:] = np.where(near, u_along, np.nan)[inverse]
     far = int((edge < 0).sum())
     if far:
         log.info(
             "snapping: %d of %d point(s) farther than %g m from any street", far, n, max_snap_m
         )
     return Snapped(edge, snap_m, along_m)
+
+
+#: Longest piece of a segment indexed in the KD-tree (metres).
+PIECE_M = 10.0
+#: Candidate piece midpoints looked at per point: first a few, then more for the points
+#: the few did not settle, then the STRtree.
+CANDIDATES = (8, 32)
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """The straight segments of a network's edges, and a KD-tree of their pieces."""
+
+    seg_a: np.ndarray  # (n_seg, 2) start of each segment
+    seg_b: np.ndarray  # (n_seg, 2) end
+    seg_edge: np.ndarray  # edge of each segment
+    seg_offset: np.ndarray  # distance along the edge to the segment's start
+    piece_seg: np.ndarray  # segment of each piece
+    half_m: float  # half the longest piece
+    tree: cKDTree
+
+
+_PIECES: dict[int, tuple[Network, _Pieces]] = {}
+
+
+def _pieces(network: Network) -> _Pieces:
+    """The pieces of ``network``, built once per network object.
+
+    Only the last network's are kept: a scan snaps amenities and dwellings to the same
+    network, and a worker snaps one tile after another.
+    """
+    hit = _PIECES.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    coords, idx = shapely.get_coordinates(network.edge_geometry, return_index=True)
+    same = idx[1:] == idx[:-1]
+    a, b, seg_edge = coords[:-1][same], coords[1:][same], idx[:-1][same]
+    seg_len = np.hypot(*(b - a).T)
+    first = np.r_[True, ~same]  # position of each edge's first coordinate
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*(coords[1:] - coords[:-1]).T))])
+    start_of_edge = cum[first[: len(cum)]][idx[:-1][same]]
+    seg_offset = cum[:-1][same] - start_of_edge
+    n_piece = np.maximum(np.ceil(seg_len / PIECE_M), 1).astype(np.int64)
+    piece_seg = np.repeat(np.arange(len(a)), n_piece)
+    k = np.arange(len(piece_seg)) - np.repeat(np.cumsum(n_piece) - n_piece, n_piece)
+    frac = (k + 0.5) / n_piece[piece_seg]
+    mid = a[piece_seg] + frac[:, None] * (b - a)[piece_seg]
+    half = float((seg_len / n_piece).max() / 2) if len(a) else 0.0
+    pieces = _Pieces(a, b, seg_edge, seg_offset, piece_seg, half, cKDTree(mid))
+    _PIECES.clear()
+    _PIECES[id(network)] = (network, pieces)
+    return pieces
+
+
+def _to_segments(xy: np.ndarray, seg: np.ndarray, pc: _Pieces) -> np.ndarray:
+    """Exact distance from each point (row) to each of its candidate segments.
+
+    The formula is GEOS's (``Distance::pointToSegment``), operation for operation, so that
+    distances, and with them ties, come out as the STRtree's nearest query finds them.
+    """
+    px, py = xy[:, :1], xy[:, 1:]
+    ax, ay = pc.seg_a[:, 0][seg], pc.seg_a[:, 1][seg]
+    bx, by = pc.seg_b[:, 0][seg], pc.seg_b[:, 1][seg]
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    safe = np.where(len2 > 0, len2, 1.0)
+    r = ((px - ax) * dx + (py - ay) * dy) / safe
+    s = ((ay - py) * dx - (ax - px) * dy) / safe
+    dist = np.abs(s) * np.sqrt(len2)
+    to_a = (r <= 0.0) | (len2 == 0)
+    ex, ey = (px - ax)[to_a], (py - ay)[to_a]
+    dist[to_a] = np.sqrt(ex * ex + ey * ey)
+    to_b = (r >= 1.0) & ~to_a
+    ex, ey = (px - bx)[to_b], (py - by)[to_b]
+    dist[to_b] = np.sqrt(ex * ex + ey * ey)
+    return dist
+
+
+def _along(xy: np.ndarray, seg: np.ndarray, pc: _Pieces) -> np.ndarray:
+    """Distance along the edge to where each point lands on its segment."""
+    a, d = pc.seg_a[seg], pc.seg_b[seg] - pc.seg_a[seg]
+    len2 = (d**2).sum(1)
+    t = ((xy - a) * d).sum(1) / np.where(len2 > 0, len2, 1.0)
+    return pc.seg_offset[seg] + np.clip(t, 0.0, 1.0) * np.sqrt(len2)
+
+
+def _nearest(xy: np.ndarray, pc: _Pieces, network: Network):
+    """Nearest edge, distance and position along it for each point (no distance limit)."""
+    n = len(xy)
+    edge, best, along = np.full(n, -1, np.int64), np.full(n, np.inf), np.full(n, np.nan)
+    todo = np.arange(n)
+    for k in CANDIDATES:
+        k = min(k, len(pc.piece_seg))
+        mid_d, piece = pc.tree.query(xy[todo], k=k)
+        mid_d, piece = mid_d.reshape(len(todo), k), piece.reshape(len(todo), k)
+        seg = pc.piece_seg[piece]
+        dist = _to_segments(xy[todo], seg, pc)
+        d = dist.min(axis=1)
+        # ties: the lowest edge index among the equally near segments
+        cand = np.where(dist == d[:, None], pc.seg_edge[seg], np.iinfo(np.int64).max)
+        chosen = seg[np.arange(len(todo)), cand.argmin(axis=1)]
+        # exact unless a segment within `d` could have its nearest midpoint beyond the k-th
+        sure = (mid_d[:, -1] > d + pc.half_m) | (k == len(pc.piece_seg))
+        done = todo[sure]
+        edge[done], best[done] = pc.seg_edge[chosen[sure]], d[sure]
+        along[done] = _along(xy[done], chosen[sure], pc)
+        todo = todo[~sure]
+        if not len(todo):
+            return edge, best, along
+    edge[todo], best[todo], along[todo] = _nearest_strtree(xy[todo], network)
+    return edge, best, along
+
+
+def _nearest_strtree(xy: np.ndarray, network: Network):
+    """The exact nearest edge by the STRtree (all equally near edges, the lowest kept)."""
+    pts = shapely.points(xy)
+    idx, dist = network.tree.query_nearest(pts, return_distance=True, all_matches=True)
+    order = np.lexsort((idx[1], idx[0]))
+    src, tgt, dist = idx[0][order], idx[1][order], dist[order]
+    first = np.ones(len(src), dtype=bool)
+    first[1:] = src[1:] != src[:-1]
+    src, tgt, dist = src[first], tgt[first], dist[first]
+    along = shapely.line_locate_point(network.edge_geometry[tgt], pts[src])
+    return tgt, dist, along

@@ -20,7 +20,7 @@ from ..crs import to_metric
 from ..errors import ConfigError, InputError
 from ._io import require_columns
 from .gtfs import read_gtfs_stops
-from .osm import read_osm_features
+from .osm import OsmExtract, read_osm_features
 from .points import read_points
 from .tags import expand_tags, match, needed_keys
 
@@ -119,14 +119,18 @@ def _by_category(gdf: gpd.GeoDataFrame, spec, config: Config, source: str, path:
     return parts
 
 
-def _read_source(spec: Mapping[str, Any], config: Config) -> list[gpd.GeoDataFrame]:
+def _read_source(
+    spec: Mapping[str, Any], config: Config, osm: OsmExtract | None
+) -> list[gpd.GeoDataFrame]:
     path = Path(spec["file"])
     fmt = amenity_format(spec)
     source = path.name
     if fmt == "osm":
-        return _by_tags(
-            read_osm_features(path, needed_keys(config.indicators)), config, source, None
-        )
+        if osm is not None and osm.features is not None and _same_file(osm.path, path):
+            features = osm.features  # already read, in the scan's one pass over the extract
+        else:
+            features = read_osm_features(path, needed_keys(config.indicators))
+        return _by_tags(features, config, source, None)
     if fmt == "gtfs":
         stops = read_gtfs_stops(path)
         targets = [i.id for i in config.indicators if i.gtfs]
@@ -164,15 +168,27 @@ def _read_source(spec: Mapping[str, Any], config: Config) -> list[gpd.GeoDataFra
     return _by_tags(gdf, config, source, spec.get("id"))
 
 
-def read_amenities(specs: list[Mapping[str, Any]], config: Config, *, crs: CRS) -> gpd.GeoDataFrame:
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def read_amenities(
+    specs: list[Mapping[str, Any]],
+    config: Config,
+    *,
+    crs: CRS,
+    osm: OsmExtract | None = None,
+) -> gpd.GeoDataFrame:
     """Read every amenity source and keep the points that count, in the study CRS.
 
     Columns: ``indicator``, ``name``, ``kind`` (the tag or category that matched),
-    ``source`` (file name) and ``source_id``.
+    ``source`` (file name) and ``source_id``. ``osm`` is an extract already read with
+    the features of :func:`~thuisdichtbij.sources.tags.needed_keys`: an OSM source that
+    is this file takes them from it instead of reading the file again.
     """
     parts = []
     for spec in specs:
-        found = [to_metric(p, crs) for p in _read_source(spec, config) if len(p)]
+        found = [to_metric(p, crs) for p in _read_source(spec, config, osm) if len(p)]
         n = sum(len(p) for p in found)
         log.info("amenities: %d from %s", n, Path(spec["file"]).name)
         parts += found

@@ -1,138 +1,398 @@
-"""OpenStreetMap ``.osm.pbf`` extracts, read with pyrosm.
+"""OpenStreetMap ``.osm.pbf`` extracts, read in one pass with pyosmium.
 
-Three readers over one file: the ways a network can be built from, the features that may
-be amenities (nodes, and building outlines taken at a point inside them), and dwellings
-(address points, else residential buildings). All return GeoDataFrames in EPSG:4326; the
-scan reprojects them to the study CRS.
+One pass over the file gives the three layers a scan takes from OSM: the highway ways a
+network can be built from (split into segments between consecutive nodes), the features
+that may be amenities (nodes, ways taken at a point inside their outline, and multipolygon
+relations), and dwellings (address points, else residential buildings). A tag-key filter in
+C++ keeps untagged nodes out of Python, way geometries are built in C++ (WKB) and turned
+into segments and points with vectorised shapely. All layers are GeoDataFrames in
+EPSG:4326; the scan reprojects them to the study CRS. Which ways a pedestrian may use and
+which features count are decided elsewhere (``engine.network.walkable``, ``tags.match``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
 
 from ..errors import InputError
 from ._io import as_points, require_file
-from .tags import expand_tags
+from ._osm_areas import is_area
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "OsmExtract",
+    "read_osm",
+    "read_osm_ways",
+    "read_osm_features",
+    "read_osm_dwellings",
+    "clip_pbf",
+    "RESIDENTIAL_BUILDINGS",
+]
+
 #: Residential building types, used for dwellings when an extract has no address points.
-RESIDENTIAL_BUILDINGS = (
-    "apartments",
-    "bungalow",
-    "detached",
-    "dormitory",
-    "farm",
-    "house",
-    "houseboat",
-    "residential",
-    "semidetached_house",
-    "static_caravan",
-    "terrace",
+RESIDENTIAL_BUILDINGS = frozenset(
+    {
+        "apartments",
+        "bungalow",
+        "detached",
+        "dormitory",
+        "farm",
+        "house",
+        "houseboat",
+        "residential",
+        "semidetached_house",
+        "static_caravan",
+        "terrace",
+    }
 )
 
-_EDGE_COLUMNS = ["id", "highway", "name", "foot", "access", "service", "geometry"]
+#: Tags kept on network ways: what ``walkable`` and the network need.
+WAY_TAGS = ("highway", "name", "foot", "access", "service", "area")
+_ADDRESS = "addr:housenumber"
+_POSTCODE = "addr:postcode"
 
 
-def _open(path: str | os.PathLike):
+@dataclass(frozen=True)
+class OsmExtract:
+    """The layers of one extract (None for a layer that was not asked for).
+
+    Attributes
+    ----------
+    path
+        The file read.
+    ways
+        Highway ways as two-point segments: ``id`` (the way), the :data:`WAY_TAGS` and
+        the geometry.
+    features
+        Candidate amenities as points: ``osm_id`` (``node/1``, ``way/2``,
+        ``relation/3``), ``name`` and a column per asked key.
+    dwellings
+        Dwelling points: ``dwelling_id`` (``node/1``, ``way/2``) and ``postcode``.
+    dwellings_how
+        What the dwellings are (address points or residential buildings).
+    """
+
+    path: Path
+    ways: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    features: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    dwellings: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    dwellings_how: str = ""
+
+
+def _check_pbf(path: str | os.PathLike) -> Path:
     p = require_file(path, "OSM extract")
     if not p.name.endswith(".pbf"):
         raise InputError(
             f"OSM extract: {p} is not an .osm.pbf file; download a PBF extract (e.g. from "
             "Geofabrik or BBBike) or pass a street network with --network"
         )
-    import pyrosm  # imported here: it is slow to import and only this reader needs it
+    return p
+
+
+class _Rows:
+    """Rows of one layer while the file is read: kind (node/way/relation), id, geometry, tags."""
+
+    def __init__(self) -> None:
+        self.kind: list[str] = []
+        self.id: list[int] = []
+        self.geom: list = []  # (lon, lat) for nodes, WKB for ways and relations
+        self.polygon: list[bool] = []  # a closed way that is an area
+        self.tags: list[tuple] = []
+
+    def add(self, kind: str, oid: int, geom, tags: tuple, polygon: bool = False) -> None:
+        self.kind.append(kind)
+        self.id.append(oid)
+        self.geom.append(geom)
+        self.polygon.append(polygon)
+        self.tags.append(tags)
+
+
+def _way_wkb(way, factory):
+    """The way's line as WKB (every node, duplicates too), or None when it has < 2 locations."""
+    import osmium
 
     try:
-        return pyrosm.OSM(str(p))
-    except Exception as exc:  # pyrosm raises bare exceptions on corrupt files
-        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
+        return factory.create_linestring(way, use_nodes=osmium.geom.use_nodes.ALL)
+    except (osmium.InvalidLocationError, RuntimeError):
+        xy = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+        return shapely.LineString(xy).wkb_hex if len(xy) >= 2 else None
 
 
-def _quiet(func, *args, **kwargs):
-    # pyrosm calls APIs that current pandas/geopandas/shapely deprecate; its warnings
-    # are not the user's business.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return func(*args, **kwargs)
+def _closed_way_is_area(tags) -> bool:
+    """:func:`is_area`, with a shortcut for the keys that make nearly every answer here."""
+    if tags.get("area") == "no":
+        return False
+    if "building" in tags or "amenity" in tags or "shop" in tags:
+        return True  # keys whose every value makes an area
+    return is_area((t.k, t.v) for t in tags)
+
+
+class _Collector:
+    """Sorts the objects of one pass into the layers asked for."""
+
+    def __init__(
+        self,
+        *,
+        ways: bool,
+        feature_keys: tuple[str, ...],
+        prefilter: Mapping[str, frozenset[str] | None] | None,
+        dwellings: bool,
+    ) -> None:
+        import osmium
+
+        self.want_ways, self.feature_keys, self.want_dwellings = ways, feature_keys, dwellings
+        self.prefilter = None if prefilter is None else tuple(prefilter.items())
+        self.feature_tags = ("name", *[k for k in feature_keys if k != "name"])
+        self.ways, self.features, self.dwellings = _Rows(), _Rows(), _Rows()
+        self.factory = osmium.geom.WKBFactory()
+
+    def _is_feature(self, tags) -> bool:
+        if self.prefilter is None:
+            return any(k in tags for k in self.feature_keys)
+        for key, values in self.prefilter:
+            value = tags.get(key)
+            if value is not None and (values is None or value in values):
+                return True
+        return False
+
+    def node(self, n) -> None:
+        tags = n.tags
+        if self._is_feature(tags):
+            values = tuple(tags.get(k) for k in self.feature_tags)
+            self.features.add("node", n.id, (n.lon, n.lat), values)
+        if self.want_dwellings and _ADDRESS in tags:
+            self.dwellings.add("node", n.id, (n.lon, n.lat), (tags.get(_POSTCODE),))
+
+    def way(self, w) -> None:
+        tags = w.tags
+        highway = self.want_ways and "highway" in tags
+        feature = self._is_feature(tags)
+        address = self.want_dwellings and _ADDRESS in tags
+        if not (highway or feature or address):
+            return
+        wkb = _way_wkb(w, self.factory)
+        if wkb is None:
+            return
+        if highway:
+            self.ways.add("way", w.id, wkb, tuple(tags.get(k) for k in WAY_TAGS))
+        if feature or address:
+            polygon = w.is_closed() and _closed_way_is_area(tags)
+            if feature:
+                values = tuple(tags.get(k) for k in self.feature_tags)
+                self.features.add("way", w.id, wkb, values, polygon)
+            if address:
+                self.dwellings.add("way", w.id, wkb, (tags.get(_POSTCODE),), polygon)
+
+    def area(self, a) -> None:
+        if a.from_way() or not self._is_feature(a.tags):
+            return  # closed ways are handled as ways, with the polygon rule above
+        try:
+            wkb = self.factory.create_multipolygon(a)
+        except RuntimeError:
+            return
+        values = tuple(a.tags.get(k) for k in self.feature_tags)
+        self.features.add("relation", a.orig_id(), wkb, values)
+
+
+def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tuple) -> None:
+    import osmium
+
+    proc = (
+        osmium.FileProcessor(str(path))
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter(*sorted(keys)))
+    )
+    if area_keys:  # multipolygon relations carrying these keys become areas
+        proc = proc.with_areas(osmium.filter.KeyFilter(*area_keys))
+    try:
+        for obj in proc:
+            if obj.is_node():
+                collector.node(obj)
+            elif obj.is_way():
+                collector.way(obj)
+            elif obj.is_area():
+                collector.area(obj)
+    except RuntimeError as exc:  # libosmium reports corrupt files as RuntimeError
+        raise InputError(f"OSM extract: could not read {path} ({exc})") from exc
+
+
+def _shapes(rows: _Rows) -> np.ndarray:
+    """One geometry per row: points for nodes, lines or polygons for ways, relation areas.
+
+    A closed way that is an area becomes a polygon, so its point lies inside the outline;
+    one with fewer than three locations (a way cut at the extract's edge) has no outline
+    and gets None.
+    """
+    out = np.empty(len(rows.id), dtype=object)
+    node = np.array([k == "node" for k in rows.kind], dtype=bool)
+    if node.any():
+        xy = np.array([g for g, n in zip(rows.geom, node) if n], dtype=float)
+        out[node] = shapely.points(xy)
+    if (~node).any():
+        geoms = shapely.from_wkb(
+            np.array([g for g, n in zip(rows.geom, node) if not n], dtype=object)
+        )
+        poly = np.array(rows.polygon, dtype=bool)[~node]
+        n_xy = shapely.get_num_coordinates(geoms)
+        ring = poly & (n_xy >= 4)
+        if ring.any():
+            coords, idx = shapely.get_coordinates(geoms[ring], return_index=True)
+            geoms[ring] = shapely.polygons(shapely.linearrings(coords, indices=idx))
+        for i in np.flatnonzero(poly & (n_xy == 3)):  # there and back: a degenerate outline
+            geoms[i] = shapely.polygons(shapely.get_coordinates(geoms[i]))
+        geoms[poly & (n_xy < 3)] = None
+        out[~node] = geoms
+    return out
+
+
+def _osm_ids(rows: _Rows) -> pd.Series:
+    return pd.Series([f"{k}/{i}" for k, i in zip(rows.kind, rows.id)], dtype="string")
+
+
+def _segments(rows: _Rows) -> gpd.GeoDataFrame:
+    """Ways split into two-point segments, so that ways meet where they share a node."""
+    lines = shapely.from_wkb(np.array(rows.geom, dtype=object))
+    coords, idx = shapely.get_coordinates(lines, return_index=True)
+    same = idx[1:] == idx[:-1]
+    seg = np.stack([coords[:-1][same], coords[1:][same]], axis=1)
+    way = idx[:-1][same]
+    tags = pd.DataFrame(rows.tags, columns=list(WAY_TAGS)).iloc[way].reset_index(drop=True)
+    tags.insert(0, "id", np.asarray(rows.id, dtype=np.int64)[way])
+    return gpd.GeoDataFrame(tags, geometry=shapely.linestrings(seg), crs=4326)
+
+
+def _features(rows: _Rows, tag_names: tuple[str, ...]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows.tags, columns=list(tag_names), dtype=object)
+    frame.insert(0, "osm_id", _osm_ids(rows))
+    return _points(gpd.GeoDataFrame(frame, geometry=_shapes(rows), crs=4326))
+
+
+def _points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows with a geometry, each at a point (inside outlines, as for any other source)."""
+    return as_points(gdf[gdf.geometry.notna()].reset_index(drop=True))
+
+
+def _dwelling_points(rows: _Rows) -> gpd.GeoDataFrame:
+    postcode = pd.Series([t[0] for t in rows.tags], dtype="string")
+    frame = gpd.GeoDataFrame(
+        {"dwelling_id": _osm_ids(rows), "postcode": postcode}, geometry=_shapes(rows), crs=4326
+    )
+    return _points(frame)
+
+
+def _residential_buildings(path: Path) -> gpd.GeoDataFrame:
+    """Residential building outlines as dwelling points (a second pass, only when needed)."""
+    import osmium
+
+    rows = _Rows()
+    factory = osmium.geom.WKBFactory()
+    proc = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("building"))
+    )
+    for obj in proc:
+        if obj.is_way() and obj.tags.get("building") in RESIDENTIAL_BUILDINGS:
+            wkb = _way_wkb(obj, factory)
+            if wkb is not None:
+                rows.add("way", obj.id, wkb, (obj.tags.get(_POSTCODE),), obj.is_closed())
+    return _dwelling_points(rows)
+
+
+def read_osm(
+    path: str | os.PathLike,
+    *,
+    ways: bool = True,
+    feature_keys: list[str] | tuple[str, ...] = (),
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None = None,
+    dwellings: bool = True,
+) -> OsmExtract:
+    """Read the layers a scan needs from an extract, in one pass over the file.
+
+    Parameters
+    ----------
+    path
+        An ``.osm.pbf`` file.
+    ways
+        Read the highway ways (all of them: :func:`thuisdichtbij.engine.network.walkable`
+        decides which a pedestrian may use, for OSM and street files alike).
+    feature_keys
+        Read the nodes, ways and multipolygon relations carrying any of these keys, with a
+        column per key; ways and relations are taken at a point inside their outline.
+    feature_prefilter
+        Keep only the features carrying one of these keys with one of its values (None:
+        any value), e.g. :func:`thuisdichtbij.sources.tags.rule_starts`; which of them
+        count is still decided by ``tags.match``.
+    dwellings
+        Read address points (nodes and ways with ``addr:housenumber``); when the extract
+        has none, residential buildings (a second pass over the file).
+    """
+    p = _check_pbf(path)
+    feature_keys = tuple(dict.fromkeys(feature_keys))
+    keys = set(feature_keys if feature_prefilter is None else feature_prefilter)
+    keys |= {"highway"} if ways else set()
+    keys |= {_ADDRESS} if dwellings else set()
+    collector = _Collector(
+        ways=ways, feature_keys=feature_keys, prefilter=feature_prefilter, dwellings=dwellings
+    )
+    if keys:
+        area_keys = tuple(feature_keys if feature_prefilter is None else feature_prefilter)
+        _read_pass(p, collector, keys, area_keys if feature_keys else ())
+    out = {}
+    if ways:
+        if not collector.ways.id:
+            raise InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
+        out["ways"] = _segments(collector.ways)
+    if feature_keys:
+        out["features"] = _features(collector.features, collector.feature_tags)
+    if dwellings:
+        out.update(_dwellings(p, collector.dwellings))
+    return OsmExtract(path=p, **out)
+
+
+def _dwellings(path: Path, rows: _Rows) -> dict:
+    how = "OSM address points (addr:housenumber)"
+    points = _dwelling_points(rows) if rows.id else None
+    if points is None:
+        points = _residential_buildings(path)
+        how = "OSM residential buildings"
+        if points.empty:
+            raise InputError(
+                f"OSM extract: {path.name} has neither address points nor residential "
+                "buildings to use as dwellings; pass a dwelling layer with --dwellings"
+            )
+    log.info("dwellings: %d %s", len(points), how)
+    return {"dwellings": points, "dwellings_how": how}
 
 
 def read_osm_ways(path: str | os.PathLike) -> gpd.GeoDataFrame:
-    """All highway ways of the extract as line segments, with the tags walkability needs.
-
-    Which of them a pedestrian may use is decided by :func:`thuisdichtbij.network.walkable`,
-    the same rule that applies to street networks from files.
-    """
-    osm = _open(path)
-    # nodes=True splits ways into segments between consecutive OSM nodes, so that ways
-    # meet where they share a node.
-    got = _quiet(
-        osm.get_network, network_type="all", nodes=True, extra_attributes=["foot", "access"]
-    )
-    edges = got[1] if isinstance(got, tuple) else got
-    if edges is None or len(edges) == 0:
-        raise InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
-    cols = [c for c in _EDGE_COLUMNS if c in edges.columns]
-    return gpd.GeoDataFrame(edges[cols].reset_index(drop=True), crs=4326)
+    """All highway ways of the extract as two-point segments (see :func:`read_osm`)."""
+    return read_osm(path, dwellings=False).ways
 
 
 def read_osm_features(path: str | os.PathLike, keys: list[str]) -> gpd.GeoDataFrame:
-    """Nodes and ways carrying any of ``keys``, as points, with a column per key.
-
-    Ways (building outlines) are reduced to a point inside them, so a pharmacy mapped as a
-    building counts as well as one mapped as a node.
-    """
-    osm = _open(path)
-    custom = {k: True for k in keys}
-    feats = _quiet(osm.get_pois, custom_filter=custom)
-    if feats is None or len(feats) == 0:
-        return gpd.GeoDataFrame({"osm_id": []}, geometry=[], crs=4326)
-    feats = feats.reset_index(drop=True)
-    feats["osm_id"] = feats["osm_type"].astype(str) + "/" + feats["id"].astype(str)
-    return as_points(gpd.GeoDataFrame(feats, crs=4326))
+    """Nodes, ways and multipolygons carrying any of ``keys``, as points (see :func:`read_osm`)."""
+    return read_osm(path, ways=False, feature_keys=keys, dwellings=False).features
 
 
 def read_osm_dwellings(path: str | os.PathLike) -> tuple[gpd.GeoDataFrame, str]:
-    """Dwellings from the extract: address points (nodes and buildings), else residential buildings.
+    """Dwellings from the extract and a word on what they are (see :func:`read_osm`).
 
     Dutch OSM addresses come from the BAG import, so they are a fair stand-in for
-    dwellings, with the caveat that shops and offices have addresses too. Returns the
-    points (columns ``dwelling_id``, ``postcode``) and a word on what was used.
+    dwellings, with the caveat that shops and offices have addresses too.
     """
-    osm = _open(path)
-    addr = _quiet(
-        osm.get_data_by_custom_criteria,
-        custom_filter={"addr:housenumber": True},
-        filter_type="keep",
-        keep_nodes=True,
-        keep_ways=True,
-        keep_relations=False,
-    )
-    how = "OSM address points (addr:housenumber)"
-    if addr is None or len(addr) == 0:
-        addr = _quiet(osm.get_buildings, custom_filter={"building": list(RESIDENTIAL_BUILDINGS)})
-        how = "OSM residential buildings"
-        if addr is None or len(addr) == 0:
-            raise InputError(
-                f"OSM extract: {Path(path).name} has neither address points nor residential "
-                "buildings to use as dwellings; pass a dwelling layer with --dwellings"
-            )
-    addr = expand_tags(addr.reset_index(drop=True), ["addr:postcode"])
-    out = gpd.GeoDataFrame(
-        {
-            "dwelling_id": addr["osm_type"].astype(str) + "/" + addr["id"].astype(str),
-            "postcode": addr["addr:postcode"].astype("string"),
-        },
-        geometry=addr.geometry.values,
-        crs=4326,
-    )
-    log.info("dwellings: %d %s", len(out), how)
-    return as_points(out), how
+    ext = read_osm(path, ways=False)
+    return ext.dwellings, ext.dwellings_how
 
 
 def clip_pbf(src: str | os.PathLike, dst: str | os.PathLike, bbox_wgs84) -> Path:

@@ -22,12 +22,29 @@ def needed_keys(indicators: Iterable[Indicator]) -> list[str]:
     return keys
 
 
+def rule_starts(indicators: Iterable[Indicator]) -> dict[str, frozenset[str] | None]:
+    """For each key that starts a rule, the values the rules accept there (None: any value).
+
+    Whatever matches a rule carries that rule's first key with one of these values, so a
+    reader may keep only such features and leave the decision to :func:`match`.
+    """
+    out: dict[str, set[str] | None] = {}
+    for ind in indicators:
+        for rule in ind.osm_rules:
+            key, values = rule[0]
+            if values is None or out.get(key, set()) is None:
+                out[key] = None
+            else:
+                out[key] = out.get(key, set()) | set(values)
+    return {k: None if v is None else frozenset(v) for k, v in out.items()}
+
+
 def expand_tags(
     df: pd.DataFrame, keys: Iterable[str], *, tags_column: str = "tags"
 ) -> pd.DataFrame:
     """Return ``df`` with a column per key, filled from a JSON/dict ``tags`` column if present.
 
-    pyrosm keeps the tags it has no column for in one JSON text column; Overpass GeoJSON
+    Some readers keep the tags they have no column for in one JSON text column; Overpass GeoJSON
     exports have a property per tag. Both end up as one column per key.
     """
     keys = list(keys)
