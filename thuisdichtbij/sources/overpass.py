@@ -4,7 +4,7 @@ Only the reading differs from an ``.osm.pbf`` scan. osmnx downloads, from Overpa
 its own cache (in our cache folder), the same three things the PBF reader takes from a file:
 
 - every highway way, as segments between consecutive OSM nodes (``network_type="all"``,
-  unsimplified: the same ways and the same filter as the PBF reader's pyrosm "all"),
+  unsimplified: the same ways the PBF reader reads; `engine.network.walkable` then decides),
 - the features carrying any tag key the indicators look at (nodes, ways, relations),
 - address points (``addr:housenumber``), else residential buildings, for dwellings.
 
