@@ -71,6 +71,7 @@ _SECTIONS = {
         "min_footpath_share",
         "reference_per_10k_dwellings",
     },
+    "sensitivity": {"band_tolerance_m"},
 }
 _INDICATOR_KEYS = {
     "id",
@@ -202,6 +203,7 @@ class Config:
     zones: ZonesConfig
     fairshare: FairshareConfig
     audit: AuditConfig
+    band_tolerance_m: float = 25.0
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
 
@@ -427,6 +429,7 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         zones=_zones(path, raw["zones"]),
         fairshare=_fairshare(path, raw["fairshare"]),
         audit=_audit(path, raw.get("audit", {})),
+        band_tolerance_m=_tolerance(path, raw),
     )
 
 
@@ -549,6 +552,19 @@ def _audit(path: Path, a: Mapping) -> AuditConfig:
             {k: _number(path, f"{key}.{k}", v) for k, v in refs.items()}
         ),
     )
+
+
+def _tolerance(path: Path, raw: dict) -> float:
+    """``sensitivity.band_tolerance_m``: at least 0 and below the nearest band edge."""
+    value = (raw.get("sensitivity") or {}).get("band_tolerance_m", 25.0)
+    tol = _number(path, "sensitivity.band_tolerance_m", value)
+    nearest = min(_number(path, "bands.max_m", b.get("max_m", 0)) for b in raw["bands"])
+    if tol >= nearest:
+        raise ConfigError(
+            f"{path}: 'sensitivity.band_tolerance_m' must be less than the nearest band edge "
+            f"({nearest:g} m), got {tol:g}"
+        )
+    return tol
 
 
 def config_from_json(text: str) -> Config:
