@@ -144,9 +144,10 @@ def band_sensitivity(
     pandas.DataFrame
         Aligned to ``distances``: ``n_near_edge`` (sub-indicators whose points differ
         within the tolerance: edges are inclusive, so with 25 m a walk of 225.001-275 m
-        counts for the 250 m edge and one of 225 m does not), ``score_min`` and ``score_max`` (all walks longer or shorter
-        by the tolerance), ``class_min`` and ``class_max`` and ``class_robust`` (the class
-        cannot change). Empty where the dwelling has no score.
+        counts for the 250 m edge and one of 225 m does not), ``score_min`` and
+        ``score_max`` (all walks longer or shorter by the tolerance), ``class_min``,
+        ``class_max`` and ``class_robust`` (the class cannot change). Empty where the
+        dwelling has no score.
     """
     tol = config.band_tolerance_m if tolerance_m is None else tolerance_m
     near = pd.Series(0, index=distances.index, dtype="int64")
