@@ -6,11 +6,13 @@ import shutil
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from shapely import Point, box
 
 from thuisdichtbij import load_config, scan
 from thuisdichtbij.analyses.diff import diff_scans
+from thuisdichtbij.apps.cli import main
 
 from ._synthetic import write_study
 
@@ -28,7 +30,9 @@ def _scan(base, folder, *, drop_pharmacy=False, gp_weight=2):
         poi.write_text(json.dumps(fc))
     cfg = load_config(overrides={"weights": {"gp": gp_weight}})
     r = scan(study, data_dir=folder, config=cfg)
-    return {"dwellings": r.dwellings, "areas": r.areas, "amenities": r.amenities}, r.metadata
+    out = r.to_gpkg(folder / "scan.gpkg")
+    frames = {"dwellings": r.dwellings, "areas": r.areas, "amenities": r.amenities}
+    return frames, r.metadata, out
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,12 @@ def scans(tmp_path_factory):
     }
 
 
+def _gpkg(scans, which):
+    return scans[which][2]
+
+
 def _diff(scans, which):
-    (old, om), (new, nm) = scans["old"], scans[which]
+    (old, om, _), (new, nm, _) = scans["old"], scans[which]
     return diff_scans(old, new, old_metadata=om, new_metadata=nm)
 
 
@@ -161,3 +169,28 @@ def test_own_change_and_moved_average_are_told_apart():
     assert ar["class_change_edges"].tolist() == [-1, 0]
     assert "class edges moved (-1 class)" in ar.loc["A0", "cause"]
     assert np.isclose(ar.loc["A1", "score_change"], 2.0)
+
+
+def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
+    pytest.importorskip("folium")
+    old = _gpkg(scans, "old")
+    new = _gpkg(scans, "both")
+    out, html, png = tmp_path / "diff.gpkg", tmp_path / "diff.html", tmp_path / "diff.png"
+    args = ["diff", str(old), str(new), "--out", str(out), "--html", str(html), "--png", str(png)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "amenities: 0 appeared, 1 disappeared" in text
+    assert "config: weights.gp: 2 -> 3" in text
+    layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
+    assert {"diff_areas", "diff_dwellings", "diff_amenities", "diff_runs", "layer_styles"} <= layers
+    styles = pyogrio.read_dataframe(out, layer="layer_styles")
+    assert set(styles["f_table_name"]) == {"diff_areas", "diff_dwellings"}
+    areas = pyogrio.read_dataframe(out, layer="diff_areas")
+    assert areas.set_index("area_id").loc["6211", "score_change"] == pytest.approx(-1)
+    page = html.read_text()
+    assert "Klasseverandering" in page and "-node/1 (Apotheek Hoofdstraat)" in page
+    assert png.stat().st_size > 10_000
+    # Without --out the tables go into the new scan, next to its own layers.
+    assert main(["diff", str(old), str(new)]) == 0
+    assert "diff_areas" in {str(n) for n in pyogrio.list_layers(new)[:, 0]}
+    assert main(["diff", str(old), str(tmp_path / "missing.gpkg")]) == 2

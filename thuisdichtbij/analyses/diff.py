@@ -63,6 +63,43 @@ class ScanDiff:
     amenities: gpd.GeoDataFrame
     metadata: dict[str, str] = field(default_factory=dict)
 
+    def summary(self) -> str:
+        """A few lines for the console: class changes, their split, and the runs' differences."""
+        a = self.areas.dropna(subset=["class_change"])
+        moved = a[a["class_change"] != 0]
+        own = int((moved["class_change_own"] != 0).sum())
+        md = self.metadata
+        lines = [
+            f"areas compared: {len(a)}; changed class: {len(moved)} "
+            f"({int((moved['class_change'] > 0).sum())} up, "
+            f"{int((moved['class_change'] < 0).sum())} down); "
+            f"{own} by their own score, {len(moved) - own} only because the class edges moved",
+            f"study mean score: {md['study_mean_old']} -> {md['study_mean_new']}; "
+            f"dwellings matched by {md['diff_matched_by']}",
+        ]
+        d = self.dwellings
+        lines.append(
+            f"dwellings: {int((d['status'] == 'both').sum())} in both, "
+            f"{int((d['status'] == 'new_only').sum())} new, "
+            f"{int((d['status'] == 'old_only').sum())} gone; "
+            f"{int((d['score_change'].abs() > 1e-9).sum())} with another score"
+        )
+        am = self.amenities
+        lines.append(
+            f"amenities: {int((am['change'] == 'appeared').sum())} appeared, "
+            f"{int((am['change'] == 'disappeared').sum())} disappeared"
+        )
+        for _, r in self.runs.iterrows():
+            lines.append(
+                f"  {r['kind']}: {r['item']}: {str(r['old'])[:40]} -> {str(r['new'])[:40]}"
+            )
+        for _, r in moved.sort_values("class_change").iterrows():
+            lines.append(
+                f"  area {r['area_id']}: class {r['class_old']} -> {r['class_new']} "
+                f"(score {r['score_old']:.2f} -> {r['score_new']:.2f}): {r['cause']}"
+            )
+        return "\n".join(lines)
+
     def layers(self) -> dict[str, pd.DataFrame]:
         """The tables by their GeoPackage layer names."""
         return {

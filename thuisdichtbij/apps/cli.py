@@ -240,6 +240,17 @@ def _add_site(sub) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _add_diff(sub) -> None:
+    df = sub.add_parser("diff", help="what changed between two scans, and why")
+    df.add_argument("old", help="the earlier scan GeoPackage (e.g. the baseline)")
+    df.add_argument("new", help="the later scan GeoPackage")
+    df.add_argument("--out", help="GeoPackage for the tables (default: added to NEW)")
+    df.add_argument("--html", help="map of the class changes (.html)")
+    df.add_argument("--png", help="map of the class changes (.png or .pdf)")
+    df.add_argument("--max-match-m", type=float, default=5.0, help="match dwellings by location")
+    df.add_argument("--lang", choices=["nl", "en"], default="nl")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="thuisdichtbij",
@@ -542,6 +553,31 @@ def _scan(args) -> str:
     return _summary(result, out, time.perf_counter() - start)
 
 
+def _diff(args) -> str:
+    from ..analyses.diff import diff_scans
+    from ..outputs.diff_map import diff_html, diff_png
+    from ..outputs.export import add_layers, write_layers
+    from ..outputs.scanfile import read_scan, scan_layers
+    from ..outputs.styles import layer_styles
+
+    (old, old_meta), (new, new_meta) = read_scan(args.old), read_scan(args.new)
+    result = diff_scans(
+        old, new, old_metadata=old_meta, new_metadata=new_meta, max_match_m=args.max_match_m
+    )
+    layers = result.layers()
+    if args.out:
+        layers["layer_styles"] = layer_styles(list(layers), lang=args.lang)
+        written = [write_layers(args.out, layers, metadata={**new_meta, **result.metadata})]
+    else:
+        layers["layer_styles"] = layer_styles(scan_layers(args.new) + list(layers))
+        written = [add_layers(args.new, layers, metadata=result.metadata)]
+    if args.html:
+        written.append(diff_html(result, args.html, lang=args.lang))
+    if args.png:
+        written.append(diff_png(result, args.png, lang=args.lang))
+    return result.summary() + "\nwrote " + ", ".join(map(str, written))
+
+
 #: Each subcommand: how its arguments are declared, what runs it, and whether it tells
 #: what it is doing (INFO logging) unless --quiet.
 COMMANDS = {
@@ -557,6 +593,7 @@ COMMANDS = {
     "validate": (_add_validate, _validate, False),
     "whatif": (_add_whatif, _whatif, False),
     "site": (_add_site, _site, False),
+    "diff": (_add_diff, _diff, False),
 }
 
 

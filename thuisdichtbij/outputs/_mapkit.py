@@ -12,6 +12,18 @@ from ..errors import ConfigError
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
 CLASS_COLOURS = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#a6d96a", 5: "#1a9641"}
+#: Class changes between two scans, -4 to +4: red down, grey unchanged, green up.
+CHANGE_COLOURS = {
+    -4: "#b2182b",
+    -3: "#b2182b",
+    -2: "#b2182b",
+    -1: "#ef8a62",
+    0: "#f7f7f7",
+    1: "#67a9cf",
+    2: "#2166ac",
+    3: "#2166ac",
+    4: "#2166ac",
+}
 
 FAIRSHARE_STYLE = {
     True: {"fill": "#d6604d", "label": {"nl": "Kwetsbaar", "en": "Vulnerable"}},
