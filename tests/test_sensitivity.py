@@ -95,3 +95,25 @@ def test_scan_columns_by_hand(tmp_path, tol, near):
         assert a.loc[area, "share_not_robust"] == pytest.approx(share)
     assert "share_not_robust" in result.grid.columns
     assert result.metadata["band_tolerance_m"] == f"{tol:g}"
+
+
+def test_check_names_walks_near_an_edge(tmp_path):
+    from shapely import Point
+
+    from thuisdichtbij.analyses.check import check, load_check
+    from thuisdichtbij.apps._check_text import check_text
+
+    from ._synthetic import at
+
+    study = write_study(tmp_path)
+    out = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    ctx = load_check(out)
+    r = check(ctx, Point(at(100, 10)), reach=False)  # where D1 stands
+    b = r["band_edges"]
+    near = {m["indicator"]: (m["distance_m"], m["edge_m"], m["gap_m"]) for m in b["near"]}
+    # Pharmacy 260 m (10 m past 250), drugstore 510 m (10 m past 500); see the scan test.
+    assert near == {"pharmacy": (260.0, 250.0, 10.0), "drugstore": (510.0, 500.0, 10.0)}
+    assert (b["score_min"], b["score_max"]) == (9.5, 11.5)
+    text = check_text(r, "nl")
+    assert "ligt op 260 m: binnen 10 m van de 250 m-grens" in text
+    assert "Binnen 25 m karteerfout: score 9.5 tot 11.5" in text
