@@ -263,6 +263,27 @@ def _grid_layer(m, grid, lang: str) -> None:
     ).add_to(m)
 
 
+def _sensitivity_layer(m, grid, lang: str, meta: dict) -> None:
+    """Grid cells by their share of dwellings whose class is not robust (switched off)."""
+    import folium
+
+    cells = grid[grid["share_not_robust"] > 0].to_crs(4326)
+    cells = cells[["cell_id", "share_not_robust", "geometry"]].copy()
+    cells["share_not_robust"] = (100 * cells["share_not_robust"]).round(0)
+    tol = meta.get("band_tolerance_m", "25")
+    folium.GeoJson(
+        cells,
+        name=text(lang)["sensitivity"].replace("25 m", f"{tol} m"),
+        show=False,
+        style_function=lambda f: {
+            "fillColor": "#6a3d9a",
+            "weight": 0,
+            "fillOpacity": 0.15 + 0.7 * f["properties"]["share_not_robust"] / 100,
+        },
+        tooltip=folium.GeoJsonTooltip(["cell_id", "share_not_robust"], aliases=["", "%"]),
+    ).add_to(m)
+
+
 def _network_layer(m, network, lang: str) -> None:
     """The walking network as grey lines in a pane under the classes: readable offline."""
     import folium
@@ -376,6 +397,8 @@ def scan_html(
     _area_layer(m, layers["areas"], cfg, lang)
     if layers["grid"] is not None:
         _grid_layer(m, layers["grid"], lang)
+        if "share_not_robust" in layers["grid"]:
+            _sensitivity_layer(m, layers["grid"], lang, meta)
     has_zones = layers["zones"] is not None and len(layers["zones"]) > 0
     if has_zones:
         _zone_layer(m, layers["zones"], lang)
