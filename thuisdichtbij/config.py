@@ -61,7 +61,7 @@ _SECTIONS = {
     "safety": {"dimension", "year", "base_year", "level_edges", "development_step", "missing"},
     "classification": {"method", "stddev_edges"},
     "snapping": {"max_snap_m"},
-    "network": {"min_component_m"},
+    "network": {"min_component_m", "profile"},
     "aggregation": {"min_dwellings", "fallback_cell_m", "grid_cell_m"},
     "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
@@ -72,6 +72,7 @@ _SECTIONS = {
         "reference_per_10k_dwellings",
     },
     "sensitivity": {"band_tolerance_m"},
+    "profiles": None,
 }
 _INDICATOR_KEYS = {
     "id",
@@ -204,6 +205,10 @@ class Config:
     fairshare: FairshareConfig
     audit: AuditConfig
     band_tolerance_m: float = 25.0
+    profile: str | None = None
+    profile_rules: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
 
@@ -430,7 +435,35 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         fairshare=_fairshare(path, raw["fairshare"]),
         audit=_audit(path, raw.get("audit", {})),
         band_tolerance_m=_tolerance(path, raw),
+        **_profile(path, raw),
     )
+
+
+def _profile(path: Path, raw: dict) -> dict[str, Any]:
+    """``network.profile`` and its rules from ``profiles``: tag -> values that exclude a way."""
+    profiles = raw.get("profiles") or {}
+    if not isinstance(profiles, Mapping):
+        raise ConfigError(f"{path}: 'profiles' must map profile names to tag rules")
+    name = raw["network"].get("profile")
+    if name in (None, "", "none"):
+        return {"profile": None}
+    if name not in profiles:
+        raise ConfigError(
+            f"{path}: 'network.profile' is {name!r}, which 'profiles' does not define; "
+            f"use one of {', '.join(sorted(profiles)) or '(none defined)'}"
+        )
+    rules = profiles[name]
+    if not isinstance(rules, Mapping) or not rules:
+        raise ConfigError(f"{path}: profiles.{name} must map tags to lists of values")
+    out = {}
+    for tag, values in rules.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(
+                f"{path}: profiles.{name}.{tag} must be a list of quoted tag values "
+                f'(write "no", not no, which YAML reads as false), got {values!r}'
+            )
+        out[str(tag)] = tuple(v.lower() for v in values)
+    return {"profile": str(name), "profile_rules": MappingProxyType(out)}
 
 
 def _weights(path: Path, weights: dict) -> dict[str, float]:

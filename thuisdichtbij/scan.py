@@ -28,7 +28,7 @@ from .engine.aggregate import (
 )
 from .engine.cache import load_network, network_key, save_network
 from .engine.distance import indicator_distances
-from .engine.network import Network, build_network
+from .engine.network import Network, build_network, profile_audit
 from .engine.partition import Tiling, tiled_distances
 from .engine.score import (
     band_points,
@@ -149,12 +149,19 @@ def _read_osm(st: Study, cfg: Config, *, ways: bool) -> OsmExtract | None:
 
 
 def _network(
-    st: Study, cfg: Config, crs: str | None, cache: str | os.PathLike | bool, stages: Stages
+    st: Study,
+    cfg: Config,
+    crs: str | None,
+    cache: str | os.PathLike | bool,
+    stages: Stages,
+    meta: dict[str, str],
 ) -> tuple[Network, CRS, gpd.GeoDataFrame | None, str, OsmExtract | None]:
     """The walking network (from the cache when it holds it), its CRS and the study area.
 
     When the network comes from the study's OSM extract, the extract is read once with
-    every layer the scan takes from it, and handed back too (else None).
+    every layer the scan takes from it, and handed back too (else None). With a walking
+    profile the network is always built, so that the run's metadata can say what the
+    profile could judge (``profile_audit``).
     """
     wanted = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else None
     if wanted is not None and wanted.is_geographic:
@@ -163,7 +170,7 @@ def _network(
             "EPSG:28992"
         )
     folder = key = None
-    if cache is not False:
+    if cache is not False and not cfg.profile:
         folder = cache_dir(None if cache is True else cache)
         source = [Path(st.network["file"]) if st.network else st.osm]
         area_file = [Path(st.study_area["file"])] if st.study_area else []
@@ -201,10 +208,33 @@ def _network(
             reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
             edges = edges[edges.intersects(reach)]
     with stages("build network"):
-        net = build_network(edges, min_component_m=cfg.min_component_m)
+        if cfg.profile:
+            meta.update(_audit_profile(edges, cfg))
+        net = build_network(edges, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
         if key:
             save_network(folder, key, net)
     return net, metric, area, "miss" if key else "off", osm
+
+
+def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
+    """Log what the walking profile could judge; the facts go into the run's metadata."""
+    audit = profile_audit(edges, cfg.profile_rules)
+    blind = [t for t, v in audit.items() if v == "no column"]
+    sparse = [
+        f"{t} on {v['untagged'] / audit['ways']:.0%}"
+        for t, v in audit.items()
+        if isinstance(v, dict) and audit["ways"]
+    ]
+    text = (
+        f"profile {cfg.profile}: {audit['dropped']} of {audit['ways']} walkable ways left out; "
+        f"untagged (kept as passable): {', '.join(sparse) or '-'}"
+    )
+    if blind:
+        text += f"; the street file has no column {', '.join(blind)}: not judged"
+        log.warning("%s", text)
+    else:
+        log.info("%s", text)
+    return {"profile": cfg.profile, "profile_audit": text, "profile_counts": json.dumps(audit)}
 
 
 def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
@@ -365,7 +395,7 @@ def _scan(
 ) -> ScanResult:
     """The stages of a scan, in the order the progress bar names them."""
     meta = _run_facts(st, cfg)
-    net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages)
+    net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages, meta)
     with stages("read dwellings"):
         if osm is None:  # the network came from a file or the cache
             osm = _read_osm(st, cfg, ways=False)

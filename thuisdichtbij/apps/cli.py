@@ -65,6 +65,9 @@ def _add_scan(sub) -> None:
     s.add_argument("--crs", help="metric CRS to measure in, e.g. EPSG:28992 (default: automatic)")
     s.add_argument("--max-snap-m", type=float, help="largest distance from a dwelling to a street")
     s.add_argument(
+        "--profile", help="a walking profile from the config's profiles (e.g. rollator: no steps)"
+    )
+    s.add_argument(
         "--cache-dir",
         help="folder for built networks "
         "(default: $THUISDICHTBIJ_CACHE, else ~/.cache/thuisdichtbij)",
@@ -521,7 +524,9 @@ def _summary(result, out, seconds: float) -> str:
 
 def _scan(args) -> str:
     start = time.perf_counter()
-    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
+    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else {}
+    if args.profile:
+        overrides["network"] = {"profile": args.profile}
     config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
     tiling = (
         Tiling(tile_m=args.tiles, workers=args.workers, scheduler=args.scheduler)

@@ -284,6 +284,12 @@ def indicator_plural(cfg, key: str, lang: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def scan_title(meta: dict, lang: str) -> str:
+    """The map title: the scan and its study, with the walking profile when the run used one."""
+    profile = f" ({meta['profile']})" if meta.get("profile") else ""
+    return f"{text(lang)['scan_title']}: {meta.get('study', '')}{profile}"
+
+
 def scan_date(meta: dict) -> str:
     """The day the scan ran (the one date a map shows), or today when unknown."""
     from datetime import date

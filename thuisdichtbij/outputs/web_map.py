@@ -28,6 +28,7 @@ from ._mapkit import (
     legend_note,
     read_scan_for_maps,
     scan_date,
+    scan_title,
     state_label,
     text,
 )
@@ -404,7 +405,7 @@ def scan_html(
         _zone_layer(m, layers["zones"], lang)
     _amenity_layers(m, layers["amenities"], cfg, lang)
     folium.LayerControl(collapsed=False).add_to(m)
-    title = f"{t['scan_title']}: {meta.get('study', '')}"
+    title = scan_title(meta, lang)
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
     legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)
