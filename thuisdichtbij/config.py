@@ -63,7 +63,14 @@ _SECTIONS = {
     "snapping": {"max_snap_m"},
     "network": {"min_component_m", "profile"},
     "aggregation": {"min_dwellings", "fallback_cell_m", "grid_cell_m"},
-    "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
+    "zones": {
+        "min_class",
+        "smoothing_cells",
+        "diagonal",
+        "min_cells",
+        "min_dwellings",
+        "min_residents_65plus",
+    },
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
     "audit": {
         "max_unscored_share",
@@ -165,6 +172,7 @@ class ZonesConfig:
     diagonal: bool
     min_cells: int
     min_dwellings: float
+    min_residents_65plus: float = 25.0
 
 
 @dataclass(frozen=True)
@@ -536,6 +544,9 @@ def _zones(path: Path, z: dict) -> ZonesConfig:
         diagonal=z["diagonal"],
         min_cells=int(_number(path, "zones.min_cells", z.get("min_cells"), minimum=1)),
         min_dwellings=_number(path, "zones.min_dwellings", z.get("min_dwellings")),
+        min_residents_65plus=_number(
+            path, "zones.min_residents_65plus", z.get("min_residents_65plus", 25)
+        ),
     )
 
 

@@ -168,6 +168,10 @@ def _add_zones(sub) -> None:
     z.add_argument("scan", help="a scan GeoPackage; the zones layer is added to it")
     z.add_argument("--names", help="polygons to name zones after (e.g. neighbourhoods)")
     z.add_argument("--name-field", help="the names layer's column with the name")
+    z.add_argument(
+        "--demand", help="CBS PC6 table: zones where residents of 65+ live (layer zones_demand)"
+    )
+    z.add_argument("--points", help="PC6 points for --demand (default: the scan's dwellings)")
     z.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
@@ -177,6 +181,8 @@ def _add_compare_zones(sub) -> None:
     cz.add_argument("--reference", required=True, help="polygons of the designated zones")
     cz.add_argument("--reference-name-field", required=True, help="their name column")
     cz.add_argument("--min-share", type=float, default=0.5, help="share of dwellings to match")
+    cz.add_argument("--layer", default="zones", help="the scan's zones layer (or zones_demand)")
+    cz.add_argument("--reference-layer", help="the reference file's layer (e.g. zones)")
 
 
 def _add_map(sub) -> None:
@@ -320,22 +326,36 @@ def _fetch(args) -> str:
 
 
 def _zones(args) -> str:
-    result = make_zones(args.scan, names=args.names, name_field=args.name_field, lang=args.lang)
+    result = make_zones(
+        args.scan,
+        names=args.names,
+        name_field=args.name_field,
+        lang=args.lang,
+        population=args.demand,
+        points=args.points,
+    )
     result.to_gpkg(args.scan)
     z = result.zones
     lines = [f"{len(z)} woonzorgzone(s) ({result.metadata['rule']}):"]
     for _, r in z.iterrows():
         lines.append(
             f"  {r['zone_id']} {r['name']}: {r['n_cells']} cells, {r['n_dwellings']} dwellings, "
-            f"mean score {r['score_mean']:.2f}; {r['profile']}"
+            f"mean score {r['score_mean']:.2f}"
+            + (f", {r['residents_65plus']:.0f} residents 65+" if args.demand else "")
+            + f"; {r['profile']}"
         )
-    lines.append(f"wrote layer zones to {args.scan}")
+    lines.append(f"wrote layer {result.layer} to {args.scan}")
     return "\n".join(lines)
 
 
 def _compare(args) -> str:
     table = compare_zones(
-        args.scan, args.reference, name_field=args.reference_name_field, min_share=args.min_share
+        args.scan,
+        args.reference,
+        name_field=args.reference_name_field,
+        min_share=args.min_share,
+        layer=args.layer,
+        reference_layer=args.reference_layer,
     )
     from ..outputs.export import add_layers
 

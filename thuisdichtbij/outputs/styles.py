@@ -166,6 +166,8 @@ STYLED_LAYERS = {
     "area_change": lambda lang: _change_qml("fill", lang),
     "diff_areas": lambda lang: _class_change_qml("fill"),
     "diff_dwellings": lambda lang: _class_change_qml("marker"),
+    "zones_demand": lambda lang: _zones_qml(),
+    "demand_grid": lambda lang: _classes_qml("fill", lang),
 }
 
 
