@@ -105,16 +105,7 @@ def find_zones(
     for label in np.unique(lab):
         m = lab == label
         cells = list(zip(ci[m].tolist(), cj[m].tolist(), strict=True))
-        idx = [key[c] for c in cells if c in key]
-        dws = n_dw[idx] if idx else np.zeros(0)
-        ok = ~np.isnan(score[idx]) if idx else np.zeros(0, dtype=bool)
-        total = float(dws.sum())
-        mean = (
-            float(np.average(score[idx][ok], weights=dws[ok]))
-            if ok.any() and dws[ok].sum()
-            else np.nan
-        )
-        weighed = float(w[idx].sum()) if idx else 0.0
+        total, mean, weighed = _zone_sums([key[c] for c in cells if c in key], n_dw, score, w)
         if len(cells) < cfg.min_cells or weighed < least:
             continue
         arr = np.array(cells, dtype=float) * cell_m
@@ -136,6 +127,16 @@ def find_zones(
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=grid.crs)
     out = out.sort_values([weight, "first"], ascending=[False, True], ignore_index=True)
     return out.drop(columns="first")
+
+
+def _zone_sums(idx: list[int], n_dw: np.ndarray, score: np.ndarray, w: np.ndarray):
+    """Dwellings, dwelling-weighted mean score and total weight of the grid cells ``idx``."""
+    if not idx:
+        return 0.0, np.nan, 0.0
+    dws, sc = n_dw[idx], score[idx]
+    ok = ~np.isnan(sc)
+    mean = float(np.average(sc[ok], weights=dws[ok])) if ok.any() and dws[ok].sum() else np.nan
+    return float(dws.sum()), mean, float(w[idx].sum())
 
 
 def demand_grid(
