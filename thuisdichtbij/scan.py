@@ -219,18 +219,23 @@ def _network(
 def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
     """Log what the walking profile could judge; the facts go into the run's metadata."""
     audit = profile_audit(edges, cfg.profile_rules)
-    blind = [t for t, v in audit.items() if v == "no column"]
+    blind = [
+        t
+        for t, v in audit.items()
+        if v == "no column" or (isinstance(v, dict) and v["untagged"] == audit["ways"])
+    ]
     sparse = [
         f"{t} on {v['untagged'] / audit['ways']:.0%}"
         for t, v in audit.items()
         if isinstance(v, dict) and audit["ways"]
     ]
     text = (
-        f"profile {cfg.profile}: {audit['dropped']} of {audit['ways']} walkable ways left out; "
+        f"profile {cfg.profile}: {audit['dropped']} of {audit['ways']} walkable street "
+        f"segments left out; "
         f"untagged (kept as passable): {', '.join(sparse) or '-'}"
     )
     if blind:
-        text += f"; the street file has no column {', '.join(blind)}: not judged"
+        text += f"; not judged, the input has no such tag or column: {', '.join(blind)}"
         log.warning("%s", text)
     else:
         log.info("%s", text)
