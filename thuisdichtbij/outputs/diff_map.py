@@ -102,6 +102,11 @@ def diff_html(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
         f'border:1px solid #555;margin-right:6px"></span>{label}</div>'
         for c, label in _legend_rows(lang)
     )
+    rows += (
+        '<div><span style="display:inline-block;width:14px;height:14px;'
+        'border:1px dashed #555;margin-right:6px"></span>'
+        f"{t['dashed'].replace('gestreept', 'gestippeld').replace('hatched', 'dashed')}</div>"
+    )
     legend = (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
         'background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif">'
