@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
+
 from ._mapkit import CHANGE_COLOURS, SUPPRESSED, check_out
 
 __all__ = ["diff_html", "diff_png"]
@@ -24,6 +26,8 @@ _TEXT = {
         "why": "waarom",
         "dashed": "gestreept: alleen de klassegrenzen verschoven",
         "old": "oud",
+        "mean": "Gemiddelde score van het studiegebied",
+        "footer": "thuisdichtbij diff: klassen zijn relatief; zie de tabel diff_areas",
         "new": "nieuw",
     },
     "en": {
@@ -36,13 +40,15 @@ _TEXT = {
         "why": "why",
         "dashed": "hatched: only the class edges moved",
         "old": "old",
+        "mean": "Mean score of the study area",
+        "footer": "thuisdichtbij diff: classes are relative; see the table diff_areas",
         "new": "new",
     },
 }
 
 
 def _colour(change) -> str:
-    if change is None or change != change:
+    if pd.isna(change):
         return SUPPRESSED
     return CHANGE_COLOURS[max(-4, min(4, int(change)))]
 
@@ -63,12 +69,12 @@ def diff_html(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     """An interactive map: areas by class change, tooltip with the split and the cause."""
     import folium
 
-    from .web_map import _folium_map, _save_html
+    from .web_map import folium_map, save_html
 
     t = _TEXT[lang]
     out = check_out(path, (".html",))
     areas = diff.areas.to_crs(4326)
-    m = _folium_map(areas.total_bounds)
+    m = folium_map(areas.total_bounds)
     shown = areas[
         ["area_id", "score_old", "score_new", "class_old", "class_new", "class_change"]
         + ["class_change_own", "class_change_edges", "cause", "geometry"]
@@ -113,34 +119,34 @@ def diff_html(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
         f"<b>{_title(diff, lang)}</b>{rows}</div>"
     )
     m.get_root().html.add_child(folium.Element(legend))
-    return _save_html(m, out)
+    return save_html(m, out)
 
 
 def diff_png(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
-    """A static map (PNG or PDF, A4 landscape) of the class changes.
+    """A static map (PNG or PDF, A4) of the class changes, on the scan maps' page layout.
 
     Areas are coloured by their class change and hatched where only the class edges moved.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .static_map import _save_figure, _static_frame
+    from ._page import plan_page
+    from .static_map import panel, save_figures, sheet
 
     t = _TEXT[lang]
     out = check_out(path, (".png", ".pdf"))
     areas = diff.areas
-    fig, ax = plt.subplots(figsize=(11.69, 8.27))
+    page = plan_page(areas.total_bounds)
+    fig, ax = sheet(page, _title(diff, lang))
     areas.plot(
         ax=ax, color=[_colour(c) for c in areas["class_change"]], edgecolor="#666", linewidth=0.5
     )
-    edges_only = areas[(areas["class_change_own"] == 0) & (areas["class_change"] != 0)]
+    own, change = areas["class_change_own"], areas["class_change"]
+    edges_only = areas[((own == 0) & (change != 0)).fillna(False).astype(bool)]
     if len(edges_only):
         edges_only.plot(ax=ax, facecolor="none", edgecolor="#333", hatch="///", linewidth=0)
     handles = [Patch(facecolor=c, edgecolor="#666", label=label) for c, label in _legend_rows(lang)]
     handles.append(Patch(facecolor="white", edgecolor="#333", hatch="///", label=t["dashed"]))
-    ax.legend(handles=handles, loc="lower right", fontsize=9, frameon=True)
-    _static_frame(ax, fig, _title(diff, lang), "thuisdichtbij diff")
-    return _save_figure(fig, out)
+    md = diff.metadata
+    note = f"{md.get('study_mean_old', '')} -> {md.get('study_mean_new', '')}"
+    panel(fig, page, handles, title=t["change"], note=f"{t['mean']}: {note}", footer=t["footer"])
+    return save_figures([fig], out)
