@@ -99,7 +99,7 @@ def older_residents(
     """
     dwellings = read_scan_layer(scan, "dwellings")
     cbs = read_cbs_pc6(population)
-    pc6, source = _pc6_points(scan, dwellings, points, dwellings.crs)
+    pc6, source = _pc6_points(scan, dwellings, points, population, dwellings.crs)
     pc6 = pc6.reset_index(drop=True)
     pc6["residents_65plus"] = pc6["pc6"].map(cbs["age_65plus"]).astype(float)
     no_row = int((~pc6["pc6"].isin(cbs.index)).sum())
