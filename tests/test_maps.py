@@ -147,7 +147,9 @@ def test_html_map_in_a_real_browser(maastricht):
             assert "Fysiotherapeuten (0 in de gegevens)" in control
             assert "Apotheken (7 in de gegevens)" in control
             assert "Ap apotheken" not in control
-            assert page.locator(".leaflet-control-layers-overlays label").count() == 4 + 9
+            # network, classes, grid, band-edge sensitivity, zones, 9 sub-indicators
+            assert "Klasse niet robuust" in control
+            assert page.locator(".leaflet-control-layers-overlays label").count() == 5 + 9
             areas = page.locator("path.leaflet-interactive")
             assert areas.count() >= 18
             # click inside an area (one with few amenity markers on it): its popup opens

@@ -18,8 +18,9 @@ from qgis.core import QgsApplication, QgsVectorLayer
 app = QgsApplication([], False)
 app.initQgis()
 out = {}
-names = ["dwellings", "areas", "amenities", "network", "grid", "zones", "safety_areas",
-         "run_metadata"]
+names = sys.argv[2].split(",") if len(sys.argv) > 2 else [
+    "dwellings", "areas", "amenities", "network", "grid", "zones", "safety_areas",
+    "run_metadata"]
 for name in names:
     lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
     r = lyr.renderer() if lyr.isSpatial() else None
@@ -82,6 +83,10 @@ def test_geopackage_opens_in_qgis(tmp_path):
     assert layers["zones"]["count"] == 3 and layers["grid"]["count"] == 4
     # no "GeoPackage 1.4 may only be partially supported" warning
     assert "partially supported" not in run.stderr
+    # band-edge sensitivity, typed
+    assert layers["dwellings"]["fields"]["class_robust"] == "Boolean"
+    assert layers["dwellings"]["fields"]["n_near_edge"] == "Integer64"
+    assert layers["areas"]["fields"]["share_not_robust"] == "Real"
 
 
 RENDER = """
@@ -165,3 +170,38 @@ def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
         # each classed feature is drawn in its class colour, none hatched
         colours = {c[0]: c[2] for c in cats}
         assert all(f["colour"] == colours[str(f["class"])] for f in classed), name
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_diff_geopackage_opens_in_qgis(tmp_path):
+    from thuisdichtbij import load_config, scan
+    from thuisdichtbij.apps.cli import main
+
+    from ._synthetic import write_study
+
+    study = write_study(tmp_path)
+    old = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "old.gpkg")
+    cfg = load_config(overrides={"weights": {"gp": 3}})
+    new = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "new.gpkg")
+    assert main(["diff", str(old), str(new), "--out", str(tmp_path / "d.gpkg")]) == 0
+    names = "diff_areas,diff_dwellings,diff_amenities,diff_runs"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", SCRIPT, str(tmp_path / "d.gpkg"), names],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    assert all(layer["valid"] for layer in layers.values())
+    for name in ("diff_areas", "diff_dwellings"):
+        assert layers[name]["renderer"] == "categorizedSymbol", name
+        assert layers[name]["categories"] == ["-4", "-3", "-2", "-1", "+0", "+1", "+2", "+3", "+4"]
+    fields = layers["diff_dwellings"]["fields"]
+    assert fields["class_change"] == "Integer64" and fields["score_change"] == "Real"
+    assert fields["cause"] == "String"
+    assert layers["diff_runs"]["count"] >= 1
+    assert "partially supported" not in run.stderr

@@ -61,9 +61,16 @@ _SECTIONS = {
     "safety": {"dimension", "year", "base_year", "level_edges", "development_step", "missing"},
     "classification": {"method", "stddev_edges"},
     "snapping": {"max_snap_m"},
-    "network": {"min_component_m"},
+    "network": {"min_component_m", "profile"},
     "aggregation": {"min_dwellings", "fallback_cell_m", "grid_cell_m"},
-    "zones": {"min_class", "smoothing_cells", "diagonal", "min_cells", "min_dwellings"},
+    "zones": {
+        "min_class",
+        "smoothing_cells",
+        "diagonal",
+        "min_cells",
+        "min_dwellings",
+        "min_residents_65plus",
+    },
     "fairshare": {"reference", "lbm_measure", "lbm_year"},
     "audit": {
         "max_unscored_share",
@@ -71,6 +78,8 @@ _SECTIONS = {
         "min_footpath_share",
         "reference_per_10k_dwellings",
     },
+    "sensitivity": {"band_tolerance_m"},
+    "profiles": None,
 }
 _INDICATOR_KEYS = {
     "id",
@@ -163,6 +172,7 @@ class ZonesConfig:
     diagonal: bool
     min_cells: int
     min_dwellings: float
+    min_residents_65plus: float = 25.0
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,11 @@ class Config:
     zones: ZonesConfig
     fairshare: FairshareConfig
     audit: AuditConfig
+    band_tolerance_m: float = 25.0
+    profile: str | None = None
+    profile_rules: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     sources: tuple[str, ...] = field(default=())
     canonical_json: str = field(default="{}", repr=False)
 
@@ -427,7 +442,36 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         zones=_zones(path, raw["zones"]),
         fairshare=_fairshare(path, raw["fairshare"]),
         audit=_audit(path, raw.get("audit", {})),
+        band_tolerance_m=_tolerance(path, raw),
+        **_profile(path, raw),
     )
+
+
+def _profile(path: Path, raw: dict) -> dict[str, Any]:
+    """``network.profile`` and its rules from ``profiles``: tag -> values that exclude a way."""
+    profiles = raw.get("profiles") or {}
+    if not isinstance(profiles, Mapping):
+        raise ConfigError(f"{path}: 'profiles' must map profile names to tag rules")
+    name = raw["network"].get("profile")
+    if name in (None, "", "none"):
+        return {"profile": None}
+    if name not in profiles:
+        raise ConfigError(
+            f"{path}: 'network.profile' is {name!r}, which 'profiles' does not define; "
+            f"use one of {', '.join(sorted(profiles)) or '(none defined)'}"
+        )
+    rules = profiles[name]
+    if not isinstance(rules, Mapping) or not rules:
+        raise ConfigError(f"{path}: profiles.{name} must map tags to lists of values")
+    out = {}
+    for tag, values in rules.items():
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(
+                f"{path}: profiles.{name}.{tag} must be a list of quoted tag values "
+                f'(write "no", not no, which YAML reads as false), got {values!r}'
+            )
+        out[str(tag)] = tuple(v.lower() for v in values)
+    return {"profile": str(name), "profile_rules": MappingProxyType(out)}
 
 
 def _weights(path: Path, weights: dict) -> dict[str, float]:
@@ -500,6 +544,9 @@ def _zones(path: Path, z: dict) -> ZonesConfig:
         diagonal=z["diagonal"],
         min_cells=int(_number(path, "zones.min_cells", z.get("min_cells"), minimum=1)),
         min_dwellings=_number(path, "zones.min_dwellings", z.get("min_dwellings")),
+        min_residents_65plus=_number(
+            path, "zones.min_residents_65plus", z.get("min_residents_65plus", 25)
+        ),
     )
 
 
@@ -549,6 +596,19 @@ def _audit(path: Path, a: Mapping) -> AuditConfig:
             {k: _number(path, f"{key}.{k}", v) for k, v in refs.items()}
         ),
     )
+
+
+def _tolerance(path: Path, raw: dict) -> float:
+    """``sensitivity.band_tolerance_m``: at least 0 and below the nearest band edge."""
+    value = (raw.get("sensitivity") or {}).get("band_tolerance_m", 25.0)
+    tol = _number(path, "sensitivity.band_tolerance_m", value)
+    nearest = min(_number(path, "bands.max_m", b.get("max_m", 0)) for b in raw["bands"])
+    if tol >= nearest:
+        raise ConfigError(
+            f"{path}: 'sensitivity.band_tolerance_m' must be less than the nearest band edge "
+            f"({nearest:g} m), got {tol:g}"
+        )
+    return tol
 
 
 def config_from_json(text: str) -> Config:

@@ -28,9 +28,16 @@ from .engine.aggregate import (
 )
 from .engine.cache import load_network, network_key, save_network
 from .engine.distance import indicator_distances
-from .engine.network import Network, build_network
+from .engine.network import Network, build_network, profile_audit
 from .engine.partition import Tiling, tiled_distances
-from .engine.score import band_points, class_edges, classify, safety_points, total_score
+from .engine.score import (
+    band_points,
+    band_sensitivity,
+    class_edges,
+    classify,
+    safety_points,
+    total_score,
+)
 from .engine.snap import snap_points
 from .errors import ConfigError, InputError
 from .provenance import describe_file, library_versions, package_version, utc_now
@@ -142,12 +149,19 @@ def _read_osm(st: Study, cfg: Config, *, ways: bool) -> OsmExtract | None:
 
 
 def _network(
-    st: Study, cfg: Config, crs: str | None, cache: str | os.PathLike | bool, stages: Stages
+    st: Study,
+    cfg: Config,
+    crs: str | None,
+    cache: str | os.PathLike | bool,
+    stages: Stages,
+    meta: dict[str, str],
 ) -> tuple[Network, CRS, gpd.GeoDataFrame | None, str, OsmExtract | None]:
     """The walking network (from the cache when it holds it), its CRS and the study area.
 
     When the network comes from the study's OSM extract, the extract is read once with
-    every layer the scan takes from it, and handed back too (else None).
+    every layer the scan takes from it, and handed back too (else None). With a walking
+    profile the network is always built, so that the run's metadata can say what the
+    profile could judge (``profile_audit``).
     """
     wanted = parse_crs(crs or st.crs, "crs") if (crs or st.crs) else None
     if wanted is not None and wanted.is_geographic:
@@ -156,7 +170,7 @@ def _network(
             "EPSG:28992"
         )
     folder = key = None
-    if cache is not False:
+    if cache is not False and not cfg.profile:
         folder = cache_dir(None if cache is True else cache)
         source = [Path(st.network["file"]) if st.network else st.osm]
         area_file = [Path(st.study_area["file"])] if st.study_area else []
@@ -194,10 +208,38 @@ def _network(
             reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
             edges = edges[edges.intersects(reach)]
     with stages("build network"):
-        net = build_network(edges, min_component_m=cfg.min_component_m)
+        if cfg.profile:
+            meta.update(_audit_profile(edges, cfg))
+        net = build_network(edges, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
         if key:
             save_network(folder, key, net)
     return net, metric, area, "miss" if key else "off", osm
+
+
+def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
+    """Log what the walking profile could judge; the facts go into the run's metadata."""
+    audit = profile_audit(edges, cfg.profile_rules)
+    blind = [
+        t
+        for t, v in audit.items()
+        if v == "no column" or (isinstance(v, dict) and v["untagged"] == audit["ways"])
+    ]
+    sparse = [
+        f"{t} on {v['untagged'] / audit['ways']:.0%}"
+        for t, v in audit.items()
+        if isinstance(v, dict) and audit["ways"]
+    ]
+    text = (
+        f"profile {cfg.profile}: {audit['dropped']} of {audit['ways']} walkable street "
+        f"segments left out; "
+        f"untagged (kept as passable): {', '.join(sparse) or '-'}"
+    )
+    if blind:
+        text += f"; not judged, the input has no such tag or column: {', '.join(blind)}"
+        log.warning("%s", text)
+    else:
+        log.info("%s", text)
+    return {"profile": cfg.profile, "profile_audit": text, "profile_counts": json.dumps(audit)}
 
 
 def _study_area(study: Study, crs: CRS) -> gpd.GeoDataFrame | None:
@@ -358,7 +400,7 @@ def _scan(
 ) -> ScanResult:
     """The stages of a scan, in the order the progress bar names them."""
     meta = _run_facts(st, cfg)
-    net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages)
+    net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages, meta)
     with stages("read dwellings"):
         if osm is None:  # the network came from a file or the cache
             osm = _read_osm(st, cfg, ways=False)
@@ -370,9 +412,10 @@ def _scan(
     with stages("snap"):
         a_snap, d_snap = _snap(net, amen, dw, areas, cfg, tiling)
     with stages("distances"):
-        _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta)
+        reach = _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta)
     with stages("score"):
         edges_dw, safety_areas = _score(st, dw, all_areas, net, cfg, meta)
+        _sensitivity(dw, reach, cfg, edges_dw)
     with stages("aggregate"):
         agg, grid, edges = _aggregate(dw, areas, cfg)
     with stages("audit"):
@@ -489,12 +532,17 @@ def _snap(net, amen, dw, areas, cfg: Config, tiling: Tiling | None):
     return a_snap, d_snap
 
 
-def _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta) -> None:
-    """Walking distances per sub-indicator into ``dw`` (``dist_*``, ``snapped``, ``snap_m``)."""
+def _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta) -> dict[str, np.ndarray]:
+    """Walking distances per sub-indicator into ``dw`` (``dist_*``, ``snapped``, ``snap_m``).
+
+    Searched a tolerance beyond the largest band, for the band-edge sensitivity; returns
+    those distances (``dist_*`` stops at the largest band).
+    """
     indicator = amen["indicator"].to_numpy()
+    search_m = cfg.max_distance_m + cfg.band_tolerance_m
     if tiling is None:
         dists = indicator_distances(
-            net, d_snap, a_snap, indicator, cfg.indicator_ids, max_distance_m=cfg.max_distance_m
+            net, d_snap, a_snap, indicator, cfg.indicator_ids, max_distance_m=search_m
         )
         snapped, snap_m = d_snap.ok, d_snap.snap_m
     else:
@@ -505,7 +553,7 @@ def _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta) -> None:
             indicator,
             cfg.indicator_ids,
             max_snap_m=cfg.max_snap_m,
-            max_distance_m=cfg.max_distance_m,
+            max_distance_m=search_m,
             tiling=tiling,
             progress=stages.progress,
         )
@@ -517,7 +565,15 @@ def _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta) -> None:
     dw["snapped"] = snapped
     dw["snap_m"] = snap_m
     for ind in cfg.indicator_ids:
-        dw[f"dist_{ind}"] = dists[ind]
+        dw[f"dist_{ind}"] = np.where(dists[ind] > cfg.max_distance_m, np.inf, dists[ind])
+    return dists
+
+
+def _sensitivity(dw, reach: dict[str, np.ndarray], cfg: Config, edges_dw) -> None:
+    """Band-edge sensitivity columns into ``dw`` (see ``score.band_sensitivity``)."""
+    distances = pd.DataFrame({f"dist_{i}": reach[i] for i in cfg.indicator_ids}, index=dw.index)
+    sens = band_sensitivity(distances, dw["safety_pts"], cfg, class_edges=edges_dw)
+    dw[list(sens.columns)] = sens.where(dw["snapped"], axis=0)
 
 
 def _score(st, dw, all_areas, net, cfg: Config, meta: dict[str, str]):
@@ -538,11 +594,14 @@ def _score(st, dw, all_areas, net, cfg: Config, meta: dict[str, str]):
 def _aggregate(dw, areas, cfg: Config):
     """Dwelling-weighted means per area and per grid cell, each classed against its own means."""
     cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
-    agg = aggregate(dw, areas, cfg, columns=cols)
+    dw["not_robust"] = (~dw["class_robust"]).astype(float)
+    agg = aggregate(dw, areas, cfg, columns=[*cols, "not_robust"])
     edges_ar = _classes(agg, "area_id", unscored_share(dw, dw["area_id"]), cfg)
-    grid = score_grid(dw, cfg)
+    agg["share_not_robust"] = agg.pop("not_robust")
+    grid = score_grid(dw, cfg, columns=["not_robust"])
     cells = cell_ids(shapely.get_coordinates(dw.geometry.to_numpy()), cfg.grid_cell_m)
     edges_gr = _classes(grid, "cell_id", unscored_share(dw, cells), cfg)
+    grid["share_not_robust"] = grid.pop("not_robust")
     return agg, grid, (edges_ar, edges_gr)
 
 
@@ -587,6 +646,10 @@ def _result_facts(st, cfg, net, metric, dw, amen, agg, edges, stages) -> dict[st
         "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
         "grid_cell_m": f"{cfg.grid_cell_m:g}",
         "max_score": f"{cfg.max_score:g}",
+        "band_tolerance_m": f"{cfg.band_tolerance_m:g}",
+        "dwellings_class_not_robust": str(
+            int(round(dw.loc[dw["class_robust"].eq(False), "weight"].sum()))
+        ),
         "weights": json.dumps(dict(cfg.weights)),
         "stage_seconds": json.dumps({k: round(v, 3) for k, v in stages.timings.items()}),
         "finished_utc": utc_now(),
@@ -606,6 +669,8 @@ def _order(dw: gpd.GeoDataFrame, cfg: Config) -> gpd.GeoDataFrame:
         head
         + [f"dist_{i}" for i in cfg.indicator_ids]
         + [f"pts_{i}" for i in cfg.indicator_ids]
-        + ["safety_pts", "score", "score_class", dw.geometry.name]
+        + ["safety_pts", "score", "score_class"]
+        + ["n_near_edge", "score_min", "score_max", "class_min", "class_max", "class_robust"]
+        + [dw.geometry.name]
     )
     return dw[cols]

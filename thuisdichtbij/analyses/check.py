@@ -27,7 +27,14 @@ from shapely.ops import substring
 from ..config import SAFETY_ID, Config, config_from_json
 from ..engine.distance import edge_distances, node_distances
 from ..engine.network import Network
-from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL, band_points, classify, total_score
+from ..engine.score import (
+    CLASS_LABELS_EN,
+    CLASS_LABELS_NL,
+    band_points,
+    band_sensitivity,
+    classify,
+    total_score,
+)
 from ..engine.snap import Snapped, snap_points
 from ..errors import CRSError, InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
@@ -374,6 +381,7 @@ def check(
         "class_label": (CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN)[cls],
         "percentile": round(100 * float(lower / total_w), 1) if total_w else None,
         "near_misses": _near_misses(ctx, rows, score, near_miss_m),
+        "band_edges": _band_edges(ctx, rows, safety),
         "zone": _zone(ctx, point, node_d, search),
         "fairshare": _fairshare(ctx, point),
         "reach": reach_json,
@@ -432,6 +440,46 @@ def _indicator_rows(ctx: CheckContext, amen_d: np.ndarray, lang: str) -> list[di
             }
         )
     return rows
+
+
+def _band_edges(ctx: CheckContext, rows, safety: float) -> dict[str, Any]:
+    """Walks within the band tolerance of an edge, and the score and class range they allow.
+
+    Only valid when ``near_miss_m`` (the check's search beyond the bands) is at least the
+    tolerance, as it is by default (100 m against 25 m).
+    """
+    cfg = ctx.config
+    tol = cfg.band_tolerance_m
+    dist = pd.DataFrame(
+        {
+            f"dist_{r['indicator']}": [np.inf if r["distance_m"] is None else r["distance_m"]]
+            for r in rows
+        }
+    )
+    sens = band_sensitivity(dist, pd.Series([safety]), cfg, class_edges=ctx.class_edges).iloc[0]
+    near = []
+    for r in rows:
+        d = r["distance_m"]
+        for band in cfg.bands if d is not None else ():
+            if band.max_m - tol < d <= band.max_m + tol:
+                near.append(
+                    {
+                        "indicator": r["indicator"],
+                        "label": r["label"],
+                        "nearest_name": r["nearest_name"],
+                        "distance_m": d,
+                        "edge_m": band.max_m,
+                        "gap_m": round(abs(d - band.max_m), 1),
+                    }
+                )
+    return {
+        "tolerance_m": tol,
+        "near": near,
+        "score_min": float(sens["score_min"]),
+        "score_max": float(sens["score_max"]),
+        "class_min": int(sens["class_min"]),
+        "class_max": int(sens["class_max"]),
+    }
 
 
 def _near_misses(ctx: CheckContext, rows, score: float, near_miss_m: float) -> list[dict]:

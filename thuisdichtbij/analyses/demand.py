@@ -26,7 +26,7 @@ from ..sources.points import read_points
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DemandResult", "demand"]
+__all__ = ["DemandResult", "demand", "older_residents"]
 
 _PC6 = re.compile(r"^\d{4}[A-Z]{2}$")
 
@@ -84,6 +84,35 @@ def _pc6_points(scan_path, dwellings, points, population, crs) -> tuple[gpd.GeoD
         f"demand: the dwellings of {Path(scan_path).name} are not PC6 points; give the PC6 "
         "points with --points (the CBS PC6 GeoPackage, or pc6-centroids.csv: Zip, Lat, Lon)"
     )
+
+
+def older_residents(
+    scan: str | os.PathLike,
+    population: str | os.PathLike,
+    *,
+    points: str | os.PathLike | None = None,
+) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """PC6 points in the scan's CRS with ``residents_65plus`` (NaN where CBS masks it).
+
+    Also the facts: where the points came from, the table, and the postcodes that did not
+    match. CBS's PC6 table has no 75+ column (its age classes end at 65 and older).
+    """
+    dwellings = read_scan_layer(scan, "dwellings")
+    cbs = read_cbs_pc6(population)
+    pc6, source = _pc6_points(scan, dwellings, points, population, dwellings.crs)
+    pc6 = pc6.reset_index(drop=True)
+    pc6["residents_65plus"] = pc6["pc6"].map(cbs["age_65plus"]).astype(float)
+    no_row = int((~pc6["pc6"].isin(cbs.index)).sum())
+    facts = {
+        "points": source,
+        "population": describe_file(Path(population))["name"],
+        "population_sha256": describe_file(Path(population))["sha256"],
+        "pc6_masked_or_missing_65plus": str(int(pc6["residents_65plus"].isna().sum())),
+        "pc6_points_not_in_cbs": str(no_row),
+        "cbs_pc6_without_point": str(len(set(cbs.index) - set(pc6["pc6"]))),
+        "age_75plus": "not in the CBS PC6 table (its age classes end at 65 and older)",
+    }
+    return pc6, facts
 
 
 def demand(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,13 +24,25 @@ import shapely
 from scipy import ndimage
 
 from ..config import Config, ZonesConfig, config_from_json
+from ..engine.score import class_edges, classify
 from ..errors import InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
 from ..sources._io import read_vector, require_columns
 
 log = logging.getLogger(__name__)
 
-__all__ = ["zone_cells", "find_zones", "make_zones", "compare_zones", "ZonesResult"]
+__all__ = [
+    "zone_cells",
+    "find_zones",
+    "demand_grid",
+    "make_zones",
+    "compare_zones",
+    "ZonesResult",
+    "MIN_COUNT",
+]
+
+#: Counts below this are never exported (CBS publishes no smaller counts either).
+MIN_COUNT = 5
 
 
 def zone_cells(
@@ -61,11 +73,21 @@ def zone_cells(
     return ci + lo[0], cj + lo[1], labels[ci, cj]
 
 
-def find_zones(grid: gpd.GeoDataFrame, cfg: ZonesConfig, *, cell_m: float) -> gpd.GeoDataFrame:
+def find_zones(
+    grid: gpd.GeoDataFrame,
+    cfg: ZonesConfig,
+    *,
+    cell_m: float,
+    weight: str = "n_dwellings",
+    min_weight: float | None = None,
+) -> gpd.GeoDataFrame:
     """Zone polygons from a score grid (``score_class``, ``n_dwellings``, ``score_mean``).
 
     Returns ``n_cells``, ``n_dwellings`` and ``score_mean`` (dwelling-weighted over the
     zone's cells) per zone, largest first (ties: the zone with the lowest cell), without ids.
+    With another ``weight`` column (``residents_65plus``), zones are kept by its total
+    (at least ``min_weight``) instead of ``cfg.min_dwellings``, ranked by it, and it is
+    returned as a column too.
     """
     bounds = grid.geometry.bounds
     ij = np.column_stack(
@@ -76,20 +98,15 @@ def find_zones(grid: gpd.GeoDataFrame, cfg: ZonesConfig, *, cell_m: float) -> gp
     key = {(int(a), int(b)): k for k, (a, b) in enumerate(ij)}
     n_dw = grid["n_dwellings"].to_numpy(dtype=float)
     score = grid["score_mean"].to_numpy(dtype=float)
+    other = weight != "n_dwellings"
+    w = np.nan_to_num(grid[weight].to_numpy(dtype=float)) if other else n_dw
+    least = cfg.min_dwellings if min_weight is None else min_weight
     rows = []
     for label in np.unique(lab):
         m = lab == label
         cells = list(zip(ci[m].tolist(), cj[m].tolist(), strict=True))
-        idx = [key[c] for c in cells if c in key]
-        dws = n_dw[idx] if idx else np.zeros(0)
-        ok = ~np.isnan(score[idx]) if idx else np.zeros(0, dtype=bool)
-        total = float(dws.sum())
-        mean = (
-            float(np.average(score[idx][ok], weights=dws[ok]))
-            if ok.any() and dws[ok].sum()
-            else np.nan
-        )
-        if len(cells) < cfg.min_cells or total < cfg.min_dwellings:
+        total, mean, weighed = _zone_sums([key[c] for c in cells if c in key], n_dw, score, w)
+        if len(cells) < cfg.min_cells or weighed < least:
             continue
         arr = np.array(cells, dtype=float) * cell_m
         boxes = shapely.box(arr[:, 0], arr[:, 1], arr[:, 0] + cell_m, arr[:, 1] + cell_m)
@@ -98,6 +115,7 @@ def find_zones(grid: gpd.GeoDataFrame, cfg: ZonesConfig, *, cell_m: float) -> gp
                 "n_cells": len(cells),
                 "n_dwellings": int(round(total)),
                 "score_mean": mean,
+                **({weight: weighed} if other else {}),
                 "first": min(cells),
                 "geometry": shapely.coverage_union_all(boxes),
             }
@@ -107,8 +125,52 @@ def find_zones(grid: gpd.GeoDataFrame, cfg: ZonesConfig, *, cell_m: float) -> gp
             {"n_cells": [], "n_dwellings": [], "score_mean": []}, geometry=[], crs=grid.crs
         )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=grid.crs)
-    out = out.sort_values(["n_dwellings", "first"], ascending=[False, True], ignore_index=True)
+    out = out.sort_values([weight, "first"], ascending=[False, True], ignore_index=True)
     return out.drop(columns="first")
+
+
+def _zone_sums(idx: list[int], n_dw: np.ndarray, score: np.ndarray, w: np.ndarray):
+    """Dwellings, dwelling-weighted mean score and total weight of the grid cells ``idx``."""
+    if not idx:
+        return 0.0, np.nan, 0.0
+    dws, sc = n_dw[idx], score[idx]
+    ok = ~np.isnan(sc)
+    mean = float(np.average(sc[ok], weights=dws[ok])) if ok.any() and dws[ok].sum() else np.nan
+    return float(dws.sum()), mean, float(w[idx].sum())
+
+
+def demand_grid(
+    grid: gpd.GeoDataFrame, residents: gpd.GeoDataFrame, config: Config
+) -> gpd.GeoDataFrame:
+    """The score grid with its residents aged 65+, classed where older people live.
+
+    ``residents`` are PC6 points with ``residents_65plus`` (NaN where CBS masks it). Each
+    point counts in the cell it lies in; masked values are unknown (``pc6_unknown``), not 0.
+    The cells' mean scores are classed against their distribution weighted by residents 65+
+    (cells without any left out), so "high" means high for where older people live.
+    """
+    cells = grid[["cell_id", "n_dwellings", "score_mean", "suppressed", "geometry"]].copy()
+    hit = gpd.sjoin(residents[["residents_65plus", "geometry"]], cells[["geometry"]])
+    hit = hit[~hit.index.duplicated(keep="first")]
+    by_cell = hit.groupby("index_right")["residents_65plus"]
+    cells["residents_65plus"] = by_cell.sum().reindex(cells.index).fillna(0.0)
+    unknown = hit["residents_65plus"].isna().groupby(hit["index_right"]).sum()
+    cells["pc6_unknown"] = unknown.reindex(cells.index).fillna(0).astype("int64")
+    edges = class_edges(cells["score_mean"], cells["residents_65plus"], config)
+    cells["score_class"] = classify(cells["score_mean"], edges)
+    cells.attrs["class_edges"] = [round(float(x), 4) for x in edges]
+    cells.attrs["points_outside_grid"] = int(len(residents) - len(hit))
+    return cells
+
+
+def _suppress(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The demand grid as exported: no count under ``MIN_COUNT`` residents or dwellings."""
+    out = cells.copy()
+    small = (out["residents_65plus"] < MIN_COUNT) | (out["n_dwellings"] < MIN_COUNT)
+    out["residents_65plus"] = out["residents_65plus"].round().where(~small)
+    out["n_dwellings"] = out["n_dwellings"].astype(float).where(out["n_dwellings"] >= MIN_COUNT)
+    out["count_suppressed"] = small
+    return out
 
 
 def _names(
@@ -170,13 +232,15 @@ def _profiles(zones: gpd.GeoDataFrame, amenities: gpd.GeoDataFrame, config: Conf
 
 @dataclass
 class ZonesResult:
-    """The ``zones`` layer and the facts of the run."""
+    """The zones layer (``zones``, or ``zones_demand``), further layers, the run's facts."""
 
     zones: gpd.GeoDataFrame
     metadata: dict[str, str]
+    layer: str = "zones"
+    extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
-        """Add (or refresh) the ``zones`` layer in the scan GeoPackage."""
+        """Add (or refresh) the zones layer (and ``extra`` layers) in the scan GeoPackage."""
         import pyogrio
 
         from ..outputs.export import add_layers
@@ -187,13 +251,15 @@ class ZonesResult:
             if "layer_styles" in set(pyogrio.list_layers(path)[:, 0])
             else None
         )
-        new = layer_styles(["zones"])
+        names = [self.layer, *self.extra]
+        new = layer_styles(names)
         if styles is not None:
-            new = pd.concat([styles[styles["f_table_name"] != "zones"], new], ignore_index=True)
+            keep = styles[~styles["f_table_name"].isin(names)]
+            new = pd.concat([keep, new], ignore_index=True)
         return add_layers(
             path,
-            {"zones": self.zones, "layer_styles": new},
-            metadata={f"zones.{k}": v for k, v in self.metadata.items()},
+            {self.layer: self.zones, **self.extra, "layer_styles": new},
+            metadata={f"{self.layer}.{k}": v for k, v in self.metadata.items()},
         )
 
 
@@ -204,8 +270,17 @@ def make_zones(
     name_field: str | None = None,
     config: Config | None = None,
     lang: str = "nl",
+    population: str | os.PathLike | None = None,
+    points: str | os.PathLike | None = None,
 ) -> ZonesResult:
-    """Find, name and describe the woonzorgzones of a scan GeoPackage."""
+    """Find, name and describe the woonzorgzones of a scan GeoPackage.
+
+    With ``population`` (the CBS PC6 table, and ``points`` when the scan's dwellings are not
+    PC6 points), the demand-weighted variant: high cells are classed against the cells
+    weighted by residents 65+, zones need ``zones.min_residents_65plus`` of them instead of
+    ``zones.min_dwellings``, and the result goes to layer ``zones_demand`` with the grid of
+    residents (``demand_grid``; counts under 5 never exported). Today's ``zones`` stay.
+    """
     layers = require_layer(scan, "grid", what="zones")
     meta = read_metadata(scan)
     cfg = config or config_from_json(meta.get("config", "{}"))
@@ -219,7 +294,12 @@ def make_zones(
             raise InputError("zones: give --name-field, the column of the names layer to use")
         name_layer = read_vector(names, what="zone names").to_crs(grid.crs)
         require_columns(name_layer, [name_field], what="zone names", path=Path(names))
-    zones = find_zones(grid, cfg.zones, cell_m=float(meta.get("grid_cell_m", cfg.grid_cell_m)))
+    cell_m = float(meta.get("grid_cell_m", cfg.grid_cell_m))
+    extra, facts = {}, {}
+    if population is None:
+        zones = find_zones(grid, cfg.zones, cell_m=cell_m)
+    else:
+        zones, extra, facts = _demand_zones(scan, grid, cfg, population, points, cell_m)
     zones.insert(0, "zone_id", [f"Z{i + 1:02d}" for i in range(len(zones))])
     zones.insert(1, "name", _names(zones, dwellings, network, name_layer, name_field))
     counts, texts = _profiles(zones, amenities, cfg, lang)
@@ -227,17 +307,47 @@ def make_zones(
     zones = pd.concat([zones.drop(columns="geometry"), counts, zones[["geometry"]]], axis=1)
     zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=grid.crs)
     z = cfg.zones
+    least = (
+        f"{z.min_dwellings:g} dwellings"
+        if population is None
+        else f"{z.min_residents_65plus:g} residents of 65+ (classes weighted by them)"
+    )
     facts = {
         "rule": (
             f"class >= {z.min_class}, gaps of {z.smoothing_cells} cell(s) closed, "
             f"{'8' if z.diagonal else '4'}-neighbour cells, at least {z.min_cells} cells and "
-            f"{z.min_dwellings:g} dwellings"
+            f"{least}"
         ),
         "count": str(len(zones)),
         "names": names and Path(names).name or "main street inside the zone",
+        **facts,
     }
     log.info("zones: %d found (%s)", len(zones), facts["rule"])
-    return ZonesResult(zones, facts)
+    layer = "zones" if population is None else "zones_demand"
+    return ZonesResult(zones, facts, layer=layer, extra=extra)
+
+
+def _demand_zones(scan, grid, cfg: Config, population, points, cell_m: float):
+    """Zones from the demand grid, the exported demand grid, and the facts."""
+    from .demand import older_residents
+
+    residents, facts = older_residents(scan, population, points=points)
+    cells = demand_grid(grid, residents, cfg)
+    zones = find_zones(
+        cells,
+        cfg.zones,
+        cell_m=cell_m,
+        weight="residents_65plus",
+        min_weight=cfg.zones.min_residents_65plus,
+    )
+    small = zones["residents_65plus"] < MIN_COUNT
+    zones["residents_65plus"] = zones["residents_65plus"].round().where(~small)
+    facts = {
+        **facts,
+        "class_edges": str(cells.attrs["class_edges"]),
+        "pc6_points_outside_grid": str(cells.attrs["points_outside_grid"]),
+    }
+    return zones, {"demand_grid": _suppress(cells)}, facts
 
 
 def compare_zones(
@@ -246,18 +356,24 @@ def compare_zones(
     *,
     name_field: str,
     min_share: float = 0.5,
+    layer: str = "zones",
+    reference_layer: str | None = None,
 ) -> pd.DataFrame:
     """Each reference zone against the found zones, by the dwellings they share.
 
     A reference zone is matched when at least ``min_share`` of its dwellings lie in found
     zones; its counterpart is the found zone holding most of them. Found zones that no
-    reference zone matches are listed with an empty reference.
+    reference zone matches are listed with an empty reference. ``layer`` is the scan's
+    zones layer (``zones_demand`` for the demand-weighted ones); the reference may be a
+    layer of the same scan (``reference_layer="zones"``, ``name_field="name"``), which
+    compares the two kinds of zones.
     """
-    require_layer(scan, "zones", what="compare-zones", fix="yet; run thuisdichtbij zones first")
-    found = read_scan_layer(scan, "zones")
+    require_layer(scan, layer, what="compare-zones", fix="yet; run thuisdichtbij zones first")
+    found = read_scan_layer(scan, layer)
     dw = read_scan_layer(scan, "dwellings")
     dw = dw[dw["weight"].notna()]
-    ref = read_vector(reference, what="reference zones").to_crs(found.crs)
+    ref = read_vector(reference, what="reference zones", layer=reference_layer)
+    ref = ref.to_crs(found.crs)
     require_columns(ref, [name_field], what="reference zones", path=Path(reference))
     # Points on a cell border count (intersects, not within), and only once.
     in_found = gpd.sjoin(dw[["weight", "geometry"]], found[["zone_id", "name", "geometry"]])

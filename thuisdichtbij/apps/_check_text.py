@@ -18,6 +18,8 @@ _CHECK_TEXT = {
         "safety": "veiligheid (Leefbaarometer)",
         "missing": "geen gegevens",
         "near": "Net buiten bereik",
+        "edge": "ligt op {d:.0f} m: binnen {gap:.0f} m van de {edge:g} m-grens",
+        "range": "Binnen {tol:g} m karteerfout: score {lo:g} tot {hi:g}, klasse {clo} tot {chi}",
         "gain": "punten erbij bij",
         "class_then": "dan klasse",
         "zone_in": "In woonzorgzone",
@@ -40,6 +42,8 @@ _CHECK_TEXT = {
         "safety": "safety (Leefbaarometer)",
         "missing": "no data",
         "near": "Just out of reach",
+        "edge": "is at {d:.0f} m: within {gap:.0f} m of the {edge:g} m edge",
+        "range": "Within {tol:g} m of mapping error: score {lo:g} to {hi:g}, class {clo} to {chi}",
         "gain": "points more within",
         "class_then": "then class",
         "zone_in": "In housing-with-care zone",
@@ -91,6 +95,7 @@ def check_text(r: dict, lang: str) -> str:
             f"+{m['score_gain']:g} {t['gain']} <= {m['band_m']:g} m, {t['class_then']} "
             f"{m['class_if_reached']}"
         )
+    lines.extend(_edge_lines(r.get("band_edges"), t))
     z = r["zone"]
     if z is None:
         lines.append(t["zone_none"])
@@ -104,3 +109,24 @@ def check_text(r: dict, lang: str) -> str:
         f = r["fairshare"]
         lines.append(f"{t['fair']} ({f['area_id']}): {f['reason']}")
     return "\n".join(lines)
+
+
+def _edge_lines(b: dict | None, t: dict) -> list[str]:
+    """The walks that lie within the band tolerance of an edge, and what that could change."""
+    if not b or not b["near"]:
+        return []
+    lines = [
+        f"{m['label']} ({m['nearest_name'] or '-'}) "
+        + t["edge"].format(d=m["distance_m"], gap=m["gap_m"], edge=m["edge_m"])
+        for m in b["near"]
+    ]
+    lines.append(
+        t["range"].format(
+            tol=b["tolerance_m"],
+            lo=b["score_min"],
+            hi=b["score_max"],
+            clo=b["class_min"],
+            chi=b["class_max"],
+        )
+    )
+    return lines

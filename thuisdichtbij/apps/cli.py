@@ -65,6 +65,9 @@ def _add_scan(sub) -> None:
     s.add_argument("--crs", help="metric CRS to measure in, e.g. EPSG:28992 (default: automatic)")
     s.add_argument("--max-snap-m", type=float, help="largest distance from a dwelling to a street")
     s.add_argument(
+        "--profile", help="a walking profile from the config's profiles (e.g. rollator: no steps)"
+    )
+    s.add_argument(
         "--cache-dir",
         help="folder for built networks "
         "(default: $THUISDICHTBIJ_CACHE, else ~/.cache/thuisdichtbij)",
@@ -165,6 +168,10 @@ def _add_zones(sub) -> None:
     z.add_argument("scan", help="a scan GeoPackage; the zones layer is added to it")
     z.add_argument("--names", help="polygons to name zones after (e.g. neighbourhoods)")
     z.add_argument("--name-field", help="the names layer's column with the name")
+    z.add_argument(
+        "--demand", help="CBS PC6 table: zones where residents of 65+ live (layer zones_demand)"
+    )
+    z.add_argument("--points", help="PC6 points for --demand (default: the scan's dwellings)")
     z.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
@@ -174,6 +181,8 @@ def _add_compare_zones(sub) -> None:
     cz.add_argument("--reference", required=True, help="polygons of the designated zones")
     cz.add_argument("--reference-name-field", required=True, help="their name column")
     cz.add_argument("--min-share", type=float, default=0.5, help="share of dwellings to match")
+    cz.add_argument("--layer", default="zones", help="the scan's zones layer (or zones_demand)")
+    cz.add_argument("--reference-layer", help="the reference file's layer (e.g. zones)")
 
 
 def _add_map(sub) -> None:
@@ -238,6 +247,17 @@ def _add_site(sub) -> None:
     s.add_argument("--png", help="also draw the sites on a map (.png)")
     s.add_argument("--html", help="also write an interactive map of the sites (.html)")
     s.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _add_diff(sub) -> None:
+    df = sub.add_parser("diff", help="what changed between two scans, and why")
+    df.add_argument("old", help="the earlier scan GeoPackage (e.g. the baseline)")
+    df.add_argument("new", help="the later scan GeoPackage")
+    df.add_argument("--out", help="GeoPackage for the tables (default: added to NEW)")
+    df.add_argument("--html", help="map of the class changes (.html)")
+    df.add_argument("--png", help="map of the class changes (.png or .pdf)")
+    df.add_argument("--max-match-m", type=float, default=5.0, help="match dwellings by location")
+    df.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -306,22 +326,36 @@ def _fetch(args) -> str:
 
 
 def _zones(args) -> str:
-    result = make_zones(args.scan, names=args.names, name_field=args.name_field, lang=args.lang)
+    result = make_zones(
+        args.scan,
+        names=args.names,
+        name_field=args.name_field,
+        lang=args.lang,
+        population=args.demand,
+        points=args.points,
+    )
     result.to_gpkg(args.scan)
     z = result.zones
     lines = [f"{len(z)} woonzorgzone(s) ({result.metadata['rule']}):"]
     for _, r in z.iterrows():
         lines.append(
             f"  {r['zone_id']} {r['name']}: {r['n_cells']} cells, {r['n_dwellings']} dwellings, "
-            f"mean score {r['score_mean']:.2f}; {r['profile']}"
+            f"mean score {r['score_mean']:.2f}"
+            + (f", {r['residents_65plus']:.0f} residents 65+" if args.demand else "")
+            + f"; {r['profile']}"
         )
-    lines.append(f"wrote layer zones to {args.scan}")
+    lines.append(f"wrote layer {result.layer} to {args.scan}")
     return "\n".join(lines)
 
 
 def _compare(args) -> str:
     table = compare_zones(
-        args.scan, args.reference, name_field=args.reference_name_field, min_share=args.min_share
+        args.scan,
+        args.reference,
+        name_field=args.reference_name_field,
+        min_share=args.min_share,
+        layer=args.layer,
+        reference_layer=args.reference_layer,
     )
     from ..outputs.export import add_layers
 
@@ -510,7 +544,9 @@ def _summary(result, out, seconds: float) -> str:
 
 def _scan(args) -> str:
     start = time.perf_counter()
-    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else None
+    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else {}
+    if args.profile:
+        overrides["network"] = {"profile": args.profile}
     config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
     tiling = (
         Tiling(tile_m=args.tiles, workers=args.workers, scheduler=args.scheduler)
@@ -542,6 +578,31 @@ def _scan(args) -> str:
     return _summary(result, out, time.perf_counter() - start)
 
 
+def _diff(args) -> str:
+    from ..analyses.diff import diff_scans
+    from ..outputs.diff_map import diff_html, diff_png
+    from ..outputs.export import add_layers, write_layers
+    from ..outputs.scanfile import read_scan, scan_layers
+    from ..outputs.styles import layer_styles
+
+    (old, old_meta), (new, new_meta) = read_scan(args.old), read_scan(args.new)
+    result = diff_scans(
+        old, new, old_metadata=old_meta, new_metadata=new_meta, max_match_m=args.max_match_m
+    )
+    layers = result.layers()
+    if args.out:
+        layers["layer_styles"] = layer_styles(list(layers), lang=args.lang)
+        written = [write_layers(args.out, layers, metadata={**new_meta, **result.metadata})]
+    else:
+        layers["layer_styles"] = layer_styles(scan_layers(args.new) + list(layers))
+        written = [add_layers(args.new, layers, metadata=result.metadata)]
+    if args.html:
+        written.append(diff_html(result, args.html, lang=args.lang))
+    if args.png:
+        written.append(diff_png(result, args.png, lang=args.lang))
+    return result.summary() + "\nwrote " + ", ".join(map(str, written))
+
+
 #: Each subcommand: how its arguments are declared, what runs it, and whether it tells
 #: what it is doing (INFO logging) unless --quiet.
 COMMANDS = {
@@ -557,6 +618,7 @@ COMMANDS = {
     "validate": (_add_validate, _validate, False),
     "whatif": (_add_whatif, _whatif, False),
     "site": (_add_site, _site, False),
+    "diff": (_add_diff, _diff, False),
 }
 
 

@@ -98,18 +98,22 @@ def aggregate(
     return out
 
 
-def score_grid(dwellings: gpd.GeoDataFrame, config: Config) -> gpd.GeoDataFrame:
+def score_grid(
+    dwellings: gpd.GeoDataFrame, config: Config, *, columns: list[str] | None = None
+) -> gpd.GeoDataFrame:
     """The score grid: dwelling scores averaged per square cell of ``config.grid_cell_m``.
 
     Cells align with the CBS squares (corners on multiples of the cell size in the study's
     metric CRS) and are suppressed below ``config.min_dwellings`` like areas. Columns
     ``cell_id``, ``n_dwellings``, ``score_mean``, ``suppressed`` (classes are added by the
-    caller, against the distribution of the cell means).
+    caller, against the distribution of the cell means), and the dwelling-weighted mean
+    of each of ``columns``.
     """
+    columns = list(columns or [])
     scored = dwellings[dwellings["score"].notna()]
     size = config.grid_cell_m
     cells = square_cells(scored, size_m=size)
     xy = shapely.get_coordinates(scored.geometry.to_numpy())
-    d = scored[["weight", "score"]].assign(area_id=cell_ids(xy, size))
-    grid = aggregate(d, cells, config, columns=[])
+    d = scored[["weight", "score", *columns]].assign(area_id=cell_ids(xy, size))
+    grid = aggregate(d, cells, config, columns=columns)
     return grid.rename(columns={"area_id": "cell_id"})

@@ -27,6 +27,7 @@ __all__ = [
     "Network",
     "walkable",
     "build_network",
+    "profile_audit",
     "edge_kinds",
     "NOT_WALKABLE_HIGHWAYS",
     "FOOTPATH_HIGHWAYS",
@@ -71,7 +72,15 @@ _ACCESS_NO = frozenset({"no", "private"})
 NODE_PRECISION_M = 0.01
 
 
-def walkable(edges: pd.DataFrame) -> np.ndarray:
+def _tag(edges: pd.DataFrame, name: str) -> pd.Series:
+    if name in edges.columns:
+        return edges[name].astype("string").str.strip().str.lower()
+    return pd.Series(pd.NA, index=edges.index, dtype="string")
+
+
+def walkable(
+    edges: pd.DataFrame, *, exclude: Mapping[str, tuple[str, ...]] | None = None
+) -> np.ndarray:
     """Boolean mask of the edges a pedestrian may use.
 
     Out: motorways and trunk roads (and their links), bus-only roads, ways under
@@ -79,20 +88,41 @@ def walkable(edges: pd.DataFrame) -> np.ndarray:
     unless ``foot`` allows walking; ``area=yes`` (the outline of a square or a platform,
     not a way along it). In: everything else, footways, paths, steps and pedestrian
     streets included. Missing tag columns count as "not tagged".
+
+    ``exclude`` is a walking profile (``config.Config.profile_rules``, e.g. the rollator's):
+    tag -> values; an edge whose tag has one of the values is out as well (``highway=steps``,
+    ``surface=gravel``, ``wheelchair=no``). An edge without the tag stays in.
     """
-
-    def col(name: str) -> pd.Series:
-        if name in edges.columns:
-            return edges[name].astype("string").str.strip().str.lower()
-        return pd.Series(pd.NA, index=edges.index, dtype="string")
-
-    highway, access, foot, area = col("highway"), col("access"), col("foot"), col("area")
+    highway, access, foot = _tag(edges, "highway"), _tag(edges, "access"), _tag(edges, "foot")
     bad_highway = highway.isin(NOT_WALKABLE_HIGHWAYS).fillna(False)
     foot_no = foot.isin(_FOOT_NO).fillna(False)
     foot_yes = foot.isin(_FOOT_YES).fillna(False)
     access_no = access.isin(_ACCESS_NO).fillna(False)
-    is_area = (area == "yes").fillna(False)
-    return (~bad_highway & ~foot_no & ~(access_no & ~foot_yes) & ~is_area).to_numpy(dtype=bool)
+    is_area = (_tag(edges, "area") == "yes").fillna(False)
+    keep = ~bad_highway & ~foot_no & ~(access_no & ~foot_yes) & ~is_area
+    for tag, values in (exclude or {}).items():
+        keep &= ~_tag(edges, tag).isin(values).fillna(False)
+    return keep.to_numpy(dtype=bool)
+
+
+def profile_audit(edges: pd.DataFrame, exclude: Mapping[str, tuple[str, ...]]) -> dict:
+    """What a walking profile could judge: per tag, the edges it drops and those untagged.
+
+    Counted over the edges (way segments) that are walkable without the profile. A tag the
+    input has no column for is reported as ``"no column"``: the profile cannot judge it.
+    """
+    base = edges[walkable(edges)]
+    out = {"ways": len(base), "dropped": int((~walkable(base, exclude=exclude)).sum())}
+    for tag, values in exclude.items():
+        if tag not in base.columns:
+            out[tag] = "no column"
+            continue
+        t = _tag(base, tag)
+        out[tag] = {
+            "dropped": int(t.isin(values).fillna(False).sum()),
+            "untagged": int(t.isna().sum()),
+        }
+    return out
 
 
 def edge_kinds(edges: pd.DataFrame) -> np.ndarray:
@@ -326,7 +356,11 @@ def _large_pieces(u, v, length, n_nodes: int, min_component_m: float) -> np.ndar
 
 
 def build_network(
-    edges: gpd.GeoDataFrame, *, min_component_m: float = 0.0, filter_walkable: bool = True
+    edges: gpd.GeoDataFrame,
+    *,
+    min_component_m: float = 0.0,
+    filter_walkable: bool = True,
+    exclude: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Network:
     """Build the walking network from street edges in a metric CRS.
 
@@ -338,9 +372,11 @@ def build_network(
         Connected pieces with less total length are dropped (stray fragments).
     filter_walkable
         Apply :func:`walkable`; off for networks that are already pedestrian-only.
+    exclude
+        A walking profile's exclusions, passed to :func:`walkable`.
     """
     _require_metric(edges)
-    keep = walkable(edges) if filter_walkable else np.ones(len(edges), dtype=bool)
+    keep = walkable(edges, exclude=exclude) if filter_walkable else np.ones(len(edges), dtype=bool)
     dropped = int((~keep).sum())
     edges = _lines(edges[keep])
     geom, length, names, kinds = _edge_arrays(edges)

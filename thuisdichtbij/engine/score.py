@@ -13,6 +13,7 @@ __all__ = [
     "total_score",
     "class_edges",
     "classify",
+    "band_sensitivity",
     "CLASS_LABELS_NL",
     "CLASS_LABELS_EN",
 ]
@@ -121,3 +122,53 @@ def classify(values: pd.Series, edges: np.ndarray) -> pd.Series:
     else:
         cls = np.where(np.isnan(v), np.nan, np.digitize(v, edges, right=True) + 1.0)
     return pd.Series(cls, index=values.index).astype("Int64")
+
+
+def band_sensitivity(
+    distances: pd.DataFrame,
+    safety_pts: pd.Series,
+    config: Config,
+    *,
+    class_edges: np.ndarray,
+    tolerance_m: float | None = None,
+) -> pd.DataFrame:
+    """How much a dwelling's score and class hang on a few metres of mapping error.
+
+    Each walk in ``distances`` (a column ``dist_<id>`` per sub-indicator, searched to at
+    least the largest band edge plus the tolerance; ``inf`` beyond, ``NaN`` when not
+    snapped) may be off by up to ``tolerance_m`` (default ``config.band_tolerance_m``)
+    either way. The class edges are held fixed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``distances``: ``n_near_edge`` (sub-indicators whose points differ
+        within the tolerance: edges are inclusive, so with 25 m a walk of 225.001-275 m
+        counts for the 250 m edge and one of 225 m does not), ``score_min`` and
+        ``score_max`` (all walks longer or shorter by the tolerance), ``class_min``,
+        ``class_max`` and ``class_robust`` (the class cannot change). Empty where the
+        dwelling has no score.
+    """
+    tol = config.band_tolerance_m if tolerance_m is None else tolerance_m
+    near = pd.Series(0, index=distances.index, dtype="int64")
+    worst, best = {}, {}
+    for ind in config.indicator_ids:
+        d = distances[f"dist_{ind}"].to_numpy(dtype=float)
+        worst[f"pts_{ind}"] = band_points(d + tol, config)
+        best[f"pts_{ind}"] = band_points(np.maximum(d - tol, 0.0), config)
+        near += worst[f"pts_{ind}"] != best[f"pts_{ind}"]
+    score_min = total_score(pd.DataFrame(worst, index=distances.index), safety_pts, config)
+    score_max = total_score(pd.DataFrame(best, index=distances.index), safety_pts, config)
+    scored = score_min.notna()
+    class_min, class_max = classify(score_min, class_edges), classify(score_max, class_edges)
+    return pd.DataFrame(
+        {
+            "n_near_edge": near.where(scored).astype("Int64"),
+            "score_min": score_min,
+            "score_max": score_max,
+            "class_min": class_min,
+            "class_max": class_max,
+            "class_robust": (class_min == class_max).astype("boolean"),
+        },
+        index=distances.index,
+    )

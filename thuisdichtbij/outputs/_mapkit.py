@@ -12,6 +12,18 @@ from ..errors import ConfigError
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
 CLASS_COLOURS = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#a6d96a", 5: "#1a9641"}
+#: Class changes between two scans, -4 to +4: red down, grey unchanged, green up.
+CHANGE_COLOURS = {
+    -4: "#b2182b",
+    -3: "#b2182b",
+    -2: "#b2182b",
+    -1: "#ef8a62",
+    0: "#f7f7f7",
+    1: "#67a9cf",
+    2: "#2166ac",
+    3: "#2166ac",
+    4: "#2166ac",
+}
 
 FAIRSHARE_STYLE = {
     True: {"fill": "#d6604d", "label": {"nl": "Kwetsbaar", "en": "Vulnerable"}},
@@ -39,6 +51,7 @@ _TEXT = {
         "classes": "Klasse (relatief)",
         "zones": "Woonzorgzones",
         "grid": "Scoreraster (100 m)",
+        "sensitivity": "Klasse niet robuust (aandeel woningen binnen 25 m van een grens)",
         "score": "Gemiddelde score",
         "dwellings": "Woningen",
         "suppressed": "Te weinig woningen (< 5)",
@@ -81,6 +94,7 @@ _TEXT = {
         "classes": "Class (relative)",
         "zones": "Housing-with-care zones",
         "grid": "Score grid (100 m)",
+        "sensitivity": "Class not robust (share of dwellings within 25 m of an edge)",
         "score": "Mean score",
         "dwellings": "Dwellings",
         "suppressed": "Too few dwellings (< 5)",
@@ -268,6 +282,12 @@ def indicator_plural(cfg, key: str, lang: str) -> str:
     ind = cfg.indicator(key)
     name = (ind.plural_nl if lang == "nl" else ind.plural_en) or indicator_label(cfg, key, lang)
     return name[:1].upper() + name[1:]
+
+
+def scan_title(meta: dict, lang: str) -> str:
+    """The map title: the scan and its study, with the walking profile when the run used one."""
+    profile = f" ({meta['profile']})" if meta.get("profile") else ""
+    return f"{text(lang)['scan_title']}: {meta.get('study', '')}{profile}"
 
 
 def scan_date(meta: dict) -> str:

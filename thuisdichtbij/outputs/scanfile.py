@@ -12,7 +12,7 @@ import pyogrio
 from ..errors import InputError
 from ..sources._io import require_file
 
-__all__ = ["read_scan_layer", "scan_layers", "require_layer", "read_metadata"]
+__all__ = ["read_scan_layer", "scan_layers", "require_layer", "read_metadata", "read_scan"]
 
 #: Fields each layer of a scan GeoPackage must have.
 REQUIRED = {
@@ -72,3 +72,10 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
     """The ``run_metadata`` table as a dict."""
     meta = read_scan_layer(path, "run_metadata")
     return dict(zip(meta["key"], meta["value"], strict=True))
+
+
+def read_scan(
+    path: str | os.PathLike, layers: tuple[str, ...] = ("dwellings", "areas", "amenities")
+) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], dict[str, str]]:
+    """Several layers of a scan GeoPackage, checked, and its ``run_metadata``."""
+    return {n: read_scan_layer(path, n) for n in layers}, read_metadata(path)

@@ -32,6 +32,7 @@ from ._mapkit import (
     legend_note,
     read_scan_for_maps,
     scan_date,
+    scan_title,
     state_label,
     text,
 )
@@ -230,7 +231,7 @@ def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None 
     t = text(lang)
     areas = layers["areas"]
     page = plan_page(areas.total_bounds)
-    fig, ax = sheet(page, f"{t['scan_title']}: {meta.get('study', '')}")
+    fig, ax = sheet(page, scan_title(meta, lang))
     handles = draw_classes(ax, areas, lang)
     handles += draw_context(ax, layers, t)
     zones = layers.get("zones")

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pandas as pd
 
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
-from ._mapkit import CLASS_COLOURS, INSUFFICIENT, INSUFFICIENT_COLOUR, text
+from ._mapkit import CHANGE_COLOURS, CLASS_COLOURS, INSUFFICIENT, INSUFFICIENT_COLOUR, text
 
 __all__ = ["layer_styles", "STYLED_LAYERS"]
 
@@ -150,6 +150,12 @@ def _change_qml(kind: str, lang: str) -> str:
     return _categories_qml(kind, "change", {k: (labels[k], c) for k, c in _CHANGE_COLOURS.items()})
 
 
+def _class_change_qml(kind: str) -> str:
+    """Categories of ``class_change`` (-4 to +4) between two scans, in the diff's colours."""
+    cats = {str(k): (f"{k:+d}", c) for k, c in CHANGE_COLOURS.items()}
+    return _categories_qml(kind, "class_change", cats)
+
+
 #: Layer name -> (geometry kind, QML maker).
 STYLED_LAYERS = {
     "areas": lambda lang: _classes_qml("fill", lang, status=True),
@@ -158,6 +164,10 @@ STYLED_LAYERS = {
     "zones": lambda lang: _zones_qml(),
     "change": lambda lang: _change_qml("marker", lang),
     "area_change": lambda lang: _change_qml("fill", lang),
+    "diff_areas": lambda lang: _class_change_qml("fill"),
+    "diff_dwellings": lambda lang: _class_change_qml("marker"),
+    "zones_demand": lambda lang: _zones_qml(),
+    "demand_grid": lambda lang: _classes_qml("fill", lang),
 }
 
 

@@ -28,6 +28,7 @@ from ._mapkit import (
     legend_note,
     read_scan_for_maps,
     scan_date,
+    scan_title,
     state_label,
     text,
 )
@@ -263,6 +264,27 @@ def _grid_layer(m, grid, lang: str) -> None:
     ).add_to(m)
 
 
+def _sensitivity_layer(m, grid, lang: str, meta: dict) -> None:
+    """Grid cells by their share of dwellings whose class is not robust (switched off)."""
+    import folium
+
+    cells = grid[grid["share_not_robust"] > 0].to_crs(4326)
+    cells = cells[["cell_id", "share_not_robust", "geometry"]].copy()
+    cells["share_not_robust"] = (100 * cells["share_not_robust"]).round(0)
+    tol = meta.get("band_tolerance_m", "25")
+    folium.GeoJson(
+        cells,
+        name=text(lang)["sensitivity"].replace("25 m", f"{tol} m"),
+        show=False,
+        style_function=lambda f: {
+            "fillColor": "#6a3d9a",
+            "weight": 0,
+            "fillOpacity": 0.15 + 0.7 * f["properties"]["share_not_robust"] / 100,
+        },
+        tooltip=folium.GeoJsonTooltip(["cell_id", "share_not_robust"], aliases=["", "%"]),
+    ).add_to(m)
+
+
 def _network_layer(m, network, lang: str) -> None:
     """The walking network as grey lines in a pane under the classes: readable offline."""
     import folium
@@ -376,12 +398,14 @@ def scan_html(
     _area_layer(m, layers["areas"], cfg, lang)
     if layers["grid"] is not None:
         _grid_layer(m, layers["grid"], lang)
+        if "share_not_robust" in layers["grid"]:
+            _sensitivity_layer(m, layers["grid"], lang, meta)
     has_zones = layers["zones"] is not None and len(layers["zones"]) > 0
     if has_zones:
         _zone_layer(m, layers["zones"], lang)
     _amenity_layers(m, layers["amenities"], cfg, lang)
     folium.LayerControl(collapsed=False).add_to(m)
-    title = f"{t['scan_title']}: {meta.get('study', '')}"
+    title = scan_title(meta, lang)
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
     legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)

@@ -56,8 +56,20 @@ RESIDENTIAL_BUILDINGS = frozenset(
     }
 )
 
-#: Tags kept on network ways: what ``walkable`` and the network need.
-WAY_TAGS = ("highway", "name", "foot", "access", "service", "area")
+#: Tags kept on network ways: what ``walkable`` and the network need, and what a walking
+#: profile (the rollator's) judges.
+WAY_TAGS = (
+    "highway",
+    "name",
+    "foot",
+    "access",
+    "service",
+    "area",
+    "surface",
+    "smoothness",
+    "wheelchair",
+    "kerb",
+)
 _ADDRESS = "addr:housenumber"
 _POSTCODE = "addr:postcode"
 

@@ -47,7 +47,17 @@ __all__ = ["OverpassError", "study_from_overpass", "parse_bbox", "OSM_ATTRIBUTIO
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (via the Overpass API and osmnx)"
 #: The way tags the network needs (the PBF reader keeps the same ones).
-_WAY_TAGS = ["highway", "name", "foot", "access", "service"]
+_WAY_TAGS = [
+    "highway",
+    "name",
+    "foot",
+    "access",
+    "service",
+    "surface",
+    "smoothness",
+    "wheelchair",
+    "kerb",
+]
 _EDGE_COLUMNS = ["id", "highway", "name", "foot", "access", "service", "geometry"]
 
 
