@@ -441,3 +441,26 @@ def test_planner_page_whatif_equals_the_cli(maastricht, data_dir, capsys):
         for a in cli["areas"]
     ]
     assert [r.replace("\n", "").strip() for r in rows] == expected and expected
+
+
+def test_whatif_api_on_paper_with_zones(tmp_path):
+    from ._synthetic import lonlat, scan_with_zones
+
+    ctx = load_check(scan_with_zones(tmp_path))
+    lon, lat = lonlat(100, 0)  # a GP on the main street, where D1 and D4 snap
+    with _serving(ctx) as base:
+        status, body = _get(base + f"/api/whatif?lat={lat!r}&lon={lon!r}&indicator=huisarts")
+    assert status == 200, body
+    got = json.loads(body)
+    # D1 (10 dwellings) and D4 (2) walk 650 m to the GP on the side street, 0 points; now
+    # 0 m: 2 points x weight 2 = +4 each. D2 has a GP 50 m away, D3 is 800 m from the spot.
+    assert got["dwellings_gaining"] == 12 and got["dwellings_losing"] == 0
+    gaining = {f["properties"]["dwelling_id"]: f["properties"] for f in got["gaining"]["features"]}
+    assert set(gaining) == {"D1", "D4"}
+    assert all(p["score_after"] - p["score_before"] == 4 for p in gaining.values())
+    (area,) = got["areas"]  # 6211 holds D1 and D4 (and no other dwelling)
+    assert area["code"].startswith("6211")
+    assert area["mean_after"] - area["mean_before"] == pytest.approx(4, abs=0.002)
+    moved = [z for z in got["zones"] if z["mean_after"] != z["mean_before"]]
+    assert len(got["zones"]) == 3 and [z["code"] for z in moved] == ["Z01"]  # D1's zone
+    assert moved[0]["mean_after"] - moved[0]["mean_before"] == pytest.approx(4, abs=0.002)
