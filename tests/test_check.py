@@ -218,7 +218,7 @@ def _get(url):
 
 
 @contextlib.contextmanager
-def _serving(ctx):
+def _serving(ctx, **options):
     """``serve`` on a free loopback port, in a thread; yields its base URL."""
     import uvicorn
 
@@ -226,7 +226,7 @@ def _serving(ctx):
 
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="error")
+        uvicorn.Config(create_app(ctx, **options), host="127.0.0.1", port=port, log_level="error")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -267,31 +267,40 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 MARKT = (50.8514, 5.6910)  # the Markt of Maastricht
 
 
+def _chromium(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"],
+    )  # fmt: skip
+
+
+def _open_and_click(browser, base, lat_lon):
+    """The planner page, clicked (as a planner clicks) at ``lat_lon``; waits for the check."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    # offline: the background tiles are not fetched
+    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(base + "/")
+    page.wait_for_selector("path.leaflet-interactive")  # the areas are drawn
+    x, y = page.evaluate(
+        "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        list(lat_lon),
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector("#out h4", timeout=15000)
+    return page
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
 def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht):
     from playwright.sync_api import sync_playwright
 
     _, ctx, _ = maastricht
     with _serving(ctx) as base, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+        browser = _chromium(p)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            # offline: the background tiles are not fetched
-            page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
-            page.goto(base + "/")
-            page.wait_for_selector("path.leaflet-interactive")  # the areas are drawn
-            x, y = page.evaluate(
-                "([lat, lon]) => { const p = map.latLngToContainerPoint([lat, lon]); "
-                "return [p.x, p.y]; }",
-                list(MARKT),
-            )
-            box = page.locator("#map").bounding_box()
-            page.mouse.click(box["x"] + x, box["y"] + y)  # a click on the map, as a planner
-            page.wait_for_selector("#out h4", timeout=15000)
+            page = _open_and_click(browser, base, MARKT)
             out = page.inner_text("#out")
             rows = {r.split("\t")[0]: r for r in page.locator("#out tr").all_inner_texts()}
             notes = page.locator("#out p.data").all_inner_texts()
@@ -334,3 +343,124 @@ def test_check_knows_the_zones(tmp_path):
     outside = check(ctx, rd(ctx, 350, 0))
     assert not outside["zone"]["inside"]
     assert outside["zone"]["walking_m_to_nearest"] == pytest.approx(150, abs=0.01)
+
+
+# What if a GP opened here: the API and the planner page (issue 19)
+EAST = (50.8430, 5.7292)  # between two PC4 areas east of the Maas, far from the scan's GPs
+
+
+def test_whatif_api_equals_the_library_and_declares_its_errors(maastricht, data_dir):
+    from thuisdichtbij.analyses.whatif import load_whatif, parse_addition, whatif
+
+    _, ctx, _ = maastricht
+    population = data_dir / "maastricht" / "cbs-pc6-2021.csv"
+    wctx = load_whatif(ctx, population=population)
+    expected = whatif(wctx, add=[parse_addition(wctx, "gp@50.843,5.7292")]).to_json()
+    with _serving(ctx, population=population) as base:
+        status, body = _get(base + "/api/whatif?lat=50.843&lon=5.7292&indicator=huisarts")
+        assert status == 200, body
+        got = json.loads(body)
+        bad = {
+            "lat=95&lon=5.7&indicator=gp": "lat: Input should be less than or equal to 90",
+            "lat=50.84&lon=-200&indicator=gp": "lon: Input should be greater than or equal",
+            "lat=abc&lon=5.7&indicator=gp": "lat: Input should be a valid number",
+            "lat=50.84&lon=5.7": "indicator: Field required",
+            "lat=50.843&lon=5.7292&indicator=bakker": "'bakker' is not a sub-indicator",
+            "lat=50.899639&lon=5.698704&indicator=gp": "farther than 250 m from any walkable",
+        }
+        answers = {q: _get(base + "/api/whatif?" + q) for q in bad}
+        status, body = _get(base + "/openapi.json")
+        api = json.loads(body)
+    for key in ("dwellings_gaining", "dwellings_class_up", "residents_65plus_gaining", "areas"):
+        assert got[key] == expected[key], key
+    assert got["dwellings_gaining"] > 0 and len(got["areas"]) >= 1
+    points = got["gaining"]["features"]
+    assert len(points) == expected["dwelling_points_changed"]  # an addition: all of them gain
+    assert sum(f["properties"]["weight"] for f in points) == got["dwellings_gaining"]
+    assert all(f["properties"]["score_after"] > f["properties"]["score_before"] for f in points)
+    lon, lat = points[0]["geometry"]["coordinates"]
+    assert 50.80 < lat < 50.88 and 5.64 < lon < 5.77  # WGS84, in Maastricht
+    for query, message in bad.items():
+        status, body = answers[query]
+        assert status == 422, query
+        assert set(json.loads(body)) == {"detail"} and message in json.loads(body)["detail"]
+    params = {q["name"]: q for q in api["paths"]["/api/whatif"]["get"]["parameters"]}
+    assert (params["lat"]["schema"]["minimum"], params["lat"]["schema"]["maximum"]) == (-90, 90)
+    assert (params["lon"]["schema"]["minimum"], params["lon"]["schema"]["maximum"]) == (-180, 180)
+    for path in ("/api/whatif", "/api/check", "/api/search"):
+        error = api["paths"][path]["get"]["responses"]["422"]["content"]["application/json"]
+        assert error["schema"]["$ref"].endswith("/Problem"), path
+    assert "HTTPValidationError" not in api["components"]["schemas"]
+
+
+def test_whatif_without_population_and_in_english(maastricht):
+    _, ctx, _ = maastricht
+    with _serving(ctx, lang="en") as base:
+        status, body = _get(base + "/api/whatif?lat=50.843&lon=5.7292&indicator=GP")
+        _, page = _get(base + "/")
+    assert status == 200 and json.loads(body)["residents_65plus_gaining"] is None
+    assert "What if a {kind} opened here?" in page and "Dwellings that gain" in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_planner_page_whatif_equals_the_cli(maastricht, data_dir, capsys):
+    from playwright.sync_api import sync_playwright
+
+    _, ctx, out = maastricht
+    population = str(data_dir / "maastricht" / "cbs-pc6-2021.csv")
+    with _serving(ctx, population=population) as base, sync_playwright() as p:
+        browser = _chromium(p)
+        try:
+            page = _open_and_click(browser, base, EAST)
+            ask = page.inner_text("#wi-form")
+            page.select_option("#kind", "gp")
+            kind = page.eval_on_selector("#kind", "s => s.options[s.selectedIndex].text")
+            page.click("#wi-form button")
+            page.wait_for_selector("#wi-gain", timeout=15000)
+            box = page.locator("#whatif")
+            lat, lon = box.get_attribute("data-lat"), box.get_attribute("data-lon")
+            shown = {k: page.inner_text(f"#wi-{k}") for k in ("gain", "class-up", "res")}
+            rows = page.locator("#wi-areas tr").all_inner_texts()[1:]
+            markers = page.locator("path.whatif-gain").count()
+            os.makedirs(ARTIFACTS, exist_ok=True)
+            page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-whatif-huisarts.png"))
+        finally:
+            browser.close()
+    assert "Wat als hier een" in ask and "komt?" in ask and kind == "huisarts"
+    assert abs(float(lat) - EAST[0]) < 0.01 and abs(float(lon) - EAST[1]) < 0.01
+    cmd = ["whatif", str(out), "--add", f"huisarts@{lat},{lon}", "--population", population]
+    assert main([*cmd, "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert int(shown["gain"]) == cli["dwellings_gaining"] > 0
+    assert int(shown["class-up"]) == cli["dwellings_class_up"]
+    assert int(shown["res"]) == cli["residents_65plus_gaining"]
+    assert markers == cli["dwelling_points_changed"]
+    expected = [
+        f"{a['code']}\t{a['mean_before']:.3f} → {a['mean_after']:.3f}\t"
+        f"{a['class_before']} → {a['class_after']}"
+        for a in cli["areas"]
+    ]
+    assert [r.replace("\n", "").strip() for r in rows] == expected and expected
+
+
+def test_whatif_api_on_paper_with_zones(tmp_path):
+    from ._synthetic import lonlat, scan_with_zones
+
+    ctx = load_check(scan_with_zones(tmp_path))
+    lon, lat = lonlat(100, 0)  # a GP on the main street, where D1 and D4 snap
+    with _serving(ctx) as base:
+        status, body = _get(base + f"/api/whatif?lat={lat!r}&lon={lon!r}&indicator=huisarts")
+    assert status == 200, body
+    got = json.loads(body)
+    # D1 (10 dwellings) and D4 (2) walk 650 m to the GP on the side street, 0 points; now
+    # 0 m: 2 points x weight 2 = +4 each. D2 has a GP 50 m away, D3 is 800 m from the spot.
+    assert got["dwellings_gaining"] == 12 and got["dwellings_losing"] == 0
+    gaining = {f["properties"]["dwelling_id"]: f["properties"] for f in got["gaining"]["features"]}
+    assert set(gaining) == {"D1", "D4"}
+    assert all(p["score_after"] - p["score_before"] == 4 for p in gaining.values())
+    (area,) = got["areas"]  # 6211 holds D1 and D4 (and no other dwelling)
+    assert area["code"].startswith("6211")
+    assert area["mean_after"] - area["mean_before"] == pytest.approx(4, abs=0.002)
+    moved = [z for z in got["zones"] if z["mean_after"] != z["mean_before"]]
+    assert len(got["zones"]) == 3 and [z["code"] for z in moved] == ["Z01"]  # D1's zone
+    assert moved[0]["mean_after"] - moved[0]["mean_before"] == pytest.approx(4, abs=0.002)

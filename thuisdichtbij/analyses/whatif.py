@@ -96,14 +96,15 @@ class WhatifContext:
 
 
 def load_whatif(
-    scan: str | os.PathLike, *, population: str | os.PathLike | None = None
+    scan: str | os.PathLike | CheckContext, *, population: str | os.PathLike | None = None
 ) -> WhatifContext:
     """Load a scan GeoPackage for scenarios (see :func:`~.check.load_check`).
 
+    ``scan`` is the GeoPackage, or its check context when one is loaded already.
     ``population`` is the CBS PC6 table; with it, the residents of 65+ of each postcode are
     spread over its dwelling points by their weights.
     """
-    ctx = load_check(scan)
+    ctx = scan if isinstance(scan, CheckContext) else load_check(scan)
     dw = read_scan_layer(ctx.path, "dwellings")
     snapped = dw["snapped"].astype(bool).to_numpy()
     snap = snap_points(dw.geometry.to_numpy(), ctx.network, max_snap_m=ctx.config.max_snap_m)

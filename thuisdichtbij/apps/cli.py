@@ -161,6 +161,7 @@ def _add_serve(sub) -> None:
     v.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--lang", choices=["nl", "en"], default="nl")
+    v.add_argument("--population", help="the CBS PC6 table: the what-if counts residents of 65+")
 
 
 def _add_zones(sub) -> None:
@@ -419,7 +420,7 @@ def _validate(args) -> str:
 def _serve(args) -> str:
     from .serve import run
 
-    run(args.scan, host=args.host, port=args.port, lang=args.lang)
+    run(args.scan, host=args.host, port=args.port, lang=args.lang, population=args.population)
     return ""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..analyses.check import CheckContext, check, load_check, parse_location
 from ..analyses.places import find_places
 from ..analyses.routes import walking_routes
+from ..analyses.whatif import WhatifContext, load_whatif, parse_addition, whatif
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ..errors import ThuisdichtbijError
 from ..outputs._mapkit import CLASS_COLOURS, INDICATOR_STYLE
@@ -57,6 +58,21 @@ _PAGE_TEXT = {
         "reach": "Loopbereik",
         "areas": "Postcodegebieden (klasse)",
         "zones": "Woonzorgzones",
+        "wi_ask": "Wat als hier een {kind} komt?",
+        "wi_go": "Toon wat verandert",
+        "wi_gain": "Woningen die erop vooruitgaan",
+        "wi_class_up": "waarvan een klasse hoger",
+        "wi_res": "65-plussers die erop vooruitgaan",
+        "wi_res_none": "onbekend (start serve met --population)",
+        "wi_areas": "Postcodegebieden waarvan het gemiddelde verandert",
+        "wi_zones": "Woonzorgzones waarvan het gemiddelde verandert",
+        "wi_area": "gebied",
+        "wi_mean": "gemiddelde",
+        "wi_none": "Geen woning gaat erop vooruit: binnen bereik is er al een, of er woont "
+        "niemand binnen {max_m} m lopen.",
+        "wi_classes": "De klassen blijven op de klassegrenzen van de scan; anders zou de "
+        "relatieve klasse van iedereen verschuiven.",
+        "wi_layer": "Woningen die vooruitgaan",
     },
     "en": {
         "title": "Thuis en dichtbij: plot check",
@@ -92,6 +108,21 @@ _PAGE_TEXT = {
         "reach": "Walking reach",
         "areas": "Postcode areas (class)",
         "zones": "Housing-with-care zones",
+        "wi_ask": "What if a {kind} opened here?",
+        "wi_go": "Show what changes",
+        "wi_gain": "Dwellings that gain",
+        "wi_class_up": "of which a class higher",
+        "wi_res": "Residents of 65+ who gain",
+        "wi_res_none": "unknown (start serve with --population)",
+        "wi_areas": "Postcode areas whose mean changes",
+        "wi_zones": "Housing-with-care zones whose mean changes",
+        "wi_area": "area",
+        "wi_mean": "mean",
+        "wi_none": "No dwelling gains: one is already within reach, or nobody lives within a "
+        "{max_m} m walk.",
+        "wi_classes": "Classes stay on the scan's class edges; otherwise everyone's relative "
+        "class would shift.",
+        "wi_layer": "Dwellings that gain",
     },
 }
 
@@ -105,7 +136,8 @@ _PAGE = Path(__file__).parent.parent / "static" / "check.html"
 def _page_html(ctx: CheckContext, lang: str) -> str:
     """The page template filled in for one scan and language."""
     text = dict(_PAGE_TEXT[lang])
-    text["none"] = text["none"].format(max_m=f"{ctx.config.max_distance_m:g}")
+    for key in ("none", "wi_none"):
+        text[key] = text[key].format(max_m=f"{ctx.config.max_distance_m:g}")
     labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
     legend = "".join(
         f'<div><span style="background:{c}"></span>{k}: {labels[k]}</div>'
@@ -129,21 +161,59 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
     )
 
 
-def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
-    """The FastAPI app for one scan GeoPackage (loaded once, when the app is made)."""
-    from fastapi import FastAPI, Query
-    from fastapi.responses import HTMLResponse, JSONResponse
-    from fastapi.staticfiles import StaticFiles
+def create_app(
+    scan: str | os.PathLike | CheckContext,
+    *,
+    lang: str = "nl",
+    population: str | os.PathLike | None = None,
+):
+    """The FastAPI app for one scan GeoPackage (loaded once, when the app is made).
+
+    ``population`` is the CBS PC6 table: with it the what-if counts residents of 65+.
+    """
+    from fastapi import FastAPI
 
     ctx = scan if isinstance(scan, CheckContext) else load_check(scan)
     app = FastAPI(
         title="thuisdichtbij plot check",
-        description="Score one location against a Thuis en dichtbij-scan, explained.",
+        description="Score one location against a Thuis en dichtbij-scan, explained, and "
+        "see what changes when an amenity opens there. Every error is HTTP 422 with one "
+        "line in `detail`.",
     )
+    _add_error_handlers(app)
+    _add_page_routes(app, ctx, lang)
+    _add_check_routes(app, ctx, lang)
+    _add_whatif_route(app, load_whatif(ctx, population=population))
+    return app
+
+
+def _errors() -> dict:
+    """Every error the API answers, for the OpenAPI: HTTP 422 with one line in ``detail``."""
+    from ._schema import Problem
+
+    return {422: {"model": Problem, "description": "bad input: what is wrong and the fix"}}
+
+
+def _add_error_handlers(app) -> None:
+    """Bad input of ours and FastAPI's own validation both answer 422 with a ``Problem``."""
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+
+    from ._schema import problem_text
 
     @app.exception_handler(ThuisdichtbijError)
     async def _bad_input(request, exc: ThuisdichtbijError):
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(request, exc: RequestValidationError):
+        return JSONResponse(status_code=422, content={"detail": problem_text(exc.errors())})
+
+
+def _add_page_routes(app, ctx: CheckContext, lang: str) -> None:
+    """The page, its static files, and the areas and zones it draws."""
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
 
     areas_json = json.loads(ctx.areas.to_crs(4326).to_json(drop_id=True))
     zones_json = (
@@ -152,27 +222,11 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
         else {"type": "FeatureCollection", "features": []}
     )
     page = _page_html(ctx, lang)
-
     app.mount("/static", StaticFiles(directory=_PAGE.parent), name="static")
 
     @app.get("/", response_class=HTMLResponse, summary="The plot-check web page")
     def index() -> str:
         return page
-
-    @app.get("/api/check", summary="Check one location: latitude and longitude, or a postcode")
-    def api_check(
-        lat: float | None = Query(None, description="latitude, WGS84", examples=[50.8514]),
-        lon: float | None = Query(None, description="longitude, WGS84", examples=[5.6910]),
-        postcode: str | None = Query(None, description="a PC6 the scan has", examples=["6211AL"]),
-    ) -> dict:
-        point = parse_location(ctx, lat=lat, lon=lon, postcode=postcode)
-        result = check(ctx, point, lang=lang)
-        result["routes"] = walking_routes(ctx, point, max_distance_m=ROUTE_SEARCH_M)
-        return result
-
-    @app.get("/api/search", summary="Postcodes (PC6) and streets of the scan that match a text")
-    def api_search(q: str = Query(..., description="e.g. 6211AL or Markt")) -> list[dict]:
-        return find_places(ctx, q)
 
     @app.get("/api/areas", summary="The scan's areas with their mean score and class (GeoJSON)")
     def api_areas() -> dict:
@@ -182,7 +236,89 @@ def create_app(scan: str | os.PathLike | CheckContext, *, lang: str = "nl"):
     def api_zones() -> dict:
         return zones_json
 
-    return app
+
+def _lat(default):
+    from fastapi import Query
+
+    return Query(default, ge=-90, le=90, description="latitude, WGS84 degrees", examples=[50.8514])
+
+
+def _lon(default):
+    from fastapi import Query
+
+    return Query(default, ge=-180, le=180, description="longitude, WGS84 degrees", examples=[5.691])
+
+
+def _add_check_routes(app, ctx: CheckContext, lang: str) -> None:
+    """The check of one location, and the search for postcodes and streets."""
+    from fastapi import Query
+
+    @app.get(
+        "/api/check",
+        summary="Check one location: latitude and longitude, or a postcode",
+        responses=_errors(),
+    )
+    def api_check(
+        lat: float | None = _lat(None),
+        lon: float | None = _lon(None),
+        postcode: str | None = Query(None, description="a PC6 the scan has", examples=["6211AL"]),
+    ) -> dict:
+        point = parse_location(ctx, lat=lat, lon=lon, postcode=postcode)
+        result = check(ctx, point, lang=lang)
+        result["routes"] = walking_routes(ctx, point, max_distance_m=ROUTE_SEARCH_M)
+        return result
+
+    @app.get(
+        "/api/search",
+        summary="Postcodes (PC6) and streets of the scan that match a text",
+        responses=_errors(),
+    )
+    def api_search(q: str = Query(..., description="e.g. 6211AL or Markt")) -> list[dict]:
+        return find_places(ctx, q)
+
+
+def _add_whatif_route(app, wctx: WhatifContext) -> None:
+    """What changes when an amenity of a sub-indicator opens at a location."""
+    from fastapi import Query
+
+    from ._schema import WhatifAnswer
+
+    kinds = ", ".join(f"{i.id} ({i.label_nl})" for i in wctx.config.indicators)
+
+    @app.get(
+        "/api/whatif",
+        summary="What if an amenity opens here: the dwellings, residents and areas that gain",
+        description="The same incremental what-if as `thuisdichtbij whatif --add "
+        "KIND@LAT,LON --json`, with the gaining dwelling points as GeoJSON. Classes stay on "
+        "the scan's class edges.",
+        response_model=WhatifAnswer,
+        responses=_errors(),
+    )
+    def api_whatif(
+        lat: float = _lat(...),
+        lon: float = _lon(...),
+        indicator: str = Query(
+            ..., description=f"the sub-indicator, by id or label: {kinds}", examples=["huisarts"]
+        ),
+    ) -> dict:
+        added = parse_addition(wctx, f"{indicator}@{lat!r},{lon!r}")
+        result = whatif(wctx, add=[added])
+        gain = result.change[result.change["change"] == "gain"]
+        keep = [c for c in _GAINING_FIELDS if c in gain.columns] + ["geometry"]
+        gaining = json.loads(gain[keep].to_crs(4326).to_json(drop_id=True))
+        return {**result.to_json(), "gaining": gaining}
+
+
+#: The fields of each gaining dwelling point the page shows.
+_GAINING_FIELDS = (
+    "dwelling_id",
+    "weight",
+    "residents_65plus",
+    "score_before",
+    "score_after",
+    "class_before",
+    "class_after",
+)
 
 
 def _band_colours(ctx) -> dict[str, str]:
@@ -192,10 +328,17 @@ def _band_colours(ctx) -> dict[str, str]:
     return {f"{m:g}": palette[min(i, len(palette) - 1)] for i, m in enumerate(bands)}
 
 
-def run(scan: str | os.PathLike, *, host: str = "127.0.0.1", port: int = 8000, lang: str = "nl"):
+def run(
+    scan: str | os.PathLike,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    lang: str = "nl",
+    population: str | os.PathLike | None = None,
+):
     """Serve the web page until interrupted."""
     import uvicorn
 
-    app = create_app(scan, lang=lang)
+    app = create_app(scan, lang=lang, population=population)
     print(f"thuisdichtbij: serving {scan} on http://{host}:{port} (Ctrl-C stops)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
