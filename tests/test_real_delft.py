@@ -91,3 +91,21 @@ def test_geopackage_layers_and_fields(delft, tmp_path):
     assert meta["crs"] == "EPSG:28992"
     assert len(meta["config_hash"]) == 64
     assert "delft-tudelft.osm.pbf" in meta["input_1"] and "sha256:" in meta["input_1"]
+
+
+def test_areas_the_extract_covers_only_at_their_edge_get_no_class(delft, data_dir):
+    """Without a study area the extract's extent stands for it: a PC4 area less than half
+    inside the walking network's extent is 'onvoldoende gegevens', never a class."""
+    import shapely
+
+    areas = delft.areas.set_index("area_id")
+    edges = delft.network.edges_frame()
+    hull = shapely.MultiPoint(shapely.get_coordinates(edges.geometry.to_numpy())).convex_hull
+    share = {a: g.intersection(hull).area / g.area for a, g in areas.geometry.items()}
+    partly = sorted(a for a, s in share.items() if s < 0.5)
+    assert partly  # the extract is a box on the campus: most PC4 areas reach beyond it
+    assert sorted(areas.index[areas["data_status"] == "onvoldoende gegevens"]) == partly
+    assert areas.loc[partly, "score_class"].isna().all()
+    rest = [a for a in areas.index if a not in partly]
+    assert rest and areas.loc[rest, "score_class"].notna().all()
+    assert delft.metadata["areas_partly_covered"].startswith(f"{len(partly)}: ")

@@ -15,7 +15,15 @@ import shapely
 from pyproj import CRS
 
 from ._progress import Stages
-from .analyses.audit import OK, audit_metadata, audit_table, data_status, unscored_share
+from ._text import short_list
+from .analyses.audit import (
+    INSUFFICIENT,
+    OK,
+    audit_metadata,
+    audit_table,
+    data_status,
+    unscored_share,
+)
 from .config import Config, load_config
 from .crs import choose_metric_crs, to_metric
 from .engine.aggregate import (
@@ -408,7 +416,7 @@ def _scan(
     with stages("read amenities"):
         amen = read_amenities(_amenity_specs(st), cfg, crs=metric, osm=osm)
     with stages("read areas"):
-        all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta)
+        all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta, net)
     with stages("snap"):
         a_snap, d_snap = _snap(net, amen, dw, areas, cfg, tiling)
     with stages("distances"):
@@ -500,6 +508,7 @@ def _read_areas(
     area: gpd.GeoDataFrame | None,
     dw: gpd.GeoDataFrame,
     meta: dict[str, str],
+    net: Network,
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
     """All area polygons of the study's file, and those the scan reports on."""
     all_areas = None
@@ -510,7 +519,7 @@ def _read_areas(
             ),
             metric,
         )
-        areas = select_areas(all_areas, study_area=area, dwellings=dw)
+        areas = _areas_in_data(all_areas, area, dw, net, meta)
         meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
     else:
         areas = square_cells(dw, size_m=cfg.fallback_cell_m)
@@ -518,6 +527,34 @@ def _read_areas(
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")
     return all_areas, areas
+
+
+def _areas_in_data(all_areas, area, dw, net: Network, meta: dict[str, str]):
+    """The areas the scan reports on, with the share of each that the data covers.
+
+    With a study area: those with half their surface or more in it (coverage 1). Without
+    one (an OSM extract, a box), the areas holding dwellings, and ``data_coverage`` is the
+    share of each within the walking network's extent: an area the data covers only at its
+    edge gets no class ('onvoldoende gegevens'), never a verdict from the few dwellings there.
+    """
+    if area is not None:
+        areas = select_areas(all_areas, study_area=area, dwellings=dw)
+        areas["data_coverage"] = 1.0
+        return areas
+    hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
+    areas = select_areas(all_areas, study_area=None, dwellings=dw)
+    geom = areas.geometry.to_numpy()
+    areas["data_coverage"] = shapely.area(shapely.intersection(geom, hull)) / shapely.area(geom)
+    partly = areas.loc[areas["data_coverage"] < 0.5, "area_id"].tolist()
+    if partly:
+        log.info(
+            "areas: %d area(s) lie less than half within the data (the walking network's "
+            "extent) and get no class: %s",
+            len(partly),
+            short_list(partly),
+        )
+        meta["areas_partly_covered"] = f"{len(partly)}: {short_list(partly)}"
+    return areas
 
 
 def _snap(net, amen, dw, areas, cfg: Config, tiling: Tiling | None):
@@ -596,7 +633,8 @@ def _aggregate(dw, areas, cfg: Config):
     cols = [f"pts_{i}" for i in cfg.indicator_ids] + ["safety_pts"]
     dw["not_robust"] = (~dw["class_robust"]).astype(float)
     agg = aggregate(dw, areas, cfg, columns=[*cols, "not_robust"])
-    edges_ar = _classes(agg, "area_id", unscored_share(dw, dw["area_id"]), cfg)
+    coverage = agg["area_id"].map(areas.set_index("area_id").get("data_coverage", {}))
+    edges_ar = _classes(agg, "area_id", unscored_share(dw, dw["area_id"]), cfg, coverage)
     agg["share_not_robust"] = agg.pop("not_robust")
     grid = score_grid(dw, cfg, columns=["not_robust"])
     cells = cell_ids(shapely.get_coordinates(dw.geometry.to_numpy()), cfg.grid_cell_m)
@@ -605,14 +643,20 @@ def _aggregate(dw, areas, cfg: Config):
     return agg, grid, (edges_ar, edges_gr)
 
 
-def _classes(layer: gpd.GeoDataFrame, key: str, share: pd.Series, cfg: Config) -> np.ndarray:
+def _classes(
+    layer: gpd.GeoDataFrame, key: str, share: pd.Series, cfg: Config, coverage=None
+) -> np.ndarray:
     """Add ``unscored_share``, ``data_status`` and ``score_class`` to an area-like layer.
 
-    Areas (or cells) with too many unscored dwellings get no class and do not shape the
-    class edges of the others; returns the edges.
+    Areas (or cells) with too many unscored dwellings, or less than half covered by the
+    data, get no class and do not shape the class edges of the others; returns the edges.
     """
     layer["unscored_share"] = layer[key].map(share).astype(float)
-    layer["data_status"] = data_status(layer["unscored_share"], cfg).to_numpy()
+    status = data_status(layer["unscored_share"], cfg)
+    if coverage is not None:
+        layer["data_coverage"] = coverage.astype(float).fillna(1.0).round(4).to_numpy()
+        status = status.where(layer["data_coverage"].to_numpy() >= 0.5, INSUFFICIENT)
+    layer["data_status"] = status.to_numpy()
     mean = layer["score_mean"].where(layer["data_status"] == OK)
     edges = class_edges(mean, layer["n_dwellings"].astype(float), cfg)
     layer["score_class"] = classify(mean, edges)

@@ -285,9 +285,10 @@ def warning_text(table: pd.DataFrame, *, config: Config | None = None) -> str:
             text = f"{r['value']:.1%} of the dwellings are beyond the snap limit: not scored"
         else:
             text = (
-                f"{r['value']:.0f} {r['unit'].replace('van', 'of')} have more than "
-                f"{(config.audit.max_unscored_share if config else 0.2):.0%} of their dwellings "
-                f"unscored: no class ('{INSUFFICIENT}')"
+                f"{r['value']:.0f} {r['unit'].replace('van', 'of')} have too little data "
+                f"(more than {(config.audit.max_unscored_share if config else 0.2):.0%} of their "
+                "dwellings unscored, or less than half of the area within the data): no class "
+                f"('{INSUFFICIENT}')"
             )
         lines.append(f"  {name} [{r['verdict']}]: {text}")
     thin = _items(table, "indicator", THIN) + _items(table, "indicator", MISSING)
