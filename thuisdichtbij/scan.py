@@ -522,7 +522,9 @@ def _read_areas(
         areas = _areas_in_data(all_areas, area, dw, net, meta)
         meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
     else:
-        areas = square_cells(dw, size_m=cfg.fallback_cell_m)
+        areas = square_cells(dw, size_m=cfg.fallback_cell_m)  # drawn around the dwellings
+        if area is None:
+            areas = _areas_in_data(areas, None, dw, net, meta)
         meta["areas_source"] = f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")

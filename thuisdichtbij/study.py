@@ -64,6 +64,8 @@ _SECTION_KEYS = {
 }
 _FAIRSHARE_KEYS = {"municipalities", "ses_woa", "areas", "leefbaarometer", "levels"}
 _FILE_KEYS = ("file", "cbs_pc6")
+#: How every map and metadata credits OpenStreetMap data.
+OSM_ATTRIBUTION = "© OpenStreetMap-bijdragers (ODbL 1.0)"
 AMENITY_FORMATS = ("osm", "osm_tags", "gtfs", "table", "points")
 
 
@@ -280,4 +282,8 @@ def _validation(raw: Any, base: Path, where: str) -> MappingProxyType | None:
 def study_from_osm(osm: str | os.PathLike, *, name: str | None = None) -> Study:
     """A study that takes network, amenities and dwellings from one OSM extract."""
     p = Path(osm)
-    return Study(name=name or p.name.split(".")[0], osm=p)
+    return Study(
+        name=name or p.name.split(".")[0],
+        osm=p,
+        sources={"osm": {"attribution": OSM_ATTRIBUTION}},
+    )

@@ -60,6 +60,7 @@ _TEXT = {
         "note_missing": "ontbreekt",
         "note_thin": "dun",
         "note_no_paths": "geen voetpaden: looproutes langer dan in werkelijkheid",
+        "note_no_safety": "veiligheid niet meegeteld (geen Leefbaarometer-gegevens)",
         "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "gemiddelde punten",
@@ -103,6 +104,7 @@ _TEXT = {
         "note_missing": "missing",
         "note_thin": "thin",
         "note_no_paths": "no footpaths: walks longer than in reality",
+        "note_no_safety": "safety not counted (no Leefbaarometer data)",
         "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "mean points",
@@ -226,6 +228,8 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     paths = {"ontbreekt": "note_no_paths", "dun": "note_few_paths"}
     if metadata.get("audit_footpaths") in paths:
         parts.append(t[paths[metadata["audit_footpaths"]]])
+    if metadata.get("safety", "").startswith("no Leefbaarometer"):
+        parts.append(t["note_no_safety"])
     return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
 
 
