@@ -381,3 +381,22 @@ def test_planner_page_in_a_real_browser(planner):
             page.screenshot(path=os.path.join(ARTIFACTS, "planner-print.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
+    from thuisdichtbij.outputs._mapkit import data_note, text
+    from thuisdichtbij.outputs.static_map import _footer
+    from thuisdichtbij.study import load_study, study_from_osm
+
+    # a preset credits its own sources; an OSM extract credits OpenStreetMap only
+    aachen = load_study("aachen")
+    assert [v["attribution"] for v in aachen.sources.values()] == [
+        "© OpenStreetMap-bijdragers (ODbL 1.0)"
+    ]
+    assert list(study_from_osm("x.osm.pbf").sources) == ["osm"]
+    meta = {"attribution": "© OpenStreetMap-bijdragers (ODbL 1.0)", "package_version": "9"}
+    footer = _footer(meta, text("nl"))
+    assert footer.startswith("© OpenStreetMap-bijdragers") and "CBS" not in footer
+    note = data_note({"safety": "no Leefbaarometer data; safety handled as 'rescale'"}, "nl")
+    assert "veiligheid niet meegeteld" in note
+    assert "veiligheid" not in data_note({"safety": "Leefbaarometer 'onv' 2022"}, "nl")
