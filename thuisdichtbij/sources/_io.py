@@ -85,7 +85,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str, path
         have = ", ".join(str(c) for c in df.columns if c != "geometry")
         raise InputError(
             f"{what}: {path} has no column '{missing[0]}'; its columns are {have}. "
-            "Name the right column in the study file."
+            "Name the right column (in the study file, or the command's option that named it)."
         )
 
 

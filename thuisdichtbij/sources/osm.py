@@ -106,7 +106,7 @@ def _check_pbf(path: str | os.PathLike) -> Path:
     if not p.name.endswith(".pbf"):
         raise InputError(
             f"OSM extract: {p} is not an .osm.pbf file; download a PBF extract (e.g. from "
-            "Geofabrik or BBBike) or pass a street network with --network"
+            "Geofabrik or BBBike), or name a street network file under 'network:' in a study file"
         )
     return p
 
