@@ -29,6 +29,7 @@ from ._mapkit import (
     atomic_write,
     check_out,
     flag_state,
+    insufficient,
     legend_note,
     read_scan_for_maps,
     scan_date,
@@ -255,7 +256,9 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
             linewidth=0.3,
         )
     else:
-        areas.plot(
+        # areas without enough data are hatched here too, as on page 1, never coloured
+        bad = areas["data_status"].map(insufficient) if "data_status" in areas else False
+        areas[~bad].plot(
             ax=ax,
             column=column,
             cmap="RdYlGn",
@@ -265,6 +268,14 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
             linewidth=0.3,
             missing_kwds={"color": SUPPRESSED},
         )
+        if bad is not False and bad.any():
+            areas[bad].plot(
+                ax=ax,
+                facecolor=INSUFFICIENT_STYLE["fill"],
+                edgecolor=INSUFFICIENT_STYLE["edge"],
+                hatch=INSUFFICIENT_STYLE["hatch"],
+                linewidth=0.3,
+            )
     outline.plot(ax=ax, color="#222222", linewidth=0.8)
     ax.set_title(title, fontsize=8.5, loc="left")
 
