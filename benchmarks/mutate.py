@@ -40,15 +40,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "thuisdichtbij" / "engine"
 MODULES = ("score", "distance", "snap", "aggregate", "network")
-#: The fast tests of the engine: hand-built networks and small study files (~15 s).
-TESTS = (
-    "tests/test_distance.py",
-    "tests/test_score.py",
-    "tests/test_network.py",
-    "tests/test_snap.py",
-    "tests/test_aggregate.py",
-    "tests/test_scan_synthetic.py",
-)
+#: The engine's own fast tests per module, the most direct first (``-x`` stops at the first
+#: failure, so a killed mutant costs little).
+TESTS = {
+    "score": ("tests/test_score.py", "tests/test_distance.py"),
+    "distance": ("tests/test_distance.py", "tests/test_snap.py", "tests/test_network.py"),
+    "snap": ("tests/test_snap.py", "tests/test_distance.py", "tests/test_network.py"),
+    "aggregate": ("tests/test_aggregate.py",),
+    "network": ("tests/test_network.py", "tests/test_snap.py", "tests/test_distance.py"),
+}
 #: What the copy of the repository needs to import the package and run the tests.
 COPY = ("thuisdichtbij", "tests", "config", "indicators", "data", "pyproject.toml")
 
@@ -252,8 +252,8 @@ def _wait(pid: int, limit_s: float) -> tuple[str, float]:
         time.sleep(0.05)
 
 
-def run(modules: list[str], *, tests: tuple[str, ...], jobs: int) -> dict[str, list]:
-    """Run every mutant of ``modules``; returns per module a list of (mutant, outcome)."""
+def run(modules: list[str], *, tests: dict[str, tuple[str, ...]], jobs: int) -> dict[str, list]:
+    """Run every mutant of ``modules`` against ``tests[module]``; (mutant, outcome) per module."""
     # Imported once here so that every forked child starts with them loaded.
     import geopandas  # noqa: F401
     import pandas  # noqa: F401
@@ -264,7 +264,8 @@ def run(modules: list[str], *, tests: tuple[str, ...], jobs: int) -> dict[str, l
     work = Path(tempfile.mkdtemp(prefix="mutate-"))
     roots = [_copy_repo(work / f"r{j}") for j in range(jobs)]
     try:
-        pid = _start(roots[0], tests, None, modules[0])
+        every = tuple(dict.fromkeys(t for mod in modules for t in tests[mod]))
+        pid = _start(roots[0], every, None, modules[0])
         outcome, base_s = _wait(pid, 600)
         if outcome != "survived":
             sys.exit(f"the tests fail without any mutant ({outcome}); fix them first")
@@ -283,7 +284,7 @@ def run(modules: list[str], *, tests: tuple[str, ...], jobs: int) -> dict[str, l
                     if mod != mutant.module:
                         dst = roots[slot] / "thuisdichtbij" / "engine" / f"{mod}.py"
                         dst.write_text((ENGINE / f"{mod}.py").read_text())
-                pid = _start(roots[slot], tests, source, mutant.module)
+                pid = _start(roots[slot], tests[mutant.module], source, mutant.module)
                 running[slot] = (pid, mutant, time.perf_counter())
             for slot, (pid, mutant, t0) in list(running.items()):
                 done, status = os.waitpid(pid, os.WNOHANG)
@@ -325,7 +326,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("modules", nargs="*", help=f"any of {', '.join(MODULES)} (default: all)")
     p.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
-    p.add_argument("--tests", nargs="+", default=list(TESTS), help="test files to run")
+    p.add_argument("--tests", nargs="+", help="test files to run (default: per module, TESTS)")
     p.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     args = p.parse_args(argv)
     modules = args.modules or list(MODULES)
@@ -337,7 +338,8 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{mod}.py:{m.line}: {m.what}")
         return
     os.environ.setdefault("THUISDICHTBIJ_DATA", str(REPO.parent / "shared" / "data"))
-    report(run(modules, tests=tuple(args.tests), jobs=args.jobs))
+    tests = {mod: tuple(args.tests) if args.tests else TESTS[mod] for mod in modules}
+    report(run(modules, tests=tests, jobs=args.jobs))
 
 
 if __name__ == "__main__":

@@ -188,3 +188,14 @@ def test_subset_keeps_the_selected_points():
     sub = s.subset(np.array([True, False, True]))
     assert sub.edge.tolist() == [3, 0]
     assert sub.snap_m.tolist() == [1.0, 2.0] and sub.along_m.tolist() == [5.0, 6.0]
+
+
+def test_ties_among_many_streets_listed_in_reverse():
+    # 30 parallel streets y = 0, 100, ..., 2900, listed from north to south: street k is
+    # edge 29 - k. The spatial index then visits tied edges in no fixed order; a point
+    # midway between streets k and k + 1 must still go to the one listed first (k + 1).
+    net = network(*[[(0, 100 * k), (1000, 100 * k)] for k in range(29, -1, -1)])
+    xy = [(x, 100 * k + 50) for k in range(29) for x in (10, 500, 990)]
+    s = snap_points(points(*xy), net, max_snap_m=250)
+    assert s.edge.tolist() == [28 - k for k in range(29) for _ in range(3)]
+    assert s.snap_m.tolist() == pytest.approx([50.0] * len(xy))
