@@ -100,9 +100,9 @@ def test_select_areas_exact_minimum_share():
     # A3 touches nothing.
     zones = areas((0, 0, 100, 100), (100, 0, 200, 100), (201, 0, 301, 100), (400, 0, 500, 100))
     study = gpd.GeoDataFrame(geometry=[box(50, -10, 250, 110)], crs=RD)
-    got = select_areas(zones, study_area=study, dwellings=points(), min_share=0.5)
+    got = select_areas(zones, study_area=study, dwellings=points())  # by default half
     assert got["area_id"].tolist() == ["A0", "A1"]
-    assert got.index.tolist() == [0, 1]
+    assert got.index.tolist() == [0, 1] and got.columns.tolist() == ["area_id", "geometry"]
     got = select_areas(zones, study_area=study, dwellings=points(), min_share=0.49)
     assert got["area_id"].tolist() == ["A0", "A1", "A2"]
     got = select_areas(zones, study_area=study, dwellings=points(), min_share=0.5001)
@@ -113,6 +113,7 @@ def test_select_areas_without_a_study_area_takes_areas_with_dwellings():
     zones = areas((0, 0, 100, 100), (100, 0, 200, 100), (200, 0, 300, 100))
     got = select_areas(zones, study_area=None, dwellings=points((250, 50), (260, 10), (999, 0)))
     assert got["area_id"].tolist() == ["A2"] and got.index.tolist() == [0]
+    assert got.columns.tolist() == ["area_id", "geometry"]
 
 
 def test_cell_ids_and_square_cells():
