@@ -10,6 +10,7 @@ command, run before and after changing the engine or its tests::
     python benchmarks/mutate.py                       # all five engine modules
     python benchmarks/mutate.py snap score --jobs 2   # some modules, two at a time
     python benchmarks/mutate.py --list network        # the mutants, without running tests
+    python benchmarks/mutate.py --only snap.py:76 aggregate.py:58   # those lines' mutants
 
 Docstrings, type annotations, ``__all__``, the arguments of logging calls and the messages
 of raised errors are left alone: they cannot change an answer. The surviving mutants that
@@ -252,8 +253,17 @@ def _wait(pid: int, limit_s: float) -> tuple[str, float]:
         time.sleep(0.05)
 
 
-def run(modules: list[str], *, tests: dict[str, tuple[str, ...]], jobs: int) -> dict[str, list]:
-    """Run every mutant of ``modules`` against ``tests[module]``; (mutant, outcome) per module."""
+def run(
+    modules: list[str],
+    *,
+    tests: dict[str, tuple[str, ...]],
+    jobs: int,
+    only: set[str] | None = None,
+) -> dict[str, list]:
+    """Run the mutants of ``modules`` against ``tests[module]``; (mutant, outcome) per module.
+
+    ``only``: just the mutants on these lines (``"snap.py:76"``).
+    """
     # Imported once here so that every forked child starts with them loaded.
     import geopandas  # noqa: F401
     import pandas  # noqa: F401
@@ -272,6 +282,8 @@ def run(modules: list[str], *, tests: dict[str, tuple[str, ...]], jobs: int) -> 
         limit = max(10 * base_s, 30.0)
         print(f"tests pass unmutated in {base_s:.1f} s; time limit per mutant {limit:.0f} s")
         todo = [(m, c) for mod in modules for m, c in mutants(mod)]
+        if only:
+            todo = [(m, c) for m, c in todo if f"{m.module}.py:{m.line}" in only]
         results: dict[str, list] = {mod: [] for mod in modules}
         running: dict[int, tuple[int, Mutant, float]] = {}  # slot -> (pid, mutant, start)
         free = list(range(jobs))
@@ -328,8 +340,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     p.add_argument("--tests", nargs="+", help="test files to run (default: per module, TESTS)")
     p.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    p.add_argument("--only", nargs="+", metavar="MODULE.py:LINE", help="just these lines")
     args = p.parse_args(argv)
     modules = args.modules or list(MODULES)
+    if args.only:
+        modules = sorted({o.split(".py:")[0] for o in args.only} | set(args.modules))
     if set(modules) - set(MODULES):
         p.error(f"unknown module(s) {sorted(set(modules) - set(MODULES))}; pick from {MODULES}")
     if args.list:
@@ -339,7 +354,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     os.environ.setdefault("THUISDICHTBIJ_DATA", str(REPO.parent / "shared" / "data"))
     tests = {mod: tuple(args.tests) if args.tests else TESTS[mod] for mod in modules}
-    report(run(modules, tests=tests, jobs=args.jobs))
+    only = set(args.only) if args.only else None
+    report(run(modules, tests=tests, jobs=args.jobs, only=only))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The walking network on hand-built streets: nodes, edges, lengths and the routing graph."""
 
+import dataclasses
 import logging
 
 import geopandas as gpd
@@ -233,3 +234,5 @@ def test_arrays_round_trip_with_a_mask():
     assert back.crs == net.crs
     whole = Network.from_array_dict(net.to_arrays())
     assert whole.n_edges == 3 and whole.length_km == pytest.approx(0.37)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        whole.edge_length_m = back.edge_length_m  # cached and shared: never reassigned

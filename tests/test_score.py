@@ -170,8 +170,10 @@ def test_class_labels():
         4: "Boven gemiddeld",
         5: "Sterk boven gemiddeld",
     }
-    assert [CLASS_LABELS_EN[k] for k in (1, 3, 5)] == [
-        "Strongly below average",
-        "Average",
-        "Strongly above average",
-    ]
+    assert CLASS_LABELS_EN == {
+        1: "Strongly below average",
+        2: "Below average",
+        3: "Average",
+        4: "Above average",
+        5: "Strongly above average",
+    }

@@ -1,5 +1,6 @@
 """Snapping: the nearest edge, the tie rule, and agreement with a brute-force reference."""
 
+import dataclasses
 import logging
 
 import geopandas as gpd
@@ -188,6 +189,8 @@ def test_subset_keeps_the_selected_points():
     sub = s.subset(np.array([True, False, True]))
     assert sub.edge.tolist() == [3, 0]
     assert sub.snap_m.tolist() == [1.0, 2.0] and sub.along_m.tolist() == [5.0, 6.0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.edge = sub.edge  # shared between stages: never reassigned
 
 
 def test_ties_among_many_streets_listed_in_reverse():
