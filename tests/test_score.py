@@ -141,6 +141,12 @@ def test_class_edges_of_nothing(tmp_path, values, method):
     assert got.iloc[0] == 3 and got.iloc[2] == 3 and pd.isna(got.iloc[1])
 
 
+def test_class_edges_when_every_weight_is_zero():
+    # Areas that all have 0 dwellings: nothing to compare with, not a division by zero.
+    edges = class_edges(pd.Series([3.0, 7.0]), pd.Series([0.0, 0.0]), load_config())
+    assert np.isnan(edges).all()
+
+
 def test_class_edges_skip_missing_and_zero_weights():
     cfg = load_config()
     values = pd.Series([6.0, 14.0, np.nan, 100.0, 50.0, 6.0, 14.0])
