@@ -189,3 +189,35 @@ def test_indicator_distances_one_search_per_kind():
     assert got["gp"].tolist() == [100.0, 120.0]
     assert got["pharmacy"].tolist() == [300.0, np.inf]
     assert got["physio"].tolist() == [np.inf, np.inf]
+
+
+def test_distances_are_rounded_to_the_millimetre_before_the_band_edge():
+    # 250.0004 m is 250.000 m: inside the 250 m band; 250.0006 m is 250.001 m: outside.
+    net = network(*STREET)
+    d = dist(net, [(100, 0), (100, 0)], [(350.0004, 0)])
+    assert d.tolist() == [250.0, 250.0]
+    assert band_points(d, load_config()).tolist() == [2, 2]
+    d = dist(net, [(100, 0)], [(350.0006, 0)])
+    assert d.tolist() == [250.001]
+    assert band_points(d, load_config()).tolist() == [1]
+
+
+def test_same_edge_walk_with_an_unsnapped_amenity_in_the_set():
+    # One 1 km edge: the amenity 200 m along it is reached directly; via either end it
+    # would be 1 km. The second amenity is beyond the snap limit.
+    net = network([(0, 0), (1000, 0)])
+    d = dist(net, [(400, 0)], [(600, 0), (500, 900)])
+    assert d.tolist() == [200.0]
+
+
+def test_one_kind_never_walks_through_another():
+    # GPs at both ends of a 2 km street, a pharmacy at its west end. From x=1950 the
+    # pharmacy is 1.9 km away, even though a GP sits near each of them.
+    net = network(*STREET)
+    dw = snap_points(np.array([Point(1950, 0)]), net, max_snap_m=250)
+    am = snap_points(np.array([Point(100, 0), Point(1900, 0), Point(50, 0)]), net, max_snap_m=250)
+    got = indicator_distances(
+        net, dw, am, np.array(["gp", "gp", "pharmacy"]), ("gp", "pharmacy"), max_distance_m=500
+    )
+    assert got["gp"].tolist() == [50.0]
+    assert got["pharmacy"].tolist() == [np.inf]

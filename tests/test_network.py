@@ -71,6 +71,15 @@ def test_zero_length_ways_are_dropped():
     assert net.edge_length_m.tolist() == [100.0]
 
 
+def test_short_ways_are_kept_and_nothing_dropped_by_default():
+    # A 30 cm step between two streets is a way like any other; without min_component_m
+    # even a network shorter than a metre is kept.
+    net = build_network(frame([(0, 0), (100, 0)], [(100, 0), (100.3, 0)], [(100.3, 0), (200, 0)]))
+    assert net.n_edges == 3 and walk(net, (0, 0), (200, 0)) == 200.0
+    tiny = build_network(frame([(0, 0), (0.4, 0)]), filter_walkable=False)
+    assert tiny.n_edges == 1 and tiny.edge_length_m[0] == pytest.approx(0.4)
+
+
 def test_nodes_are_end_points_equal_to_the_centimetre():
     # 4 mm apart is one node; 6 mm apart (rounded to different centimetres) is not.
     net = network([(0, 0), (100, 0)], [(100.004, 0), (200, 0)])
@@ -218,7 +227,13 @@ def test_bad_networks_raise_the_packages_errors():
 
 
 def test_arrays_round_trip_with_a_mask():
-    net = network([(0, 0), (100, 0)], [(100, 0), (100, 70)], [(100, 70), (300, 70)])
+    gdf = frame(
+        [(0, 0), (100, 0)],
+        [(100, 0), (100, 70)],
+        [(100, 70), (300, 70)],
+        name=["Markt", None, "Hoofdstraat"],
+    )
+    net = build_network(gdf, filter_walkable=False)
     keep = np.array([False, True, True])
     back = Network.from_array_dict(net.to_arrays(keep))
     assert back.n_edges == 2 and back.n_nodes == 3
@@ -232,6 +247,7 @@ def test_arrays_round_trip_with_a_mask():
     ]
     assert back.graph[0, 1] == 70.0 and back.graph[2, 1] == 200.0
     assert back.crs == net.crs
+    assert back.edge_name.tolist() == [None, "Hoofdstraat"]
     whole = Network.from_array_dict(net.to_arrays())
     assert whole.n_edges == 3 and whole.length_km == pytest.approx(0.37)
     with pytest.raises(dataclasses.FrozenInstanceError):

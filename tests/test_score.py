@@ -82,6 +82,12 @@ def test_quantile_classes(tmp_path):
     assert classify(values, edges).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
+def test_edges_with_a_gap_make_everything_average():
+    # Edges that are not all known cannot rank anything: every value is average.
+    got = classify(pd.Series([0.0, 5.0, np.nan]), np.array([1.0, np.nan, 3.0, 4.0]))
+    assert got.iloc[:2].tolist() == [3, 3] and pd.isna(got.iloc[2])
+
+
 def test_all_equal_scores_are_average():
     cfg = load_config()
     edges = class_edges(pd.Series([5.0, 5.0, 5.0]), None, cfg)
