@@ -221,3 +221,11 @@ def test_one_kind_never_walks_through_another():
     )
     assert got["gp"].tolist() == [50.0]
     assert got["pharmacy"].tolist() == [np.inf]
+
+
+def test_edges_holding_different_numbers_of_amenities():
+    # Two separate 1 km streets: one amenity on the first (x=950), two on the second
+    # (x=100 and x=900). Each dwelling walks along its own edge to its own amenities only.
+    net = network([(0, 0), (1000, 0)], [(0, 100), (1000, 100)])
+    d = dist(net, [(500, 0), (850, 100)], [(950, 0), (100, 100), (900, 100)], max_distance_m=1000)
+    assert d.tolist() == [450.0, 50.0]
