@@ -64,15 +64,17 @@ def test_weighted_means_counts_and_suppression():
             ("C", 1.4, np.nan, 1.0),  # C has no scored dwelling
             ("D", 2.5, 8.0, 2.0),  # counts are rounded: 2.5 + 2.6 = 5.1 -> 5
             ("D", 2.6, 19.0, 4.0),
+            ("F", np.nan, 12.0, 1.0),  # F's only scored point has an unknown weight
         ]
     )
-    zones = areas(*[(i * 100, 0, i * 100 + 100, 100) for i in range(5)], ids=list("ABCDE"))
+    zones = areas(*[(i * 100, 0, i * 100 + 100, 100) for i in range(6)], ids=list("ABCDEF"))
     out = aggregate(d, zones, cfg, columns=["x"]).set_index("area_id")
-    assert out["n_dwellings"].tolist() == [4, 2, 0, 5, 0]
-    assert out["n_dwellings"].dtype == np.int64
-    assert out["suppressed"].tolist() == [True, True, True, False, True]
+    # F's count is unknown, not 0; E has no dwellings at all.
+    assert out["n_dwellings"].iloc[:5].tolist() == [4, 2, 0, 5, 0]
+    assert pd.isna(out.loc["F", "n_dwellings"]) and str(out["n_dwellings"].dtype) == "Int64"
+    assert out["suppressed"].tolist() == [True, True, True, False, True, True]
     # A has 4 dwellings (< 5): suppressed, its means emptied.
-    assert out[["score_mean", "x"]].loc[["A", "B", "C", "E"]].isna().all().all()
+    assert out[["score_mean", "x"]].loc[["A", "B", "C", "E", "F"]].isna().all().all()
     # D: (2.5 x 8 + 2.6 x 19) / 5.1 and (2.5 x 2 + 2.6 x 4) / 5.1
     assert out.loc["D", "score_mean"] == pytest.approx((20 + 49.4) / 5.1)
     assert out.loc["D", "x"] == pytest.approx((5 + 10.4) / 5.1)
