@@ -10,7 +10,15 @@ import pytest
 from shapely import LineString, MultiLineString, Point
 
 from thuisdichtbij.engine.distance import nearest_distance
-from thuisdichtbij.engine.network import Network, build_network, walkable
+from thuisdichtbij.engine.network import (
+    EDGE_FOOTPATH,
+    EDGE_STREET,
+    EDGE_UNKNOWN,
+    Network,
+    build_network,
+    edge_kinds,
+    walkable,
+)
 from thuisdichtbij.engine.snap import snap_points
 from thuisdichtbij.errors import CRSError, InputError
 
@@ -252,3 +260,39 @@ def test_arrays_round_trip_with_a_mask():
     assert whole.n_edges == 3 and whole.length_km == pytest.approx(0.37)
     with pytest.raises(dataclasses.FrozenInstanceError):
         whole.edge_length_m = back.edge_length_m  # cached and shared: never reassigned
+
+
+def test_edge_kinds_by_highway_tag():
+    tags = pd.DataFrame(
+        {"highway": ["footway", " Residential ", None, "", "STEPS", "pedestrian", "track"]}
+    )
+    # 2 footpath (on foot or bike only), 1 street (pedestrian streets too), 0 untagged
+    assert edge_kinds(tags).tolist() == [2, 1, 0, 0, 2, 1, 2]
+    assert edge_kinds(tags).dtype == np.int8
+    assert (EDGE_UNKNOWN, EDGE_STREET, EDGE_FOOTPATH) == (0, 1, 2)  # stored in caches
+    assert edge_kinds(pd.DataFrame({"name": ["a", "b"]})).tolist() == [0, 0]
+
+
+def test_edge_kinds_follow_their_edges_through_build_subset_and_arrays():
+    gdf = frame(
+        [(0, 0), (100, 0)],
+        [(100, 0), (200, 0)],
+        [(200, 0), (300, 0)],
+        [(300, 0), (300, 0)],  # zero length: dropped with its kind
+        [(300, 0), (400, 0)],
+        highway=["motorway", "footway", None, "path", "residential"],
+    )
+    net = build_network(gdf)
+    assert net.edge_length_m.tolist() == [100.0, 100.0, 100.0]
+    assert net.edge_kind.tolist() == [2, 0, 1]
+    sub = net.subset(np.array([True, False, True]))
+    assert sub.edge_kind.tolist() == [2, 1] and sub.n_nodes == 4
+    assert sub.node_xy.tolist() == [[100, 0], [200, 0], [300, 0], [400, 0]]
+    assert sub.edge_u.tolist() == [0, 2] and sub.edge_v.tolist() == [1, 3]
+    assert sub.edge_length_m.tolist() == [100.0, 100.0] and sub.crs == net.crs
+    back = Network.from_array_dict(net.to_arrays(np.array([False, True, True])))
+    assert back.edge_kind.tolist() == [0, 1] and back.edge_kind.dtype == np.int8
+    # Without kinds (an old cache): every edge unknown.
+    arrays = net.to_arrays()
+    del arrays["edge_kind"]
+    assert Network.from_array_dict(arrays).edge_kind.tolist() == [0, 0, 0]
