@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from thuisdichtbij import load_config, scan
+from thuisdichtbij.errors import InputError
 
 from ._synthetic import write_study
 
@@ -61,7 +62,7 @@ def test_changed_parameter_is_not_served_from_the_cache(study, tmp_path):
     cache = tmp_path / "cache"
     run(study, cache)
     cfg = load_config(overrides={"network": {"min_component_m": 5000}})
-    with pytest.raises(Exception, match="every connected piece is shorter than 5000 m"):
+    with pytest.raises(InputError, match="every connected piece is shorter than 5000 m"):
         run(study, cache, config=cfg)
     other_crs = run(study, cache, crs="EPSG:32631")
     assert other_crs.metadata["network_cache"] == "miss"
@@ -74,7 +75,7 @@ def test_changed_network_layer_is_not_served_from_the_cache(study, tmp_path):
     raw = yaml.safe_load(study.read_text())
     raw["network"]["layer"] = "nodes"
     study.write_text(yaml.safe_dump(raw))
-    with pytest.raises(Exception, match="expected LineString edges"):
+    with pytest.raises(InputError, match="expected LineString edges"):
         run(study, cache)
 
 

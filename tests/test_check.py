@@ -82,6 +82,35 @@ def test_check_tells_missing_data_from_nothing_nearby(small):
     assert "no physiotherapist in the input data" in en["data"]["notes"]
 
 
+@pytest.mark.parametrize(
+    ("xy", "distances", "score", "safety"),
+    [
+        # D1's spot: 10 m to the main street, 250 m to the pharmacy at x=350; the
+        # supermarket point at (100, 20): 10 + 20 m. Score 1 + 2 x 3 + 5 x 0.5.
+        ((100, 10), {"pharmacy": 260.0, "supermarket": 30.0, "gp": None}, 9.5, 5),
+        # D2's spot on the side street: GP 50 m, bus stop 300 m, drugstore 400 m, pharmacy
+        # 450 m. Score 1 + 2 x 2 + 1 + 1 x 2 + 3 x 0.5.
+        (
+            (500, 300),
+            {"gp": 50.0, "bus_stop": 300.0, "drugstore": 400.0, "pharmacy": 450.0},
+            9.5,
+            3,
+        ),
+    ],
+)
+def test_check_by_hand(small, xy, distances, score, safety):
+    _, ctx, _ = small
+    r = check(ctx, rd(ctx, *xy))
+    rows = {row["indicator"]: row for row in r["indicators"]}
+    for ind, d in distances.items():
+        if d is None:
+            assert rows[ind]["distance_m"] is None or rows[ind]["distance_m"] > 500
+        else:
+            assert rows[ind]["distance_m"] == pytest.approx(d, abs=0.01), ind
+    assert r["safety"]["points"] == safety
+    assert r["score"] == pytest.approx(score)
+
+
 def test_band_edge_location(small):
     _, ctx, _ = small
     # the pharmacy lies on the main street at x=350

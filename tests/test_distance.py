@@ -6,7 +6,7 @@ import pytest
 from shapely import LineString, Point
 
 from thuisdichtbij.config import load_config
-from thuisdichtbij.engine.distance import nearest_distance
+from thuisdichtbij.engine.distance import indicator_distances, nearest_distance
 from thuisdichtbij.engine.network import build_network
 from thuisdichtbij.engine.score import band_points
 from thuisdichtbij.engine.snap import snap_points
@@ -126,3 +126,106 @@ def test_small_fragments_are_dropped_before_snapping():
     net = network(*STREET, [(500, 40), (550, 40)], min_component_m=100)
     d = dist(net, [(520, 30)], [(520, 0)])
     assert d[0] == 30.0
+
+
+def test_several_amenities_on_the_dwellings_own_edge():
+    # One 1 km edge between two 100 m stubs; three amenities on it, listed far to near.
+    net = network([(-100, 0), (0, 0)], [(0, 0), (1000, 0)], [(1000, 0), (1100, 0)])
+    d = dist(net, [(500, 5), (980, 0), (-100, 0)], [(100, 0), (850, 3), (700, -4)])
+    # (500, 5): 5 + 200 + 4 to the amenity at 700 (the nearest of three on its edge).
+    # (980, 0): 130 + 3 to the one at 850. (-100, 0): 100 along the stub, 100 on the edge.
+    assert d.tolist() == [209.0, 133.0, 200.0]
+
+
+def test_two_dwellings_two_edges_each_with_amenities():
+    # Amenities on two edges, dwellings on both; order of listing mixed on purpose.
+    net = network([(0, 0), (1000, 0)], [(1000, 0), (2000, 0)])
+    d = dist(
+        net,
+        [(1900, 0), (100, 0), (1500, 0)],
+        [(1200, 0), (900, 0), (300, 0), (1950, 0)],
+        max_distance_m=1000,
+    )
+    assert d.tolist() == [50.0, 200.0, 300.0]
+
+
+def test_unsnapped_amenity_next_to_snapped_ones():
+    # The first and last amenities are beyond the snap limit and must count for nothing,
+    # also for a dwelling on the network's last edge.
+    net = network(*STREET)
+    d = dist(net, [(1950, 0), (1000, 10)], [(1990, 600), (1500, 0), (1050, 900)])
+    # (1000, 10): 10 + 500 m to the amenity at x=1500, just beyond the 500 m limit.
+    assert d.tolist() == [450.0, np.inf]
+    d = dist(net, [(1950, 0)], [(1990, 600), (1800, 0)], max_distance_m=500)
+    assert d.tolist() == [150.0]
+
+
+def test_two_amenities_enter_a_node_by_the_shorter_way():
+    # Amenities at x=10 and x=90 on the edge 0-100: node 100 is 10 m from the nearer one.
+    net = network(*STREET)
+    d = dist(net, [(500, 0)], [(10, 0), (90, 0)])
+    assert d[0] == 410.0
+
+
+def test_amenity_exactly_on_a_node():
+    net = network(*STREET)
+    # On the node at x=300 (the end of edge 2, the start of edge 3): 0 m to enter it.
+    assert dist(net, [(50, 0), (800, 0)], [(300, 0)]).tolist() == [250.0, 500.0]
+    # Dwelling and amenity on the same node.
+    assert dist(net, [(300, 0)], [(300, 0)]).tolist() == [0.0]
+
+
+def test_indicator_distances_one_search_per_kind():
+    net = network(*STREET)
+    dw = snap_points(np.array([Point(1000, 0), Point(100, 20)]), net, max_snap_m=250)
+    am = snap_points(
+        np.array([Point(1100, 0), Point(0, 0), Point(700, 0), Point(5000, 0)]),
+        net,
+        max_snap_m=250,
+    )
+    kinds = np.array(["gp", "gp", "pharmacy", "pharmacy"])
+    got = indicator_distances(net, dw, am, kinds, ("gp", "pharmacy", "physio"), max_distance_m=500)
+    assert list(got) == ["gp", "pharmacy", "physio"]
+    assert got["gp"].tolist() == [100.0, 120.0]
+    assert got["pharmacy"].tolist() == [300.0, np.inf]
+    assert got["physio"].tolist() == [np.inf, np.inf]
+
+
+def test_distances_are_rounded_to_the_millimetre_before_the_band_edge():
+    # 250.0004 m is 250.000 m: inside the 250 m band; 250.0006 m is 250.001 m: outside.
+    net = network(*STREET)
+    d = dist(net, [(100, 0), (100, 0)], [(350.0004, 0)])
+    assert d.tolist() == [250.0, 250.0]
+    assert band_points(d, load_config()).tolist() == [2, 2]
+    d = dist(net, [(100, 0)], [(350.0006, 0)])
+    assert d.tolist() == [250.001]
+    assert band_points(d, load_config()).tolist() == [1]
+
+
+def test_same_edge_walk_with_an_unsnapped_amenity_in_the_set():
+    # One 1 km edge: the amenity 200 m along it is reached directly; via either end it
+    # would be 1 km. The second amenity is beyond the snap limit.
+    net = network([(0, 0), (1000, 0)])
+    d = dist(net, [(400, 0)], [(600, 0), (500, 900)])
+    assert d.tolist() == [200.0]
+
+
+def test_one_kind_never_walks_through_another():
+    # GPs at both ends of a 2 km street, a pharmacy at its west end. From x=1950 the
+    # pharmacy is 1.9 km away, even though a GP sits near each of them.
+    net = network(*STREET)
+    dw = snap_points(np.array([Point(1950, 0)]), net, max_snap_m=250)
+    am = snap_points(np.array([Point(100, 0), Point(1900, 0), Point(50, 0)]), net, max_snap_m=250)
+    got = indicator_distances(
+        net, dw, am, np.array(["gp", "gp", "pharmacy"]), ("gp", "pharmacy"), max_distance_m=500
+    )
+    assert got["gp"].tolist() == [50.0]
+    assert got["pharmacy"].tolist() == [np.inf]
+
+
+def test_edges_holding_different_numbers_of_amenities():
+    # Two separate 1 km streets: one amenity on the first (x=950), two on the second
+    # (x=100 and x=900). Each dwelling walks along its own edge to its own amenities only.
+    net = network([(0, 0), (1000, 0)], [(0, 100), (1000, 100)])
+    d = dist(net, [(500, 0), (850, 100)], [(950, 0), (100, 100), (900, 100)], max_distance_m=1000)
+    assert d.tolist() == [450.0, 50.0]

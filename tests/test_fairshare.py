@@ -11,6 +11,8 @@ from thuisdichtbij import load_config
 from thuisdichtbij.analyses.fairshare import fairshare, mark_vulnerable
 from thuisdichtbij.apps.cli import main
 
+from ._pictures import assert_png_fills, embedded_layer
+
 NATIONAL = load_config().fairshare
 REGION = load_config(overrides={"fairshare": {"reference": "region"}}).fairshare
 
@@ -142,12 +144,18 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
     assert {"area_id", "municipality", "ses_woa", "lbm_afw", "vulnerable", "reason"} <= set(
         fs.columns
     )
+    # Both maps show each area's finding: vulnerable red, not vulnerable light grey,
+    # unknown (a score missing) grey.
+    fill = {True: "#D6604D", False: "#F4F4F4", None: "#BDBDBD"}
+    state = [None if pd.isna(v) else bool(v) for v in fs["vulnerable"]]
+    assert set(state) >= {True, False}
     html = (tmp_path / "p.html").read_text()
-    assert "Kwetsbaar" in html and "leaflet" in html.lower()
-    from PIL import Image
-
-    img = np.asarray(Image.open(tmp_path / "p.png").convert("L"), dtype=float)
-    assert img.std() > 10  # not blank
+    shown = embedded_layer(html, "area_id")
+    assert sorted(shown) == sorted(fs["area_id"])
+    for area_id, st in zip(fs["area_id"], state):
+        assert shown[area_id][1] == fill[st], area_id
+    judged = assert_png_fills(tmp_path / "p.png", fs, [fill[v] for v in state], fill.values())
+    assert judged >= 0.8 * len(fs)
 
     # Maastricht: the layers go into an existing scan GeoPackage
     from thuisdichtbij import scan

@@ -9,6 +9,7 @@ import yaml
 from werkzeug import Response
 
 from thuisdichtbij import scan
+from thuisdichtbij.errors import InputError
 from thuisdichtbij.sources.catalogue import load_catalogue
 from thuisdichtbij.sources.fetch import fetch
 from thuisdichtbij.sources.http import Downloader, DownloadError, MissingOffline
@@ -154,7 +155,7 @@ def test_fetch_then_scan(mirror, tmp_path):
 
 def test_municipality_by_unknown_name(mirror, tmp_path):
     url, _ = mirror
-    with pytest.raises(Exception, match="no municipality 'Delf' .*did you mean Delft"):
+    with pytest.raises(InputError, match="no municipality 'Delf' .*did you mean Delft"):
         fetch("Delf", tmp_path / "x", osm_region=REGION, cache_dir=tmp_path / "c", mirror=url)
 
 
@@ -315,9 +316,9 @@ def test_municipality_by_cbs_code(tmp_path):
     entry = CAT["gemeenten"]
     assert read_municipality(p, entry, "gm0503").iloc[0]["statnaam"] == "Delft"
     assert read_municipality(p, entry, "maastricht").iloc[0]["statcode"] == "GM0935"
-    with pytest.raises(Exception, match="no municipality 'GM9999'"):
+    with pytest.raises(InputError, match="no municipality 'GM9999'"):
         read_municipality(p, entry, "GM9999")
-    with pytest.raises(Exception, match="has no layer 'x'; its layers are gemeente_gegen"):
+    with pytest.raises(InputError, match="has no layer 'x'; its layers are gemeente_gegen"):
         read_municipality(p, {**entry, "layer": "x"}, "Delft")
 
 

@@ -5,11 +5,15 @@ import re
 import shutil
 
 import numpy as np
+import pyogrio
 import pytest
 
 from thuisdichtbij import scan
 from thuisdichtbij.analyses.zones import make_zones
 from thuisdichtbij.apps.cli import main
+
+from ._pictures import assert_png_fills, embedded_layer
+from ._reference import method_classes
 
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -20,6 +24,9 @@ CLASS_NAMES = [
     "Boven gemiddeld",
     "Sterk boven gemiddeld",
 ]
+# Classes 1-5 from red to green (ColorBrewer RdYlGn), as the README's legend shows them.
+CLASS_COLOURS = {1: "#D7191C", 2: "#FDAE61", 3: "#FFFFBF", 4: "#A6D96A", 5: "#1A9641"}
+INSUFFICIENT = "#969696"  # too little data for a class: grey
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +57,7 @@ def test_map_command_writes_everything(maastricht, capsys):
     html = (folder / "m.html").read_text()
     # one self-contained file: Leaflet inlined, no script or style sheet from elsewhere
     assert "<script src=" not in html and 'rel="stylesheet" href="http' not in html
-    assert "L.map(" in html or "L.map =" in html or "leaflet" in html.lower()
+    assert "L.map(" in html
     for name in CLASS_NAMES:
         assert name in html
     # the audit: PC4 6223 drawn as 'onvoldoende gegevens', the thin and missing inputs named
@@ -63,6 +70,24 @@ def test_map_command_writes_everything(maastricht, capsys):
     img = np.asarray(Image.open(folder / "m.png").convert("L"), dtype=float)
     # A4 at 150 dpi, portrait or landscape (whichever gives the map more paper)
     assert sorted(img.shape) == [1240, 1753] and img.std() > 10
+    # Every area is on the map with its own class (label and fill colour), or grey when it
+    # has too little data to be classed; only the classed areas shape the class edges.
+    areas = pyogrio.read_dataframe(out, layer="areas")
+    ok = (areas["data_status"] == "ok").to_numpy()
+    assert 0 < (~ok).sum() < len(areas)
+    classes = method_classes(areas["score_mean"].where(ok), areas["n_dwellings"])
+    assert areas["score_class"].to_numpy(dtype=float, na_value=np.nan) == pytest.approx(
+        classes, nan_ok=True
+    )
+    labels = [CLASS_NAMES[int(c) - 1] if c == c else "Onvoldoende gegevens" for c in classes]
+    fills = [CLASS_COLOURS[int(c)] if c == c else INSUFFICIENT for c in classes]
+    shown = embedded_layer(html, "area_id")
+    assert sorted(shown) == sorted(areas["area_id"])
+    for area_id, label, fill in zip(areas["area_id"], labels, fills):
+        assert shown[area_id][0]["klasse"] == label, area_id
+        assert shown[area_id][1] == fill, area_id
+    palette = [*CLASS_COLOURS.values(), INSUFFICIENT]
+    assert assert_png_fills(folder / "m.png", areas, fills, palette) >= len(areas) - 1
     pdf = (folder / "m.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"%%EOF" in pdf[-64:] and b"/Type /Page" in pdf
     # two pages: the map, then the sheet of small maps per sub-indicator

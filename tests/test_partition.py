@@ -44,3 +44,21 @@ def test_running_scheduler_by_address(data_dir):
     assert cluster.scheduler_address in tiled.metadata["tiling"]
     for col in single.dwellings.columns.drop("geometry"):
         assert identical(single.dwellings[col], tiled.dwellings[col]), col
+
+
+def test_local_cluster_while_port_8787_is_taken():
+    # Dask's default dashboard port, taken (by us or by anyone else): a cluster must still
+    # start without a warning (warnings are errors here), so two suites can run at once.
+    import contextlib
+    import logging
+    import socket
+
+    from thuisdichtbij.engine.partition import local_cluster
+
+    with contextlib.ExitStack() as stack:
+        sock = stack.enter_context(socket.socket())
+        with contextlib.suppress(OSError):  # already taken by someone else: just as good
+            sock.bind(("127.0.0.1", 8787))
+            sock.listen()
+        cluster = stack.enter_context(local_cluster(1, silence_logs=logging.ERROR))
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")

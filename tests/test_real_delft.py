@@ -3,12 +3,19 @@
 import numpy as np
 import pyogrio
 import pytest
+import shapely
 
 from thuisdichtbij import scan
 from thuisdichtbij.engine.distance import nearest_distance
 from thuisdichtbij.engine.snap import snap_points
 
-from ._reference import insert_points, reference_distance
+from ._reference import (
+    brute_snap,
+    insert_points,
+    method_classes,
+    method_scores,
+    reference_distance,
+)
 
 DWELLING_FIELDS = (
     ["dwelling_id", "weight", "area_id", "snapped", "snap_m"]
@@ -35,8 +42,14 @@ def test_distances_equal_networkx_with_inserted_points(delft, indicator):
     a_snap = snap_points(amen.geometry.to_numpy(), net, max_snap_m=250)
     ours = nearest_distance(net, d_snap, a_snap, max_distance_m=500)
 
-    g = insert_points(net, {"d": d_snap, "a": a_snap})
-    targets = [("a", int(i)) for i in np.flatnonzero(a_snap.ok)]
+    # The reference snaps by itself, by brute force, and must find the same spots.
+    d_ref = brute_snap(dw.geometry.to_numpy(), net, max_snap_m=250)
+    a_ref = brute_snap(amen.geometry.to_numpy(), net, max_snap_m=250)
+    for ours_s, ref_s in ((d_snap, d_ref), (a_snap, a_ref)):
+        assert np.array_equal(ours_s.edge, ref_s.edge)
+        assert np.allclose(ours_s.snap_m, ref_s.snap_m, equal_nan=True, rtol=0, atol=1e-9)
+    g = insert_points(net, {"d": d_ref, "a": a_ref})
+    targets = [("a", int(i)) for i in np.flatnonzero(a_ref.ok)]
     ref = np.array([reference_distance(g, ("d", i), targets, cutoff=500) for i in range(len(dw))])
     ref = np.where(ref > 500, np.inf, ref)
     assert np.isfinite(ours).sum() >= 20, "the sample should reach some amenities"
@@ -47,17 +60,45 @@ def test_distances_equal_networkx_with_inserted_points(delft, indicator):
     assert np.allclose(dw[f"dist_{indicator}"].to_numpy(), ours, equal_nan=True)
 
 
-def test_every_dwelling_scored_between_0_and_max(delft):
+def address_counts(path):
+    """Nodes and ways with an ``addr:housenumber`` in the extract, counted with pyosmium."""
+    import osmium
+
+    class Count(osmium.SimpleHandler):
+        def __init__(self):
+            super().__init__()
+            self.nodes = self.ways = 0
+
+        def node(self, n):
+            self.nodes += "addr:housenumber" in n.tags
+
+        def way(self, w):
+            self.ways += "addr:housenumber" in w.tags
+
+    c = Count()
+    c.apply_file(str(path))
+    return c.nodes, c.ways
+
+
+def test_dwellings_are_the_address_points(delft, data_dir):
+    nodes, ways = address_counts(data_dir / "osm" / "delft-tudelft.osm.pbf")
+    ids = delft.dwellings["dwelling_id"]
+    assert (ids.str.startswith("node/").sum(), ids.str.startswith("way/").sum()) == (nodes, ways)
+    assert len(ids) == nodes + ways and ids.is_unique
+
+
+def test_snapped_scores_and_classes_by_the_method(delft):
     dw = delft.dwellings
-    assert len(dw) > 5000
-    scored = dw[dw["snapped"]]
-    assert len(scored) / len(dw) > 0.99
-    assert scored["score"].between(0, 30.5).all()
-    assert scored["score"].notna().all()
-
-
-def test_all_five_classes_occur(delft):
-    assert set(delft.dwellings["score_class"].dropna().unique()) == {1, 2, 3, 4, 5}
+    streets = shapely.union_all(delft.network.edge_geometry)
+    near = shapely.dwithin(dw.geometry.to_numpy(), streets, 250)
+    assert dw["snapped"].tolist() == near.tolist()
+    assert dw["score"].notna().tolist() == near.tolist()
+    assert dw["score"].to_numpy() == pytest.approx(method_scores(dw), nan_ok=True, rel=1e-12)
+    expected = method_classes(dw["score"], dw["weight"])
+    assert dw["score_class"].to_numpy(dtype=float, na_value=np.nan) == pytest.approx(
+        expected, nan_ok=True
+    )
+    assert set(expected[~np.isnan(expected)]) == {1, 2, 3, 4, 5}
 
 
 def test_amenities_include_building_outlines(delft):

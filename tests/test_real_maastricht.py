@@ -1,15 +1,25 @@
-"""Real data: the municipality of Maastricht from the offline mirror."""
+"""Real data: the municipality of Maastricht from the offline mirror.
+
+Expected values come from the source files themselves, read here with the csv module,
+pyproj and shapely, not from the package's readers.
+"""
+
+import csv
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
+from pyproj import Transformer
 
 from thuisdichtbij import scan
 from thuisdichtbij.sources.cbs import read_cbs_pc6
 from thuisdichtbij.sources.gtfs import read_gtfs_stops
 from thuisdichtbij.sources.leefbaarometer import read_leefbaarometer
+
+from ._reference import method_classes, method_scores
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +36,20 @@ def test_cbs_pc6_table_parsed_as_published(data_dir):
     assert cbs["dwellings"].sum() == 62435
 
 
+def csv_rows(path, **kw):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f, **kw))
+
+
 def test_gtfs_stops(data_dir):
-    stops = read_gtfs_stops(data_dir / "maastricht" / "gtfs-stops.csv")
-    assert len(stops) > 300
+    path = data_dir / "maastricht" / "gtfs-stops.csv"
+    stops = read_gtfs_stops(path)
+    rows = csv_rows(path)
+    lt = rows[0].index("location_type")
+    boarding = [r for r in rows[1:] if r[lt] in ("", "0")]
+    assert len(rows) - 1 > len(boarding) > 300  # the file has stations too
+    assert len(stops) == len(boarding)
+    assert stops["stop_id"].tolist() == [r[0] for r in boarding]
     assert stops.crs.to_epsg() == 4326
     assert stops["stop_id"].is_unique
 
@@ -42,23 +63,56 @@ def test_leefbaarometer_levels(data_dir):
     )
     assert lbm.loc["6211", "level"] == pytest.approx(-0.077062, abs=1e-6)
     assert lbm.loc["6211", "base"] == pytest.approx(-0.168649, abs=1e-6)
-    assert len(lbm) > 4000
+    rows = csv_rows(data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv")
+    onv = rows[0].index("onv")
+    assert len(lbm) == len({r[0] for r in rows[1:] if r[onv] != "NA"})
 
 
-def test_dwellings_weighted_by_cbs(maastricht):
+def expected_dwellings(data_dir):
+    """(postcode, weight) of the PC6 points in Maastricht, from the files by hand.
+
+    The weight is the CBS 'Home, Total' count; points standing for 0 dwellings are left
+    out; a postcode the CBS table lacks (or masks) has weight None.
+    """
+    rows = csv_rows(data_dir / "maastricht" / "cbs-pc6-2021.csv", delimiter=";")
+    col = rows[0].index("Home")
+    assert rows[2][0] == "Zip code-6" and rows[2][col] == "Total"
+    cbs = {r[0]: r[col] for r in rows[3:] if r and r[0]}
+    gem = gpd.read_file(data_dir / "nl" / "cbs-gemeenten-2025.gpkg")
+    city = gem[gem["gemeente"] == "Maastricht"].to_crs(28992).union_all()
+    to_rd = Transformer.from_crs(4326, 28992, always_xy=True)
+    out = []
+    points = csv_rows(data_dir / "maastricht" / "pc6-centroids.csv")
+    for r in (dict(zip(points[0], row)) for row in points[1:]):
+        value = cbs.get(r["Zip"], "")
+        weight = int(value) if value.isdigit() else None
+        if weight != 0 and city.intersects(shapely.Point(to_rd.transform(r["Lon"], r["Lat"]))):
+            out.append((r["Zip"], weight))
+    return out
+
+
+def test_dwellings_weighted_by_cbs(maastricht, data_dir):
     dw = maastricht.dwellings
-    assert 2500 < len(dw) < 2790
-    total = dw["weight"].sum()
-    assert 60000 < total <= 62435
+    expected = expected_dwellings(data_dir)
+    assert dw["dwelling_id"].tolist() == [pc for pc, _ in expected]
+    assert dw["weight"].isna().sum() == sum(w is None for _, w in expected) == 1
+    assert dw["weight"].sum() == sum(w for _, w in expected if w is not None) == 62435
     assert dw.set_index("dwelling_id").loc["6211AL", "weight"] == 245
 
 
-def test_scores_in_range_and_all_classes(maastricht):
-    scored = maastricht.dwellings[maastricht.dwellings["snapped"]]
-    assert len(scored) / len(maastricht.dwellings) > 0.97
-    assert scored["score"].between(0, 30.5).all()
-    assert set(scored["score_class"].unique()) == {1, 2, 3, 4, 5}
-    assert scored["safety_pts"].between(1, 5).all()
+def test_snapped_scores_and_classes_by_the_method(maastricht):
+    dw = maastricht.dwellings
+    # Snapped: within 250 m of the network, measured here by shapely on the whole network.
+    streets = shapely.union_all(maastricht.network.edge_geometry)
+    near = shapely.dwithin(dw.geometry.to_numpy(), streets, 250)
+    assert dw["snapped"].tolist() == near.tolist()
+    assert near.sum() == len(dw) - 24  # 24 PC6 points lie in fields and woods
+    scored = dw["score"].notna()
+    assert scored.tolist() == near.tolist()
+    assert dw["score"].to_numpy() == pytest.approx(method_scores(dw), nan_ok=True, rel=1e-12)
+    expected = method_classes(dw["score"], dw["weight"])
+    assert dw.loc[scored, "score_class"].tolist() == expected[scored.to_numpy()].tolist()
+    assert dw.loc[~scored, "score_class"].isna().all()
 
 
 def test_areas_cover_maastricht(maastricht, data_dir):
@@ -76,9 +130,9 @@ def test_areas_cover_maastricht(maastricht, data_dir):
     ok = areas["data_status"] == "ok"
     assert areas.loc[ok, "score_class"].notna().all()
     assert areas.loc[~ok, "score_class"].isna().all()
-    assert areas["n_dwellings"].sum() == pytest.approx(
-        maastricht.dwellings.loc[maastricht.dwellings["snapped"], "weight"].sum(), abs=1
-    )
+    # Every snapped dwelling with a known weight lies in one of the areas: all are counted.
+    dw = maastricht.dwellings
+    assert areas["n_dwellings"].sum() == dw.loc[dw["snapped"], "weight"].sum()
 
 
 def test_geopackage(maastricht, tmp_path):

@@ -5,7 +5,15 @@ import pandas as pd
 import pytest
 
 from thuisdichtbij import load_config
-from thuisdichtbij.engine.score import band_points, class_edges, classify, safety_points
+from thuisdichtbij.engine.score import (
+    CLASS_LABELS_EN,
+    CLASS_LABELS_NL,
+    band_points,
+    class_edges,
+    classify,
+    safety_points,
+    total_score,
+)
 
 
 def test_band_points_edges_inclusive():
@@ -74,7 +82,110 @@ def test_quantile_classes(tmp_path):
     assert classify(values, edges).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
+def test_edges_with_a_gap_make_everything_average():
+    # Edges that are not all known cannot rank anything: every value is average.
+    got = classify(pd.Series([0.0, 5.0, np.nan]), np.array([1.0, np.nan, 3.0, 4.0]))
+    assert got.iloc[:2].tolist() == [3, 3] and pd.isna(got.iloc[2])
+
+
 def test_all_equal_scores_are_average():
     cfg = load_config()
     edges = class_edges(pd.Series([5.0, 5.0, 5.0]), None, cfg)
     assert classify(pd.Series([5.0, 5.0]), edges).tolist() == [3, 3]
+
+
+def test_safety_exactly_one_step_and_exactly_on_an_edge():
+    cfg = load_config().safety  # edges -0.05, 0, 0.05, 0.10; step 0.05
+    # 0.0 - 0.05 and 0.0 - (-0.05) are exactly -0.05 and 0.05 in floating point.
+    levels = pd.DataFrame(
+        {
+            "level": [0.0, 0.0, 0.0, -0.05, 0.05, 0.10, -0.0501],
+            "base": [0.05, -0.05, 0.0499, np.nan, np.nan, np.nan, np.nan],
+        }
+    )
+    # level 0.0 is class 3 (an edge value belongs to the class above it): a fall of exactly
+    # one step takes a point off, a rise of exactly one step adds one, a smaller fall nothing.
+    assert safety_points(levels, cfg).tolist() == [2, 4, 3, 2, 4, 5, 1]
+
+
+def test_total_score_rescales_or_counts_neutral(tmp_path):
+    cfg = load_config()  # missing: rescale; max 30.5, distance part at most 28
+    ids = cfg.indicator_ids
+    points = pd.DataFrame({f"pts_{i}": [2.0, 1.0, 0.0, np.nan] for i in ids})
+    safety = pd.Series([4.0, np.nan, 1.0, 3.0])
+    got = total_score(points, safety, cfg)
+    # row 0: 2 x 14 + 4 x 0.5; row 1: 14 scaled by 30.5 / 28; row 2: 0 + 0.5; row 3: NaN
+    assert got.iloc[:3].tolist() == pytest.approx([30.0, 14 * 30.5 / 28, 0.5])
+    assert np.isnan(got.iloc[3])
+    p = tmp_path / "w.yaml"
+    p.write_text("safety:\n  missing: neutral\n")
+    neutral = total_score(points, safety, load_config(p))
+    assert neutral.iloc[:3].tolist() == pytest.approx([30.0, 14 + 1.5, 0.5])
+
+
+def test_rescale_when_every_distance_weight_is_zero(tmp_path):
+    p = tmp_path / "w.yaml"
+    zero = "".join(f"  {i}: 0\n" for i in load_config().indicator_ids)
+    p.write_text(f"weights:\n{zero}  safety: 2\n")
+    cfg = load_config(p)
+    assert cfg.max_distance_score == 0 and cfg.max_score == 10
+    points = pd.DataFrame({f"pts_{i}": [2.0, 1.0] for i in cfg.indicator_ids})
+    # No division by a zero maximum: without safety the score is 0, with it 2 x level.
+    got = total_score(points, pd.Series([np.nan, 4.0]), cfg)
+    assert got.tolist() == [0.0, 8.0]
+
+
+@pytest.mark.parametrize("values", [[], [np.nan, np.nan]])
+@pytest.mark.parametrize("method", ["stddev", "quantile"])
+def test_class_edges_of_nothing(tmp_path, values, method):
+    p = tmp_path / "w.yaml"
+    p.write_text(f"classification:\n  method: {method}\n")
+    edges = class_edges(pd.Series(values, dtype=float), None, load_config(p))
+    assert edges.shape == (4,) and np.isnan(edges).all()
+    # Nothing to compare with: every score is average, a missing one stays missing.
+    got = classify(pd.Series([1.0, np.nan, 30.0]), edges)
+    assert got.iloc[0] == 3 and got.iloc[2] == 3 and pd.isna(got.iloc[1])
+
+
+def test_class_edges_when_every_weight_is_zero():
+    # Areas that all have 0 dwellings: nothing to compare with, not a division by zero.
+    edges = class_edges(pd.Series([3.0, 7.0]), pd.Series([0.0, 0.0]), load_config())
+    assert np.isnan(edges).all()
+
+
+def test_class_edges_skip_missing_and_zero_weights():
+    cfg = load_config()
+    values = pd.Series([6.0, 14.0, np.nan, 100.0, 50.0, 6.0, 14.0])
+    weights = pd.Series([1.0, 1.0, 1.0, 0.0, np.nan, 1.0, 1.0])
+    # Only 6, 14, 6, 14 count: mean 10, standard deviation 4.
+    assert class_edges(values, weights, cfg) == pytest.approx([4, 8, 12, 16])
+
+
+def test_weighted_quintiles_by_hand(tmp_path):
+    p = tmp_path / "w.yaml"
+    p.write_text("classification:\n  method: quantile\n")
+    cfg = load_config(p)
+    # Weights 4, 1, 1, 4 out of 10: cumulative shares 0.4, 0.5, 0.6, 1.0. The first value
+    # whose share reaches 0.2, 0.4, 0.6, 0.8.
+    edges = class_edges(pd.Series([3.0, 1.0, 2.0, 4.0]), pd.Series([1.0, 4.0, 1.0, 4.0]), cfg)
+    assert edges.tolist() == [1, 1, 3, 4]
+    # 4 cut points 0.2 .. 0.8 of 5 equally weighted values: the 1st, 2nd, 3rd, 4th value.
+    edges = class_edges(pd.Series([50.0, 10.0, 40.0, 20.0, 30.0]), None, cfg)
+    assert edges.tolist() == [10, 20, 30, 40]
+
+
+def test_class_labels():
+    assert CLASS_LABELS_NL == {
+        1: "Sterk beneden gemiddeld",
+        2: "Beneden gemiddeld",
+        3: "Gemiddeld",
+        4: "Boven gemiddeld",
+        5: "Sterk boven gemiddeld",
+    }
+    assert CLASS_LABELS_EN == {
+        1: "Strongly below average",
+        2: "Below average",
+        3: "Average",
+        4: "Above average",
+        5: "Strongly above average",
+    }

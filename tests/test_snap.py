@@ -1,5 +1,8 @@
 """Snapping: the nearest edge, the tie rule, and agreement with a brute-force reference."""
 
+import dataclasses
+import logging
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -8,8 +11,9 @@ from shapely import LineString, Point
 
 from thuisdichtbij.crs import RD_NEW
 from thuisdichtbij.engine import snap as snap_module
+from thuisdichtbij.engine.distance import nearest_distance
 from thuisdichtbij.engine.network import build_network
-from thuisdichtbij.engine.snap import snap_points
+from thuisdichtbij.engine.snap import Snapped, snap_points
 
 
 def _net(lines):
@@ -89,3 +93,112 @@ def test_agrees_with_brute_force_on_a_dense_grid(monkeypatch, candidates):
     assert np.allclose(s.snap_m[ok], dist[ok], atol=1e-9)
     along = shapely.line_locate_point(net.edge_geometry[edge[ok]], pts[ok])
     assert np.allclose(s.along_m[ok], along, atol=1e-9)
+
+
+RD = "EPSG:28992"
+
+
+def network(*lines):
+    gdf = gpd.GeoDataFrame(geometry=[LineString(c) for c in lines], crs=RD)
+    return build_network(gdf, filter_walkable=False)
+
+
+def points(*xy):
+    return np.array([Point(p) for p in xy], dtype=object)
+
+
+# Two parallel streets 100 m apart, joined only 1 km away at their east ends:
+# edge 0 along y=0, edge 1 along y=100, edge 2 the connector x=1000.
+SOUTH, NORTH, EAST = [(0, 0), (1000, 0)], [(0, 100), (1000, 100)], [(1000, 0), (1000, 100)]
+
+
+@pytest.mark.parametrize(
+    ("lines", "tie_edge"),
+    [([SOUTH, NORTH, EAST], 0), ([NORTH, SOUTH, EAST], 0), ([EAST, NORTH, SOUTH], 1)],
+)
+def test_ties_go_to_the_edge_listed_first(lines, tie_edge):
+    net = network(*lines)
+    north = [i for i, line in enumerate(lines) if line is NORTH][0]
+    south = [i for i, line in enumerate(lines) if line is SOUTH][0]
+    # Three points exactly between the streets, one nearer each street, one near the end.
+    pts = points((50, 50), (400, 50), (700, 50), (300, 20), (300, 70), (990, 50))
+    s = snap_points(pts, net, max_snap_m=250)
+    first = tie_edge  # the street (north or south) listed first
+    east = [i for i, line in enumerate(lines) if line is EAST][0]
+    assert s.edge.tolist() == [first, first, first, south, north, east]
+    assert s.snap_m.tolist() == pytest.approx([50, 50, 50, 20, 30, 10])
+    # along_m runs from each edge's first coordinate.
+    assert s.along_m.tolist() == pytest.approx([50, 400, 700, 300, 300, 50])
+
+
+def test_a_tie_decides_the_walk():
+    # The dwelling sits exactly between both streets; the amenity 10 m off the south one.
+    # South street listed first: 50 m to it, 10 m to the amenity.
+    net = network(SOUTH, NORTH, EAST)
+    d = snap_points(points((100, 50)), net, max_snap_m=250)
+    a = snap_points(points((100, -10)), net, max_snap_m=250)
+    assert nearest_distance(net, d, a, max_distance_m=3000)[0] == 60.0
+    net = network(NORTH, SOUTH, EAST)
+    d = snap_points(points((100, 50)), net, max_snap_m=250)
+    a = snap_points(points((100, -10)), net, max_snap_m=250)
+    # Now the north street is first: 50 + 900 east + 100 down + 900 back west + 10.
+    assert nearest_distance(net, d, a, max_distance_m=3000)[0] == 1960.0
+
+
+def test_nearest_edge_not_nearest_node_and_reversed_geometry():
+    # Edge 0 drawn east to west: along_m counts from its start at x=500.
+    net = network([(500, 0), (0, 0)], [(0, 0), (0, 300)])
+    s = snap_points(points((120, 30), (-20, 250)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 1]
+    assert s.snap_m.tolist() == pytest.approx([30, 20])
+    assert s.along_m.tolist() == pytest.approx([380, 250])
+    # Walks to either end, the perpendicular step included.
+    assert s.to_u_m().tolist() == pytest.approx([410, 270])
+    assert s.to_v_m(net).tolist() == pytest.approx([150, 70])
+
+
+def test_the_limit_and_unsnapped_points(caplog):
+    caplog.set_level(logging.INFO, logger="thuisdichtbij.engine.snap")
+    net = network([(0, 0), (1000, 0)])
+    s = snap_points(points((10, 100), (20, 100.5), (30, -99.5), (40, 300)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, -1, 0, -1]
+    assert s.ok.tolist() == [True, False, True, False]
+    assert s.snap_m[[0, 2]].tolist() == pytest.approx([100, 99.5])
+    assert np.isnan(s.snap_m[[1, 3]]).all() and np.isnan(s.along_m[[1, 3]]).all()
+    assert np.isnan(s.to_v_m(net)[[1, 3]]).all()
+    assert "snapping: 2 of 4 point(s) farther than 100 m from any street" in caplog.text
+
+
+def test_everything_snapped_logs_nothing(caplog):
+    caplog.set_level(logging.INFO, logger="thuisdichtbij.engine.snap")
+    net = network([(0, 0), (1000, 0)])
+    snap_points(points((10, 5)), net, max_snap_m=100)
+    assert "snapping" not in caplog.text
+
+
+def test_no_points_at_all():
+    net = network([(0, 0), (1000, 0)])
+    s = snap_points(np.array([], dtype=object), net, max_snap_m=100)
+    assert len(s.edge) == 0 and s.edge.dtype == np.int64
+    s = snap_points(points((0, 500)), net, max_snap_m=100)
+    assert s.edge.tolist() == [-1]
+
+
+def test_subset_keeps_the_selected_points():
+    s = Snapped(np.array([3, -1, 0]), np.array([1.0, np.nan, 2.0]), np.array([5.0, np.nan, 6.0]))
+    sub = s.subset(np.array([True, False, True]))
+    assert sub.edge.tolist() == [3, 0]
+    assert sub.snap_m.tolist() == [1.0, 2.0] and sub.along_m.tolist() == [5.0, 6.0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.edge = sub.edge  # shared between stages: never reassigned
+
+
+def test_ties_among_many_streets_listed_in_reverse():
+    # 30 parallel streets y = 0, 100, ..., 2900, listed from north to south: street k is
+    # edge 29 - k. The spatial index then visits tied edges in no fixed order; a point
+    # midway between streets k and k + 1 must still go to the one listed first (k + 1).
+    net = network(*[[(0, 100 * k), (1000, 100 * k)] for k in range(29, -1, -1)])
+    xy = [(x, 100 * k + 50) for k in range(29) for x in (10, 500, 990)]
+    s = snap_points(points(*xy), net, max_snap_m=250)
+    assert s.edge.tolist() == [28 - k for k in range(29) for _ in range(3)]
+    assert s.snap_m.tolist() == pytest.approx([50.0] * len(xy))

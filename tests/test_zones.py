@@ -87,20 +87,24 @@ def test_smoothing_closes_a_one_cell_gap():
 def test_find_zones_polygons_and_order():
     ij, high = cells("##...\n.....\n..###")
     size = 100.0
+    # Cells are listed row by row from the top: 0, 1 form the top zone, 12-14 the bottom one.
+    n_dw = np.full(15, 7.0)
+    mean = np.full(15, 5.0)
+    n_dw[[0, 1, 12, 13, 14]] = [10, 30, 5, 10, 5]
+    mean[[0, 1, 12, 13, 14]] = [20, 12, 18, 24, 30]
     grid = gpd.GeoDataFrame(
-        {
-            "score_class": np.where(high, 5, 2),
-            "n_dwellings": np.where(high, 10, 10),
-            "score_mean": np.where(high, 20.0, 5.0),
-        },
+        {"score_class": np.where(high, 5, 2), "n_dwellings": n_dw, "score_mean": mean},
         geometry=[box(i * size, j * size, (i + 1) * size, (j + 1) * size) for i, j in ij],
         crs=RD,
     )
     z = find_zones(grid, ZonesConfig(4, 0, False, 1, 0), cell_m=size)
-    assert z["n_cells"].tolist() == [3, 2]  # largest first
-    assert z.geometry.iloc[0].area == 3 * size * size
-    assert z["n_dwellings"].tolist() == [30, 20]
-    assert z["score_mean"].tolist() == [20.0, 20.0]
+    # Most dwellings first: the top zone (2 cells, 40 dwellings) before the bottom (3, 20).
+    assert z["n_cells"].tolist() == [2, 3]
+    assert z["n_dwellings"].tolist() == [40, 20]
+    assert z.geometry.iloc[0].equals(box(0, 200, 200, 300))
+    assert z.geometry.iloc[1].area == 3 * size * size
+    # Dwelling-weighted: (10 x 20 + 30 x 12) / 40 and (5 x 18 + 10 x 24 + 5 x 30) / 20.
+    assert z["score_mean"].tolist() == [14.0, 24.0]
 
 
 @pytest.fixture()

@@ -19,10 +19,12 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
     """
     hits = gpd.sjoin(
         points[[points.geometry.name]],
-        areas[["area_id", areas.geometry.name]],
+        areas[["area_id", areas.geometry.name]].reset_index(drop=True),
         how="left",
         predicate="intersects",
     )
+    # The spatial index lists a point's areas in no fixed order: order them as listed.
+    hits = hits.sort_values("index_right", kind="stable")
     hits = hits[~hits.index.duplicated(keep="first")]
     return hits["area_id"].reindex(points.index).astype("string")
 

@@ -130,7 +130,10 @@ def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=":0",  # never the fixed 8787: two runs at once must not collide
+        # No dashboard; the scheduler's small HTTP server (health, metrics) always starts:
+        # on a free port (never the fixed 8787, so two runs at once do not collide) and on
+        # loopback only.
+        dashboard_address="127.0.0.1:0",
         scheduler_kwargs={"dashboard": False},
         silence_logs=silence_logs,
         **kwargs,

@@ -88,8 +88,8 @@ def total_score(points: pd.DataFrame, safety_pts: pd.Series, config: Config) -> 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray) -> np.ndarray:
     order = np.argsort(values, kind="stable")
     v, w = values[order], weights[order]
-    cum = np.cumsum(w) / w.sum()
-    return v[np.minimum(np.searchsorted(cum, qs, side="left"), len(v) - 1)]
+    cum = np.cumsum(w) / w.sum()  # ends at 1 (to rounding), above every q in qs
+    return v[np.searchsorted(cum, qs, side="left")]
 
 
 def class_edges(values: pd.Series, weights: pd.Series | None, config: Config) -> np.ndarray:
