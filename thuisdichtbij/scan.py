@@ -111,11 +111,11 @@ class ScanResult:
     grid: gpd.GeoDataFrame | None = field(default=None, repr=False)
     audit: pd.DataFrame | None = field(default=None, repr=False)
 
-    def to_gpkg(self, path: str | os.PathLike) -> Path:
+    def to_gpkg(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
         from .outputs.export import write_gpkg
 
-        return write_gpkg(self, path)
+        return write_gpkg(self, path, overwrite=overwrite)
 
 
 def _resolve_study(study, osm, data_dir) -> Study:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .config import shipped_path
+from .config import INDICATOR_IDS, shipped_path
 from .errors import ConfigError, InputFileNotFoundError
 from .settings import data_dir as _data_dir
 
@@ -170,6 +170,12 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
             raise ConfigError(
                 f"{where}: amenity format {fmt!r} is not known; use one of "
                 f"{', '.join(AMENITY_FORMATS)}"
+            )
+        ind = out.get("indicator")
+        if ind is not None and ind not in INDICATOR_IDS:
+            raise ConfigError(
+                f"{where}: amenities from {Path(out['file']).name} name the unknown indicator "
+                f"{ind!r}; use one of {', '.join(INDICATOR_IDS)}"
             )
     return MappingProxyType(out)
 
