@@ -143,7 +143,7 @@ def test_csv_with_bad_coordinates(tmp_path):
 def test_csv_in_rd_declared_as_wgs84(tmp_path):
     p = tmp_path / "woningen.csv"
     p.write_text("id,x,y\n1,176000,318000\n")
-    with pytest.raises(CRSError, match="are not longitude/latitude .* crs: EPSG:28992"):
+    with pytest.raises(CRSError, match="are not longitude/latitude.* crs: EPSG:28992"):
         read_points(p, what="dwellings")
 
 
