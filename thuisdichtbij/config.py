@@ -265,8 +265,10 @@ def _read_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as f:
             return yaml.safe_load(f)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc}); check indentation and quoting") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: not valid YAML ({str(exc).splitlines()[0]}); check indentation and quoting"
+        ) from exc
 
 
 def _merge(base: dict, over: Mapping, path: Path) -> dict:

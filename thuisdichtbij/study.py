@@ -194,8 +194,8 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys like name, osm, network, ...")
     unknown = set(raw) - _TOP
