@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -185,6 +186,27 @@ def _merged_metadata(tmp: Path, existing: set[str], metadata: dict[str, str]) ->
     return pd.DataFrame({"key": list(merged), "value": list(merged.values())})
 
 
+def _require_same_place(target: Path, existing: set[str], layers: dict[str, pd.DataFrame]):
+    """Refuse to add map layers that lie wholly elsewhere than the file's own (another study)."""
+    own = next((n for n in ("areas", "dwellings") if n in existing), None)
+    new = {n: f for n, f in layers.items() if getattr(f, "crs", None) is not None and len(f)}
+    if own is None or not new:
+        return
+    info = pyogrio.read_info(target, layer=own, force_total_bounds=True)
+    if not info.get("crs") or info.get("total_bounds") is None:
+        return
+    ob = np.asarray(info["total_bounds"], dtype=float)
+    for name, frame in new.items():
+        b = np.asarray(frame.to_crs(info["crs"]).total_bounds, dtype=float)
+        if b[0] > ob[2] or b[2] < ob[0] or b[1] > ob[3] or b[3] < ob[1]:
+            raise OutputError(
+                f"output: layer '{name}' (x {b[0]:.0f} to {b[2]:.0f}, y {b[1]:.0f} to "
+                f"{b[3]:.0f}) lies wholly outside the '{own}' of {target.name} (x {ob[0]:.0f} "
+                f"to {ob[2]:.0f}, y {ob[1]:.0f} to {ob[3]:.0f}): it belongs to another study "
+                "area. Write it to a file of its own"
+            )
+
+
 def add_layers(
     path: str | os.PathLike,
     layers: dict[str, pd.DataFrame],
@@ -202,6 +224,7 @@ def add_layers(
     with target_lock(target):
         clean_stale(target)
         existing = set(gpkg_layers(target))
+        _require_same_place(target, existing, layers)
         tmp = temporary(target)
         try:
             shutil.copyfile(target, tmp)
