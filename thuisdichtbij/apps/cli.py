@@ -396,7 +396,8 @@ def _compare(args) -> str:
     from ..outputs.export import add_layers
 
     add_layers(args.scan, {"zone_comparison": table})
-    return table.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
+    shown = table.astype(object).where(table.notna(), "-")  # no NaN/None in what people read
+    return shown.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
 
 
 def _map(args) -> str:
@@ -468,7 +469,9 @@ def _demand(args) -> str:
             f"residents of 65 and older per area class ({md['points']}):",
             result.by_class.to_string(index=False),
             f"in class 1-2 areas: {result.in_low_classes} residents of 65+",
-            f"unknown (masked in the CBS table): {md['pc6_masked_65plus']} PC6; "
+            f"PC6 with unknown 65+ (pc6_unknown): {md['pc6_unknown']} "
+            f"({md['pc6_masked_65plus']} masked in the CBS table, "
+            f"{md['pc6_points_not_in_cbs'].split(':')[0]} not in it); "
             f"CBS postcodes without a point: {md['cbs_pc6_without_point']}",
             f"added demand_by_class, demand_by_area to {args.scan}",
         ]
