@@ -72,7 +72,7 @@ def new_file(*suffixes: str):
 
 def gpkg_to_update(text: str) -> Path:
     """An existing GeoPackage (a scan) that layers are added to."""
-    return _checked(check_add_target, text)
+    return _checked(lambda t: check_add_target(t, what="scan"), text)
 
 
 def gpkg_new_or_update(text: str) -> Path:
