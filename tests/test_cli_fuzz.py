@@ -305,6 +305,7 @@ BASE = {
     "validate": ["{d}/scan.gpkg", "--cbs", "{d}/notes.txt", "--buurten", "{d}/ref.gpkg"],
     "whatif": ["{d}/scan.gpkg", "--add", f"huisarts@{LAT},{LON}"],
     "site": ["{d}/scan.gpkg", "--indicator", "gp"],
+    "diff": ["{d}/scan.gpkg", "{d}/scan.gpkg", "--out", "{d}/d.gpkg"],
 }
 PER_OPTION = 4  # nasty values tried per option (rotating through POOL): bounded in time
 

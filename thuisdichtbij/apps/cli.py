@@ -289,10 +289,16 @@ def _add_diff(sub) -> None:
     df = sub.add_parser("diff", help="what changed between two scans, and why")
     df.add_argument("old", help="the earlier scan GeoPackage (e.g. the baseline)")
     df.add_argument("new", help="the later scan GeoPackage")
-    df.add_argument("--out", help="GeoPackage for the tables (default: added to NEW)")
-    df.add_argument("--html", help="map of the class changes (.html)")
-    df.add_argument("--png", help="map of the class changes (.png or .pdf)")
-    df.add_argument("--max-match-m", type=float, default=5.0, help="match dwellings by location")
+    df.add_argument(
+        "--out",
+        type=gpkg_new_or_update,
+        help="GeoPackage for the tables (default: added to NEW)",
+    )
+    df.add_argument("--html", type=new_file(".html"), help="map of the class changes (.html)")
+    df.add_argument(
+        "--png", type=new_file(".png", ".pdf"), help="map of the class changes (.png or .pdf)"
+    )
+    df.add_argument("--max-match-m", type=positive, default=5.0, help="match dwellings by location")
     df.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
