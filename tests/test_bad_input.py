@@ -53,7 +53,15 @@ def test_osm_extract_that_is_not_a_pbf(tmp_path):
 def test_corrupt_pbf(tmp_path):
     p = tmp_path / "broken.osm.pbf"
     p.write_bytes(b"this is no protobuf")
-    with pytest.raises(InputError, match="OSM extract: could not read"):
+    with pytest.raises(InputError, match="OSM extract: .*broken.osm.pbf is damaged or incomplete"):
+        read_osm_ways(p)
+
+
+def test_truncated_pbf(data_dir, tmp_path):
+    # a download that broke off: the first 187197 bytes of a real extract
+    p = tmp_path / "trunc.osm.pbf"
+    p.write_bytes((data_dir / "osm" / "delft-tudelft.osm.pbf").read_bytes()[:187197])
+    with pytest.raises(InputError, match=r"trunc.osm.pbf is damaged or incomplete \(the file"):
         read_osm_ways(p)
 
 
@@ -143,7 +151,7 @@ def test_csv_with_bad_coordinates(tmp_path):
 def test_csv_in_rd_declared_as_wgs84(tmp_path):
     p = tmp_path / "woningen.csv"
     p.write_text("id,x,y\n1,176000,318000\n")
-    with pytest.raises(CRSError, match="are not longitude/latitude .* crs: EPSG:28992"):
+    with pytest.raises(CRSError, match="are not longitude/latitude.* crs: EPSG:28992"):
         read_points(p, what="dwellings")
 
 

@@ -123,6 +123,20 @@ def test_demand_by_hand(small_scan):
     assert res.metadata["zones"] == "no zones layer in this scan"
 
 
+def test_demand_summary_counts_what_the_table_counts(small_scan, capsys):
+    out, folder = small_scan
+    code = main(["demand", str(out), "--population", str(folder / "cbs.csv"),
+                 "--points", str(folder / "pc6.csv")])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    # 6211AB masked, 6212AC not in the table: 2 unknown, as the table's pc6_unknown column
+    table = pyogrio.read_dataframe(out, layer="demand_by_class")
+    assert int(table["pc6_unknown"].sum()) == 2
+    assert "PC6 with unknown 65+ (pc6_unknown): 2 (1 masked in the CBS table, 1 not in it)" in (
+        printed
+    )
+
+
 def test_demand_needs_pc6_points_when_dwellings_are_not(small_scan):
     out, folder = small_scan
     with pytest.raises(InputError, match="are not PC6 points; give the PC6 points with --points"):

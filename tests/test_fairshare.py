@@ -189,3 +189,15 @@ def test_study_without_fairshare_section(data_dir, capsys):
     )
     assert code == 2
     assert "has no 'fairshare' section" in capsys.readouterr().err
+
+
+def test_layers_of_another_study_area_are_refused(parkstad, tmp_path):
+    from thuisdichtbij import OutputError
+
+    from ._synthetic import scan_with_zones
+
+    out = scan_with_zones(tmp_path)  # a small study in Maastricht
+    before = out.read_bytes()
+    with pytest.raises(OutputError, match="layer 'fairshare' .* lies wholly outside the 'areas'"):
+        parkstad.to_gpkg(out)
+    assert out.read_bytes() == before

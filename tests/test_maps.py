@@ -117,6 +117,9 @@ def test_geotiff_matches_the_grid(maastricht):
         assert score[row, col] == pytest.approx(cell["score_mean"], rel=1e-6)
         assert klass[row, col] == cell["score_class"]
         assert (score == r.nodata).sum() > 0  # empty cells are nodata
+        # ... in band 2 too, as the README says, never class "0"
+        assert ((klass == r.nodata) == (score == r.nodata)).all()
+        assert set(np.unique(klass[klass != r.nodata])) <= {1, 2, 3, 4, 5}
         assert np.nanmax(score[score != r.nodata]) <= 30.5
 
 

@@ -209,3 +209,29 @@ def test_cli_zones_and_compare(small, capsys):
 
     table = pyogrio.read_dataframe(out, layer="zone_comparison")
     assert table.loc[table["reference"] == "Centrum", "matched"].iloc[0]
+
+
+def test_zone_names_from_a_numeric_field(small):
+    out, folder = small
+    # pc4.gpkg's postcode field is numeric (6211.0): a name is "6211", not "6211.0"
+    names = set(make_zones(out, names=folder / "pc4.gpkg", name_field="postcode").zones["name"])
+    assert names and all(".0" not in n for n in names)
+    assert {n.split(" ")[0] for n in names} <= {"6211", "6212"}
+
+
+def test_compare_lists_a_partly_matched_zone_once(small, capsys):
+    from thuisdichtbij.apps.cli import main
+
+    out, folder = small
+    zones = make_zones(out).zones
+    z1 = zones.set_index("zone_id").loc["Z01", "geometry"]
+    # Z01 and far more around it: Z01 is this zone's counterpart, but under the 100% asked
+    ref = gpd.GeoDataFrame({"naam": [7.0]}, geometry=[z1.buffer(2000)], crs=zones.crs)
+    ref.to_file(folder / "ref.gpkg")
+    table = compare_zones(out, folder / "ref.gpkg", name_field="naam", min_share=1.0)
+    assert table["zone_id"].dropna().is_unique
+    assert list(table["reference"].dropna()) == ["7"]
+    assert main(["compare-zones", str(out), "--reference", str(folder / "ref.gpkg"),
+                 "--reference-name-field", "naam", "--min-share", "1"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "NaN" not in printed and "None" not in printed

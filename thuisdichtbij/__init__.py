@@ -16,6 +16,7 @@ from .errors import (
     CRSError,
     InputError,
     InputFileNotFoundError,
+    OutputError,
     ThuisdichtbijError,
 )
 from .outputs.export import write_gpkg
@@ -42,5 +43,6 @@ __all__ = [
     "InputError",
     "InputFileNotFoundError",
     "CRSError",
+    "OutputError",
     "__version__",
 ]

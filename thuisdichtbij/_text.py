@@ -10,3 +10,12 @@ def short_list(values: Iterable, n: int = 10) -> str:
     values = sorted(str(v) for v in values)
     more = f" and {len(values) - n} more" if len(values) > n else ""
     return ", ".join(values[:n]) + more
+
+
+def label(value) -> str:
+    """A name from a data field: ``6211.0`` (a number read as float) becomes ``"6211"``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "item"):  # numpy scalars
+        return label(value.item())
+    return str(value)

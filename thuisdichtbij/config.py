@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -264,8 +265,10 @@ def _read_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as f:
             return yaml.safe_load(f)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc}); check indentation and quoting") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"{path}: not valid YAML ({str(exc).splitlines()[0]}); check indentation and quoting"
+        ) from exc
 
 
 def _merge(base: dict, over: Mapping, path: Path) -> dict:
@@ -298,11 +301,23 @@ def _merge(base: dict, over: Mapping, path: Path) -> dict:
     return out
 
 
-def _number(path: Path, key: str, value: Any, *, minimum: float | None = 0.0) -> float:
+def _number(
+    path: Path, key: str, value: Any, *, minimum: float | None = 0.0, positive: bool = False
+) -> float:
+    """A finite number; text that Python's ``float()`` reads (YAML's ``1e300``) counts too."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{path}: '{key}' must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"{path}: '{key}' must be a finite number, got {value!r}")
     if minimum is not None and value < minimum:
         raise ConfigError(f"{path}: '{key}' must be at least {minimum:g}, got {value!r}")
+    if positive and value <= 0:
+        raise ConfigError(f"{path}: '{key}' must be more than 0, got {value!r}")
     return float(value)
 
 
@@ -432,7 +447,9 @@ def _build(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Config:
         safety=_safety(path, raw["safety"]),
         classification_method=method,
         stddev_edges=sd_edges,
-        max_snap_m=_number(path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"]),
+        max_snap_m=_number(
+            path, "snapping.max_snap_m", raw["snapping"]["max_snap_m"], positive=True
+        ),
         min_component_m=_number(path, "network.min_component_m", raw["network"]["min_component_m"]),
         min_dwellings=int(_number(path, "aggregation.min_dwellings", agg["min_dwellings"])),
         fallback_cell_m=_number(
@@ -481,7 +498,13 @@ def _weights(path: Path, weights: dict) -> dict[str, float]:
             f"{path}: no weight for {', '.join(missing)}; give every sub-indicator a weight "
             "(0 leaves it out)"
         )
-    return {k: _number(path, f"weights.{k}", weights[k]) for k in (*INDICATOR_IDS, SAFETY_ID)}
+    w = {k: _number(path, f"weights.{k}", weights[k]) for k in (*INDICATOR_IDS, SAFETY_ID)}
+    if not any(w.values()):
+        raise ConfigError(
+            f"{path}: every weight is 0, so every dwelling would score 0 and the classes would "
+            "mean nothing; give at least one sub-indicator a weight above 0"
+        )
+    return w
 
 
 def _safety(path: Path, s: dict) -> SafetyConfig:

@@ -12,6 +12,7 @@ __all__ = [
     "InputError",
     "InputFileNotFoundError",
     "CRSError",
+    "OutputError",
 ]
 
 
@@ -33,3 +34,7 @@ class InputFileNotFoundError(ThuisdichtbijError, FileNotFoundError):
 
 class CRSError(InputError):
     """An input has no coordinate reference system, or one that cannot be used."""
+
+
+class OutputError(ThuisdichtbijError, ValueError):
+    """An output cannot be written where asked, or writing it would lose the user's data."""

@@ -50,7 +50,7 @@ from .engine.snap import snap_points
 from .errors import ConfigError, InputError
 from .provenance import describe_file, library_versions, package_version, utc_now
 from .settings import cache_dir
-from .sources._io import parse_crs, read_vector, require_columns, require_file
+from .sources._io import parse_crs, read_vector, require_columns, require_file, require_overlap
 from .sources.amenities import amenity_format, read_amenities
 from .sources.areas import area_ids, read_areas
 from .sources.dwellings import read_dwellings
@@ -111,11 +111,11 @@ class ScanResult:
     grid: gpd.GeoDataFrame | None = field(default=None, repr=False)
     audit: pd.DataFrame | None = field(default=None, repr=False)
 
-    def to_gpkg(self, path: str | os.PathLike) -> Path:
+    def to_gpkg(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
         from .outputs.export import write_gpkg
 
-        return write_gpkg(self, path)
+        return write_gpkg(self, path, overwrite=overwrite)
 
 
 def _resolve_study(study, osm, data_dir) -> Study:
@@ -212,6 +212,9 @@ def _network(
         edges = to_metric(edges, metric)
         area = _study_area(st, metric)
         if area is not None:
+            _Extent(area.union_all(), "the study area", metric).require(
+                edges, "street network", st.network["file"] if st.network else st.osm
+            )
             # Keep the streets near the study area: people walk across its border.
             reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
             edges = edges[edges.intersects(reach)]
@@ -409,18 +412,20 @@ def _scan(
     """The stages of a scan, in the order the progress bar names them."""
     meta = _run_facts(st, cfg)
     net, metric, area, meta["network_cache"], osm = _network(st, cfg, crs, cache, stages, meta)
+    where = _Extent.of(st, net, area)
     with stages("read dwellings"):
         if osm is None:  # the network came from a file or the cache
             osm = _read_osm(st, cfg, ways=False)
-        dw = _read_dwellings(st, metric, area, meta, osm)
+        dw = _read_dwellings(st, metric, area, meta, osm, where)
     with stages("read amenities"):
-        amen = read_amenities(_amenity_specs(st), cfg, crs=metric, osm=osm)
+        amen = _read_amenities(st, cfg, metric, where, meta, osm)
     with stages("read areas"):
-        all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta, net)
+        all_areas, areas = _read_areas(st, cfg, metric, area, dw, meta, net, where)
     with stages("snap"):
         a_snap, d_snap = _snap(net, amen, dw, areas, cfg, tiling)
     with stages("distances"):
         reach = _measure(net, dw, amen, a_snap, d_snap, cfg, tiling, stages, meta)
+        _require_scored(dw, cfg, st)
     with stages("score"):
         edges_dw, safety_areas = _score(st, dw, all_areas, net, cfg, meta)
         _sensitivity(dw, reach, cfg, edges_dw)
@@ -445,6 +450,69 @@ def _scan(
         safety_areas=safety_areas,
         grid=grid,
         audit=audit,
+    )
+
+
+@dataclass(frozen=True)
+class _Extent:
+    """Where the study lies: its study area, else its walking network; inputs must meet it."""
+
+    shape: shapely.Geometry
+    name: str
+    crs: CRS
+
+    @classmethod
+    def of(cls, st: Study, net: Network, area: gpd.GeoDataFrame | None) -> _Extent:
+        if area is not None:
+            return cls(area.union_all(), "the study area", net.crs)
+        xy = net.node_xy
+        box = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
+        return cls(box, "the street network", net.crs)
+
+    def require(self, gdf: gpd.GeoDataFrame, what: str, path: object) -> None:
+        """Name the input that lies elsewhere, with its bounds, before the scan goes on."""
+        require_overlap(
+            gdf,
+            what=what,
+            path=path,
+            area_bounds=self.shape.bounds,
+            area_crs=self.crs,
+            area_name=self.name,
+        )
+
+
+def _read_amenities(
+    st: Study, cfg: Config, metric: CRS, where: _Extent, meta, osm: OsmExtract | None
+) -> gpd.GeoDataFrame:
+    """The amenities that can count: those within the study plus the walking reach.
+
+    Farther ones (stops across the border) can be reached by no dwelling of the study; they
+    are left out of the result, so "zoom to layer" shows the study, not half the country.
+    """
+    specs = _amenity_specs(st)
+    amen = read_amenities(specs, cfg, crs=metric, osm=osm)
+    where.require(amen, "amenities", ", ".join(Path(s["file"]).name for s in specs))
+    reach = where.shape.buffer(cfg.max_distance_m + cfg.max_snap_m)
+    near = amen.intersects(reach).to_numpy()
+    if not near.all():
+        log.info(
+            "amenities: %d beyond %s plus %g m left out",
+            int((~near).sum()),
+            where.name,
+            cfg.max_distance_m + cfg.max_snap_m,
+        )
+    meta["amenities_beyond_reach"] = str(int((~near).sum()))
+    return amen[near].reset_index(drop=True)
+
+
+def _require_scored(dw: gpd.GeoDataFrame, cfg: Config, st: Study) -> None:
+    """A run that scores no dwelling is an error, never a written result."""
+    if len(dw) and dw["snapped"].any():
+        return
+    raise InputError(
+        f"dwellings: none of the {len(dw)} dwelling point(s) of {st.name} lies within "
+        f"{cfg.max_snap_m:g} m of a walkable street, so nothing can be scored; check that the "
+        "dwellings and the street network cover the same place (and their CRS)"
     )
 
 
@@ -481,6 +549,7 @@ def _read_dwellings(
     area: gpd.GeoDataFrame | None,
     meta: dict[str, str],
     osm: OsmExtract | None,
+    where: _Extent,
 ) -> gpd.GeoDataFrame:
     """The study's dwellings (or the extract's address points) inside the study area."""
     if st.dwellings:
@@ -492,6 +561,7 @@ def _read_dwellings(
     else:
         raise ConfigError("dwellings: the study gives neither 'dwellings' nor 'osm'")
     dw = to_metric(dw, metric)
+    where.require(dw, "dwellings", st.dwellings["file"] if st.dwellings else st.osm)
     if area is not None:
         inside = dw.intersects(area.union_all())
         if (~inside).any():
@@ -509,6 +579,7 @@ def _read_areas(
     dw: gpd.GeoDataFrame,
     meta: dict[str, str],
     net: Network,
+    where: _Extent,
 ) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame]:
     """All area polygons of the study's file, and those the scan reports on."""
     all_areas = None
@@ -519,6 +590,7 @@ def _read_areas(
             ),
             metric,
         )
+        where.require(all_areas, "areas", st.areas["file"])
         areas = _areas_in_data(all_areas, area, dw, net, meta)
         meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
     else:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .config import shipped_path
+from .config import INDICATOR_IDS, shipped_path
 from .errors import ConfigError, InputFileNotFoundError
 from .settings import data_dir as _data_dir
 
@@ -171,6 +171,12 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
                 f"{where}: amenity format {fmt!r} is not known; use one of "
                 f"{', '.join(AMENITY_FORMATS)}"
             )
+        ind = out.get("indicator")
+        if ind is not None and ind not in INDICATOR_IDS:
+            raise ConfigError(
+                f"{where}: amenities from {Path(out['file']).name} name the unknown indicator "
+                f"{ind!r}; use one of {', '.join(INDICATOR_IDS)}"
+            )
     return MappingProxyType(out)
 
 
@@ -188,8 +194,8 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         )
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys like name, osm, network, ...")
     unknown = set(raw) - _TOP

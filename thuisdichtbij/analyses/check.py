@@ -276,17 +276,39 @@ def parse_location(
                 src = CRS.from_user_input(crs)
             except Exception as exc:
                 raise CRSError(f"crs: {crs!r} is not a coordinate reference system") from exc
-            x, y = Transformer.from_crs(src, ctx.crs, always_xy=True).transform(a, b)
-            return shapely.Point(x, y)
+            to_scan = Transformer.from_crs(src, ctx.crs, always_xy=True)
+            point = shapely.Point(*to_scan.transform(a, b))
+            if not ctx.region.contains(point) and ctx.region.contains(
+                shapely.Point(*to_scan.transform(b, a))
+            ):
+                raise InputError(
+                    f"location: {_num(a)},{_num(b)} ({crs}) lies outside the study area of "
+                    f"{ctx.path.name}, but {_num(b)},{_num(a)} lies inside: x and y are swapped; "
+                    "give x (easting) first"
+                )
+            return point
     if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
         raise InputError("location: give a location (lat and lon, x,y with a CRS, or a postcode)")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InputError(
-            f"location: {lat}, {lon} is not a latitude, longitude (did you swap them, or mean "
-            "projected coordinates with --crs?)"
+            f"location: {_num(lat)}, {_num(lon)} is not a latitude, longitude (did you swap "
+            "them, or mean projected coordinates with --crs?)"
         )
-    x, y = ctx.from_wgs84.transform(lon, lat)
-    return shapely.Point(x, y)
+    point = shapely.Point(*ctx.from_wgs84.transform(lon, lat))
+    if not ctx.region.contains(point) and -90 <= lon <= 90:
+        swapped = shapely.Point(*ctx.from_wgs84.transform(lat, lon))
+        if ctx.region.contains(swapped):
+            raise InputError(
+                f"location: {_num(lat)}, {_num(lon)} lies outside the study area of "
+                f"{ctx.path.name}, but {_num(lon)}, {_num(lat)} lies inside: latitude and "
+                f"longitude are swapped; give latitude first ({_num(lon)},{_num(lat)})"
+            )
+    return point
+
+
+def _num(value: float) -> str:
+    """A coordinate for a message: as given when ordinary, short when absurd (1e308)."""
+    return f"{value:.7g}" if abs(value) < 1e9 else f"{value:.3g}"
 
 
 def _reach(net: Network, here: Snapped, node_d: np.ndarray, limit: float, buffer_m: float):
@@ -395,7 +417,8 @@ def _snap_location(ctx: CheckContext, point: shapely.Point) -> Snapped:
     cfg = ctx.config
     if not ctx.region.contains(point):
         raise InputError(
-            f"location: {point.x:.0f}, {point.y:.0f} ({ctx.crs.to_string()}) lies outside the "
+            f"location: {_num(point.x)}, {_num(point.y)} ({ctx.crs.to_string()}) "
+            "lies outside the "
             f"study area of {ctx.path.name}"
         )
     here = snap_points(np.array([point]), ctx.network, max_snap_m=cfg.max_snap_m)

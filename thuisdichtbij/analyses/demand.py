@@ -155,6 +155,8 @@ def demand(
             int(by_class.loc[by_class["score_class"].isin(["1", "2"]), "residents_65plus"].sum())
         ),
         "pc6_masked_65plus": str(int((joined["in_cbs"] & ~joined["known"]).sum())),
+        # what the tables count as pc6_unknown: masked, or with no row in the CBS table
+        "pc6_unknown": str(int((~joined["known"]).sum())),
         "pc6_points_not_in_cbs": f"{len(no_row)}: {short_list(no_row)}" if no_row else "0",
         "cbs_pc6_without_point": (
             f"{len(no_point)} ({int(lost.sum(skipna=True))} residents 65+): {short_list(no_point)}"

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from .._text import label as field_label
 from ..config import Config, ZonesConfig, config_from_json
 from ..engine.score import class_edges, classify
 from ..errors import InputError
@@ -190,7 +191,7 @@ def _names(
                 hit = gpd.sjoin(inside[["weight", "geometry"]], names[[name_field, "geometry"]])
                 if len(hit):
                     w = hit.groupby(name_field)["weight"].sum()
-                    name = str(w.sort_values(ascending=False, kind="stable").index[0])
+                    name = field_label(w.sort_values(ascending=False, kind="stable").index[0])
         if name is None and network is not None:
             streets = network[network.intersects(z.geometry) & network["name"].notna()]
             if len(streets):
@@ -378,7 +379,7 @@ def compare_zones(
     # Points on a cell border count (intersects, not within), and only once.
     in_found = gpd.sjoin(dw[["weight", "geometry"]], found[["zone_id", "name", "geometry"]])
     in_found = in_found[~in_found.index.duplicated(keep="first")]
-    rows, matched_found = [], set()
+    rows = []
     for _, r in ref.iterrows():
         inside = dw[dw.intersects(r.geometry)]
         total = float(inside["weight"].sum())
@@ -388,11 +389,9 @@ def compare_zones(
         best = both.groupby("zone_id")["weight"].sum().sort_values(ascending=False, kind="stable")
         zid = best.index[0] if len(best) else None
         matched = share >= min_share
-        if matched and zid:
-            matched_found.add(zid)
         rows.append(
             {
-                "reference": str(r[name_field]),
+                "reference": field_label(r[name_field]),
                 "zone_id": zid,
                 "zone_name": found.set_index("zone_id").loc[zid, "name"] if zid else None,
                 "dwellings_reference": int(round(total)),
@@ -401,8 +400,9 @@ def compare_zones(
                 "matched": bool(matched),
             }
         )
+    listed = {row["zone_id"] for row in rows}  # a partial match is listed once, with it
     for _, z in found.iterrows():
-        if z["zone_id"] not in matched_found:
+        if z["zone_id"] not in listed:
             rows.append(
                 {
                     "reference": None,

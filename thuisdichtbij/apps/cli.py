@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -21,6 +22,7 @@ from ..analyses.zones import compare_zones, make_zones
 from ..config import load_config
 from ..engine.partition import Tiling
 from ..errors import ConfigError, ThuisdichtbijError
+from ..outputs.export import check_scan_target
 from ..outputs.raster import grid_tif
 from ..outputs.static_map import fairshare_png, scan_static
 from ..outputs.web_map import fairshare_html, scan_html
@@ -29,6 +31,7 @@ from ..settings import cache_dir
 from ..sources.fetch import fetch
 from ..sources.overpass import parse_bbox, study_from_overpass
 from ..study import preset_names
+from ._args import gpkg_new_or_update, gpkg_to_update, missing_extra, new_file, positive, share
 from ._check_text import check_text
 
 _QUIET = "only warnings and errors"
@@ -55,7 +58,14 @@ def _add_scan(sub) -> None:
         metavar="W,S,E,N",
         help="a box in WGS84 degrees: OpenStreetMap from the Overpass API through osmnx",
     )
-    s.add_argument("--out", required=True, help="the GeoPackage to write (.gpkg)")
+    s.add_argument(
+        "--out", required=True, type=new_file(".gpkg"), help="the GeoPackage to write (.gpkg)"
+    )
+    s.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out even when it holds layers other commands added (zones, ...)",
+    )
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument(
         "--data-dir",
@@ -63,7 +73,9 @@ def _add_scan(sub) -> None:
         "(default: $THUISDICHTBIJ_DATA, else ../shared/data)",
     )
     s.add_argument("--crs", help="metric CRS to measure in, e.g. EPSG:28992 (default: automatic)")
-    s.add_argument("--max-snap-m", type=float, help="largest distance from a dwelling to a street")
+    s.add_argument(
+        "--max-snap-m", type=positive, help="largest distance from a dwelling to a street"
+    )
     s.add_argument(
         "--profile", help="a walking profile from the config's profiles (e.g. rollator: no steps)"
     )
@@ -75,7 +87,7 @@ def _add_scan(sub) -> None:
     s.add_argument("--no-cache", action="store_true", help="always build the network anew")
     s.add_argument(
         "--tiles",
-        type=float,
+        type=positive,
         metavar="M",
         help="run snapping and distances in square tiles of M metres on Dask (same result)",
     )
@@ -116,10 +128,13 @@ def _add_fairshare(sub) -> None:
     f.add_argument(
         "--out",
         required=True,
+        type=gpkg_new_or_update,
         help="GeoPackage to write; an existing one (a scan) gets the layers added",
     )
-    f.add_argument("--html", help="also write an interactive map (.html)")
-    f.add_argument("--png", help="also write a static map (.png or .pdf)")
+    f.add_argument("--html", type=new_file(".html"), help="also write an interactive map (.html)")
+    f.add_argument(
+        "--png", type=new_file(".png", ".pdf"), help="also write a static map (.png or .pdf)"
+    )
     f.add_argument("--reference", choices=["national", "region"], help="override the config")
     f.add_argument("--level", help="the study's fair-share level to use (e.g. buurt, as fetched)")
     f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
@@ -129,7 +144,9 @@ def _add_fairshare(sub) -> None:
 
 def _add_demand(sub) -> None:
     d = sub.add_parser("demand", help="residents of 65+ per area class of a scan GeoPackage")
-    d.add_argument("scan", help="a scan GeoPackage; the tables are added to it")
+    d.add_argument(
+        "scan", type=gpkg_to_update, help="a scan GeoPackage; the tables are added to it"
+    )
     d.add_argument(
         "--population",
         required=True,
@@ -166,7 +183,9 @@ def _add_serve(sub) -> None:
 
 def _add_zones(sub) -> None:
     z = sub.add_parser("zones", help="find, name and describe the woonzorgzones of a scan")
-    z.add_argument("scan", help="a scan GeoPackage; the zones layer is added to it")
+    z.add_argument(
+        "scan", type=gpkg_to_update, help="a scan GeoPackage; the zones layer is added to it"
+    )
     z.add_argument("--names", help="polygons to name zones after (e.g. neighbourhoods)")
     z.add_argument("--name-field", help="the names layer's column with the name")
     z.add_argument(
@@ -178,10 +197,10 @@ def _add_zones(sub) -> None:
 
 def _add_compare_zones(sub) -> None:
     cz = sub.add_parser("compare-zones", help="hold the zones against designated ones")
-    cz.add_argument("scan", help="a scan GeoPackage with zones")
+    cz.add_argument("scan", type=gpkg_to_update, help="a scan GeoPackage with zones")
     cz.add_argument("--reference", required=True, help="polygons of the designated zones")
     cz.add_argument("--reference-name-field", required=True, help="their name column")
-    cz.add_argument("--min-share", type=float, default=0.5, help="share of dwellings to match")
+    cz.add_argument("--min-share", type=share, default=0.5, help="share of dwellings to match")
     cz.add_argument("--layer", default="zones", help="the scan's zones layer (or zones_demand)")
     cz.add_argument("--reference-layer", help="the reference file's layer (e.g. zones)")
 
@@ -189,16 +208,22 @@ def _add_compare_zones(sub) -> None:
 def _add_map(sub) -> None:
     mp = sub.add_parser("map", help="maps of a scan: interactive HTML, PNG/PDF, GeoTIFF grid")
     mp.add_argument("scan", help="a scan GeoPackage")
-    mp.add_argument("--out", help="interactive map (.html)")
-    mp.add_argument("--png", help="static map (.png)")
-    mp.add_argument("--pdf", help="static map (.pdf)")
-    mp.add_argument("--tif", help="the score grid as a GeoTIFF (.tif)")
+    mp.add_argument("--out", type=new_file(".html"), help="interactive map (.html)")
+    mp.add_argument("--png", type=new_file(".png", ".pdf"), help="static map (.png)")
+    mp.add_argument("--pdf", type=new_file(".pdf", ".png"), help="static map (.pdf)")
+    mp.add_argument(
+        "--tif", type=new_file(".tif", ".tiff"), help="the score grid as a GeoTIFF (.tif)"
+    )
     mp.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _add_validate(sub) -> None:
     va = sub.add_parser("validate", help="hold a scan's walking distances against CBS per buurt")
-    va.add_argument("scan", help="a scan GeoPackage; the validation tables are added to it")
+    va.add_argument(
+        "scan",
+        type=gpkg_to_update,
+        help="a scan GeoPackage; the validation tables are added to it",
+    )
     va.add_argument(
         "--cbs",
         help="CBS proximity table: OData JSON, CSV export or a StatLine table id (86134NED); "
@@ -208,11 +233,11 @@ def _add_validate(sub) -> None:
     va.add_argument("--buurt-field", help="their buurt code column (default buurtcode)")
     va.add_argument("--study", help="a study fetched with --with-validation: its table, buurten")
     va.add_argument("--plots", help="folder for a scatter plot PNG per sub-indicator")
-    va.add_argument("--max-m", type=float, default=5000.0, help="walks measured up to (m)")
+    va.add_argument("--max-m", type=positive, default=5000.0, help="walks measured up to (m)")
     va.add_argument("--cache-dir", help="download cache for a table id (default: the user cache)")
     va.add_argument("--offline", action="store_true", help="use only the download cache")
     va.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
-    va.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    va.add_argument("--timeout", type=positive, default=60.0, help="seconds per request")
 
 
 def _add_whatif(sub) -> None:
@@ -230,23 +255,33 @@ def _add_whatif(sub) -> None:
     )
     w.add_argument("--crs", help="CRS of --add coordinates when not WGS84 lat,lon")
     w.add_argument("--population", help="the CBS PC6 table, to count residents of 65+")
-    w.add_argument("--out", help="write the scenario to this GeoPackage (.gpkg)")
+    w.add_argument(
+        "--out", type=new_file(".gpkg"), help="write the scenario to this GeoPackage (.gpkg)"
+    )
     w.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _add_site(sub) -> None:
     s = sub.add_parser("site", help="where n new amenities of a kind help the most dwellings")
-    s.add_argument("scan", help="a scan GeoPackage; the sites layer is added to it")
+    s.add_argument(
+        "scan", type=gpkg_to_update, help="a scan GeoPackage; the sites layer is added to it"
+    )
     s.add_argument("--indicator", required=True, help="sub-indicator, e.g. huisarts or gp")
     s.add_argument("--n", type=int, default=1, help="how many new sites (default 1)")
     s.add_argument("--candidates", help="candidate plots or points (vector file)")
     s.add_argument(
-        "--spacing-m", type=float, default=100.0, help="spacing of the default candidates"
+        "--spacing-m", type=positive, default=100.0, help="spacing of the default candidates"
     )
     s.add_argument("--weight", choices=["dwellings", "65plus"], default="dwellings")
     s.add_argument("--population", help="the CBS PC6 table (needed for --weight 65plus)")
-    s.add_argument("--png", help="also draw the sites on a map (.png)")
-    s.add_argument("--html", help="also write an interactive map of the sites (.html)")
+    s.add_argument(
+        "--png", type=new_file(".png", ".pdf"), help="also draw the sites on a map (.png)"
+    )
+    s.add_argument(
+        "--html",
+        type=new_file(".html"),
+        help="also write an interactive map of the sites (.html)",
+    )
     s.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -254,10 +289,16 @@ def _add_diff(sub) -> None:
     df = sub.add_parser("diff", help="what changed between two scans, and why")
     df.add_argument("old", help="the earlier scan GeoPackage (e.g. the baseline)")
     df.add_argument("new", help="the later scan GeoPackage")
-    df.add_argument("--out", help="GeoPackage for the tables (default: added to NEW)")
-    df.add_argument("--html", help="map of the class changes (.html)")
-    df.add_argument("--png", help="map of the class changes (.png or .pdf)")
-    df.add_argument("--max-match-m", type=float, default=5.0, help="match dwellings by location")
+    df.add_argument(
+        "--out",
+        type=gpkg_new_or_update,
+        help="GeoPackage for the tables (default: added to NEW)",
+    )
+    df.add_argument("--html", type=new_file(".html"), help="map of the class changes (.html)")
+    df.add_argument(
+        "--png", type=new_file(".png", ".pdf"), help="map of the class changes (.png or .pdf)"
+    )
+    df.add_argument("--max-match-m", type=positive, default=5.0, help="match dwellings by location")
     df.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
@@ -295,7 +336,7 @@ def _fetch_options(p) -> None:
     )
     p.add_argument("--offline", action="store_true", help="use only the download cache")
     p.add_argument("--mirror", help="base URL of a mirror serving the sources as /<host>/<path>")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    p.add_argument("--timeout", type=positive, default=60.0, help="seconds per request")
     p.add_argument(
         "--catalogue",
         help="a sources file laid over data/sources.yaml (e.g. a newer release's addresses)",
@@ -361,7 +402,8 @@ def _compare(args) -> str:
     from ..outputs.export import add_layers
 
     add_layers(args.scan, {"zone_comparison": table})
-    return table.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
+    shown = table.astype(object).where(table.notna(), "-")  # no NaN/None in what people read
+    return shown.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
 
 
 def _map(args) -> str:
@@ -433,7 +475,9 @@ def _demand(args) -> str:
             f"residents of 65 and older per area class ({md['points']}):",
             result.by_class.to_string(index=False),
             f"in class 1-2 areas: {result.in_low_classes} residents of 65+",
-            f"unknown (masked in the CBS table): {md['pc6_masked_65plus']} PC6; "
+            f"PC6 with unknown 65+ (pc6_unknown): {md['pc6_unknown']} "
+            f"({md['pc6_masked_65plus']} masked in the CBS table, "
+            f"{md['pc6_points_not_in_cbs'].split(':')[0]} not in it); "
             f"CBS postcodes without a point: {md['cbs_pc6_without_point']}",
             f"added demand_by_class, demand_by_area to {args.scan}",
         ]
@@ -545,7 +589,9 @@ def _summary(result, out, seconds: float) -> str:
 
 def _scan(args) -> str:
     start = time.perf_counter()
-    overrides = {"snapping": {"max_snap_m": args.max_snap_m}} if args.max_snap_m else {}
+    check_scan_target(args.out, overwrite=args.overwrite)  # before any input is read
+    snap = args.max_snap_m
+    overrides = {"snapping": {"max_snap_m": snap}} if snap is not None else {}
     if args.profile:
         overrides["network"] = {"profile": args.profile}
     config = load_config(args.weights, overrides=overrides) if (args.weights or overrides) else None
@@ -575,7 +621,7 @@ def _scan(args) -> str:
         tiling=tiling,
         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
     )
-    out = result.to_gpkg(args.out)
+    out = result.to_gpkg(args.out, overwrite=args.overwrite)
     return _summary(result, out, time.perf_counter() - start)
 
 
@@ -625,7 +671,10 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 2 bad input)."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # bad arguments (exit 2), --help and --version (0)
+        return exc.code if isinstance(exc.code, int) else 2
     _add, run, chatty = COMMANDS[args.command]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     level = logging.INFO if chatty and not args.quiet else logging.WARNING
@@ -637,10 +686,26 @@ def main(argv: list[str] | None = None) -> int:
     except ThuisdichtbijError as exc:
         print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print(f"thuisdichtbij: error: {extra}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("thuisdichtbij: interrupted; nothing was written", file=sys.stderr)
         return 130
-    print(text)
+    return _print(text)
+
+
+def _print(text: str) -> int:
+    """Print the result; a reader that stopped early (``| head``) is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point it at nothing
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return 0
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import ConfigError
+from .paths import check_output, temporary
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
 CLASS_COLOURS = {1: "#d7191c", 2: "#fdae61", 3: "#ffffbf", 4: "#a6d96a", 5: "#1a9641"}
@@ -133,8 +133,7 @@ def text(lang: str) -> dict[str, str]:
 
 def atomic_write(path: Path, write) -> Path:
     """Call ``write(tmp_path)`` and move the result to ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent or ".")
-    os.close(fd)
+    tmp = temporary(path, suffix=path.suffix)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
@@ -152,12 +151,8 @@ def _umask() -> int:
 
 
 def check_out(path: str | os.PathLike, suffixes: tuple[str, ...]) -> Path:
-    p = Path(path)
-    if p.suffix.lower() not in suffixes:
-        raise ConfigError(f"maps: {p} must end in {' or '.join(suffixes)}")
-    if not p.parent.exists():
-        raise ConfigError(f"maps: the folder {p.parent} does not exist; create it first")
-    return p
+    """A map file that can be written; see :func:`~thuisdichtbij.outputs.paths.check_output`."""
+    return check_output(path, what="maps", suffixes=suffixes)
 
 
 def flag_state(v) -> bool | None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyogrio
 
-from ..errors import InputError
+from ..errors import OutputError
+from .paths import check_output, clean_stale, target_lock, temporary
 
 log = logging.getLogger(__name__)
 
-__all__ = ["write_gpkg", "write_layers", "add_layers", "LAYERS"]
+__all__ = ["write_gpkg", "write_layers", "add_layers", "check_scan_target", "LAYERS"]
 
 #: Layer names of a scan GeoPackage.
 LAYERS = (
@@ -31,6 +33,8 @@ LAYERS = (
 
 # GeoPackage 1.2 opens without warnings in QGIS 3.22 and older ArcGIS releases.
 _DATASET_OPTIONS = {"VERSION": "1.2"}
+# The SQLite application_id of a GeoPackage (1.0, 1.1, 1.2+), at byte 68 of the file.
+_GPKG_IDS = (b"GP10", b"GP11", b"GPKG")
 
 
 def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
@@ -42,15 +46,56 @@ def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_gpkg(result, path: str | os.PathLike) -> Path:
+def gpkg_layers(path: Path, *, what: str = "output") -> list[str]:
+    """Layer names of an existing GeoPackage; :class:`OutputError` when it is none."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(72)
+        if head[:16] != b"SQLite format 3\x00" or head[68:72] not in _GPKG_IDS:
+            raise ValueError("no GeoPackage header")
+        return [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends from GDAL
+        raise OutputError(
+            f"{what}: {path} exists but is not a GeoPackage ({str(exc).splitlines()[0]}); "
+            "choose another name, or move that file away"
+        ) from exc
+
+
+def check_scan_target(path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Check that a scan may be written to ``path`` without losing anything.
+
+    The path must be writable (:func:`~thuisdichtbij.outputs.paths.check_output`). An
+    existing file is replaced only when it holds nothing but a scan's own layers, or when
+    ``overwrite`` is true: layers that ``zones``, ``fairshare``, ``demand`` or
+    ``compare-zones`` added are never dropped without being asked.
+    """
+    out = check_output(path, what="output", suffixes=(".gpkg",))
+    if overwrite or not out.exists():
+        return out
+    try:
+        have = gpkg_layers(out)
+    except OutputError:
+        return out  # not a GeoPackage: no layers to lose, replaced as before
+    extra = [n for n in have if n not in LAYERS]
+    if extra:
+        raise OutputError(
+            f"output: {out} holds layer(s) a scan does not write ({', '.join(extra)}); a new "
+            "scan would drop them. Write to another file, or pass --overwrite "
+            "(overwrite=True) to replace it"
+        )
+    return out
+
+
+def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a :class:`~thuisdichtbij.scan.ScanResult` to ``path``.
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
     walking ``network`` (lines: ``u``, ``v``, ``length_m``, ``name``), ``safety_areas``
     (polygons with their safety points, when the run had Leefbaarometer data), the table
     ``audit`` (the data audit) and the table ``run_metadata`` (``key``, ``value``); see
-    :func:`write_layers`. ``NULL`` in
-    ``dist_<id>`` means no amenity within the largest band.
+    :func:`write_layers`. ``NULL`` in ``dist_<id>`` means no amenity within the largest
+    band. An existing file holding layers a scan does not write (zones, fairshare, ...) is
+    refused unless ``overwrite``.
     """
     layers = {
         "dwellings": result.dwellings,
@@ -67,42 +112,50 @@ def write_gpkg(result, path: str | os.PathLike) -> Path:
     from .styles import layer_styles
 
     layers["layer_styles"] = layer_styles(list(layers))
-    return write_layers(path, layers, metadata=result.metadata)
+    return write_layers(
+        path,
+        layers,
+        metadata=result.metadata,
+        check=lambda out: check_scan_target(out, overwrite=overwrite),
+    )
 
 
 def write_layers(
-    path: str | os.PathLike, layers: dict[str, pd.DataFrame], *, metadata: dict[str, str]
+    path: str | os.PathLike,
+    layers: dict[str, pd.DataFrame],
+    *,
+    metadata: dict[str, str],
+    check=None,
 ) -> Path:
     """Write layers (GeoDataFrames) and tables (DataFrames) and ``run_metadata`` to a new file.
 
     The file is written next to ``path`` under a temporary name and moved into place when
-    complete, so a failed write never leaves a broken file where a good one was.
+    complete, so a failed write never leaves a broken file where a good one was. Writers of
+    one file take turns (a lock beside it); ``check(path)``, when given, runs under the lock
+    just before the file is replaced.
     """
-    out = Path(path)
-    if out.suffix.lower() != ".gpkg":
-        raise InputError(f"output: {out} must end in .gpkg (a GeoPackage)")
-    if not out.parent.exists():
-        raise InputError(f"output: the folder {out.parent} does not exist; create it first")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".gpkg", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
+    out = check_output(path, what="output", suffixes=(".gpkg",))
     meta = pd.DataFrame({"key": list(metadata), "value": [str(v) for v in metadata.values()]})
-    try:
-        for i, (name, frame) in enumerate({**layers, "run_metadata": meta}.items()):
-            pyogrio.write_dataframe(
-                _for_gpkg(frame),
-                tmp,
-                layer=name,
-                driver="GPKG",
-                append=i > 0,
-                dataset_options=_DATASET_OPTIONS if i == 0 else None,
-                promote_to_multi=_polygons(frame),
-            )
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with target_lock(out):
+        clean_stale(out)
+        if check is not None:
+            check(out)
+        tmp = temporary(out)
+        try:
+            for i, (name, frame) in enumerate({**layers, "run_metadata": meta}.items()):
+                pyogrio.write_dataframe(
+                    _for_gpkg(frame),
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    append=i > 0,
+                    dataset_options=_DATASET_OPTIONS if i == 0 else None,
+                    promote_to_multi=_polygons(frame),
+                )
+            os.replace(tmp, out)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     log.info("wrote %s", out)
     return out
 
@@ -111,6 +164,47 @@ def _polygons(frame: pd.DataFrame) -> bool:
     """True for a polygon layer: written as MultiPolygon, as GeoPackage readers prefer."""
     geom = getattr(frame, "geom_type", None)
     return geom is not None and bool(geom.str.contains("Polygon").any())
+
+
+def check_add_target(path: str | os.PathLike, *, what: str = "output") -> Path:
+    """Check that layers can be added to the existing GeoPackage ``path``."""
+    target = check_output(path, what=what, suffixes=(".gpkg",))
+    if not target.is_file():
+        raise OutputError(f"{what}: {target} does not exist; write a scan there first")
+    gpkg_layers(target, what=what)
+    return target
+
+
+def _merged_metadata(tmp: Path, existing: set[str], metadata: dict[str, str]) -> pd.DataFrame:
+    old = (
+        pyogrio.read_dataframe(tmp, layer="run_metadata")
+        if "run_metadata" in existing
+        else pd.DataFrame({"key": [], "value": []})
+    )
+    merged = dict(zip(old["key"], old["value"], strict=True))
+    merged.update({k: str(v) for k, v in metadata.items()})
+    return pd.DataFrame({"key": list(merged), "value": list(merged.values())})
+
+
+def _require_same_place(target: Path, existing: set[str], layers: dict[str, pd.DataFrame]):
+    """Refuse to add map layers that lie wholly elsewhere than the file's own (another study)."""
+    own = next((n for n in ("areas", "dwellings") if n in existing), None)
+    new = {n: f for n, f in layers.items() if getattr(f, "crs", None) is not None and len(f)}
+    if own is None or not new:
+        return
+    info = pyogrio.read_info(target, layer=own, force_total_bounds=True)
+    if not info.get("crs") or info.get("total_bounds") is None:
+        return
+    ob = np.asarray(info["total_bounds"], dtype=float)
+    for name, frame in new.items():
+        b = np.asarray(frame.to_crs(info["crs"]).total_bounds, dtype=float)
+        if b[0] > ob[2] or b[2] < ob[0] or b[1] > ob[3] or b[3] < ob[1]:
+            raise OutputError(
+                f"output: layer '{name}' (x {b[0]:.0f} to {b[2]:.0f}, y {b[1]:.0f} to "
+                f"{b[3]:.0f}) lies wholly outside the '{own}' of {target.name} (x {ob[0]:.0f} "
+                f"to {ob[2]:.0f}, y {ob[1]:.0f} to {ob[3]:.0f}): it belongs to another study "
+                "area. Write it to a file of its own"
+            )
 
 
 def add_layers(
@@ -122,42 +216,33 @@ def add_layers(
     """Add (or replace) layers and tables in an existing GeoPackage, atomically.
 
     The file is copied next to itself, changed, and moved back in place; ``metadata`` keys
-    are added to (or replace those in) its ``run_metadata`` table.
+    are added to (or replace those in) its ``run_metadata`` table. The whole
+    read-change-replace holds a lock on the file, so two commands adding layers to one
+    GeoPackage at the same time both keep theirs.
     """
-    import shutil
-
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".gpkg", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(target, tmp)
-        existing = {str(n) for n in pyogrio.list_layers(tmp)[:, 0]}
-        if metadata:
-            old = (
-                pyogrio.read_dataframe(tmp, layer="run_metadata")
-                if "run_metadata" in existing
-                else pd.DataFrame({"key": [], "value": []})
-            )
-            merged = dict(zip(old["key"], old["value"], strict=True))
-            merged.update({k: str(v) for k, v in metadata.items()})
-            layers = {
-                **layers,
-                "run_metadata": pd.DataFrame({"key": list(merged), "value": list(merged.values())}),
-            }
-        for name, frame in layers.items():
-            pyogrio.write_dataframe(
-                _for_gpkg(frame),
-                tmp,
-                layer=name,
-                driver="GPKG",
-                layer_options={"OVERWRITE": "YES"} if name in existing else None,
-                promote_to_multi=_polygons(frame),
-            )
-        os.chmod(tmp, target.stat().st_mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    target = check_add_target(path)
+    with target_lock(target):
+        clean_stale(target)
+        existing = set(gpkg_layers(target))
+        _require_same_place(target, existing, layers)
+        tmp = temporary(target)
+        try:
+            shutil.copyfile(target, tmp)
+            if metadata:
+                layers = {**layers, "run_metadata": _merged_metadata(tmp, existing, metadata)}
+            for name, frame in layers.items():
+                pyogrio.write_dataframe(
+                    _for_gpkg(frame),
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    layer_options={"OVERWRITE": "YES"} if name in existing else None,
+                    promote_to_multi=_polygons(frame),
+                )
+            os.chmod(tmp, target.stat().st_mode)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     log.info("updated %s: %s", target, ", ".join(layers))
     return target

@@ -13,7 +13,7 @@ __all__ = ["grid_tif"]
 def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     """The score grid as a GeoTIFF: band 1 mean score (float32), band 2 class (uint8).
 
-    Empty and suppressed cells are nodata (-9999 and 0). Cells align with the grid's own
+    Empty and suppressed cells are nodata (-9999) in both bands. Cells align with the grid's own
     multiples, in the scan's CRS.
     """
     import numpy as np
@@ -32,10 +32,11 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     rows = np.round((y1 - b["maxy"]) / size).astype(int).to_numpy()
     shape = (rows.max() + 1, cols.max() + 1)
     score = np.full(shape, -9999.0, dtype="float32")
-    klass = np.zeros(shape, dtype="uint8")
+    klass = np.full(shape, -9999.0, dtype="float32")  # the file's one nodata value, both bands
     ok = grid["score_mean"].notna().to_numpy()
     score[rows[ok], cols[ok]] = grid["score_mean"].to_numpy()[ok]
-    klass[rows[ok], cols[ok]] = grid["score_class"].fillna(0).astype(int).to_numpy()[ok]
+    has = grid["score_class"].notna().to_numpy()
+    klass[rows[has], cols[has]] = grid["score_class"].to_numpy()[has]
     profile = {
         "driver": "GTiff",
         "height": shape[0],
@@ -51,8 +52,8 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     def write(p):
         with rasterio.open(p, "w", **profile) as dst:
             dst.write(score, 1)
-            dst.write(klass.astype("float32"), 2)
+            dst.write(klass, 2)
             dst.set_band_description(1, "score_mean")
-            dst.set_band_description(2, "score_class (0 = none)")
+            dst.set_band_description(2, "score_class")
 
     return atomic_write(out, write)

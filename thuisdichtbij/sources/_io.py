@@ -75,7 +75,83 @@ def read_vector(
     gdf = gdf[~(shapely.is_missing(geom) | shapely.is_empty(geom))]
     if gdf.empty:
         raise InputError(f"{what}: layer '{layer or names[0]}' of {p} holds no features")
+    check_coordinates(gdf, what=what, path=p, how="the file's own")
     return gdf
+
+
+#: Degrees a projected CRS's coordinates may lie beyond its area of use: wide, because small
+#: test data sets sit near a CRS's false origin; the study-area check catches the rest.
+_AREA_MARGIN_DEG = 5.0
+
+
+def _bounds_text(b) -> str:
+    return f"x {b[0]:.6g} to {b[2]:.6g}, y {b[1]:.6g} to {b[3]:.6g}"
+
+
+def check_coordinates(gdf: gpd.GeoDataFrame, *, what: str, path: Path, how: str) -> None:
+    """Raise :class:`CRSError` when coordinates cannot be in the CRS they are read in.
+
+    Geographic coordinates must be longitudes -180..180 and latitudes -90..90; projected
+    ones must lie within the CRS's area of use (plus a margin), so RD metres read as WGS84
+    degrees, or degrees read as RD metres, are caught here and not after a whole scan.
+    ``how`` says where the CRS came from ("the file's own", "assumed", "declared").
+    """
+    b = np.asarray(gdf.total_bounds, dtype=float)
+    crs = CRS.from_user_input(gdf.crs)
+    name = crs.to_string()
+    fix = (
+        "give the right one with 'crs:' in the study file (e.g. crs: EPSG:28992)"
+        if how != "the file's own"
+        else "fix the file's CRS (e.g. ogr2ogr -a_srs EPSG:28992)"
+    )
+    if not np.isfinite(b).all():
+        raise CRSError(f"{what}: {path} has coordinates that are not finite numbers; fix them")
+    if crs.is_geographic:
+        ok = -180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90
+        rng = "longitude -180 to 180, latitude -90 to 90 (they are not longitude/latitude)"
+    else:
+        aou = crs.area_of_use
+        if aou is None:
+            return
+        m = _AREA_MARGIN_DEG
+        lon0, lat0, lon1, lat1 = (aou.west - m, aou.south - m, aou.east + m, aou.north + m)
+        ll = gdf.geometry.to_crs(4326).total_bounds
+        ok = bool(np.isfinite(ll).all()) and (
+            lon0 <= ll[0] and ll[2] <= lon1 and lat0 <= ll[1] and ll[3] <= lat1
+        )
+        rng = (
+            f"the area of use (longitude {aou.west:g} to {aou.east:g}, latitude "
+            f"{aou.south:g} to {aou.north:g}, give or take {m:g} degrees)"
+        )
+    if not ok:
+        raise CRSError(
+            f"{what}: {path} has coordinates {_bounds_text(b)}, outside {rng} of {name} "
+            f"({how} CRS); if the file is in another CRS, {fix}"
+        )
+
+
+def require_overlap(
+    gdf: gpd.GeoDataFrame, *, what: str, path: object, area_bounds, area_crs, area_name: str
+) -> None:
+    """Raise :class:`InputError` when ``gdf`` lies wholly outside ``area_bounds``.
+
+    Named with its own bounds, so the user sees which input lies elsewhere (in another
+    CRS, with x and y swapped, or of another place) before the scan goes further.
+    """
+    own = np.asarray(gdf.to_crs(area_crs).total_bounds, dtype=float)
+    a = np.asarray(area_bounds, dtype=float)
+    if (
+        not np.isfinite(own).all()
+        or own[0] > a[2]
+        or own[2] < a[0]
+        or own[1] > a[3]
+        or own[3] < a[1]
+    ):
+        raise InputError(
+            f"{what}: {path} lies outside {area_name}: its extent is {_bounds_text(own)}, the "
+            f"{area_name} spans {_bounds_text(a)} ({CRS.from_user_input(area_crs).to_string()}); "
+            "check the file, its CRS, and the order of x and y"
+        )
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], *, what: str, path: Path) -> None:
@@ -116,14 +192,11 @@ def points_from_xy(
             f"{df[y].iloc[first]!r}); fix or remove them"
         )
     crs_obj = parse_crs(crs, what)
-    if crs_obj.is_geographic and (xs.abs().max() > 180 or ys.abs().max() > 90):
-        raise CRSError(
-            f"{what}: {path} coordinates in '{x}'/'{y}' are not longitude/latitude (found "
-            f"values up to {xs.abs().max():.0f}); give the table's CRS, e.g. crs: EPSG:28992"
-        )
-    return gpd.GeoDataFrame(
+    gdf = gpd.GeoDataFrame(
         df.drop(columns=[x, y]), geometry=gpd.points_from_xy(xs, ys), crs=crs_obj
     )
+    check_coordinates(gdf, what=what, path=path, how=f"'{x}'/'{y}' read in the study's")
+    return gdf
 
 
 def as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -133,7 +133,11 @@ def _read_source(
         return _by_tags(features, config, source, None)
     if fmt == "gtfs":
         stops = read_gtfs_stops(path)
-        targets = [i.id for i in config.indicators if i.gtfs]
+        targets = (
+            [spec["indicator"]]
+            if spec.get("indicator")
+            else [i.id for i in config.indicators if i.gtfs]
+        )
         return [
             _frame(stops, t, stops["name"], "gtfs stop", source, stops["stop_id"]) for t in targets
         ]
@@ -168,6 +172,22 @@ def _read_source(
     return _by_tags(gdf, config, source, spec.get("id"))
 
 
+def _check_indicator(spec: Mapping[str, Any], config: Config) -> None:
+    """An ``indicator:`` on a source of any format must name a known sub-indicator."""
+    ind = spec.get("indicator")
+    if ind is not None and ind not in config.indicator_ids:
+        raise ConfigError(
+            f"amenities: {Path(spec['file']).name} names the unknown indicator {ind!r}; use one "
+            f"of {', '.join(config.indicator_ids)}"
+        )
+
+
+def _only(parts: list[gpd.GeoDataFrame], spec: Mapping[str, Any]) -> list[gpd.GeoDataFrame]:
+    """With ``indicator:`` on a source of any format, keep that sub-indicator only."""
+    ind = spec.get("indicator")
+    return [p for p in parts if len(p) and (ind is None or (p["indicator"] == ind).all())]
+
+
 def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
@@ -188,7 +208,8 @@ def read_amenities(
     """
     parts = []
     for spec in specs:
-        found = [to_metric(p, crs) for p in _read_source(spec, config, osm) if len(p)]
+        _check_indicator(spec, config)
+        found = [to_metric(p, crs) for p in _only(_read_source(spec, config, osm), spec)]
         n = sum(len(p) for p in found)
         log.info("amenities: %d from %s", n, Path(spec["file"]).name)
         parts += found

@@ -25,8 +25,8 @@ def _read(p: Path) -> dict:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"catalogue: {p} does not exist; check the path") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"catalogue: {p} is not valid YAML ({exc})") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"catalogue: {p} is not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
         raise ConfigError(f"catalogue: {p} must map source names to mappings (url: ..., ...)")
     return raw

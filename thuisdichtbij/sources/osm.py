@@ -108,7 +108,74 @@ def _check_pbf(path: str | os.PathLike) -> Path:
             f"OSM extract: {p} is not an .osm.pbf file; download a PBF extract (e.g. from "
             "Geofabrik or BBBike), or name a street network file under 'network:' in a study file"
         )
+    check_pbf_complete(p)
     return p
+
+
+def _damaged(p: Path, why: str) -> InputError:
+    return InputError(
+        f"OSM extract: {p} is damaged or incomplete ({why}); a download that broke off "
+        "leaves such a file: download it again"
+    )
+
+
+def check_pbf_complete(p: Path) -> None:
+    """Walk the blocks of an ``.osm.pbf`` (headers only) and raise when it is cut short.
+
+    A PBF is a run of blocks: a 4-byte length, a ``BlobHeader`` message of that length
+    whose field 3 is the size of the blob that follows. A truncated download ends inside a
+    block; a valid file ends exactly after its last blob.
+    """
+    size = p.stat().st_size
+    with open(p, "rb") as f:
+        pos = 0
+        while pos < size:
+            head = f.read(4)
+            n = int.from_bytes(head, "big") if len(head) == 4 else -1
+            if n <= 0 or n > 64 * 1024 or pos + 4 + n > size:
+                raise _damaged(p, f"a block header at byte {pos} runs past the end")
+            datasize = _blob_size(f.read(n))
+            if datasize is None:
+                raise _damaged(p, f"the block header at byte {pos} is not readable")
+            pos += 4 + n + datasize
+            if pos > size:
+                raise _damaged(p, f"the file ends {pos - size} bytes short of its last block")
+            f.seek(pos)
+
+
+def _blob_size(header: bytes) -> int | None:
+    """Field 3 (``datasize``, a varint) of a protobuf ``BlobHeader``; ``None`` if absent."""
+    i = 0
+
+    def varint() -> int:
+        nonlocal i
+        shift = value = 0
+        while True:
+            if i >= len(header) or shift > 63:
+                raise ValueError("varint runs off the end")
+            b = header[i]
+            i += 1
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value
+
+    try:
+        while i < len(header):
+            key = varint()
+            field, wire = key >> 3, key & 7
+            if wire == 0:
+                value = varint()
+                if field == 3:
+                    return value
+            elif wire == 2:
+                length = varint()  # read before i moves on: not ``i += varint()``
+                i += length
+            else:
+                return None
+    except ValueError:
+        return None
+    return None
 
 
 class _Rows:
