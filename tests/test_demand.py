@@ -115,6 +115,10 @@ def test_demand_by_hand(small_scan):
     by_class = res.by_class.set_index("score_class")
     assert by_class.loc["outside", "residents_65plus"] == 5
     assert by_class.loc["3", "residents_65plus"] == 35
+    # 6211's residents are counted where the class is unknown for lack of data, not as
+    # "suppressed" (too few dwellings): the scan suppressed nothing
+    assert by_class.loc["onvoldoende gegevens", "residents_65plus"] == 30
+    assert by_class.loc["suppressed", "residents_65plus"] == 0
     assert by_class.loc[["1", "2", "4", "5"], "residents_65plus"].sum() == 0
     assert by_class["residents_65plus"].sum() == 70
     assert res.metadata["cbs_pc6_without_point"].startswith("1 (15 residents 65+): 6213XX")

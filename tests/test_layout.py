@@ -30,7 +30,7 @@ def _room(module: str) -> str:
         return "facade"
     if parts[1] in SUBPACKAGES:
         return parts[1]
-    if parts[1] == "scan":
+    if parts[1] in ("scan", "pipeline"):  # scan.py lists the stages, pipeline/ does them
         return "scan"
     return "base"
 

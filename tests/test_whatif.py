@@ -74,7 +74,7 @@ def delft(data_dir, tmp_path_factory):
 
 def _full_scan(data_dir, monkeypatch, *, add=(), drop=()):
     """A full scan of Delft whose amenities are edited as they are read."""
-    module = sys.modules["thuisdichtbij.scan"]
+    module = sys.modules["thuisdichtbij.pipeline.inputs"]  # where the scan reads amenities
     read = module.read_amenities
 
     def edited(*args, **kwargs):

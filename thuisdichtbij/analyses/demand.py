@@ -23,6 +23,7 @@ from ..outputs.scanfile import read_metadata, read_scan_layer, scan_layers
 from ..provenance import describe_file, utc_now
 from ..sources.cbs import is_gpkg, read_cbs_pc6
 from ..sources.points import read_points
+from .audit import INSUFFICIENT
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,9 @@ def _place(pc6: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, cbs: pd.DataFrame):
     """Each PC6 point in its area with its residents 65+; the postcodes that did not match."""
     joined = gpd.sjoin(
         pc6,
-        areas[["area_id", "score_class", "suppressed", "geometry"]],
+        areas[["area_id", "score_class", "suppressed", "geometry"]].assign(
+            data_status=areas["data_status"] if "data_status" in areas else "ok"
+        ),
         how="left",
         predicate="intersects",
     )
@@ -199,8 +202,10 @@ def _place(pc6: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, cbs: pd.DataFrame):
     def label(row) -> str:
         if pd.isna(row["area_id"]):
             return "outside"
-        if bool(row["suppressed"]) or pd.isna(row["score_class"]):
+        if bool(row["suppressed"]):
             return "suppressed"
+        if row["data_status"] == INSUFFICIENT or pd.isna(row["score_class"]):
+            return INSUFFICIENT  # no class for lack of data: not the same as suppressed
         return str(int(row["score_class"]))
 
     joined["class_label"] = joined.apply(label, axis=1)
@@ -217,7 +222,7 @@ def _counts(groups) -> pd.DataFrame:
 
 def _by_class(joined: gpd.GeoDataFrame) -> pd.DataFrame:
     """Residents 65+ per area class (and suppressed areas, and outside every area)."""
-    order = ["1", "2", "3", "4", "5", "suppressed", "outside"]
+    order = ["1", "2", "3", "4", "5", INSUFFICIENT, "suppressed", "outside"]
     by_class = (
         _counts(joined.groupby("class_label"))
         .reindex(order)
