@@ -47,8 +47,8 @@ def _add_diff(sub) -> None:
 
 
 def _validate(args) -> str:
-    from ..analyses.validate import is_table_id, validate
-    from ..sources.http import Downloader
+    from ...analyses.validate import is_table_id, validate
+    from ...sources.http import Downloader
 
     dl = None
     if args.cbs and is_table_id(args.cbs):
@@ -70,18 +70,18 @@ def _validate(args) -> str:
     result.to_gpkg(args.scan)
     lines = [result.summary.to_string(index=False), f"added validation tables to {args.scan}"]
     if args.plots and len(result.table):
-        from ..outputs.validation_plot import validation_scatter
+        from ...outputs.validation_plot import validation_scatter
 
         lines.append("wrote " + ", ".join(map(str, validation_scatter(result.table, args.plots))))
     return "\n".join(lines)
 
 
 def _diff(args) -> str:
-    from ..analyses.diff import diff_scans
-    from ..outputs.diff_map import diff_html, diff_png
-    from ..outputs.export import add_layers, write_layers
-    from ..outputs.scanfile import read_scan, scan_layers
-    from ..outputs.styles import layer_styles
+    from ...analyses.diff import diff_scans
+    from ...outputs.diff_map import diff_html, diff_png
+    from ...outputs.export import add_layers, write_layers
+    from ...outputs.scanfile import read_scan, scan_layers
+    from ...outputs.styles import layer_styles
 
     (old, old_meta), (new, new_meta) = read_scan(args.old), read_scan(args.new)
     result = diff_scans(

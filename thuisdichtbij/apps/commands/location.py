@@ -86,7 +86,7 @@ def _check(args) -> str:
 
 
 def _serve(args) -> str:
-    from .serve import run
+    from ..serve import run
 
     run(args.scan, host=args.host, port=args.port, lang=args.lang, population=args.population)
     return ""
@@ -131,7 +131,7 @@ def _site(args) -> str:
     result.to_gpkg(args.scan)
     written = [f"layer {result.layer} in {args.scan}"]
     if args.png or args.html:
-        from ..outputs.sites_map import sites_html, sites_png
+        from ...outputs.sites_map import sites_html, sites_png
 
         if args.png:
             written.append(str(sites_png(args.scan, result.layer, args.png)))

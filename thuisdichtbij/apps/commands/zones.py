@@ -62,7 +62,7 @@ def _compare(args) -> str:
         layer=args.layer,
         reference_layer=args.reference_layer,
     )
-    from ..outputs.export import add_layers
+    from ...outputs.export import add_layers
 
     add_layers(args.scan, {"zone_comparison": table})
     shown = table.astype(object).where(table.notna(), "-")  # no NaN/None in what people read
