@@ -376,3 +376,20 @@ def test_clip_pbf_keeps_whole_ways_in_the_box(data_dir, tmp_path):
     ways = read_osm_ways(cut)
     assert len(ways) > 100
     assert not list(tmp_path.glob(".*part*"))
+
+
+def test_fetch_checks_its_output_folder_before_any_download(tmp_path, capsys):
+    from thuisdichtbij.apps.cli import main
+
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    cases = {
+        str(a_file): "is a file; give a folder",
+        str(tmp_path / "missing" / "study"): "does not exist; create it first",
+    }
+    for out, message in cases.items():
+        # no server is running: a check that came after a download would fail otherwise
+        code = main(["fetch", "--municipality", "Maastricht", "--out", out, "--offline"])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "Traceback" not in err
+    assert a_file.read_text() == "x"

@@ -20,6 +20,7 @@ __all__ = [
     "positive",
     "share",
     "new_file",
+    "new_folder",
     "gpkg_to_update",
     "gpkg_new_or_update",
     "missing_extra",
@@ -68,6 +69,19 @@ def new_file(*suffixes: str):
 
     parse.__name__ = "output file"
     return parse
+
+
+def new_folder(text: str) -> Path:
+    """An output folder: new (in a folder that exists and may be written) or an existing one."""
+
+    def check(t: str) -> Path:
+        out = Path(t)
+        if out.exists() and not out.is_dir():
+            raise ThuisdichtbijError(f"output: {out} is a file; give a folder for the study")
+        check_output(out / "study.yaml" if out.is_dir() else out, what="output")
+        return out
+
+    return _checked(check, text)
 
 
 def gpkg_to_update(text: str) -> Path:

@@ -16,7 +16,7 @@ from ...settings import cache_dir
 from ...sources.fetch import fetch
 from ...sources.overpass import parse_bbox, study_from_overpass
 from ...study import preset_names
-from .._args import new_file, positive
+from .._args import new_file, new_folder, positive
 
 
 def _add_scan(sub) -> None:
@@ -82,7 +82,12 @@ def _add_scan(sub) -> None:
 def _add_fetch(sub) -> None:
     fe = sub.add_parser("fetch", help="download a municipality's data and write a study file")
     fe.add_argument("--municipality", required=True, help="name (Maastricht) or CBS code (GM0935)")
-    fe.add_argument("--out", required=True, help="folder for the study (study.yaml and data)")
+    fe.add_argument(
+        "--out",
+        required=True,
+        type=new_folder,
+        help="folder for the study (study.yaml and data)",
+    )
     fe.add_argument(
         "--cache-dir", help="download cache (default: $THUISDICHTBIJ_CACHE, else ~/.cache/...)"
     )
