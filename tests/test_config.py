@@ -129,3 +129,14 @@ def test_unknown_indicator_id(indicators):
     (indicators / "dentist.yaml").write_text("id: dentist\nlabel_nl: tandarts\n")
     with pytest.raises(ConfigError, match="unknown sub-indicator id 'dentist'"):
         load_config(indicators_dir=indicators)
+
+
+@pytest.mark.parametrize("key", ["grid_cell_m", "fallback_cell_m"])
+def test_cells_under_100_m_are_refused(tmp_path, key):
+    # cells are named in hectometres (E1760N3180): two 50 m cells would share one name
+    f = tmp_path / "w.yaml"
+    f.write_text(f"aggregation:\n  {key}: 50\n")
+    with pytest.raises(ConfigError, match=f"aggregation.{key}' must be at least 100"):
+        load_config(f)
+    f.write_text(f"aggregation:\n  {key}: 250\n")
+    assert getattr(load_config(f), key) == 250

@@ -268,10 +268,12 @@ def build_config(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Co
         ),
         min_component_m=_number(path, "network.min_component_m", raw["network"]["min_component_m"]),
         min_dwellings=int(_number(path, "aggregation.min_dwellings", agg["min_dwellings"])),
+        # Cells are named in hectometres as CBS does (E1760N3180): below 100 m two cells
+        # would share a name, and a layer its rows.
         fallback_cell_m=_number(
-            path, "aggregation.fallback_cell_m", agg["fallback_cell_m"], minimum=1
+            path, "aggregation.fallback_cell_m", agg["fallback_cell_m"], minimum=100
         ),
-        grid_cell_m=_number(path, "aggregation.grid_cell_m", agg["grid_cell_m"], minimum=1),
+        grid_cell_m=_number(path, "aggregation.grid_cell_m", agg["grid_cell_m"], minimum=100),
         zones=_zones(path, raw["zones"]),
         fairshare=_fairshare(path, raw["fairshare"]),
         audit=_audit(path, raw.get("audit", {})),
