@@ -45,7 +45,9 @@ def check_output(path: str | os.PathLike, *, what: str, suffixes: tuple[str, ...
     if not folder.is_dir():
         raise OutputError(f"{what}: {folder} is a file, not a folder; choose another path")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{out.name}{_TMP_TAG}", dir=folder)
+        # a probe, not a temporary: named so that a concurrent writer's clean_stale (which
+        # removes every temporary of the target) leaves it alone
+        fd, probe = tempfile.mkstemp(prefix=f".{out.name}.probe-", dir=folder)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -78,12 +80,16 @@ def clean_stale(target: Path, *, older_than_s: float = 0.0) -> list[Path]:
     :data:`STALE_S`.
     """
     now = time.time()
+    ours = [(p, older_than_s) for p in target.parent.glob(f".{target.name}{_TMP_TAG}*")]
+    older = [
+        (p, STALE_S)
+        for p in target.parent.glob(f".{target.stem}-????????.gpkg*")
+        if any(p.name.endswith(".gpkg" + s) for s in _SIDECARS)
+    ]
+    # a write probe lives for microseconds; one a minute old was stranded by a kill
+    probes = [(p, 60.0) for p in target.parent.glob(f".{target.name}.probe-*")]
     removed = []
-    found = [(p, older_than_s) for p in target.parent.glob(f".{target.name}{_TMP_TAG}*")]
-    found += [(p, STALE_S) for p in target.parent.glob(f".{target.stem}-????????.gpkg*")]
-    for p, age in found:
-        if not any(p.name.endswith(".gpkg" + s) for s in _SIDECARS) and _TMP_TAG not in p.name:
-            continue
+    for p, age in ours + older + probes:
         with contextlib.suppress(OSError):
             if now - p.stat().st_mtime >= age:
                 p.unlink()
