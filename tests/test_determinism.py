@@ -2,8 +2,12 @@
 
 import pandas as pd
 import pyogrio
+import pytest
 
 from thuisdichtbij import scan
+
+# two whole scans: the everyday suite (-m 'not slow') leaves them to CI
+pytestmark = pytest.mark.slow
 
 
 def identical(a: pd.Series, b: pd.Series) -> bool:

@@ -37,6 +37,7 @@ def maastricht(data_dir, tmp_path_factory):
     return out, folder
 
 
+@pytest.mark.slow
 def test_map_command_writes_everything(maastricht, capsys):
     out, folder = maastricht
     code = main(
@@ -140,6 +141,7 @@ def test_map_needs_an_output(maastricht, capsys):
     assert "say what to write" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
 def test_html_map_in_a_real_browser(maastricht):
     from playwright.sync_api import sync_playwright
@@ -353,6 +355,7 @@ def planner(maastricht):
     thread.join(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
 def test_planner_page_in_a_real_browser(planner):
     import geopandas as gpd

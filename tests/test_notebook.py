@@ -4,6 +4,9 @@ from pathlib import Path
 
 import pytest
 
+# a minute or more together: the everyday suite (-m 'not slow') leaves them to CI
+pytestmark = pytest.mark.slow
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "maastricht.ipynb"
 
 

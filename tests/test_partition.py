@@ -8,6 +8,9 @@ from thuisdichtbij.engine.partition import Tiling, tile_of
 
 from .test_determinism import identical
 
+# a minute or more together: the everyday suite (-m 'not slow') leaves them to CI
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(("study", "tile_m"), [("aachen", 1500.0), ("maastricht", 2000.0)])
 def test_partitioned_equals_single_process(study, tile_m, data_dir):

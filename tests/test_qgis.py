@@ -10,6 +10,9 @@ import pytest
 
 from ._synthetic import scan_with_zones
 
+# a minute or more together: the everyday suite (-m 'not slow') leaves them to CI
+pytestmark = pytest.mark.slow
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 SCRIPT = """

@@ -18,6 +18,9 @@ from thuisdichtbij.apps.serve import create_app  # noqa: E402
 
 from ._synthetic import lonlat, scan_with_zones  # noqa: E402
 
+# a minute or more together: the everyday suite (-m 'not slow') leaves them to CI
+pytestmark = pytest.mark.slow
+
 _SETTINGS = settings(
     max_examples=60,
     deadline=None,
