@@ -257,3 +257,23 @@ def test_pieces_are_built_once_per_network(monkeypatch):
     monkeypatch.setitem(snap_module._PIECES, id(b), (a, snap_module._pieces(a)))
     s = snap_points(points((10, 40)), b, max_snap_m=100)
     assert s.snap_m.tolist() == pytest.approx([10.0])
+
+
+def test_edges_across_the_origin():
+    # Pieces are cut from each segment's own length: edge 0 runs 1,000 m through (0, 0) and
+    # is the nearest (3 m) to P = (400, 3); edge 1, 7 m away, must not win because its
+    # pieces crowd the KD-tree's candidates.
+    net = network([(-500, 0), (500, 0)], [(-400, 10), (1200, 10)])
+    s = snap_points(points((400, 3), (1000, 12)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 1]
+    assert s.snap_m.tolist() == pytest.approx([3, 2])
+    assert s.along_m.tolist() == pytest.approx([900, 1400])
+
+
+def test_a_network_of_fewer_pieces_than_candidates():
+    # One 30 m street: 3 pieces, fewer than the 8 candidates asked for first.
+    net = network([(0, 0), (30, 0)])
+    s = snap_points(points((12, 5), (40, 0)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 0]
+    assert s.snap_m.tolist() == pytest.approx([5, 10])
+    assert s.along_m.tolist() == pytest.approx([12, 30])
