@@ -44,7 +44,11 @@ MODULES = ("score", "distance", "snap", "aggregate", "network")
 #: The engine's own fast tests per module, the most direct first (``-x`` stops at the first
 #: failure, so a killed mutant costs little).
 TESTS = {
-    "score": ("tests/test_score.py", "tests/test_distance.py"),
+    "score": (
+        "tests/test_score.py",
+        "tests/test_distance.py",
+        "tests/test_sensitivity.py::test_band_sensitivity_by_hand",
+    ),
     "distance": ("tests/test_distance.py", "tests/test_snap.py", "tests/test_network.py"),
     "snap": ("tests/test_snap.py", "tests/test_distance.py", "tests/test_network.py"),
     "aggregate": ("tests/test_aggregate.py",),

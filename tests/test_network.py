@@ -17,6 +17,7 @@ from thuisdichtbij.engine.network import (
     Network,
     build_network,
     edge_kinds,
+    profile_audit,
     walkable,
 )
 from thuisdichtbij.engine.snap import snap_points
@@ -206,6 +207,39 @@ def test_walkable_by_tags():
         True,
     ]
     assert walkable(pd.DataFrame(index=range(2))).tolist() == [True, True]
+
+
+def test_walking_profile_and_area_outlines():
+    tags = pd.DataFrame(
+        {
+            "highway": ["footway", "steps", "residential", "path", "footway", "pedestrian"],
+            "area": [None, "no", None, None, "yes", " Yes "],
+            "surface": ["gravel", None, " Gravel ", "asphalt", None, None],
+        }
+    )
+    # area=yes (any case) is the outline of a square: out; area=no or untagged: in.
+    assert walkable(tags).tolist() == [True, True, True, True, False, False]
+    rules = {"highway": ("steps",), "surface": ("gravel", "sett"), "kerb": ("raised",)}
+    # Gravel (any case) and steps out; untagged surface stays in; no kerb column: no effect.
+    assert walkable(tags, exclude=rules).tolist() == [False, False, False, True, False, False]
+    assert walkable(tags, exclude={}).tolist() == walkable(tags).tolist()
+    # The audit counts over the 4 ways walkable without the profile.
+    assert profile_audit(tags, rules) == {
+        "ways": 4,
+        "dropped": 3,
+        "highway": {"dropped": 1, "untagged": 0},
+        "surface": {"dropped": 2, "untagged": 1},
+        "kerb": "no column",
+    }
+    gdf = frame(
+        [(0, 0), (100, 0)],
+        [(100, 0), (160, 0)],
+        [(160, 0), (200, 0)],
+        highway=["path"] * 3,
+        surface=["asphalt", "gravel", None],
+    )
+    net = build_network(gdf, exclude={"surface": ("gravel",)})
+    assert net.edge_length_m.tolist() == [100.0, 40.0]
 
 
 def test_unwalkable_ways_are_left_out(caplog):

@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 
 from thuisdichtbij import load_config
+from thuisdichtbij.config import INDICATOR_IDS
 from thuisdichtbij.engine.score import (
     CLASS_LABELS_EN,
     CLASS_LABELS_NL,
     band_points,
+    band_sensitivity,
     class_edges,
     classify,
     safety_points,
@@ -189,3 +191,20 @@ def test_class_labels():
         4: "Above average",
         5: "Strongly above average",
     }
+
+
+def test_band_sensitivity_clamps_the_best_case_at_zero_metres(tmp_path):
+    # A band for an amenity in the building itself (0.5 m), tolerance 0.4 m: a walk of
+    # 0.3 m is 0 m at best (3 pts, not -0.1 m) and 0.7 m at worst (2 pts).
+    p = tmp_path / "w.yaml"
+    p.write_text(
+        "bands:\n  - {max_m: 0.5, points: 3}\n  - {max_m: 250, points: 2}\n"
+        "  - {max_m: 500, points: 1}\nsensitivity: {band_tolerance_m: 0.4}\n"
+    )
+    cfg = load_config(p)
+    d = pd.DataFrame(np.inf, index=[0], columns=[f"dist_{i}" for i in INDICATOR_IDS])
+    d["dist_gp"] = 0.3
+    edges = np.array([2.0, 4, 6, 8])
+    out = band_sensitivity(d, pd.Series(3.0, index=d.index), cfg, class_edges=edges)
+    assert out["n_near_edge"].tolist() == [1]
+    assert out.loc[0, "score_max"] - out.loc[0, "score_min"] == pytest.approx(cfg.weights["gp"])

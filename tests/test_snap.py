@@ -202,3 +202,78 @@ def test_ties_among_many_streets_listed_in_reverse():
     s = snap_points(points(*xy), net, max_snap_m=250)
     assert s.edge.tolist() == [28 - k for k in range(29) for _ in range(3)]
     assert s.snap_m.tolist() == pytest.approx([50.0] * len(xy))
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_tie_at_a_segment_end_is_exact(forward):
+    # P = (-3, 3) lies on the perpendicular through the node (0, 0) of edge 0, which runs to
+    # (30, 30) (or from there, reversed): the nearest point is its end at (0, 0), r = 0 (or 1)
+    # exactly, distance sqrt(18). Edge 1 runs from (0, 0) south, P behind its start: sqrt(18)
+    # too, computed the same way. An exact tie, so edge 0, the first listed. The
+    # perpendicular formula would give 0.1 * sqrt(1800), one unit in the last place more.
+    first = [(0, 0), (30, 30)] if forward else [(30, 30), (0, 0)]
+    net = network(first, [(0, 0), (0, -30)])
+    s = snap_points(points((-3, 3)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0]
+    assert s.snap_m[0] == np.sqrt(18.0)
+    assert s.along_m[0] == pytest.approx(0.0 if forward else np.sqrt(1800.0))
+
+
+def test_short_segments_and_a_repeated_vertex():
+    # Edge 0 has a repeated vertex (a zero-length segment) at (50, 0); edge 1 is one straight
+    # metre, edge 2 half a metre, both far from the others.
+    net = network(
+        [(0, 0), (50, 0), (50, 0), (100, 0)],
+        [(500, 0), (501, 0)],
+        [(800, 100), (800, 100.5)],
+    )
+    pts = points((50, 30), (75, -20), (500.5, 2), (801, 100.25), (799, 100.1))
+    s = snap_points(pts, net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 0, 1, 2, 2]
+    assert s.snap_m.tolist() == pytest.approx([30, 20, 2, 1, 1])
+    assert s.along_m.tolist() == pytest.approx([50, 75, 0.5, 0.25, 0.1])
+
+
+def test_edges_away_from_the_origin():
+    # A vertical and a slanted edge that start far from (0, 0), where the projection's
+    # terms (p - a) matter in both x and y.
+    net = network([(1000, 2000), (1000, 2100)], [(1100, 2000), (1130, 2040)])
+    pts = points((1005, 2050), (990, 2010), (1103, 2046), (1130, 2060))
+    s = snap_points(pts, net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 0, 1, 1]
+    # (1103, 2046) against edge 1, which runs along (0.6, 0.8) from (1100, 2000):
+    d = np.array([1103 - 1100, 2046 - 2000])
+    along = d @ [0.6, 0.8]  # 1.8 + 36.8 = 38.6
+    off = abs(d @ [-0.8, 0.6])  # |-2.4 + 27.6| = 25.2
+    assert s.snap_m.tolist() == pytest.approx([5, 10, off, 20])
+    assert s.along_m.tolist() == pytest.approx([50, 10, along, 50])
+
+
+def test_pieces_are_built_once_per_network(monkeypatch):
+    a = network([(0, 0), (100, 0)])
+    b = network([(0, 50), (100, 50)])
+    assert snap_module._pieces(a) is snap_module._pieces(a)
+    # A network that reuses the id of one no longer alive must not get its pieces.
+    monkeypatch.setitem(snap_module._PIECES, id(b), (a, snap_module._pieces(a)))
+    s = snap_points(points((10, 40)), b, max_snap_m=100)
+    assert s.snap_m.tolist() == pytest.approx([10.0])
+
+
+def test_edges_across_the_origin():
+    # Pieces are cut from each segment's own length: edge 0 runs 1,000 m through (0, 0) and
+    # is the nearest (3 m) to P = (400, 3); edge 1, 7 m away, must not win because its
+    # pieces crowd the KD-tree's candidates.
+    net = network([(-500, 0), (500, 0)], [(-400, 10), (1200, 10)])
+    s = snap_points(points((400, 3), (1000, 12)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 1]
+    assert s.snap_m.tolist() == pytest.approx([3, 2])
+    assert s.along_m.tolist() == pytest.approx([900, 1400])
+
+
+def test_a_network_of_fewer_pieces_than_candidates():
+    # One 30 m street: 3 pieces, fewer than the 8 candidates asked for first.
+    net = network([(0, 0), (30, 0)])
+    s = snap_points(points((12, 5), (40, 0)), net, max_snap_m=100)
+    assert s.edge.tolist() == [0, 0]
+    assert s.snap_m.tolist() == pytest.approx([5, 10])
+    assert s.along_m.tolist() == pytest.approx([12, 30])
