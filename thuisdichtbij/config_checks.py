@@ -26,7 +26,7 @@ from .config_schema import (
     SafetyConfig,
     ZonesConfig,
 )
-from .errors import ConfigError, InputFileNotFoundError
+from .errors import ConfigError, InputFileNotFoundError, reject_unknown_keys
 
 SECTIONS = {
     "bands": None,
@@ -89,21 +89,12 @@ def merge_layers(base: dict, over: Mapping, path: Path) -> dict:
     """``over`` laid over ``base``, section by section; unknown keys are an error."""
     out = copy.deepcopy(base)
     for key, value in over.items():
-        if key not in SECTIONS:
-            raise ConfigError(
-                f"{path}: unknown key '{key}'; allowed top-level keys are "
-                f"{', '.join(sorted(SECTIONS))}"
-            )
+        reject_unknown_keys([key], SECTIONS, where=str(path))
         allowed = SECTIONS[key]
         if allowed is not None:
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{path}: '{key}' must be a mapping of keys to values")
-            for sub in value:
-                if sub not in allowed:
-                    raise ConfigError(
-                        f"{path}: unknown key '{key}.{sub}'; allowed keys in '{key}' are "
-                        f"{', '.join(sorted(allowed))}"
-                    )
+            reject_unknown_keys(value, allowed, where=str(path), prefix=f"{key}.")
             merged = dict(out.get(key, {}))
             for sub, v in value.items():
                 old = merged.get(sub)
@@ -190,12 +181,7 @@ def _indicator(path: Path) -> Indicator:
     raw = read_yaml(path)
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys {sorted(_INDICATOR_KEYS)}")
-    unknown = set(raw) - _INDICATOR_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are "
-            f"{', '.join(sorted(_INDICATOR_KEYS))}"
-        )
+    reject_unknown_keys(raw, _INDICATOR_KEYS, where=str(path))
     for key in ("id", "label_nl"):
         if not raw.get(key):
             raise ConfigError(f"{path}: the key '{key}' is required")

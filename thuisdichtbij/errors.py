@@ -6,6 +6,8 @@ Catch :class:`ThuisdichtbijError` to handle all of them.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+
 __all__ = [
     "ThuisdichtbijError",
     "ConfigError",
@@ -38,3 +40,19 @@ class CRSError(InputError):
 
 class OutputError(ThuisdichtbijError, ValueError):
     """An output cannot be written where asked, or writing it would lose the user's data."""
+
+
+def reject_unknown_keys(
+    keys: Iterable, allowed: Collection[str], *, where: str, prefix: str = ""
+) -> None:
+    """Raise :class:`ConfigError` naming the first key not in ``allowed``, and the allowed ones.
+
+    ``where`` is the file (and section) read; ``prefix`` the section a key sits in
+    (``"weights."``), so the message shows the key as the user would write it.
+    """
+    unknown = sorted(str(k) for k in keys if k not in allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key '{prefix}{unknown[0]}'; allowed keys are "
+            f"{', '.join(sorted(allowed))}"
+        )

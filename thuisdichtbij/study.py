@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from .config import INDICATOR_IDS, shipped_path
-from .errors import ConfigError, InputFileNotFoundError
+from .errors import ConfigError, InputFileNotFoundError, reject_unknown_keys
 from .settings import data_dir as _data_dir
 
 __all__ = ["Study", "load_study", "study_from_osm", "preset_names"]
@@ -136,12 +136,7 @@ def _section(raw: Any, name: str, base: Path, where: str) -> MappingProxyType:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: '{name}' must be a mapping (file: ..., ...) or a path")
     allowed = _SECTION_KEYS[name]
-    for key in raw:
-        if key not in allowed:
-            raise ConfigError(
-                f"{where}: unknown key '{name}.{key}'; allowed keys are "
-                f"{', '.join(sorted(allowed))}"
-            )
+    reject_unknown_keys(raw, allowed, where=where, prefix=f"{name}.")
     if name == "dwellings" and "file" not in raw and "cbs_pc6" in raw:
         # No dwelling points: one point inside each polygon of the CBS PC6 GeoPackage.
         if not str(raw["cbs_pc6"]).lower().endswith(".gpkg"):
@@ -198,12 +193,7 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a mapping with keys like name, osm, network, ...")
-    unknown = set(raw) - _TOP
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown key '{sorted(unknown)[0]}'; allowed keys are "
-            f"{', '.join(sorted(_TOP))}"
-        )
+    reject_unknown_keys(raw, _TOP, where=str(path))
     # A study may say where its data lies, relative to itself (fetch writes data_dir: .).
     if raw.get("data_dir") is not None and data_dir is None:
         base = (path.parent / str(raw["data_dir"])).resolve()
@@ -248,12 +238,7 @@ def _fairshare(raw: Any, base: Path, where: str) -> MappingProxyType | None:
         return None
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: 'fairshare' must be a mapping (ses_woa: ..., ...)")
-    for key in raw:
-        if key not in _FAIRSHARE_KEYS:
-            raise ConfigError(
-                f"{where}: unknown key 'fairshare.{key}'; allowed keys are "
-                f"{', '.join(sorted(_FAIRSHARE_KEYS))}"
-            )
+    reject_unknown_keys(raw, _FAIRSHARE_KEYS, where=where, prefix="fairshare.")
     levels = raw.get("levels")
     if "ses_woa" not in raw and not levels:
         raise ConfigError(f"{where}: 'fairshare' needs 'ses_woa', the CBS SES-WOA table per area")
