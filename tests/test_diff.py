@@ -57,7 +57,7 @@ def _gpkg(scans, which):
 
 def _diff(scans, which):
     (old, om, _), (new, nm, _) = scans["old"], scans[which]
-    return diff_scans(old, new, old_metadata=om, new_metadata=nm)
+    return diff_scans(old, new, old_metadata=om, new_metadata=nm, lang="en")
 
 
 def test_one_amenity_gone(scans):
@@ -163,7 +163,9 @@ def test_own_change_and_moved_average_are_told_apart(tmp_path):
     old = {"dwellings": dw, "areas": _areas([4.5, 5.5, 5.0], [3, 3, 3]), "amenities": amen}
     # A2 has no class in the new scan (e.g. too many unscored dwellings): not compared.
     new = {"dwellings": dw, "areas": _areas([4.5, 7.5, np.nan], [2, 4, None]), "amenities": amen}
-    d = diff_scans(old, new, old_metadata=meta([2, 4, 6, 8]), new_metadata=meta([3, 5, 7, 9]))
+    d = diff_scans(
+        old, new, old_metadata=meta([2, 4, 6, 8]), new_metadata=meta([3, 5, 7, 9]), lang="en"
+    )
     ar = d.areas.set_index("area_id")
     assert ar["class_change"].tolist()[:2] == [-1, 1]
     assert ar["class_change_own"].tolist()[:2] == [0, 1]

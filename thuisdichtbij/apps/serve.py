@@ -20,6 +20,7 @@ from ..analyses.whatif import WhatifContext, load_whatif, parse_addition, whatif
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ..errors import ThuisdichtbijError
 from ..outputs._mapkit import CLASS_COLOURS, INDICATOR_STYLE
+from ._console import say
 
 __all__ = ["create_app", "run"]
 
@@ -340,5 +341,5 @@ def run(
     import uvicorn
 
     app = create_app(scan, lang=lang, population=population)
-    print(f"thuisdichtbij: serving {scan} on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    print(say(lang)["serving"].format(scan=scan, host=host, port=port), flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
