@@ -187,7 +187,7 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
     args = ["diff", str(old), str(new), "--out", str(out), "--html", str(html), "--png", str(png)]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "amenities: 0 appeared, 1 disappeared" in text
+    assert "voorzieningen: 0 erbij, 1 verdwenen" in text
     assert "config: weights.gp: 2 -> 3" in text
     layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
     assert {"diff_areas", "diff_dwellings", "diff_amenities", "diff_runs", "layer_styles"} <= layers
