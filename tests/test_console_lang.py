@@ -10,7 +10,6 @@ import re
 
 import pytest
 
-from thuisdichtbij import scan
 from thuisdichtbij.apps.cli import main
 
 from ._synthetic import lonlat, scan_with_zones, write_study

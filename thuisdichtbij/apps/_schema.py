@@ -96,7 +96,10 @@ def problem_text(errors: list[dict[str, Any]], *, lang: str = "en") -> str:
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body"))
         msg = e.get("msg", "invalid")
         if lang == "nl" and e.get("type") in _PROBLEMS_NL:
-            ctx = {k: str(v).replace(" or ", " of ") for k, v in (e.get("ctx") or {}).items()}
+            ctx = {
+                k: f"{v:g}" if isinstance(v, float) else str(v).replace(" or ", " of ")
+                for k, v in (e.get("ctx") or {}).items()
+            }
             msg = _PROBLEMS_NL[e["type"]].format(**ctx)
         given = "gegeven:" if lang == "nl" else "got"
         got = f" ({given} {e['input']})" if e.get("input") is not None else ""
