@@ -124,9 +124,18 @@ def test_audit_table_on_paper():
     md = audit_metadata(table.reset_index())
     assert md["audit_missing"] == "physio"
     assert md["audit_thin"] == ""
+    text = warning_text(table.reset_index(), config=cfg, lang="en")
+    assert "physiotherapist [missing]" in text
+    assert "areas [thin]: 1 of 2" in text
+    assert "ontbreekt" not in text and "WAARSCHUWING" not in text
+    # Dutch by default: the same findings in Dutch words, no English left
     text = warning_text(table.reset_index(), config=cfg)
-    assert "physiotherapist [ontbreekt]" in text
-    assert "areas [dun]: 1 of 2" in text
+    assert text.startswith("WAARSCHUWING: de invoer beperkt")
+    assert "fysiotherapeut [ontbreekt]: geen in de invoer" in text
+    assert "gebieden [dun]: 1 van 2 hebben te weinig gegevens" in text
+    assert "Lees lage scores voor fysiotherapeut als een gat in de gegevens" in text
+    for english in ("WARNING", "dwellings", "none in the input", "areas", "Treat low"):
+        assert english not in text
 
 
 def test_thin_and_no_footpaths():
@@ -138,7 +147,8 @@ def test_thin_and_no_footpaths():
     assert table.loc["gp", "verdict"] == "dun"
     assert table.loc["footpath_share", "value"] == 0.0
     assert table.loc["footpath_share", "verdict"] == "ontbreekt"
-    assert "no footpaths" in warning_text(table.reset_index())
+    assert "no footpaths" in warning_text(table.reset_index(), lang="en")
+    assert "geen voetpaden, looproutes zijn langer" in warning_text(table.reset_index())
     # an untagged network is not judged
     untagged = audit_table(_dwellings(), _amenities({"gp": 1}), _network(None), cfg)
     assert untagged.set_index("item").loc["footpath_share", "verdict"] == "ok"

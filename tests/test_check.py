@@ -397,7 +397,7 @@ def test_whatif_api_equals_the_library_and_declares_its_errors(maastricht, data_
             "lat=50.843&lon=5.7292&indicator=bakker": "'bakker' is not a sub-indicator",
             "lat=50.899639&lon=5.698704&indicator=gp": "farther than 250 m from any walkable",
         }
-        answers = {q: _get(base + "/api/whatif?" + q) for q in bad}
+        answers = {q: _get(base + "/api/whatif?" + q + "&lang=en") for q in bad}
         status, body = _get(base + "/openapi.json")
         api = json.loads(body)
     for key in ("dwellings_gaining", "dwellings_class_up", "residents_65plus_gaining", "areas"):
@@ -493,3 +493,78 @@ def test_whatif_api_on_paper_with_zones(tmp_path):
     moved = [z for z in got["zones"] if z["mean_after"] != z["mean_before"]]
     assert len(got["zones"]) == 3 and [z["code"] for z in moved] == ["Z01"]  # D1's zone
     assert moved[0]["mean_after"] - moved[0]["mean_before"] == pytest.approx(4, abs=0.002)
+
+
+#: Bad requests and the words their answer has, Dutch and English (written by hand).
+_BAD = [
+    ("check?lat=95&lon=5", "moet kleiner dan of gelijk aan 90", "less than or equal to 90"),
+    ("check?lat=abc&lon=5", "lat: moet een getal zijn (gegeven: abc)", "valid number"),
+    ("check?lon=5", "locatie: geef een locatie", "location: give a location"),
+    ("check?postcode=62", "is geen postcode van 6 tekens", "is not a 6-character postcode"),
+    ("check?postcode=6211AA", "heeft geen PC6-punten", "has no PC6 points"),
+    ("check?lat=52.0&lon=4.3", "ligt buiten het studiegebied", "lies outside the study area"),
+    ("check?lat={lon}&lon={lat}", "breedte en lengte zijn verwisseld", "latitude and longitude"),
+    ("whatif?lat={lat}&lon={lon}&indicator=bakker", "is geen subindicator", "not a sub-indicator"),
+    ("check?lat={lat}&lon={lon}&lang=de", "lang: moet 'nl' of 'en' zijn", "Input should be 'nl'"),
+]
+
+
+def _details(base, extra=""):
+    from ._synthetic import lonlat
+
+    lon, lat = lonlat(300, 5)
+    out = []
+    for query, _, _ in _BAD:
+        asked = "" if "lang=" in query else extra
+        status, body = _get(base + "/api/" + query.format(lat=lat, lon=lon) + asked)
+        assert status == 422, (query, body)
+        out.append(json.loads(body)["detail"])
+    return out
+
+
+def test_api_errors_in_the_language_of_the_page(tmp_path):
+    from ._synthetic import scan_with_zones
+
+    ctx = load_check(scan_with_zones(tmp_path))
+    with _serving(ctx) as base:  # a Dutch page (the default); lang= asks another language
+        dutch, asked_en = _details(base), _details(base, "&lang=en")
+    with _serving(ctx, lang="en") as base:
+        english, asked_nl = _details(base), _details(base, "&lang=nl")
+    for (query, nl, en), d, e, ae, an in zip(_BAD, dutch, english, asked_en, asked_nl):
+        assert nl in d and en not in d, (query, d)
+        assert en in e and nl not in e, (query, e)
+        if "lang=de" not in query:  # lang=de itself is the error: the server's language
+            assert en in ae and nl in an, (query, ae, an)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_planner_page_says_a_bad_postcode_in_its_language(maastricht):
+    from playwright.sync_api import sync_playwright
+
+    _, ctx, _ = maastricht
+    said = {}
+    with sync_playwright() as p:
+        browser = _chromium(p)
+        try:
+            for lang in ("nl", "en"):
+                with _serving(ctx, lang=lang) as base:
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+                    page.goto(base + "/")
+                    page.wait_for_selector("path.leaflet-interactive")
+                    page.fill("#q", "6299 ZZ")  # a postcode, but not one of Maastricht's
+                    page.click("#f button")
+                    page.wait_for_selector("#out p.err", timeout=15000)
+                    said[lang] = page.inner_text("#out p.err")
+                    os.makedirs(ARTIFACTS, exist_ok=True)
+                    page.screenshot(
+                        path=os.path.join(ARTIFACTS, f"planner-bad-postcode-{lang}.png")
+                    )
+        finally:
+            browser.close()
+    n = len(ctx.postcodes)
+    assert said["nl"] == f"De check lukte niet: postcode: 6299ZZ hoort niet bij de {n} " + (
+        "postcodes van de scan"
+    )
+    assert said["en"] == f"The check failed: postcode: 6299ZZ is not among the scan's {n} postcodes"

@@ -130,7 +130,7 @@ def test_demand_by_hand(small_scan):
 def test_demand_summary_counts_what_the_table_counts(small_scan, capsys):
     out, folder = small_scan
     code = main(["demand", str(out), "--population", str(folder / "cbs.csv"),
-                 "--points", str(folder / "pc6.csv")])  # fmt: skip
+                 "--points", str(folder / "pc6.csv"), "--lang", "en"])  # fmt: skip
     assert code == 0
     printed = capsys.readouterr().out
     # 6211AB masked, 6212AC not in the table: 2 unknown, as the table's pc6_unknown column
@@ -172,7 +172,7 @@ def test_demand_maastricht_cli(data_dir, tmp_path, capsys):
     )
     assert code == 0
     printed = capsys.readouterr().out
-    assert "in class 1-2 areas:" in printed
+    assert "in gebieden van klasse 1-2:" in printed
     by_class = pyogrio.read_dataframe(out, layer="demand_by_class")
     by_area = pyogrio.read_dataframe(out, layer="demand_by_area")
     # the class table is the area table summed by class

@@ -57,7 +57,7 @@ def _gpkg(scans, which):
 
 def _diff(scans, which):
     (old, om, _), (new, nm, _) = scans["old"], scans[which]
-    return diff_scans(old, new, old_metadata=om, new_metadata=nm)
+    return diff_scans(old, new, old_metadata=om, new_metadata=nm, lang="en")
 
 
 def test_one_amenity_gone(scans):
@@ -163,7 +163,9 @@ def test_own_change_and_moved_average_are_told_apart(tmp_path):
     old = {"dwellings": dw, "areas": _areas([4.5, 5.5, 5.0], [3, 3, 3]), "amenities": amen}
     # A2 has no class in the new scan (e.g. too many unscored dwellings): not compared.
     new = {"dwellings": dw, "areas": _areas([4.5, 7.5, np.nan], [2, 4, None]), "amenities": amen}
-    d = diff_scans(old, new, old_metadata=meta([2, 4, 6, 8]), new_metadata=meta([3, 5, 7, 9]))
+    d = diff_scans(
+        old, new, old_metadata=meta([2, 4, 6, 8]), new_metadata=meta([3, 5, 7, 9]), lang="en"
+    )
     ar = d.areas.set_index("area_id")
     assert ar["class_change"].tolist()[:2] == [-1, 1]
     assert ar["class_change_own"].tolist()[:2] == [0, 1]
@@ -185,7 +187,7 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
     args = ["diff", str(old), str(new), "--out", str(out), "--html", str(html), "--png", str(png)]
     assert main(args) == 0
     text = capsys.readouterr().out
-    assert "amenities: 0 appeared, 1 disappeared" in text
+    assert "voorzieningen: 0 erbij, 1 verdwenen" in text
     assert "config: weights.gp: 2 -> 3" in text
     layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
     assert {"diff_areas", "diff_dwellings", "diff_amenities", "diff_runs", "layer_styles"} <= layers

@@ -137,6 +137,8 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "Heerlen" in printed and "Totaal" in printed
+    assert "fair share (referentie" in printed and "jaren: SES-WOA 2022" in printed
+    assert "reference" not in printed and "years" not in printed
     layers = dict(pyogrio.list_layers(out))
     assert layers["fairshare"] == "MultiPolygon"
     assert "fairshare_summary" in layers and "run_metadata" in layers
@@ -172,9 +174,14 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
             str(scan_out),
             "--reference",
             "region",
+            "--lang",
+            "en",
         ]
     )
     assert code == 0
+    printed = capsys.readouterr().out
+    assert "fair share (region reference: SES-WOA" in printed and "years: " in printed
+    assert "referentie" not in printed and "jaren" not in printed and "nee)" not in printed
     layers = dict(pyogrio.list_layers(scan_out))
     assert {"dwellings", "areas", "amenities", "fairshare", "fairshare_summary"} <= set(layers)
     meta = pyogrio.read_dataframe(scan_out, layer="run_metadata")

@@ -278,7 +278,7 @@ def test_scan_place_with_and_without_osm_region_matches_a_preset_scan(
     args = ["scan", "--place", "Maastricht", "--osm-region", "netherlands"]
     assert _cli([*args, "--out", str(tmp_path / "b.gpkg")], url, tmp_path) == 0
     assert _requested(served, "/europe/netherlands-latest.osm.pbf")  # the national file
-    assert "wrote" in capsys.readouterr().out
+    assert "geschreven" in capsys.readouterr().out
     preset = scan("delft", data_dir=data_dir, cache=False).to_gpkg(tmp_path / "preset.gpkg")
 
     def fields(path):
@@ -435,7 +435,7 @@ def test_fetch_with_validation_then_validate_without_options(served, tmp_path, c
     _assert_validated(validate(gpkg).table)  # the study's files, found through the scan
     _assert_validated(validate(gpkg, study=out / "study.yaml").table)
     assert main(["validate", str(gpkg)]) == 0
-    assert "added validation tables" in capsys.readouterr().out
+    assert "validatietabellen toegevoegd" in capsys.readouterr().out
     assert {"validation", "validation_buurten"} <= set(pyogrio.list_layers(gpkg)[:, 0])
 
     # --cbs as a table id: asked from StatLine for the buurten given, then from the cache

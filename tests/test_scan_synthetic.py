@@ -154,7 +154,7 @@ def test_cli_writes_geopackage_atomically(study, tmp_path, capsys):
     dw = pyogrio.read_dataframe(out, layer="dwellings")
     # NULL, not a sentinel, where no amenity is within 500 m
     assert dw.loc[dw["dwelling_id"] == "D1", "dist_gp"].isna().all()
-    assert "wrote" in capsys.readouterr().out
+    assert "geschreven" in capsys.readouterr().out
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".scan-")]
 
 

@@ -188,7 +188,7 @@ def test_cli_zones_and_compare(small, capsys):
     out, folder = small
     assert main(["zones", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Z01 Hoofdstraat" in printed and "wrote layer zones" in printed
+    assert "Z01 Hoofdstraat" in printed and "laag zones geschreven" in printed
     ref = gpd.GeoDataFrame(
         {"naam": ["Centrum"]}, geometry=[box(*at(50, -60), *at(150, 60))], crs=RD
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .errors import ConfigError
+
 
 def short_list(values: Iterable, n: int = 10) -> str:
     """``"a, b, c and 12 more"``: the first ``n`` values in sorted order."""
@@ -19,3 +21,18 @@ def label(value) -> str:
     if hasattr(value, "item"):  # numpy scalars
         return label(value.item())
     return str(value)
+
+
+#: The languages every text a person reads comes in: Dutch (the default) and English.
+LANGS = ("nl", "en")
+
+
+def words(catalogue: dict[str, dict[str, str]], lang: str, *, what: str = "lang") -> dict:
+    """The messages of ``catalogue`` (``{"nl": {id: text}, "en": {id: text}}``) in ``lang``.
+
+    The one way thuisdichtbij keeps its Dutch and English texts: each module that writes
+    for people holds such a catalogue and looks its language up here.
+    """
+    if lang not in catalogue:
+        raise ConfigError(f"{what}: language {lang!r} is not available; use 'nl' or 'en'")
+    return catalogue[lang]

@@ -19,7 +19,19 @@ __all__ = [
 
 
 class ThuisdichtbijError(Exception):
-    """Base class of all errors raised by thuisdichtbij on bad input."""
+    """Base class of all errors raised by thuisdichtbij on bad input.
+
+    The message is English; an error a person may meet on the Dutch planner page also
+    carries its Dutch text (``nl=``), which :meth:`in_language` gives.
+    """
+
+    def __init__(self, *args, nl: str | None = None):
+        super().__init__(*args)
+        self.nl = nl
+
+    def in_language(self, lang: str) -> str:
+        """The message in ``lang`` (``"nl"`` or ``"en"``); English when it has no Dutch."""
+        return self.nl if lang == "nl" and self.nl else str(self)
 
 
 class ConfigError(ThuisdichtbijError, ValueError):

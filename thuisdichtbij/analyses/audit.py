@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._text import short_list
+from .._text import short_list, words
 from ..config import Config
 from ..engine.network import EDGE_FOOTPATH, EDGE_UNKNOWN, Network
 
@@ -245,57 +245,98 @@ def audit_metadata(table: pd.DataFrame) -> dict[str, str]:
     return meta
 
 
-_EN_NAMES = {
-    "walkable_km": "network",
-    "m_per_dwelling": "network",
-    "footpath_share": "network",
-    "unscored_share": "dwellings",
-    "areas_insufficient": "areas",
-    "grid_insufficient": "grid cells",
+#: The WARNING block's words: the network and area items by name, and each finding.
+_WARNING = {
+    "nl": {
+        "names": {
+            "walkable_km": "netwerk",
+            "m_per_dwelling": "netwerk",
+            "footpath_share": "netwerk",
+            "unscored_share": "woningen",
+            "areas_insufficient": "gebieden",
+            "grid_insufficient": "rastercellen",
+        },
+        "head": "WAARSCHUWING: de invoer beperkt wat deze scan kan zeggen:",
+        "missing": "geen in de invoer: elke woning krijgt er 0 punten voor",
+        "thin": "{n:.0f} in de invoer, {per:.1f} per 10.000 woningen (referentie {ref:g}): "
+        "afstanden vallen te lang uit",
+        "no_paths": "{v:.1%} voetpaden: geen voetpaden, looproutes zijn langer dan in "
+        "werkelijkheid",
+        "few_paths": "{v:.1%} voetpaden: looproutes vallen te lang uit",
+        "unscored": "{v:.1%} van de woningen ligt verder dan de snapgrens: niet gescoord",
+        "insufficient": "{v:.0f} {unit} hebben te weinig gegevens (meer dan {max:.0%} van hun "
+        "woningen niet gescoord, of minder dan de helft van het gebied binnen de gegevens): "
+        "geen klasse ('{label}')",
+        "gap": "Lees lage scores voor {names} als een gat in de gegevens, niet als een feit "
+        "over de buurt.",
+    },
+    "en": {
+        "names": {
+            "walkable_km": "network",
+            "m_per_dwelling": "network",
+            "footpath_share": "network",
+            "unscored_share": "dwellings",
+            "areas_insufficient": "areas",
+            "grid_insufficient": "grid cells",
+        },
+        "head": "WARNING: the input limits what this scan can say:",
+        "missing": "none in the input: every dwelling scores 0 points for it",
+        "thin": "{n:.0f} in the input, {per:.1f} per 10,000 dwellings (reference {ref:g}): "
+        "distances come out too long",
+        "no_paths": "{v:.1%} footpaths: no footpaths, walks are longer than in reality",
+        "few_paths": "{v:.1%} footpaths: walks come out too long",
+        "unscored": "{v:.1%} of the dwellings are beyond the snap limit: not scored",
+        "insufficient": "{v:.0f} {unit} have too little data (more than {max:.0%} of their "
+        "dwellings unscored, or less than half of the area within the data): no class "
+        "('{label}')",
+        "gap": "Treat low scores for {names} as a data gap, not as a fact about the neighbourhood.",
+    },
 }
+#: Verdicts as the English block names them.
+_VERDICT_EN = {OK: "ok", THIN: "thin", MISSING: "missing"}
 
 
-def warning_text(table: pd.DataFrame, *, config: Config | None = None) -> str:
+def warning_text(table: pd.DataFrame, *, config: Config | None = None, lang: str = "nl") -> str:
     """The WARNING block for the end of a scan's console summary ('' when all is ok).
 
-    In English, as the console summary; sub-indicators by their English labels when
-    ``config`` is given, else by the table's (Dutch) labels.
+    In ``lang`` (``"nl"`` or ``"en"``), as the console summary; sub-indicators by their
+    labels in that language when ``config`` is given, else by the table's (Dutch) labels.
     """
+    t = words(_WARNING, lang)
     bad = table[table["verdict"] != OK]
     if bad.empty:
         return ""
-    names = dict(zip(table["item"], table["label"])) | _EN_NAMES
+    names = dict(zip(table["item"], table["label"])) | t["names"]
     if config is not None:
-        names |= {i.id: i.label_en for i in config.indicators}
-    lines = ["WARNING: the input limits what this scan can say:"]
+        names |= {i.id: i.label_nl if lang == "nl" else i.label_en for i in config.indicators}
+    lines = [t["head"]]
     for _, r in bad.iterrows():
-        name = names.get(r["item"], r["item"])
-        if r["group"] == "indicator" and r["verdict"] == MISSING:
-            text = "none in the input: every dwelling scores 0 points for it"
-        elif r["group"] == "indicator":
-            text = (
-                f"{r['n_amenities']:.0f} in the input, {r['per_10k_dwellings']:.1f} per 10,000 "
-                f"dwellings (reference {r['reference_per_10k']:g}): distances come out too long"
-            )
-        elif r["item"] == "footpath_share" and r["verdict"] == MISSING:
-            text = f"{r['value']:.1%} footpaths: no footpaths, walks are longer than in reality"
-        elif r["item"] == "footpath_share":
-            text = f"{r['value']:.1%} footpaths: walks come out too long"
-        elif r["item"] == "unscored_share":
-            text = f"{r['value']:.1%} of the dwellings are beyond the snap limit: not scored"
-        else:
-            text = (
-                f"{r['value']:.0f} {r['unit'].replace('van', 'of')} have too little data "
-                f"(more than {(config.audit.max_unscored_share if config else 0.2):.0%} of their "
-                "dwellings unscored, or less than half of the area within the data): no class "
-                f"('{INSUFFICIENT}')"
-            )
-        lines.append(f"  {name} [{r['verdict']}]: {text}")
+        verdict = r["verdict"] if lang == "nl" else _VERDICT_EN.get(r["verdict"], r["verdict"])
+        lines.append(f"  {names.get(r['item'], r['item'])} [{verdict}]: {_finding(r, t, config)}")
     thin = _items(table, "indicator", THIN) + _items(table, "indicator", MISSING)
     if thin:
-        lines.append(
-            "  Treat low scores for "
-            + short_list([names.get(i, i) for i in thin])
-            + " as a data gap, not as a fact about the neighbourhood."
-        )
+        listed = short_list([names.get(i, i) for i in thin])
+        lines.append("  " + t["gap"].format(names=listed if lang == "en" else _nl(listed)))
     return "\n".join(lines)
+
+
+def _nl(listed: str) -> str:
+    """``short_list``'s "a, b and 2 more" in Dutch."""
+    return listed.replace(" and ", " en ").replace(" more", " meer")
+
+
+def _finding(r: pd.Series, t: dict, config: Config | None) -> str:
+    """One audit row's finding in words."""
+    if r["group"] == "indicator" and r["verdict"] == MISSING:
+        return t["missing"]
+    if r["group"] == "indicator":
+        return t["thin"].format(
+            n=r["n_amenities"], per=r["per_10k_dwellings"], ref=r["reference_per_10k"]
+        )
+    if r["item"] == "footpath_share":
+        return t["no_paths" if r["verdict"] == MISSING else "few_paths"].format(v=r["value"])
+    if r["item"] == "unscored_share":
+        return t["unscored"].format(v=r["value"])
+    unit = r["unit"] if t is _WARNING["nl"] else r["unit"].replace("van", "of")
+    most = config.audit.max_unscored_share if config else 0.2
+    return t["insufficient"].format(v=r["value"], unit=unit, max=most, label=INSUFFICIENT)

@@ -248,51 +248,20 @@ def parse_location(
     from a PC6 ``postcode`` known to the scan.
     """
     if postcode is not None:
-        pc = postcode.replace(" ", "").upper()
-        if not _PC6.match(pc):
-            raise InputError(f"postcode: {postcode!r} is not a 6-character postcode like 6211AB")
-        if not ctx.postcodes:
-            raise InputError(
-                f"postcode: the scan {ctx.path.name} has no PC6 points; give coordinates with --at"
-            )
-        if pc not in ctx.postcodes:
-            raise InputError(
-                f"postcode: {pc} is not among the scan's {len(ctx.postcodes)} postcodes"
-            )
-        return ctx.postcodes[pc]
+        return _from_postcode(ctx, postcode)
     if at is not None:
-        parts = [p.strip() for p in str(at).split(",")]
-        try:
-            a, b = (float(p) for p in parts)
-        except ValueError as exc:
-            raise InputError(
-                f"location: {at!r} is not two numbers; give 'lat,lon' (e.g. 50.8514,5.6910) or "
-                "'x,y' with --crs"
-            ) from exc
-        if crs is None:
-            lat, lon = a, b
-        else:
-            try:
-                src = CRS.from_user_input(crs)
-            except Exception as exc:
-                raise CRSError(f"crs: {crs!r} is not a coordinate reference system") from exc
-            to_scan = Transformer.from_crs(src, ctx.crs, always_xy=True)
-            point = shapely.Point(*to_scan.transform(a, b))
-            if not ctx.region.contains(point) and ctx.region.contains(
-                shapely.Point(*to_scan.transform(b, a))
-            ):
-                raise InputError(
-                    f"location: {_num(a)},{_num(b)} ({crs}) lies outside the study area of "
-                    f"{ctx.path.name}, but {_num(b)},{_num(a)} lies inside: x and y are swapped; "
-                    "give x (easting) first"
-                )
-            return point
+        return _from_text(ctx, at, crs)
     if lat is None or lon is None or not (np.isfinite(lat) and np.isfinite(lon)):
-        raise InputError("location: give a location (lat and lon, x,y with a CRS, or a postcode)")
+        raise InputError(
+            "location: give a location (lat and lon, x,y with a CRS, or a postcode)",
+            nl="locatie: geef een locatie (breedte en lengte, x,y met een CRS, of een postcode)",
+        )
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InputError(
             f"location: {_num(lat)}, {_num(lon)} is not a latitude, longitude (did you swap "
-            "them, or mean projected coordinates with --crs?)"
+            "them, or mean projected coordinates with --crs?)",
+            nl=f"locatie: {_num(lat)}, {_num(lon)} is geen breedte, lengte (verwisseld, of "
+            "bedoelt u geprojecteerde coördinaten met --crs?)",
         )
     point = shapely.Point(*ctx.from_wgs84.transform(lon, lat))
     if not ctx.region.contains(point) and -90 <= lon <= 90:
@@ -301,8 +270,69 @@ def parse_location(
             raise InputError(
                 f"location: {_num(lat)}, {_num(lon)} lies outside the study area of "
                 f"{ctx.path.name}, but {_num(lon)}, {_num(lat)} lies inside: latitude and "
-                f"longitude are swapped; give latitude first ({_num(lon)},{_num(lat)})"
+                f"longitude are swapped; give latitude first ({_num(lon)},{_num(lat)})",
+                nl=f"locatie: {_num(lat)}, {_num(lon)} ligt buiten het studiegebied van "
+                f"{ctx.path.name}, maar {_num(lon)}, {_num(lat)} ligt erbinnen: breedte en "
+                f"lengte zijn verwisseld; geef de breedte eerst ({_num(lon)},{_num(lat)})",
             )
+    return point
+
+
+def _from_postcode(ctx: CheckContext, postcode: str) -> shapely.Point:
+    """The point of a PC6 ``postcode`` the scan has."""
+    pc = postcode.replace(" ", "").upper()
+    if not _PC6.match(pc):
+        raise InputError(
+            f"postcode: {postcode!r} is not a 6-character postcode like 6211AB",
+            nl=f"postcode: {postcode!r} is geen postcode van 6 tekens zoals 6211AB",
+        )
+    if not ctx.postcodes:
+        raise InputError(
+            f"postcode: the scan {ctx.path.name} has no PC6 points; give coordinates with --at",
+            nl=f"postcode: de scan {ctx.path.name} heeft geen PC6-punten; geef coördinaten",
+        )
+    if pc not in ctx.postcodes:
+        raise InputError(
+            f"postcode: {pc} is not among the scan's {len(ctx.postcodes)} postcodes",
+            nl=f"postcode: {pc} hoort niet bij de {len(ctx.postcodes)} postcodes van de scan",
+        )
+    return ctx.postcodes[pc]
+
+
+def _from_text(ctx: CheckContext, at: str, crs: str | None) -> shapely.Point:
+    """``"lat,lon"`` (WGS84), or ``"x,y"`` in ``crs``, as a point in the scan's CRS."""
+    parts = [p.strip() for p in str(at).split(",")]
+    try:
+        a, b = (float(p) for p in parts)
+    except ValueError as exc:
+        raise InputError(
+            f"location: {at!r} is not two numbers; give 'lat,lon' (e.g. 50.8514,5.6910) or "
+            "'x,y' with --crs",
+            nl=f"locatie: {at!r} is geen twee getallen; geef 'breedte,lengte' (bijv. "
+            "50.8514,5.6910) of 'x,y' met --crs",
+        ) from exc
+    if crs is None:
+        return parse_location(ctx, lat=a, lon=b)
+    try:
+        src = CRS.from_user_input(crs)
+    except Exception as exc:
+        raise CRSError(
+            f"crs: {crs!r} is not a coordinate reference system",
+            nl=f"crs: {crs!r} is geen coördinatenstelsel",
+        ) from exc
+    to_scan = Transformer.from_crs(src, ctx.crs, always_xy=True)
+    point = shapely.Point(*to_scan.transform(a, b))
+    if not ctx.region.contains(point) and ctx.region.contains(
+        shapely.Point(*to_scan.transform(b, a))
+    ):
+        raise InputError(
+            f"location: {_num(a)},{_num(b)} ({crs}) lies outside the study area of "
+            f"{ctx.path.name}, but {_num(b)},{_num(a)} lies inside: x and y are swapped; "
+            "give x (easting) first",
+            nl=f"locatie: {_num(a)},{_num(b)} ({crs}) ligt buiten het studiegebied van "
+            f"{ctx.path.name}, maar {_num(b)},{_num(a)} ligt erbinnen: x en y zijn "
+            "verwisseld; geef x (oostwaarde) eerst",
+        )
     return point
 
 
@@ -416,16 +446,18 @@ def _snap_location(ctx: CheckContext, point: shapely.Point) -> Snapped:
     """The location snapped as the scan snaps dwellings; an error outside the study area."""
     cfg = ctx.config
     if not ctx.region.contains(point):
+        where = f"{_num(point.x)}, {_num(point.y)} ({ctx.crs.to_string()})"
         raise InputError(
-            f"location: {_num(point.x)}, {_num(point.y)} ({ctx.crs.to_string()}) "
-            "lies outside the "
-            f"study area of {ctx.path.name}"
+            f"location: {where} lies outside the study area of {ctx.path.name}",
+            nl=f"locatie: {where} ligt buiten het studiegebied van {ctx.path.name}",
         )
     here = snap_points(np.array([point]), ctx.network, max_snap_m=cfg.max_snap_m)
     if not here.ok[0]:
         raise InputError(
             f"location: farther than {cfg.max_snap_m:g} m from any walkable street; the scan "
-            "does not score such spots"
+            "does not score such spots",
+            nl=f"locatie: verder dan {cfg.max_snap_m:g} m van elke beloopbare straat; de scan "
+            "scoort zulke plekken niet",
         )
     return here
 

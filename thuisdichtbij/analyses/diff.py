@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._text import words
 from ..config import INDICATOR_IDS, SAFETY_ID
 from ..engine.score import classify
 from ..errors import InputError
@@ -31,6 +32,39 @@ from ..errors import InputError
 __all__ = ["ScanDiff", "diff_scans", "run_changes", "amenity_changes"]
 
 _PTS = [f"pts_{i}" for i in INDICATOR_IDS] + ["safety_pts"]
+
+#: The console summary and the ``cause`` of each change, in Dutch and English.
+_SUMMARY = {
+    "nl": {
+        "areas": "gebieden vergeleken: {n}; van klasse veranderd: {moved} ({up} omhoog, "
+        "{down} omlaag); {own} door hun eigen score, {edges} alleen doordat de klassegrenzen "
+        "verschoven",
+        "mean": "gemiddelde score van de studie: {old} -> {new}; woningen gekoppeld op {how}",
+        "dwellings": "woningen: {both} in beide, {new} nieuw, {gone} verdwenen; {other} met "
+        "een andere score",
+        "amenities": "voorzieningen: {up} erbij, {gone} verdwenen",
+        "area": "gebied {r[area_id]}: klasse {r[class_old]} -> {r[class_new]} "
+        "(score {r[score_old]:.2f} -> {r[score_new]:.2f}): {r[cause]}",
+        "no_change": "geen voorziening in de buurt veranderd",
+        "pts": "{i} {d:+.2g} punten: {why}",
+        "weight": "gewicht {i} {old:g}->{new:g}",
+        "edges": "klassegrenzen verschoven ({n:+d} klasse)",
+    },
+    "en": {
+        "areas": "areas compared: {n}; changed class: {moved} ({up} up, {down} down); "
+        "{own} by their own score, {edges} only because the class edges moved",
+        "mean": "study mean score: {old} -> {new}; dwellings matched by {how}",
+        "dwellings": "dwellings: {both} in both, {new} new, {gone} gone; {other} with "
+        "another score",
+        "amenities": "amenities: {up} appeared, {gone} disappeared",
+        "area": "area {r[area_id]}: class {r[class_old]} -> {r[class_new]} "
+        "(score {r[score_old]:.2f} -> {r[score_new]:.2f}): {r[cause]}",
+        "no_change": "no amenity change nearby",
+        "pts": "{i} {d:+.2g} pts: {why}",
+        "weight": "weight {i} {old:g}->{new:g}",
+        "edges": "class edges moved ({n:+d} class)",
+    },
+}
 
 
 @dataclass
@@ -63,41 +97,43 @@ class ScanDiff:
     amenities: gpd.GeoDataFrame
     metadata: dict[str, str] = field(default_factory=dict)
 
-    def summary(self) -> str:
+    def summary(self, *, lang: str = "nl") -> str:
         """A few lines for the console: class changes, their split, and the runs' differences."""
+        t = words(_SUMMARY, lang)
         a = self.areas.dropna(subset=["class_change"])
         moved = a[a["class_change"] != 0]
         own = int((moved["class_change_own"] != 0).sum())
         md = self.metadata
+        d, am = self.dwellings, self.amenities
         lines = [
-            f"areas compared: {len(a)}; changed class: {len(moved)} "
-            f"({int((moved['class_change'] > 0).sum())} up, "
-            f"{int((moved['class_change'] < 0).sum())} down); "
-            f"{own} by their own score, {len(moved) - own} only because the class edges moved",
-            f"study mean score: {md['study_mean_old']} -> {md['study_mean_new']}; "
-            f"dwellings matched by {md['diff_matched_by']}",
+            t["areas"].format(
+                n=len(a),
+                moved=len(moved),
+                up=int((moved["class_change"] > 0).sum()),
+                down=int((moved["class_change"] < 0).sum()),
+                own=own,
+                edges=len(moved) - own,
+            ),
+            t["mean"].format(
+                old=md["study_mean_old"], new=md["study_mean_new"], how=md["diff_matched_by"]
+            ),
+            t["dwellings"].format(
+                both=int((d["status"] == "both").sum()),
+                new=int((d["status"] == "new_only").sum()),
+                gone=int((d["status"] == "old_only").sum()),
+                other=int((d["score_change"].abs() > 1e-9).sum()),
+            ),
+            t["amenities"].format(
+                up=int((am["change"] == "appeared").sum()),
+                gone=int((am["change"] == "disappeared").sum()),
+            ),
         ]
-        d = self.dwellings
-        lines.append(
-            f"dwellings: {int((d['status'] == 'both').sum())} in both, "
-            f"{int((d['status'] == 'new_only').sum())} new, "
-            f"{int((d['status'] == 'old_only').sum())} gone; "
-            f"{int((d['score_change'].abs() > 1e-9).sum())} with another score"
-        )
-        am = self.amenities
-        lines.append(
-            f"amenities: {int((am['change'] == 'appeared').sum())} appeared, "
-            f"{int((am['change'] == 'disappeared').sum())} disappeared"
-        )
         for _, r in self.runs.iterrows():
             lines.append(
                 f"  {r['kind']}: {r['item']}: {str(r['old'])[:40]} -> {str(r['new'])[:40]}"
             )
         for _, r in moved.sort_values("class_change").iterrows():
-            lines.append(
-                f"  area {r['area_id']}: class {r['class_old']} -> {r['class_new']} "
-                f"(score {r['score_old']:.2f} -> {r['score_new']:.2f}): {r['cause']}"
-            )
+            lines.append("  " + t["area"].format(r=r))
         return "\n".join(lines)
 
     def layers(self) -> dict[str, pd.DataFrame]:
@@ -257,26 +293,26 @@ def _near_changes(places: gpd.GeoSeries, amen: gpd.GeoDataFrame, reach_m: float)
     return out
 
 
-def _causes(ch: pd.DataFrame, near: dict, w_old: dict, w_new: dict) -> pd.Series:
+def _causes(ch: pd.DataFrame, near: dict, w_old: dict, w_new: dict, lang: str) -> pd.Series:
     """A line per row saying why it changed.
 
     Which points changed and the amenity changes that can explain them, which weights
     changed, and whether the class edges moved.
     """
-    texts = []
+    t, texts = words(_SUMMARY, lang), []
     for idx, r in ch.iterrows():
         parts = []
         for i in INDICATOR_IDS:
             d = r[f"d_pts_{i}"]
             if pd.notna(d) and abs(d) > 1e-9:
                 found = near.get((idx, i))
-                why = ", ".join(found[:3]) if found else "no amenity change nearby"
-                parts.append(f"{i} {d:+.2g} pts: {why}")
+                why = ", ".join(found[:3]) if found else t["no_change"]
+                parts.append(t["pts"].format(i=i, d=d, why=why))
         for i in (*INDICATOR_IDS, SAFETY_ID):
             if w_old[i] != w_new[i] and pd.notna(r["change_weights"]) and r["change_weights"]:
-                parts.append(f"weight {i} {w_old[i]:g}->{w_new[i]:g}")
+                parts.append(t["weight"].format(i=i, old=w_old[i], new=w_new[i]))
         if pd.notna(r["class_change_edges"]) and r["class_change_edges"] != 0:
-            parts.append(f"class edges moved ({int(r['class_change_edges']):+d} class)")
+            parts.append(t["edges"].format(n=int(r["class_change_edges"])))
         texts.append("; ".join(parts))
     return pd.Series(texts, index=ch.index, dtype="string")
 
@@ -285,7 +321,7 @@ def _aligned(frame: pd.DataFrame, pos: np.ndarray, index: pd.Index) -> pd.DataFr
     return pd.DataFrame(frame.drop(columns=frame.geometry.name)).iloc[pos].set_index(index)
 
 
-def _dwelling_diff(old, new, *, amen, w_old, w_new, old_meta, new_meta, reach_m, max_match_m):
+def _dwelling_diff(old, new, *, amen, w_old, w_new, old_meta, new_meta, reach_m, max_match_m, lang):
     new_pos, old_pos, how = _match(old, new, max_match_m)
     idx = pd.RangeIndex(len(new_pos))
     o, n = _aligned(old, old_pos, idx), _aligned(new, new_pos, idx)
@@ -298,7 +334,7 @@ def _dwelling_diff(old, new, *, amen, w_old, w_new, old_meta, new_meta, reach_m,
         edges_new=_edges(new_meta, "class_edges_dwellings"),
     )
     places = gpd.GeoSeries(new.geometry.to_numpy()[new_pos], crs=new.crs)
-    ch["cause"] = _causes(ch, _near_changes(places, amen, reach_m), w_old, w_new)
+    ch["cause"] = _causes(ch, _near_changes(places, amen, reach_m), w_old, w_new, lang)
     head = pd.DataFrame(
         {
             "dwelling_id": n["dwelling_id"].astype("string"),
@@ -331,7 +367,7 @@ def _dwelling_diff(old, new, *, amen, w_old, w_new, old_meta, new_meta, reach_m,
     return gpd.GeoDataFrame(out, geometry=both.geometry.name, crs=new.crs), how
 
 
-def _area_diff(old, new, *, amen, w_old, w_new, new_meta, reach_m, mean_change):
+def _area_diff(old, new, *, amen, w_old, w_new, new_meta, reach_m, mean_change, lang):
     pos = pd.Index(old["area_id"].astype(str)).get_indexer(new["area_id"].astype(str))
     o = pd.DataFrame(old.drop(columns=old.geometry.name)).reset_index(drop=True)
     o = o.reindex(pos).set_axis(new.index)  # -1: an area the old scan lacks, all NaN
@@ -345,7 +381,7 @@ def _area_diff(old, new, *, amen, w_old, w_new, new_meta, reach_m, mean_change):
         edges_new=_edges(new_meta, "class_edges_areas"),
     )
     ch.insert(3, "score_change_relative", ch["score_change"] - mean_change)
-    ch["cause"] = _causes(ch, _near_changes(new.geometry, amen, reach_m), w_old, w_new)
+    ch["cause"] = _causes(ch, _near_changes(new.geometry, amen, reach_m), w_old, w_new, lang)
     head = pd.DataFrame(
         {
             "area_id": new["area_id"].astype("string"),
@@ -368,6 +404,7 @@ def diff_scans(
     old_metadata: Mapping[str, str],
     new_metadata: Mapping[str, str],
     max_match_m: float = 5.0,
+    lang: str = "nl",
 ) -> ScanDiff:
     """Compare two scans: what changed per dwelling and per area, and why.
 
@@ -380,6 +417,8 @@ def diff_scans(
     max_match_m
         When the dwelling ids differ (fewer than half recur), a new dwelling is matched to
         the nearest old one within this distance.
+    lang
+        The language of the ``cause`` column: ``"nl"`` (default) or ``"en"``.
 
     Returns
     -------
@@ -401,6 +440,7 @@ def diff_scans(
         new_meta=new_metadata,
         reach_m=reach_m,
         max_match_m=max_match_m,
+        lang=lang,
     )
     areas = _area_diff(
         old["areas"].to_crs(crs),
@@ -411,6 +451,7 @@ def diff_scans(
         new_meta=new_metadata,
         reach_m=reach_m,
         mean_change=mean_new - mean_old,
+        lang=lang,
     )
     meta = {
         "diff_old": old_metadata.get("finished_utc", ""),

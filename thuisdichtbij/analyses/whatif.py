@@ -144,9 +144,10 @@ def indicator_id(config: Config, text: str) -> str:
     for ind in config.indicators:
         if t in (ind.id.lower(), ind.label_nl.lower(), ind.label_en.lower()):
             return ind.id
+    known = ", ".join(f"{i.id} ({i.label_nl})" for i in config.indicators)
     raise InputError(
-        f"indicator: {text!r} is not a sub-indicator; use one of "
-        + ", ".join(f"{i.id} ({i.label_nl})" for i in config.indicators)
+        f"indicator: {text!r} is not a sub-indicator; use one of {known}",
+        nl=f"indicator: {text!r} is geen subindicator; kies uit {known}",
     )
 
 
@@ -154,7 +155,10 @@ def parse_addition(ctx: WhatifContext, text: str, *, crs: str | None = None) -> 
     """``"huisarts@50.8513,5.6909"`` (WGS84 lat,lon, or x,y in ``crs``) as an addition."""
     kind, sep, where = text.partition("@")
     if not sep:
-        raise InputError(f"add: {text!r} is not KIND@LAT,LON; write e.g. huisarts@50.8513,5.6909")
+        raise InputError(
+            f"add: {text!r} is not KIND@LAT,LON; write e.g. huisarts@50.8513,5.6909",
+            nl=f"add: {text!r} is niet SOORT@BREEDTE,LENGTE; schrijf bijv. huisarts@50.8513,5.6909",
+        )
     ind = indicator_id(ctx.config, kind)
     point = parse_location(ctx.check, at=where, crs=crs)
     return Addition(indicator=ind, point=point, name=f"{kind.strip()}@{where.strip()}")
@@ -335,7 +339,9 @@ def _edit_distances(
         if not snap.ok[0]:
             raise InputError(
                 f"add: {a.name} lies farther than {cfg.max_snap_m:g} m from any walkable "
-                "street; the scan would not count an amenity there"
+                "street; the scan would not count an amenity there",
+                nl=f"add: {a.name} ligt verder dan {cfg.max_snap_m:g} m van elke beloopbare "
+                "straat; de scan zou daar geen voorziening meetellen",
             )
         dist[a.indicator] = add_amenity(
             net, ctx.dwelling_snap, dist[a.indicator], snap, max_distance_m=cfg.max_distance_m

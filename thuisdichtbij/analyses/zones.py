@@ -24,6 +24,7 @@ import shapely
 from scipy import ndimage
 
 from .._text import label as field_label
+from .._text import words
 from ..config import Config, ZonesConfig, config_from_json
 from ..engine.score import class_edges, classify
 from ..errors import InputError
@@ -206,6 +207,40 @@ def _names(
     return unique
 
 
+#: The rule that made the zones, in words (the console and ``run_metadata`` show it).
+_RULE = {
+    "nl": {
+        "rule": "klasse >= {cls}, gaten van {gap} cel(len) gedicht, {nb}-buurcellen, minstens "
+        "{cells} cellen en {least}",
+        "dwellings": "{n:g} woningen",
+        "65plus": "{n:g} 65-plussers (klassen naar hen gewogen)",
+    },
+    "en": {
+        "rule": "class >= {cls}, gaps of {gap} cell(s) closed, {nb}-neighbour cells, at least "
+        "{cells} cells and {least}",
+        "dwellings": "{n:g} dwellings",
+        "65plus": "{n:g} residents of 65+ (classes weighted by them)",
+    },
+}
+
+
+def _rule(z, *, demand: bool, lang: str) -> str:
+    """The zone rule of config ``z`` (``config.zones``) in ``lang``."""
+    t = words(_RULE, lang)
+    least = (
+        t["65plus"].format(n=z.min_residents_65plus)
+        if demand
+        else t["dwellings"].format(n=z.min_dwellings)
+    )
+    return t["rule"].format(
+        cls=z.min_class,
+        gap=z.smoothing_cells,
+        nb="8" if z.diagonal else "4",
+        cells=z.min_cells,
+        least=least,
+    )
+
+
 def _profiles(zones: gpd.GeoDataFrame, amenities: gpd.GeoDataFrame, config: Config, lang: str):
     counts = pd.DataFrame(0, index=zones.index, columns=list(config.indicator_ids), dtype="int64")
     if len(zones) and len(amenities):
@@ -307,18 +342,8 @@ def make_zones(
     zones["profile"] = texts
     zones = pd.concat([zones.drop(columns="geometry"), counts, zones[["geometry"]]], axis=1)
     zones = gpd.GeoDataFrame(zones, geometry="geometry", crs=grid.crs)
-    z = cfg.zones
-    least = (
-        f"{z.min_dwellings:g} dwellings"
-        if population is None
-        else f"{z.min_residents_65plus:g} residents of 65+ (classes weighted by them)"
-    )
     facts = {
-        "rule": (
-            f"class >= {z.min_class}, gaps of {z.smoothing_cells} cell(s) closed, "
-            f"{'8' if z.diagonal else '4'}-neighbour cells, at least {z.min_cells} cells and "
-            f"{least}"
-        ),
+        "rule": _rule(cfg.zones, demand=population is not None, lang=lang),
         "count": str(len(zones)),
         "names": names and Path(names).name or "main street inside the zone",
         **facts,

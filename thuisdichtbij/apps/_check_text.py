@@ -2,62 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["check_text"]
+from ._console import say
 
-_CHECK_TEXT = {
-    "nl": {
-        "at": "Locatie",
-        "street": "m van de straat",
-        "area": "gebied",
-        "score": "Score",
-        "of": "van",
-        "class": "klasse",
-        "lower": "van de woningen in de scan scoort lager",
-        "head": ("subindicator", "dichtstbijzijnde", "loopafstand", "punten"),
-        "none": "niets binnen bereik",
-        "safety": "veiligheid (Leefbaarometer)",
-        "missing": "geen gegevens",
-        "near": "Net buiten bereik",
-        "edge": "ligt op {d:.0f} m: binnen {gap:.0f} m van de {edge:g} m-grens",
-        "range": "Binnen {tol:g} m karteerfout: score {lo:g} tot {hi:g}, klasse {clo} tot {chi}",
-        "gain": "punten erbij bij",
-        "class_then": "dan klasse",
-        "zone_in": "In woonzorgzone",
-        "zone_out": "Niet in een woonzorgzone; dichtstbijzijnde op",
-        "zone_none": "Woonzorgzones: niet in deze scan (maak ze met thuisdichtbij zones)",
-        "fair": "Fair share",
-        "data": "Let op, invoergegevens",
-        "thin": "gegevens dun",
-    },
-    "en": {
-        "at": "Location",
-        "street": "m from the street",
-        "area": "area",
-        "score": "Score",
-        "of": "of",
-        "class": "class",
-        "lower": "of the scan's dwellings score lower",
-        "head": ("sub-indicator", "nearest", "walk", "points"),
-        "none": "nothing within reach",
-        "safety": "safety (Leefbaarometer)",
-        "missing": "no data",
-        "near": "Just out of reach",
-        "edge": "is at {d:.0f} m: within {gap:.0f} m of the {edge:g} m edge",
-        "range": "Within {tol:g} m of mapping error: score {lo:g} to {hi:g}, class {clo} to {chi}",
-        "gain": "points more within",
-        "class_then": "then class",
-        "zone_in": "In housing-with-care zone",
-        "zone_out": "Not in a housing-with-care zone; nearest at",
-        "zone_none": "Housing-with-care zones: not in this scan",
-        "fair": "Fair share",
-        "data": "Mind the input data",
-        "thin": "thin data",
-    },
-}
+__all__ = ["check_text"]
 
 
 def check_text(r: dict, lang: str) -> str:
-    t = _CHECK_TEXT[lang]
+    t = say(lang)
     loc = r["location"]
     lines = [
         f"{t['at']} {loc['lat']:.5f}, {loc['lon']:.5f} ({loc['crs']} {loc['x']:.0f}, "

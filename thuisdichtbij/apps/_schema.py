@@ -69,11 +69,39 @@ class WhatifAnswer(BaseModel):
     )
 
 
-def problem_text(errors: list[dict[str, Any]]) -> str:
-    """FastAPI's validation errors as one line: ``lat: Input should be ... (got 95)``."""
+#: FastAPI's (pydantic's) validation errors in Dutch, by their type; ``{...}`` from its ctx.
+_PROBLEMS_NL = {
+    "missing": "ontbreekt",
+    "float_parsing": "moet een getal zijn",
+    "float_type": "moet een getal zijn",
+    "finite_number": "moet een eindig getal zijn",
+    "less_than_equal": "moet kleiner dan of gelijk aan {le} zijn",
+    "greater_than_equal": "moet groter dan of gelijk aan {ge} zijn",
+    "less_than": "moet kleiner dan {lt} zijn",
+    "greater_than": "moet groter dan {gt} zijn",
+    "literal_error": "moet {expected} zijn",
+    "string_type": "moet tekst zijn",
+    "string_too_long": "is te lang (hoogstens {max_length} tekens)",
+}
+
+
+def problem_text(errors: list[dict[str, Any]], *, lang: str = "en") -> str:
+    """FastAPI's validation errors as one line: ``lat: Input should be ... (got 95)``.
+
+    With ``lang="nl"`` in Dutch (``lat: moet kleiner dan of gelijk aan 90 zijn (gegeven:
+    95)``), an error type without a Dutch text as pydantic words it.
+    """
     parts = []
     for e in errors:
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body"))
-        got = f" (got {e['input']})" if e.get("input") is not None else ""
-        parts.append(f"{where or 'request'}: {e.get('msg', 'invalid')}{got}")
+        msg = e.get("msg", "invalid")
+        if lang == "nl" and e.get("type") in _PROBLEMS_NL:
+            ctx = {
+                k: f"{v:g}" if isinstance(v, float) else str(v).replace(" or ", " of ")
+                for k, v in (e.get("ctx") or {}).items()
+            }
+            msg = _PROBLEMS_NL[e["type"]].format(**ctx)
+        given = "gegeven:" if lang == "nl" else "got"
+        got = f" ({given} {e['input']})" if e.get("input") is not None else ""
+        parts.append(f"{where or ('verzoek' if lang == 'nl' else 'request')}: {msg}{got}")
     return "; ".join(parts)

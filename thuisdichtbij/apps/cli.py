@@ -12,12 +12,14 @@ import os
 import sys
 
 from .. import __version__
+from .._text import LANGS
 from ..errors import ThuisdichtbijError
 from ._args import missing_extra
 from .commands import compare, fairshare, location, maps, zones
 from .commands import scan as scan_commands
 
 _QUIET = "only warnings and errors"
+_LANG = "language of what is printed and written for people: nl (Dutch, default) or en"
 _ORDER = ["scan", "fetch", "fairshare", "demand", "check", "serve", "zones", "compare-zones"] + [
     "map",
     "validate",
@@ -48,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, (add, _run, _chatty) in COMMANDS.items():
         add(sub)
         sub.choices[name].add_argument("-q", "--quiet", action="store_true", help=_QUIET)
+        sub.choices[name].add_argument("--lang", choices=LANGS, default="nl", help=_LANG)
     return p
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
+from .._text import LANGS
 from ..analyses.check import CheckContext, check, load_check, parse_location
 from ..analyses.places import find_places
 from ..analyses.routes import walking_routes
@@ -20,6 +22,7 @@ from ..analyses.whatif import WhatifContext, load_whatif, parse_addition, whatif
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ..errors import ThuisdichtbijError
 from ..outputs._mapkit import CLASS_COLOURS, INDICATOR_STYLE
+from ._console import say
 
 __all__ = ["create_app", "run"]
 
@@ -180,10 +183,10 @@ def create_app(
         "see what changes when an amenity opens there. Every error is HTTP 422 with one "
         "line in `detail`.",
     )
-    _add_error_handlers(app)
+    _add_error_handlers(app, lang)
     _add_page_routes(app, ctx, lang)
     _add_check_routes(app, ctx, lang)
-    _add_whatif_route(app, load_whatif(ctx, population=population))
+    _add_whatif_route(app, load_whatif(ctx, population=population), lang)
     return app
 
 
@@ -194,20 +197,29 @@ def _errors() -> dict:
     return {422: {"model": Problem, "description": "bad input: what is wrong and the fix"}}
 
 
-def _add_error_handlers(app) -> None:
-    """Bad input of ours and FastAPI's own validation both answer 422 with a ``Problem``."""
+def _add_error_handlers(app, lang: str) -> None:
+    """Bad input of ours and FastAPI's own validation both answer 422 with a ``Problem``.
+
+    In the request's ``lang`` when it names one of ours, else in the server's language.
+    """
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
 
     from ._schema import problem_text
 
+    def asked(request) -> str:
+        wanted = request.query_params.get("lang")
+        return wanted if wanted in LANGS else lang
+
     @app.exception_handler(ThuisdichtbijError)
     async def _bad_input(request, exc: ThuisdichtbijError):
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+        detail = exc.in_language(asked(request))
+        return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request, exc: RequestValidationError):
-        return JSONResponse(status_code=422, content={"detail": problem_text(exc.errors())})
+        detail = problem_text(exc.errors(), lang=asked(request))
+        return JSONResponse(status_code=422, content={"detail": detail})
 
 
 def _add_page_routes(app, ctx: CheckContext, lang: str) -> None:
@@ -249,9 +261,21 @@ def _lon(default):
     return Query(default, ge=-180, le=180, description="longitude, WGS84 degrees", examples=[5.691])
 
 
+def _lang(default: str):
+    from fastapi import Query
+
+    return Query(
+        None,
+        description=f"language of the labels and the error messages (default {default})",
+        examples=["en"],
+    )
+
+
 def _add_check_routes(app, ctx: CheckContext, lang: str) -> None:
     """The check of one location, and the search for postcodes and streets."""
     from fastapi import Query
+
+    default = lang
 
     @app.get(
         "/api/check",
@@ -262,9 +286,10 @@ def _add_check_routes(app, ctx: CheckContext, lang: str) -> None:
         lat: float | None = _lat(None),
         lon: float | None = _lon(None),
         postcode: str | None = Query(None, description="a PC6 the scan has", examples=["6211AL"]),
+        lang: Literal["nl", "en"] | None = _lang(lang),
     ) -> dict:
         point = parse_location(ctx, lat=lat, lon=lon, postcode=postcode)
-        result = check(ctx, point, lang=lang)
+        result = check(ctx, point, lang=lang or default)
         result["routes"] = walking_routes(ctx, point, max_distance_m=ROUTE_SEARCH_M)
         return result
 
@@ -273,11 +298,14 @@ def _add_check_routes(app, ctx: CheckContext, lang: str) -> None:
         summary="Postcodes (PC6) and streets of the scan that match a text",
         responses=_errors(),
     )
-    def api_search(q: str = Query(..., description="e.g. 6211AL or Markt")) -> list[dict]:
+    def api_search(
+        q: str = Query(..., description="e.g. 6211AL or Markt"),
+        lang: Literal["nl", "en"] | None = _lang(lang),
+    ) -> list[dict]:
         return find_places(ctx, q)
 
 
-def _add_whatif_route(app, wctx: WhatifContext) -> None:
+def _add_whatif_route(app, wctx: WhatifContext, lang: str) -> None:
     """What changes when an amenity of a sub-indicator opens at a location."""
     from fastapi import Query
 
@@ -300,6 +328,7 @@ def _add_whatif_route(app, wctx: WhatifContext) -> None:
         indicator: str = Query(
             ..., description=f"the sub-indicator, by id or label: {kinds}", examples=["huisarts"]
         ),
+        lang: Literal["nl", "en"] | None = _lang(lang),
     ) -> dict:
         added = parse_addition(wctx, f"{indicator}@{lat!r},{lon!r}")
         result = whatif(wctx, add=[added])
@@ -340,5 +369,5 @@ def run(
     import uvicorn
 
     app = create_app(scan, lang=lang, population=population)
-    print(f"thuisdichtbij: serving {scan} on http://{host}:{port} (Ctrl-C stops)", flush=True)
+    print(say(lang)["serving"].format(scan=scan, host=host, port=port), flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

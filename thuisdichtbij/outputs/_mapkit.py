@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import ConfigError
+from .._text import words
 from .paths import check_output, temporary
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
@@ -126,9 +126,8 @@ _TEXT = {
 
 
 def text(lang: str) -> dict[str, str]:
-    if lang not in _TEXT:
-        raise ConfigError(f"maps: language {lang!r} is not available; use 'nl' or 'en'")
-    return _TEXT[lang]
+    """The maps' words in ``lang`` (``"nl"`` or ``"en"``)."""
+    return words(_TEXT, lang, what="maps")
 
 
 def atomic_write(path: Path, write) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...settings import cache_dir
 from .._args import gpkg_new_or_update, gpkg_to_update, new_file, positive
+from .._console import say
 
 
 def _add_validate(sub) -> None:
@@ -43,7 +44,6 @@ def _add_diff(sub) -> None:
         "--png", type=new_file(".png", ".pdf"), help="map of the class changes (.png or .pdf)"
     )
     df.add_argument("--max-match-m", type=positive, default=5.0, help="match dwellings by location")
-    df.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _validate(args) -> str:
@@ -68,11 +68,13 @@ def _validate(args) -> str:
         max_m=args.max_m,
     )
     result.to_gpkg(args.scan)
-    lines = [result.summary.to_string(index=False), f"added validation tables to {args.scan}"]
+    t = say(args.lang)
+    lines = [result.summary.to_string(index=False), t["validate_added"].format(scan=args.scan)]
     if args.plots and len(result.table):
         from ...outputs.validation_plot import validation_scatter
 
-        lines.append("wrote " + ", ".join(map(str, validation_scatter(result.table, args.plots))))
+        plots = validation_scatter(result.table, args.plots)
+        lines.append(t["wrote"].format(what=", ".join(map(str, plots))))
     return "\n".join(lines)
 
 
@@ -85,20 +87,26 @@ def _diff(args) -> str:
 
     (old, old_meta), (new, new_meta) = read_scan(args.old), read_scan(args.new)
     result = diff_scans(
-        old, new, old_metadata=old_meta, new_metadata=new_meta, max_match_m=args.max_match_m
+        old,
+        new,
+        old_metadata=old_meta,
+        new_metadata=new_meta,
+        max_match_m=args.max_match_m,
+        lang=args.lang,
     )
     layers = result.layers()
     if args.out:
         layers["layer_styles"] = layer_styles(list(layers), lang=args.lang)
         written = [write_layers(args.out, layers, metadata={**new_meta, **result.metadata})]
     else:
-        layers["layer_styles"] = layer_styles(scan_layers(args.new) + list(layers))
+        layers["layer_styles"] = layer_styles(scan_layers(args.new) + list(layers), lang=args.lang)
         written = [add_layers(args.new, layers, metadata=result.metadata)]
     if args.html:
         written.append(diff_html(result, args.html, lang=args.lang))
     if args.png:
         written.append(diff_png(result, args.png, lang=args.lang))
-    return result.summary() + "\nwrote " + ", ".join(map(str, written))
+    wrote = say(args.lang)["wrote"].format(what=", ".join(map(str, written)))
+    return result.summary(lang=args.lang) + "\n" + wrote
 
 
 #: name: (declare the arguments, run, INFO logging unless --quiet)

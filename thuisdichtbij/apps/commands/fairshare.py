@@ -8,6 +8,7 @@ from ...config import load_config
 from ...outputs.static_map import fairshare_png
 from ...outputs.web_map import fairshare_html
 from .._args import gpkg_new_or_update, gpkg_to_update, new_file
+from .._console import say
 
 
 def _add_fairshare(sub) -> None:
@@ -29,7 +30,6 @@ def _add_fairshare(sub) -> None:
     f.add_argument("--level", help="the study's fair-share level to use (e.g. buurt, as fetched)")
     f.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     f.add_argument("--data-dir", help="folder that the study's relative paths resolve against")
-    f.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _add_demand(sub) -> None:
@@ -62,14 +62,18 @@ def _fairshare(args) -> str:
         written.append(str(fairshare_html(result, args.html, lang=args.lang)))
     if args.png:
         written.append(str(fairshare_png(result, args.png, lang=args.lang)))
-    md = result.metadata
+    t, md = say(args.lang), result.metadata
+    lbm = next(v for k, v in md.items() if k.startswith("reference_lbm"))
+    mismatch = md["year_mismatch"].replace("yes", t["yes"]).replace("no", t["no"], 1)
     lines = [
-        f"fair share ({md['reference']} reference: SES-WOA {md['reference_ses_woa']}, "
-        f"Leefbaarometer {md['lbm_measure']} "
-        f"{next(v for k, v in md.items() if k.startswith('reference_lbm'))})",
+        t["fs_head"].format(
+            ref=t.get(f"fs_{md['reference']}", md["reference"]),
+            ses=md["reference_ses_woa"],
+            lbm=f"{md['lbm_measure']} {lbm}",
+        ),
         result.summary.to_string(index=False),
-        f"years: {md['years']} (mismatch: {md['year_mismatch']})",
-        "wrote " + ", ".join(written),
+        t["fs_years"].format(years=md["years"], mismatch=mismatch),
+        t["wrote"].format(what=", ".join(written)),
     ]
     return "\n".join(lines)
 
@@ -77,18 +81,27 @@ def _fairshare(args) -> str:
 def _demand(args) -> str:
     result = demand(args.scan, args.population, points=args.points)
     result.to_gpkg(args.scan)
-    md = result.metadata
+    t, md = say(args.lang), result.metadata
     return "\n".join(
         [
-            f"residents of 65 and older per area class ({md['points']}):",
+            t["demand_head"].format(points=_points_source(md["points"], t)),
             result.by_class.to_string(index=False),
-            f"in class 1-2 areas: {result.in_low_classes} residents of 65+",
-            f"PC6 with unknown 65+ (pc6_unknown): {md['pc6_unknown']} "
-            f"({md['pc6_masked_65plus']} masked in the CBS table, "
-            f"{md['pc6_points_not_in_cbs'].split(':')[0]} not in it); "
-            f"CBS postcodes without a point: {md['cbs_pc6_without_point']}",
-            f"added demand_by_class, demand_by_area to {args.scan}",
+            t["demand_low"].format(n=result.in_low_classes),
+            t["demand_unknown"].format(
+                n=md["pc6_unknown"],
+                masked=md["pc6_masked_65plus"],
+                missing=md["pc6_points_not_in_cbs"].split(":")[0],
+                free=md["cbs_pc6_without_point"],
+            ),
+            t["added"].format(layers="demand_by_class, demand_by_area", scan=args.scan),
         ]
+    )
+
+
+def _points_source(source: str, t: dict) -> str:
+    """The demand's ``points`` fact (``scan.gpkg dwellings (dwelling_id)``) in words."""
+    return source.replace(" dwellings (", f" {t['site_dwellings']} (").replace(
+        "(a point inside each polygon)", t["pts_inside"]
     )
 
 

@@ -9,6 +9,7 @@ from ...analyses.siting import site
 from ...analyses.whatif import Removal, load_whatif, parse_addition, whatif
 from .._args import gpkg_to_update, new_file, positive
 from .._check_text import check_text
+from .._console import say
 
 
 def _add_check(sub) -> None:
@@ -19,7 +20,6 @@ def _add_check(sub) -> None:
     where.add_argument("--postcode", help="a PC6 postcode known to the scan (e.g. 6211AB)")
     c.add_argument("--crs", help="CRS of --at when it is not WGS84 lat,lon (e.g. EPSG:28992)")
     c.add_argument("--json", action="store_true", help="print JSON (with the reach polygons)")
-    c.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _add_serve(sub) -> None:
@@ -27,7 +27,6 @@ def _add_serve(sub) -> None:
     v.add_argument("--scan", required=True, help="a scan GeoPackage")
     v.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     v.add_argument("--port", type=int, default=8000)
-    v.add_argument("--lang", choices=["nl", "en"], default="nl")
     v.add_argument("--population", help="the CBS PC6 table: the what-if counts residents of 65+")
 
 
@@ -96,25 +95,32 @@ def _whatif(args) -> str:
     ctx = load_whatif(args.scan, population=args.population)
     adds = [parse_addition(ctx, a, crs=args.crs) for a in args.add]
     result = whatif(ctx, add=adds, remove=[Removal(r) for r in args.remove])
-    written = f"wrote {result.to_gpkg(args.out)}" if args.out else ""
+    t = say(args.lang)
+    written = t["wrote"].format(what=result.to_gpkg(args.out)) if args.out else ""
     if args.json:
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
     s = result.summary
     lines = [
-        "; ".join(f"{e['edit']} {e['indicator']} {e['name']} ({e['id']})" for e in s["scenario"]),
-        f"dwellings gaining: {s['dwellings_gaining']}, losing: {s['dwellings_losing']}; "
-        f"class up: {s['dwellings_class_up']}, down: {s['dwellings_class_down']}",
+        "; ".join(
+            f"{t.get('edit_' + e['edit'], e['edit'])} {e['indicator']} {e['name']} ({e['id']})"
+            for e in s["scenario"]
+        ),
+        t["wi_dwellings"].format(
+            gain=s["dwellings_gaining"],
+            lose=s["dwellings_losing"],
+            up=s["dwellings_class_up"],
+            down=s["dwellings_class_down"],
+        ),
     ]
     if s["residents_65plus_gaining"] is not None:
         lines.append(
-            f"residents of 65+ gaining: {s['residents_65plus_gaining']}, "
-            f"losing: {s['residents_65plus_losing']}"
+            t["wi_65"].format(gain=s["residents_65plus_gaining"], lose=s["residents_65plus_losing"])
         )
     changed = result.areas[result.areas["score_delta"].fillna(0) != 0]
     cols = ["area_id", "score_mean_before", "score_mean_after", "class_before", "class_after"]
     if len(changed):
         lines.append(changed[cols].round(3).to_string(index=False))
-    lines.append(s["classes"])
+    lines.append(t["wi_classes"])
     return "\n".join(lines + ([written] if written else []))
 
 
@@ -129,7 +135,8 @@ def _site(args) -> str:
         spacing_m=args.spacing_m,
     )
     result.to_gpkg(args.scan)
-    written = [f"layer {result.layer} in {args.scan}"]
+    t = say(args.lang)
+    written = [t["site_layer"].format(layer=result.layer, scan=args.scan)]
     if args.png or args.html:
         from ...outputs.sites_map import sites_html, sites_png
 
@@ -141,12 +148,18 @@ def _site(args) -> str:
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
     md = result.metadata
     cols = [c for c in result.sites.columns if c != "geometry"]
+    head = t["site_head"].format(
+        n=md["n"],
+        indicator=md["indicator"],
+        candidates=md["candidates"],
+        optimal=t["yes"] if md["optimal"] == "true" else t["no"],
+        weight=t.get(f"site_{md['weight']}", md["weight"]),
+    )
     return "\n".join(
         [
-            f"{md['n']} new {md['indicator']} site(s) from {md['candidates']} candidates "
-            f"(optimal: {md['optimal']}; weight: {md['weight']}):",
+            head,
             result.sites[cols].to_string(index=False, na_rep="-"),
-            "wrote " + ", ".join(written),
+            t["wrote"].format(what=", ".join(written)),
         ]
     )
 

@@ -7,6 +7,7 @@ from ...outputs.raster import grid_tif
 from ...outputs.static_map import scan_static
 from ...outputs.web_map import scan_html
 from .._args import new_file
+from .._console import say
 
 
 def _add_map(sub) -> None:
@@ -18,7 +19,6 @@ def _add_map(sub) -> None:
     mp.add_argument(
         "--tif", type=new_file(".tif", ".tiff"), help="the score grid as a GeoTIFF (.tif)"
     )
-    mp.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _map(args) -> str:
@@ -32,7 +32,7 @@ def _map(args) -> str:
         written.append(grid_tif(args.scan, args.tif))
     if not written:
         raise ConfigError("map: say what to write: --out x.html, --png, --pdf or --tif")
-    return "wrote " + ", ".join(map(str, written))
+    return say(args.lang)["wrote"].format(what=", ".join(map(str, written)))
 
 
 #: name: (declare the arguments, run, INFO logging unless --quiet)

@@ -17,6 +17,7 @@ from ...sources.fetch import fetch
 from ...sources.overpass import parse_bbox, study_from_overpass
 from ...study import preset_names
 from .._args import new_file, new_folder, positive
+from .._console import say
 
 
 def _add_scan(sub) -> None:
@@ -156,25 +157,32 @@ def _fetch_study(args, out_dir) -> Path:
 
 def _fetch(args) -> str:
     path = _fetch_study(args, args.out)
-    return f"wrote {path}; scan it with: thuisdichtbij scan --study {path} --out <file>.gpkg"
+    return say(args.lang)["fetch_wrote"].format(path=path)
 
 
-def _summary(result, out, seconds: float) -> str:
+def _summary(result, out, seconds: float, lang: str) -> str:
+    t = say(lang)
     dw, ar = result.dwellings, result.areas
     scored = dw[dw["snapped"]]
     counts = scored.groupby("score_class")["weight"].sum().round().astype(int).to_dict()
     classes = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     md = result.metadata
-    warning = warning_text(result.audit, config=result.config) if result.audit is not None else ""
+    warning = (
+        warning_text(result.audit, config=result.config, lang=lang)
+        if result.audit is not None
+        else ""
+    )
     return "\n".join(
         [
-            f"wrote {out} in {seconds:.1f} s",
-            f"  dwellings: {md['dwellings']} in {len(dw)} point(s), "
-            f"{md['dwelling_points_not_snapped']} point(s) not scored (beyond the snap limit)",
-            f"  score: mean {scored['score'].mean():.2f} of {md['max_score']}; "
-            f"dwellings per class: {classes}",
-            f"  areas: {len(ar)} ({md['areas_source']}), {md['areas_suppressed']} suppressed",
-            f"  network: {md['network']} ({md['crs']})",
+            t["scan_wrote"].format(out=out, s=seconds),
+            t["scan_dwellings"].format(
+                n=md["dwellings"], p=len(dw), u=md["dwelling_points_not_snapped"]
+            ),
+            t["scan_score"].format(
+                mean=scored["score"].mean(), max=md["max_score"], classes=classes
+            ),
+            t["scan_areas"].format(n=len(ar), source=md["areas_source"], s=md["areas_suppressed"]),
+            t["scan_network"].format(net=result.network, crs=md["crs"]),
             *([warning] if warning else []),
         ]
     )
@@ -215,7 +223,7 @@ def _scan(args) -> str:
         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
     )
     out = result.to_gpkg(args.out, overwrite=args.overwrite)
-    return _summary(result, out, time.perf_counter() - start)
+    return _summary(result, out, time.perf_counter() - start, args.lang)
 
 
 #: name: (declare the arguments, run, INFO logging unless --quiet)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...analyses.zones import compare_zones, make_zones
 from .._args import gpkg_to_update, share
+from .._console import say
 
 
 def _add_zones(sub) -> None:
@@ -17,7 +18,6 @@ def _add_zones(sub) -> None:
         "--demand", help="CBS PC6 table: zones where residents of 65+ live (layer zones_demand)"
     )
     z.add_argument("--points", help="PC6 points for --demand (default: the scan's dwellings)")
-    z.add_argument("--lang", choices=["nl", "en"], default="nl")
 
 
 def _add_compare_zones(sub) -> None:
@@ -40,16 +40,21 @@ def _zones(args) -> str:
         points=args.points,
     )
     result.to_gpkg(args.scan)
-    z = result.zones
-    lines = [f"{len(z)} woonzorgzone(s) ({result.metadata['rule']}):"]
+    t, z = say(args.lang), result.zones
+    lines = [t["zones_head"].format(n=len(z), rule=result.metadata["rule"])]
     for _, r in z.iterrows():
         lines.append(
-            f"  {r['zone_id']} {r['name']}: {r['n_cells']} cells, {r['n_dwellings']} dwellings, "
-            f"mean score {r['score_mean']:.2f}"
-            + (f", {r['residents_65plus']:.0f} residents 65+" if args.demand else "")
+            t["zone_line"].format(
+                id=r["zone_id"],
+                name=r["name"],
+                cells=r["n_cells"],
+                dwellings=r["n_dwellings"],
+                mean=r["score_mean"],
+            )
+            + (t["zone_65"].format(n=r["residents_65plus"]) if args.demand else "")
             + f"; {r['profile']}"
         )
-    lines.append(f"wrote layer {result.layer} to {args.scan}")
+    lines.append(t["zones_wrote"].format(layer=result.layer, scan=args.scan))
     return "\n".join(lines)
 
 
@@ -66,7 +71,9 @@ def _compare(args) -> str:
 
     add_layers(args.scan, {"zone_comparison": table})
     shown = table.astype(object).where(table.notna(), "-")  # no NaN/None in what people read
-    return shown.to_string(index=False) + f"\nwrote table zone_comparison to {args.scan}"
+    return (
+        shown.to_string(index=False) + "\n" + say(args.lang)["compare_wrote"].format(scan=args.scan)
+    )
 
 
 #: name: (declare the arguments, run, INFO logging unless --quiet)

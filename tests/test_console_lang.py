@@ -1,0 +1,170 @@
+"""Every command prints in ``--lang``: Dutch by default, English with ``--lang en``.
+
+Each command is run twice on the small synthetic study, once without ``--lang`` and once
+with ``--lang en``. Phrases written here by hand must appear in their language's output
+and not in the other's, and the common words of the other language must be absent; a
+command that forgets to pass its ``lang`` on prints the same text twice and fails.
+"""
+
+import re
+
+import pytest
+
+from thuisdichtbij.apps.cli import main
+
+from ._synthetic import lonlat, scan_with_zones, write_study
+from .test_demand import write_cbs
+
+#: Words a Dutch summary never has, and words an English one never has (data such as zone
+#: names, column names like ``n_dwellings`` and the audit's stored verdicts aside).
+ENGLISH = r"\b(dwellings|wrote|written|residents|areas|class|mean|gaining|WARNING|nothing)\b"
+DUTCH = r"\b(woningen|geschreven|65-plussers|gebieden|klasse|gemiddeld|gemiddelde|WAARSCHUWING)\b"
+
+
+def _printed(capsys, args) -> str:
+    assert main(args) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def _both(capsys, args, *, nl, en, en_args=None):
+    """The Dutch (default) and English output of ``args``; ``nl``/``en``: phrases of each."""
+    dutch = _printed(capsys, args)
+    english = _printed(capsys, [*(en_args or args), "--lang", "en"])
+    for phrase in nl:
+        assert phrase in dutch, (phrase, dutch)
+        assert phrase not in english, (phrase, english)
+    for phrase in en:
+        assert phrase in english, (phrase, english)
+        assert phrase not in dutch, (phrase, dutch)
+    assert not re.findall(ENGLISH, dutch), (re.findall(ENGLISH, dutch), dutch)
+    assert not re.findall(DUTCH, english), (re.findall(DUTCH, english), english)
+    return dutch, english
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lang")
+    out = scan_with_zones(folder)
+    pts = {"6211AA": (100, 10), "6211AB": (200, 10), "6212AA": (900, 5), "6212AB": (600, 300)}
+    with open(folder / "pc6.csv", "w") as f:
+        f.write("Zip,Lat,Lon\n")
+        for pc6, (x, y) in pts.items():
+            lon, lat = lonlat(x, y)
+            f.write(f"{pc6},{lat},{lon}\n")
+    rows = [("6211AA", "100", "30", "40"), ("6211AB", "50", "", "20"), ("6212AA", "80", "25", "30")]
+    write_cbs(folder / "cbs.csv", rows)
+    return folder, out
+
+
+def test_scan_summary_and_its_warning(tmp_path, capsys):
+    study = write_study(tmp_path)
+    base = ["scan", "--study", str(study), "--data-dir", str(tmp_path), "-q", "--no-cache"]
+    nl, en = _both(
+        capsys,
+        [*base, "--out", str(tmp_path / "nl.gpkg")],
+        en_args=[*base, "--out", str(tmp_path / "en.gpkg")],
+        nl=["nl.gpkg geschreven in", "  woningen: 20 in 5 punt(en)", "knopen", "afgeschermd"],
+        en=["wrote", "  dwellings: 20 in 5 point(s)", "nodes", "suppressed"],
+    )
+    # the audit's WARNING block: the study has no physiotherapist
+    assert "WAARSCHUWING: de invoer beperkt" in nl
+    assert "fysiotherapeut [ontbreekt]: geen in de invoer" in nl
+    assert "WARNING: the input limits" in en and "physiotherapist [missing]" in en
+
+
+def test_zones_and_compare_zones(study, capsys):
+    folder, out = study
+    nl, en = _both(
+        capsys,
+        ["zones", str(out), "-q"],
+        nl=["woonzorgzone(s) (klasse >= 1", "cellen", "gemiddelde score", "laag zones geschreven"],
+        en=["woonzorgzone(s) (class >= 1", "cells", "mean score", "wrote layer zones"],
+    )
+    assert "dwellings" not in nl and "Z01" in nl and "Z01" in en
+    _both(
+        capsys,
+        ["compare-zones", str(out), "--reference", str(out), "--reference-layer", "zones"]
+        + ["--reference-name-field", "name"],
+        nl=["tabel zone_comparison geschreven naar"],
+        en=["wrote table zone_comparison to"],
+    )
+
+
+def test_demand(study, capsys):
+    folder, out = study
+    args = ["demand", str(out), "--population", str(folder / "cbs.csv")]
+    _both(
+        capsys,
+        [*args, "--points", str(folder / "pc6.csv"), "-q"],
+        nl=["65-plussers per klasse van hun gebied", "in gebieden van klasse 1-2:", "afgeschermd"],
+        en=["residents of 65 and older per area class", "in class 1-2 areas:", "masked"],
+    )
+
+
+def test_whatif_site_and_check(study, capsys):
+    folder, out = study
+    lon, lat = lonlat(300, 5)
+    _both(
+        capsys,
+        ["whatif", str(out), "--add", f"huisarts@{lat},{lon}"],
+        nl=["erbij gp", "woningen die vooruitgaan:", "klassen op de klassegrenzen"],
+        en=["add gp", "dwellings gaining:", "classes on the base run's class edges"],
+    )
+    _both(
+        capsys,
+        ["site", str(out), "--indicator", "gp", "--n", "1"],
+        nl=["1 nieuwe locatie(s) voor gp uit", "gewogen naar: woningen", "laag sites_gp in"],
+        en=["1 new gp site(s) from", "weight: dwellings", "layer sites_gp in"],
+    )
+    _both(
+        capsys,
+        ["check", "--scan", str(out), "--at", f"{lat},{lon}"],
+        nl=["Locatie", "m van de straat", "loopafstand", "een woonzorgzone"],
+        en=["Location", "m from the street", "walk", "a housing-with-care zone"],
+    )
+
+
+def test_diff_and_map(study, tmp_path, capsys):
+    pytest.importorskip("rasterio")
+    folder, out = study
+    old = tmp_path / "old.gpkg"
+    old.write_bytes(out.read_bytes())
+    _both(
+        capsys,
+        ["diff", str(old), str(out), "--out", str(tmp_path / "d1.gpkg")],
+        en_args=["diff", str(old), str(out), "--out", str(tmp_path / "d2.gpkg")],
+        nl=["gebieden vergeleken:", "voorzieningen: 0 erbij, 0 verdwenen", "geschreven: "],
+        en=["areas compared:", "amenities: 0 appeared, 0 disappeared", "wrote "],
+    )
+    _both(
+        capsys,
+        ["map", str(out), "--tif", str(tmp_path / "a.tif")],
+        en_args=["map", str(out), "--tif", str(tmp_path / "b.tif")],
+        nl=["geschreven: "],
+        en=["wrote "],
+    )
+
+
+def test_fetch_and_serve_lines(study, tmp_path, capsys, monkeypatch):
+    from thuisdichtbij.apps import serve
+    from thuisdichtbij.apps.commands import scan as scan_commands
+
+    monkeypatch.setattr(scan_commands, "fetch", lambda *a, **k: tmp_path / "x" / "study.yaml")
+    _both(
+        capsys,
+        ["fetch", "--municipality", "Maastricht", "--out", str(tmp_path / "x"), "--offline"],
+        nl=["study.yaml geschreven; scan de studie met: thuisdichtbij scan --study"],
+        en=["study.yaml; scan it with: thuisdichtbij scan --study"],
+    )
+    pytest.importorskip("uvicorn")
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
+    serve.run(study[1], lang="nl")
+    assert "scan.gpkg staat op http://127.0.0.1:8000 (Ctrl-C stopt)" in capsys.readouterr().out
+    serve.run(study[1], lang="en")
+    assert "serving" in capsys.readouterr().out
+
+
+def test_an_unknown_language_is_refused(study, capsys):
+    _, out = study
+    assert main(["zones", str(out), "--lang", "de"]) == 2
+    assert "invalid choice: 'de'" in capsys.readouterr().err
