@@ -139,16 +139,23 @@ def test_audit_table_on_paper():
 
 
 def test_thin_and_no_footpaths():
-    cfg = load_config(overrides={"audit": {"reference_per_10k_dwellings": {"gp": 25}}})
+    cfg = load_config(overrides={"audit": {"reference_per_10k_dwellings": {"gp": 25.5}}})
     table = audit_table(
         _dwellings(), _amenities({"gp": 1}), _network([EDGE_STREET, EDGE_STREET]), cfg
     ).set_index("item")
-    # 10 per 10k against half of 25: thin
+    # 10 per 10k against half of 25.5: thin
     assert table.loc["gp", "verdict"] == "dun"
     assert table.loc["footpath_share", "value"] == 0.0
     assert table.loc["footpath_share", "verdict"] == "ontbreekt"
-    assert "no footpaths" in warning_text(table.reset_index(), lang="en")
-    assert "geen voetpaden, looproutes zijn langer" in warning_text(table.reset_index())
+    en, nl = warning_text(table.reset_index(), lang="en"), warning_text(table.reset_index())
+    assert "0.0% footpaths: no footpaths" in en
+    assert "0,0% voetpaden: geen voetpaden, looproutes zijn langer" in nl
+    # numbers as each language writes them: a decimal comma in Dutch
+    assert "10.0 per 10,000 dwellings (reference 25.5)" in en
+    assert "10,0 per 10.000 woningen (referentie 25,5)" in nl
+    assert table.loc["gp", "note"].startswith(
+        "1 in de invoer, 10,0 per 10.000 woningen; landelijk 25,5"
+    )
     # an untagged network is not judged
     untagged = audit_table(_dwellings(), _amenities({"gp": 1}), _network(None), cfg)
     assert untagged.set_index("item").loc["footpath_share", "verdict"] == "ok"

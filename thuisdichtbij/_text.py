@@ -23,6 +23,15 @@ def label(value) -> str:
     return str(value)
 
 
+def decimal(value, spec: str, lang: str) -> str:
+    """``value`` formatted by ``spec`` (``".1f"``, ``".1%"``, ``"g"``); a decimal comma in Dutch.
+
+    Only for specs without a thousands separator: Dutch writes 10.000 for ten thousand.
+    """
+    text = format(value, spec)
+    return text.replace(".", ",") if lang == "nl" else text
+
+
 #: The languages every text a person reads comes in: Dutch (the default) and English.
 LANGS = ("nl", "en")
 

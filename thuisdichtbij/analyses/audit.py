@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._text import short_list, words
+from .._text import decimal, short_list, words
 from ..config import Config
 from ..engine.network import EDGE_FOOTPATH, EDGE_UNKNOWN, Network
 
@@ -89,7 +89,8 @@ def _indicator_rows(dwellings, amenities, config: Config) -> list[dict]:
         elif np.isfinite(ref) and per_10k < a.thin_below * ref:
             row.update(
                 verdict=THIN,
-                note=f"{n} in de invoer, {per_10k:.1f} per 10.000 woningen; landelijk {ref:g}: "
+                note=f"{n} in de invoer, {decimal(per_10k, '.1f', 'nl')} per 10.000 woningen; "
+                f"landelijk {decimal(ref, 'g', 'nl')}: "
                 "afstanden vallen waarschijnlijk te lang uit",
             )
         else:
@@ -258,12 +259,11 @@ _WARNING = {
         },
         "head": "WAARSCHUWING: de invoer beperkt wat deze scan kan zeggen:",
         "missing": "geen in de invoer: elke woning krijgt er 0 punten voor",
-        "thin": "{n:.0f} in de invoer, {per:.1f} per 10.000 woningen (referentie {ref:g}): "
+        "thin": "{n:.0f} in de invoer, {per} per 10.000 woningen (referentie {ref}): "
         "afstanden vallen te lang uit",
-        "no_paths": "{v:.1%} voetpaden: geen voetpaden, looproutes zijn langer dan in "
-        "werkelijkheid",
-        "few_paths": "{v:.1%} voetpaden: looproutes vallen te lang uit",
-        "unscored": "{v:.1%} van de woningen ligt verder dan de snapgrens: niet gescoord",
+        "no_paths": "{v} voetpaden: geen voetpaden, looproutes zijn langer dan in werkelijkheid",
+        "few_paths": "{v} voetpaden: looproutes vallen te lang uit",
+        "unscored": "{v} van de woningen ligt verder dan de snapgrens: niet gescoord",
         "insufficient": "{v:.0f} {unit} hebben te weinig gegevens (meer dan {max:.0%} van hun "
         "woningen niet gescoord, of minder dan de helft van het gebied binnen de gegevens): "
         "geen klasse ('{label}')",
@@ -281,11 +281,11 @@ _WARNING = {
         },
         "head": "WARNING: the input limits what this scan can say:",
         "missing": "none in the input: every dwelling scores 0 points for it",
-        "thin": "{n:.0f} in the input, {per:.1f} per 10,000 dwellings (reference {ref:g}): "
+        "thin": "{n:.0f} in the input, {per} per 10,000 dwellings (reference {ref}): "
         "distances come out too long",
-        "no_paths": "{v:.1%} footpaths: no footpaths, walks are longer than in reality",
-        "few_paths": "{v:.1%} footpaths: walks come out too long",
-        "unscored": "{v:.1%} of the dwellings are beyond the snap limit: not scored",
+        "no_paths": "{v} footpaths: no footpaths, walks are longer than in reality",
+        "few_paths": "{v} footpaths: walks come out too long",
+        "unscored": "{v} of the dwellings are beyond the snap limit: not scored",
         "insufficient": "{v:.0f} {unit} have too little data (more than {max:.0%} of their "
         "dwellings unscored, or less than half of the area within the data): no class "
         "('{label}')",
@@ -327,16 +327,20 @@ def _nl(listed: str) -> str:
 
 def _finding(r: pd.Series, t: dict, config: Config | None) -> str:
     """One audit row's finding in words."""
+    lang = "nl" if t is _WARNING["nl"] else "en"
     if r["group"] == "indicator" and r["verdict"] == MISSING:
         return t["missing"]
     if r["group"] == "indicator":
         return t["thin"].format(
-            n=r["n_amenities"], per=r["per_10k_dwellings"], ref=r["reference_per_10k"]
+            n=r["n_amenities"],
+            per=decimal(r["per_10k_dwellings"], ".1f", lang),
+            ref=decimal(r["reference_per_10k"], "g", lang),
         )
+    share = decimal(r["value"], ".1%", lang)
     if r["item"] == "footpath_share":
-        return t["no_paths" if r["verdict"] == MISSING else "few_paths"].format(v=r["value"])
+        return t["no_paths" if r["verdict"] == MISSING else "few_paths"].format(v=share)
     if r["item"] == "unscored_share":
-        return t["unscored"].format(v=r["value"])
-    unit = r["unit"] if t is _WARNING["nl"] else r["unit"].replace("van", "of")
+        return t["unscored"].format(v=share)
+    unit = r["unit"] if lang == "nl" else r["unit"].replace("van", "of")
     most = config.audit.max_unscored_share if config else 0.2
     return t["insufficient"].format(v=r["value"], unit=unit, max=most, label=INSUFFICIENT)

@@ -47,15 +47,23 @@ class DemandResult:
         rows = self.by_class[self.by_class["score_class"].isin(["1", "2"])]
         return int(rows["residents_65plus"].sum())
 
+    @property
+    def layer_names(self) -> list[str]:
+        """The tables :meth:`to_gpkg` writes."""
+        return list(self._layers())
+
+    def _layers(self) -> dict:
+        layers = {"demand_by_class": self.by_class, "demand_by_area": self.by_area}
+        if self.by_zone is not None:
+            layers["demand_by_zone"] = self.by_zone
+        return layers
+
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Add the tables to the scan GeoPackage (atomically)."""
         from ..outputs.export import add_layers
 
-        layers = {"demand_by_class": self.by_class, "demand_by_area": self.by_area}
-        if self.by_zone is not None:
-            layers["demand_by_zone"] = self.by_zone
         return add_layers(
-            path, layers, metadata={f"demand.{k}": v for k, v in self.metadata.items()}
+            path, self._layers(), metadata={f"demand.{k}": v for k, v in self.metadata.items()}
         )
 
 
@@ -164,6 +172,7 @@ def demand(
             if no_point
             else "0"
         ),
+        "cbs_pc6_without_point_65plus": str(int(lost.sum(skipna=True))) if no_point else "0",
         "zones": "counted per zone" if by_zone is not None else "no zones layer in this scan",
         "scan_config_hash": read_metadata(scan).get("config_hash", ""),
     }

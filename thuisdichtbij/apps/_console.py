@@ -35,7 +35,8 @@ CONSOLE = {
         "demand_head": "65-plussers per klasse van hun gebied ({points}):",
         "demand_low": "in gebieden van klasse 1-2: {n} 65-plussers",
         "demand_unknown": "PC6 met onbekend aantal 65-plussers (pc6_unknown): {n} ({masked} "
-        "afgeschermd in de CBS-tabel, {missing} er niet in); CBS-postcodes zonder punt: {free}",
+        "afgeschermd in de CBS-tabel, {missing} er niet in); CBS-postcodes zonder punt: {free} "
+        "({lost} 65-plussers niet geplaatst)",
         "added": "{layers} toegevoegd aan {scan}",
         "pts_inside": "(een punt binnen elk vlak)",
         # zones
@@ -108,7 +109,8 @@ CONSOLE = {
         "demand_head": "residents of 65 and older per area class ({points}):",
         "demand_low": "in class 1-2 areas: {n} residents of 65+",
         "demand_unknown": "PC6 with unknown 65+ (pc6_unknown): {n} ({masked} masked in the CBS "
-        "table, {missing} not in it); CBS postcodes without a point: {free}",
+        "table, {missing} not in it); CBS postcodes without a point: {free} ({lost} residents "
+        "of 65+ not placed)",
         "added": "added {layers} to {scan}",
         "pts_inside": "(a point inside each polygon)",
         # zones

@@ -91,9 +91,10 @@ def _demand(args) -> str:
                 n=md["pc6_unknown"],
                 masked=md["pc6_masked_65plus"],
                 missing=md["pc6_points_not_in_cbs"].split(":")[0],
-                free=md["cbs_pc6_without_point"],
+                free=md["cbs_pc6_without_point"].split(" ")[0],
+                lost=md["cbs_pc6_without_point_65plus"],
             ),
-            t["added"].format(layers="demand_by_class, demand_by_area", scan=args.scan),
+            t["added"].format(layers=", ".join(result.layer_names), scan=args.scan),
         ]
     )
 
