@@ -26,6 +26,7 @@ LAYERS = (
     "network",
     "grid",
     "safety_areas",
+    "context",
     "audit",
     "layer_styles",
     "run_metadata",
@@ -91,7 +92,9 @@ def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> P
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
     walking ``network`` (lines: ``u``, ``v``, ``length_m``, ``name``), ``safety_areas``
-    (polygons with their safety points, when the run had Leefbaarometer data), the table
+    (polygons with their safety points, when the run had Leefbaarometer data), ``context``
+    (water and large green polygons, when the inputs have them: ``kind``, ``name``,
+    ``source_id``), the table
     ``audit`` (the data audit) and the table ``run_metadata`` (``key``, ``value``); see
     :func:`write_layers`. ``NULL`` in ``dist_<id>`` means no amenity within the largest
     band. An existing file holding layers a scan does not write (zones, fairshare, ...) is
@@ -107,6 +110,9 @@ def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> P
         layers["grid"] = result.grid
     if result.safety_areas is not None:
         layers["safety_areas"] = result.safety_areas
+    context = getattr(result, "context", None)
+    if context is not None and len(context):
+        layers["context"] = context
     if getattr(result, "audit", None) is not None:
         layers["audit"] = result.audit
     from .styles import layer_styles

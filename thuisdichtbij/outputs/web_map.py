@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ._mapkit import (
     CLASS_COLOURS,
+    CONTEXT_COLOURS,
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
     INSUFFICIENT_COLOUR,
@@ -163,7 +164,9 @@ def _row(swatch_css: str, label: str) -> str:
     return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
 
 
-def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str) -> str:
+def _legend_html(
+    lang: str, title: str, *, zones: bool, note: str, sources: str, context: tuple = ()
+) -> str:
     """The scan map's legend: classes (areas and grid alike), the grey states, lines."""
     t, labels = text(lang), class_labels(lang)
     rows = "".join(_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
@@ -172,6 +175,8 @@ def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str)
     if zones:
         rows += _row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
     rows += _row(f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"])
+    for kind in context:
+        rows += _row(f"background:{CONTEXT_COLOURS[kind]};border-color:#ccc", t[kind])
     note_html = (
         f'<div id="data-note" style="margin-top:4px;color:#8a4b00">{note}</div>' if note else ""
     )
@@ -303,6 +308,31 @@ def _network_layer(m, network, lang: str) -> None:
     ).add_to(m)
 
 
+def _context_layer(m, layers: dict, lang: str) -> None:
+    """Water and green as one switchable layer in a pane under the network and the classes."""
+    import folium
+    import geopandas as gpd
+    import pandas as pd
+
+    parts = [layers[k].to_crs(4326) for k in CONTEXT_COLOURS if layers.get(k) is not None]
+    if not parts:
+        return
+    t = text(lang)
+    shapes = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True)[["kind", "geometry"]])
+    folium.map.CustomPane("context", z_index=340, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        shapes,
+        name=f"{t['water']} / {t['green'].lower()}",
+        pane="context",
+        interactive=False,
+        style_function=lambda f: {
+            "fillColor": CONTEXT_COLOURS[f["properties"]["kind"]],
+            "fillOpacity": 1,
+            "stroke": False,
+        },
+    ).add_to(m)
+
+
 def _zone_layer(m, zones, lang: str) -> None:
     """Zone outlines with their names, profiles on hover."""
     import folium
@@ -377,11 +407,12 @@ def scan_html(
 ) -> Path:
     """An interactive map of a scan GeoPackage, in one self-contained HTML file.
 
-    Layers, each switchable: the walking network (grey lines under everything, so the map
-    reads without internet), the areas in the five classes (popup: mean points per
-    sub-indicator), the score grid in the same classes, the zones with their names, and
-    one layer of amenities per sub-indicator (also those with none in the data). No
-    marker per dwelling, so large scans stay smooth. ``note`` (default: the scan's
+    Layers, each switchable: water and green (when the scan has them) and the walking
+    network (grey lines), under everything, so the map reads without internet; the areas
+    in the five classes (popup: mean points per sub-indicator), the score grid in the same
+    classes, the zones with their names, and one layer of amenities per sub-indicator
+    (also those with none in the data). No marker per dwelling, so large scans stay
+    smooth. ``note`` (default: the scan's
     :func:`~thuisdichtbij.outputs._mapkit.legend_note`) is shown under the legend.
     """
     import folium
@@ -393,6 +424,7 @@ def scan_html(
     layers, meta = read_scan_for_maps(scan)
     cfg = load_config()
     m = folium_map(layers["areas"].to_crs(4326).total_bounds)
+    _context_layer(m, layers, lang)
     if layers["network"] is not None:
         _network_layer(m, layers["network"], lang)
     _area_layer(m, layers["areas"], cfg, lang)
@@ -408,6 +440,7 @@ def scan_html(
     title = scan_title(meta, lang)
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
-    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)
+    context = tuple(k for k in CONTEXT_COLOURS if layers.get(k) is not None)
+    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources, context=context)
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)
