@@ -109,8 +109,8 @@ def draw_context(ax, layers: dict, t: dict) -> list:
             if name == "green":
                 layers[name].plot(ax=ax, zorder=0, color=CONTEXT_COLOURS[name], linewidth=0)
             layers[name].plot(ax=ax, zorder=2, gid=f"context-{name}", **style)
-            face = {"facecolor": CONTEXT_COLOURS[name]}
-            handles.append(Patch(label=t[name], **{**style, **face}))
+            swatch = {"facecolor": CONTEXT_COLOURS[name], "edgecolor": "#999999", "linewidth": 0.5}
+            handles.append(Patch(label=t[name], hatch=style.get("hatch"), **swatch))
     net = layers.get("network")
     if net is not None and len(net):
         net.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25, alpha=0.8, zorder=3)

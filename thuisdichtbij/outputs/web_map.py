@@ -6,6 +6,7 @@ Optional (``pip install 'thuisdichtbij[maps]'``); folium is imported only when a
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -274,6 +275,8 @@ def _sensitivity_layer(m, grid, lang: str, meta: dict) -> None:
     import folium
 
     cells = grid[grid["share_not_robust"] > 0].to_crs(4326)
+    if cells.empty:  # every class is robust: nothing to show (folium needs a feature)
+        return
     cells = cells[["cell_id", "share_not_robust", "geometry"]].copy()
     cells["share_not_robust"] = (100 * cells["share_not_robust"]).round(0)
     tol = meta.get("band_tolerance_m", "25")
@@ -333,12 +336,42 @@ def _context_layer(m, layers: dict, lang: str) -> None:
     ).add_to(m)
 
 
+#: Hides every zone label whose box meets one shown before it (labels in order of rank,
+#: the largest zone first), again after each zoom; a hidden name still shows on hover.
+_DECLUTTER_JS = """
+window.addEventListener("load", function () {
+  var map = %(map)s;
+  function declutter() {
+    var labels = Array.from(document.querySelectorAll(".zone-label"));
+    labels.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
+    var shown = [];
+    labels.forEach(function (el) {
+      el.style.visibility = "visible";
+      var r = el.getBoundingClientRect();
+      var hit = r.width === 0 || shown.some(function (s) {
+        return r.left < s.right + 2 && s.left < r.right + 2 &&
+               r.top < s.bottom + 2 && s.top < r.bottom + 2;
+      });
+      if (hit) { el.style.visibility = "hidden"; } else { shown.push(r); }
+    });
+  }
+  map.on("zoomend overlayadd", declutter);
+  declutter();
+});
+"""
+
+
 def _zone_layer(m, zones, lang: str) -> None:
-    """Zone outlines with their names, profiles on hover."""
+    """Zone outlines with their names, profiles on hover.
+
+    Names are centred on a point inside their zone; where two would overlap, the larger
+    zone's name is shown and the other hidden until a zoom gives it room.
+    """
     import folium
 
     t = text(lang)
     zones = zones.to_crs(4326)
+    zones = zones.assign(_a=zones.to_crs(3857).area).sort_values("_a", ascending=False)
     group = folium.FeatureGroup(name=t["zones"])
     folium.GeoJson(
         zones[["zone_id", "name", "n_dwellings", "profile", "geometry"]],
@@ -347,17 +380,25 @@ def _zone_layer(m, zones, lang: str) -> None:
             ["name", "n_dwellings", "profile"], aliases=["", t["dwellings"], t["profile"]]
         ),
     ).add_to(group)
-    for _, z in zones.iterrows():
+    # names over the amenity markers (600), under tooltips and popups (650, 700)
+    folium.map.CustomPane("zone-labels", z_index=625, pointer_events=False).add_to(m)
+    for rank, (_, z) in enumerate(zones.iterrows()):
         p = z.geometry.representative_point()
         folium.Marker(
             [p.y, p.x],
+            interactive=False,
+            pane="zone-labels",
             icon=folium.DivIcon(
-                html=f'<div class="zone-label" style="font:bold 12px sans-serif;'
-                f'color:{ZONE_COLOUR};white-space:nowrap;text-shadow:0 0 3px white">'
-                f"{z['name']}</div>"
+                icon_size=(0, 0),
+                icon_anchor=(0, 0),
+                html=f'<div class="zone-label" data-rank="{rank}" style="font:bold 12px '
+                f"sans-serif;color:{ZONE_COLOUR};white-space:nowrap;display:inline-block;"
+                f'transform:translate(-50%,-50%);text-shadow:0 0 3px white">'
+                f"{escape(str(z['name']))}</div>",
             ),
         ).add_to(group)
     group.add_to(m)
+    m.get_root().script.add_child(folium.Element(_DECLUTTER_JS % {"map": m.get_name()}))
 
 
 def _amenity_marker(a, colour: str, code: str, label: str):
