@@ -355,7 +355,8 @@ window.addEventListener("load", function () {
       if (hit) { el.style.visibility = "hidden"; } else { shown.push(r); }
     });
   }
-  map.on("zoomend overlayadd", declutter);
+  // once the markers have settled at the new zoom (measured: not yet at "zoomend")
+  map.on("zoomend viewreset overlayadd", function () { setTimeout(declutter, 300); });
   declutter();
 });
 """
