@@ -165,10 +165,30 @@ def test_the_maps_draw_the_water(lake_scan):
     assert "Water / groen" in html
 
 
-def test_inputs_without_an_extract_have_no_context(tmp_path):
-    from thuisdichtbij.outputs._mapkit import read_scan_for_maps
+def test_inputs_without_an_extract_have_no_context():
+    from thuisdichtbij.pipeline.inputs import study_context
 
+    meta = {}
+    assert study_context(None, load_config(), None, None, meta) is None and meta == {}
     ctx = gpd.GeoDataFrame({"kind": [], "name": [], "source_id": []}, geometry=[], crs=28992)
     kept = large_context(ctx, clip=rd_box(0, 0, 1, 1), min_m2={"water": 1.0}, simplify_m=1)
     assert kept.empty
-    assert read_scan_for_maps  # maps of a scan without the layer: see test_maps (Maastricht)
+
+
+def test_the_schie_and_the_mekelpark_in_the_delft_extract(data_dir):
+    """Real data: the Schie (a canal some 40 m wide running NNW past the TU campus) and the
+    Mekelpark (the campus park, about 5 ha) are kept; the small ponds are not."""
+    pbf = data_dir / "osm" / "delft-tudelft.osm.pbf"
+    raw = read_osm(pbf, ways=False, dwellings=False, context=True).context.to_crs(28992)
+    cfg = load_config().context
+    limits = {"water": cfg.water_min_ha * 1e4, "green": cfg.green_min_ha * 1e4}
+    kept = large_context(raw, clip=shapely.box(*raw.total_bounds), min_m2=limits, simplify_m=2)
+    assert len(raw) > 3 * len(kept) > 0  # most mapped water and green is small
+    assert (kept.area >= kept["kind"].map(limits)).all()
+    water = kept[kept["kind"] == "water"].to_crs(4326)
+    schie = water[water.contains(shapely.Point(4.3649, 52.0000))]
+    assert len(schie) == 1
+    x0, y0, x1, y1 = schie.total_bounds
+    assert y1 - y0 > 0.008 and x1 - x0 < 0.01  # about 1 km north-south, through the extract
+    park = kept.set_index("name").loc["Mekelpark"]
+    assert park["kind"] == "green" and 40_000 < park.geometry.area < 70_000
