@@ -192,3 +192,34 @@ def test_the_schie_and_the_mekelpark_in_the_delft_extract(data_dir):
     assert y1 - y0 > 0.008 and x1 - x0 < 0.01  # about 1 km north-south, through the extract
     park = kept.set_index("name").loc["Mekelpark"]
     assert park["kind"] == "green" and 40_000 < park.geometry.area < 70_000
+
+
+@pytest.mark.slow
+def test_the_context_opens_styled_in_qgis(lake_scan):
+    import json
+    import subprocess
+
+    from .test_qgis import SCRIPT, SYSTEM_PYTHON, _has_qgis
+
+    if not _has_qgis():
+        pytest.skip("QGIS (python3-qgis) is not installed")
+    out, _ = lake_scan
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", SCRIPT, str(out), "context"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    layer = json.loads(run.stdout.strip().splitlines()[-1])["context"]
+    assert layer["valid"] and layer["count"] == 2
+    assert layer["renderer"] == "categorizedSymbol" and layer["categories"] == ["Water", "Groen"]
+    assert layer["fields"] == {
+        "fid": "Integer64",
+        "kind": "String",
+        "name": "String",
+        "source_id": "String",
+    }
