@@ -1,7 +1,7 @@
 """Writing small OpenStreetMap PBF files for tests, with pyosmium."""
 
 import osmium
-from osmium.osm.mutable import Node, Way
+from osmium.osm.mutable import Node, Relation, Way
 from pyproj import Transformer
 
 _META = {
@@ -25,7 +25,7 @@ class PBF:
 
     def __init__(self, origin=ORIGIN):
         self.origin = origin
-        self.nodes, self.ways = [], []
+        self.nodes, self.ways, self.relations = [], [], []
         self._next = 1
 
     def node(self, x, y, **tags):
@@ -48,10 +48,21 @@ class PBF:
         self.ways.append(Way(id=wid, nodes=node_ids, tags=tags, **_META))
         return wid
 
+    def multipolygon(self, outers, inners=(), **tags):
+        """A multipolygon relation of closed, untagged ways (rings of metre coordinates)."""
+        members = [("w", self.way(r), "outer") for r in outers]
+        members += [("w", self.way(r), "inner") for r in inners]
+        rid = 5000 + len(self.relations)
+        tags = {"type": "multipolygon", **tags}
+        self.relations.append(Relation(id=rid, members=members, tags=tags, **_META))
+        return rid
+
     def write(self, path):
         with osmium.SimpleWriter(str(path)) as w:
             for n in self.nodes:
                 w.add_node(n)
             for way in self.ways:
                 w.add_way(way)
+            for rel in self.relations:
+                w.add_relation(rel)
         return path

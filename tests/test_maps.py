@@ -431,3 +431,57 @@ def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
     note = data_note({"safety": "no Leefbaarometer data; safety handled as 'rescale'"}, "nl")
     assert "veiligheid niet meegeteld" in note
     assert "veiligheid" not in data_note({"safety": "Leefbaarometer 'onv' 2022"}, "nl")
+
+
+_LABEL_BOXES = """() => Array.from(document.querySelectorAll('.zone-label')).map(e => {
+    const r = e.getBoundingClientRect();
+    return {name: e.textContent, shown: getComputedStyle(e).visibility === 'visible',
+            x0: r.left, y0: r.top, x1: r.right, y1: r.bottom};
+})"""
+
+
+def _meet(a, b) -> bool:
+    return a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
+def test_zone_names_on_the_web_map_never_overlap(maastricht):
+    from playwright.sync_api import sync_playwright
+
+    out, folder = maastricht
+    html = folder / "labels.html"
+    main(["map", str(out), "--out", str(html)])
+    zones = pyogrio.read_dataframe(out, layer="zones")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with sync_playwright() as p:
+        browser = _browser(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.route("http*://**", lambda route: route.abort())  # no internet
+            page.goto(html.as_uri())
+            page.wait_for_function("document.querySelectorAll('.zone-label').length > 0")
+            page.wait_for_timeout(300)
+            boxes = page.evaluate(_LABEL_BOXES)
+            assert sorted(b["name"] for b in boxes) == sorted(zones["name"])
+            shown = [b for b in boxes if b["shown"]]
+            # at the initial zoom the names would collide: some are held back, most shown
+            assert any(_meet(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+            assert len(boxes) / 2 <= len(shown) < len(boxes)
+            for i, a in enumerate(shown):
+                for b in shown[i + 1 :]:
+                    assert not _meet(a, b), (a, b)
+            page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-web-labels.png"))
+            # two zoom levels closer, more names fit, and still none overlaps another
+            page.evaluate(
+                "() => { const m = window[Object.keys(window).find(k => k.startsWith('map_'))];"
+                " m.setZoom(m.getZoom() + 2, {animate: false}); }"
+            )
+            page.wait_for_timeout(800)
+            closer = [b for b in page.evaluate(_LABEL_BOXES) if b["shown"]]
+            assert len(closer) > len(shown)
+            for i, a in enumerate(closer):
+                for b in closer[i + 1 :]:
+                    assert not _meet(a, b), (a, b)
+        finally:
+            browser.close()

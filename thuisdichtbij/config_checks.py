@@ -21,6 +21,7 @@ from .config_schema import (
     AuditConfig,
     Band,
     Config,
+    ContextConfig,
     FairshareConfig,
     Indicator,
     SafetyConfig,
@@ -52,6 +53,7 @@ SECTIONS = {
         "reference_per_10k_dwellings",
     },
     "sensitivity": {"band_tolerance_m"},
+    "context": {"water_min_ha", "green_min_ha", "simplify_m", "buffer_m"},
     "profiles": None,
 }
 
@@ -264,6 +266,7 @@ def build_config(raw: dict, path: Path, indicators: tuple[Indicator, ...]) -> Co
         fairshare=_fairshare(path, raw["fairshare"]),
         audit=_audit(path, raw.get("audit", {})),
         band_tolerance_m=_tolerance(path, raw),
+        context=_context(path, raw.get("context") or {}),
         **_profile(path, raw),
     )
 
@@ -436,3 +439,11 @@ def _tolerance(path: Path, raw: dict) -> float:
             f"({nearest:g} m), got {tol:g}"
         )
     return tol
+
+
+def _context(path: Path, c: Mapping) -> ContextConfig:
+    """``context``: sizes in hectares and lengths in metres, none below 0."""
+    d = ContextConfig()
+    return ContextConfig(
+        **{k: _number(path, f"context.{k}", c.get(k, getattr(d, k))) for k in SECTIONS["context"]}
+    )

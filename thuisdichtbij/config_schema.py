@@ -104,6 +104,16 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
+class ContextConfig:
+    """Which water and green areas a scan keeps for its maps (``context`` in the weights file)."""
+
+    water_min_ha: float = 0.5
+    green_min_ha: float = 1.0
+    simplify_m: float = 2.0
+    buffer_m: float = 500.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated, immutable scientific configuration of a scan."""
 
@@ -122,6 +132,7 @@ class Config:
     fairshare: FairshareConfig
     audit: AuditConfig
     band_tolerance_m: float = 25.0
+    context: ContextConfig = field(default_factory=ContextConfig)
     profile: str | None = None
     profile_rules: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})

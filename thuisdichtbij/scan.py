@@ -61,6 +61,9 @@ class ScanResult:
         squares.
     audit
         The data audit (see :func:`thuisdichtbij.analyses.audit.audit_table`).
+    context
+        Water and large green areas for the maps (``kind``, ``name``, ``source_id``), or
+        None when the inputs have none (only an OSM extract carries them).
     """
 
     dwellings: gpd.GeoDataFrame
@@ -72,6 +75,7 @@ class ScanResult:
     safety_areas: gpd.GeoDataFrame | None = field(default=None, repr=False)
     grid: gpd.GeoDataFrame | None = field(default=None, repr=False)
     audit: pd.DataFrame | None = field(default=None, repr=False)
+    context: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def to_gpkg(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
@@ -157,6 +161,7 @@ def _scan(
         amen = inputs.study_amenities(st, cfg, metric, where, meta, osm)
     with stages("read areas"):
         all_areas, areas = inputs.study_areas(st, cfg, metric, area, dw, meta, net, where)
+        context = inputs.study_context(osm, cfg, metric, where, meta)
     with stages("snap"):
         a_snap, d_snap = compute.snap(net, amen, dw, areas, cfg, tiling)
     with stages("distances"):
@@ -186,4 +191,5 @@ def _scan(
         safety_areas=safety_areas,
         grid=grid,
         audit=audit,
+        context=context,
     )

@@ -166,6 +166,8 @@ INSUFFICIENT_COLOUR = "#969696"
 #: How such areas are drawn: grey with a hatch, never a class colour.
 INSUFFICIENT_STYLE = {"fill": INSUFFICIENT_COLOUR, "edge": "#333333", "hatch": "////"}
 NETWORK_COLOUR = "#8c8c8c"
+#: The maps' context (layer ``context`` of a scan): light blue water, light green green.
+CONTEXT_COLOURS = {"water": "#a6cee3", "green": "#c7e9c0"}
 ZONE_COLOUR = "#00441b"
 
 
@@ -262,9 +264,13 @@ def read_scan_for_maps(scan):
 
     names = scan_layers(scan)
     layers = {n: read_scan_layer(scan, n) for n in ("areas", "amenities") if n in names}
-    # network: the scan's streets; water, green: context polygons when a scan carries them
-    for n in ("zones", "grid", "network", "water", "green"):
+    for n in ("zones", "grid", "network"):
         layers[n] = read_scan_layer(scan, n) if n in names else None
+    # water and green: the scan's context polygons, when its inputs had them
+    context = read_scan_layer(scan, "context") if "context" in names else None
+    for kind in CONTEXT_COLOURS:
+        part = None if context is None else context[context["kind"] == kind]
+        layers[kind] = part if part is not None and len(part) else None
     return layers, read_metadata(scan)
 
 

@@ -26,6 +26,7 @@ LAYERS = (
     "network",
     "grid",
     "safety_areas",
+    "context",
     "audit",
     "layer_styles",
     "run_metadata",
@@ -91,7 +92,9 @@ def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> P
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
     walking ``network`` (lines: ``u``, ``v``, ``length_m``, ``name``), ``safety_areas``
-    (polygons with their safety points, when the run had Leefbaarometer data), the table
+    (polygons with their safety points, when the run had Leefbaarometer data), ``context``
+    (water and large green polygons, in every scan of an OSM extract, empty when it has
+    none that are large enough: ``kind``, ``name``, ``source_id``), the table
     ``audit`` (the data audit) and the table ``run_metadata`` (``key``, ``value``); see
     :func:`write_layers`. ``NULL`` in ``dist_<id>`` means no amenity within the largest
     band. An existing file holding layers a scan does not write (zones, fairshare, ...) is
@@ -107,6 +110,8 @@ def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> P
         layers["grid"] = result.grid
     if result.safety_areas is not None:
         layers["safety_areas"] = result.safety_areas
+    if getattr(result, "context", None) is not None:  # a scan of an extract: maybe empty
+        layers["context"] = result.context
     if getattr(result, "audit", None) is not None:
         layers["audit"] = result.audit
     from .styles import layer_styles
@@ -151,6 +156,7 @@ def write_layers(
                     append=i > 0,
                     dataset_options=_DATASET_OPTIONS if i == 0 else None,
                     promote_to_multi=_polygons(frame),
+                    geometry_type=_EMPTY_AS.get(name) if len(frame) == 0 else None,
                 )
             os.replace(tmp, out)
         except BaseException:
@@ -158,6 +164,10 @@ def write_layers(
             raise
     log.info("wrote %s", out)
     return out
+
+
+#: The geometry type of a layer that may be written empty (no geometry to tell it by).
+_EMPTY_AS = {"context": "MultiPolygon"}
 
 
 def _polygons(frame: pd.DataFrame) -> bool:

@@ -20,6 +20,7 @@ import geopandas as gpd
 from ._labels import place_labels
 from ._mapkit import (
     CLASS_COLOURS,
+    CONTEXT_COLOURS,
     FAIRSHARE_STYLE,
     INSUFFICIENT_STYLE,
     NETWORK_COLOUR,
@@ -40,8 +41,6 @@ from ._mapkit import (
 from ._page import A4_IN, plan_page
 
 __all__ = ["fairshare_png", "indicators_figure", "scan_figure", "scan_static"]
-
-_CONTEXT_STYLE = {"water": "#c6dbef", "green": "#d9f0d3"}
 
 
 def _pyplot():
@@ -90,16 +89,28 @@ def draw_classes(ax, shapes, lang: str) -> list:
     return [Patch(label=state_label(s, lang), **_fill_style(s)) for s in shown]
 
 
+#: How the context is drawn over the class fill: nobody lives on water, so it covers the
+#: classes in light blue; green is a light dotted texture that leaves the class colour seen
+#: (and a light green fill under the classes, seen beyond the scanned areas).
+_CONTEXT_STYLE = {
+    "green": {"facecolor": "none", "edgecolor": "#74c476", "hatch": "...", "linewidth": 0},
+    "water": {"facecolor": CONTEXT_COLOURS["water"], "edgecolor": "none", "linewidth": 0},
+}
+
+
 def draw_context(ax, layers: dict, t: dict) -> list:
-    """Water and green under, the walking network and the scan's outline over the classes."""
+    """Green and water, the walking network and the scan's outline, over the classes."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     handles = []
-    for name, colour in _CONTEXT_STYLE.items():
+    for name, style in _CONTEXT_STYLE.items():
         if layers.get(name) is not None and len(layers[name]):
-            layers[name].plot(ax=ax, color=colour, linewidth=0, zorder=2, alpha=0.85)
-            handles.append(Patch(facecolor=colour, edgecolor="none", label=t[name]))
+            if name == "green":
+                layers[name].plot(ax=ax, zorder=0, color=CONTEXT_COLOURS[name], linewidth=0)
+            layers[name].plot(ax=ax, zorder=2, gid=f"context-{name}", **style)
+            swatch = {"facecolor": CONTEXT_COLOURS[name], "edgecolor": "#999999", "linewidth": 0.5}
+            handles.append(Patch(label=t[name], hatch=style.get("hatch"), **swatch))
     net = layers.get("network")
     if net is not None and len(net):
         net.plot(ax=ax, color=NETWORK_COLOUR, linewidth=0.25, alpha=0.8, zorder=3)

@@ -14,7 +14,14 @@ from xml.sax.saxutils import escape, quoteattr
 import pandas as pd
 
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
-from ._mapkit import CHANGE_COLOURS, CLASS_COLOURS, INSUFFICIENT, INSUFFICIENT_COLOUR, text
+from ._mapkit import (
+    CHANGE_COLOURS,
+    CLASS_COLOURS,
+    CONTEXT_COLOURS,
+    INSUFFICIENT,
+    INSUFFICIENT_COLOUR,
+    text,
+)
 
 __all__ = ["layer_styles", "STYLED_LAYERS"]
 
@@ -124,13 +131,18 @@ def _zones_qml() -> str:
     )
 
 
-def _categories_qml(kind: str, attr: str, cats: dict[str, tuple[str, str]]) -> str:
-    """A categorised style on ``attr``: value -> (label, colour)."""
+def _categories_qml(
+    kind: str, attr: str, cats: dict[str, tuple[str, str]], *, quiet: bool = False
+) -> str:
+    """A categorised style on ``attr``: value -> (label, colour); grey outlines unless ``quiet``."""
     rows = "".join(
         f'<category value="{escape(v)}" label="{escape(label)}" symbol="{i}" render="true"/>'
         for i, (v, (label, _)) in enumerate(cats.items())
     )
-    syms = "".join(_symbol(kind, str(i), c) for i, (_, c) in enumerate(cats.values()))
+    syms = "".join(
+        _symbol(kind, str(i), c, outline=c if quiet else "#555555")
+        for i, (_, c) in enumerate(cats.values())
+    )
     return (
         _HEAD + f'<renderer-v2 type="categorizedSymbol" attr="{attr}" symbollevels="0" '
         'enableorderby="0" forceraster="0">'
@@ -156,12 +168,20 @@ def _class_change_qml(kind: str) -> str:
     return _categories_qml(kind, "class_change", cats)
 
 
+def _context_qml(lang: str) -> str:
+    """The maps' context: light blue water, light green parks and woods, no outlines."""
+    t = text(lang)
+    cats = {k: (t[k], c) for k, c in CONTEXT_COLOURS.items()}
+    return _categories_qml("fill", "kind", cats, quiet=True)
+
+
 #: Layer name -> (geometry kind, QML maker).
 STYLED_LAYERS = {
     "areas": lambda lang: _classes_qml("fill", lang, status=True),
     "grid": lambda lang: _classes_qml("fill", lang, status=True),
     "dwellings": lambda lang: _classes_qml("marker", lang),
     "zones": lambda lang: _zones_qml(),
+    "context": _context_qml,
     "change": lambda lang: _change_qml("marker", lang),
     "area_change": lambda lang: _change_qml("fill", lang),
     "diff_areas": lambda lang: _class_change_qml("fill"),

@@ -6,11 +6,13 @@ Optional (``pip install 'thuisdichtbij[maps]'``); folium is imported only when a
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 from ..errors import ConfigError
 from ._mapkit import (
     CLASS_COLOURS,
+    CONTEXT_COLOURS,
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
     INSUFFICIENT_COLOUR,
@@ -163,7 +165,9 @@ def _row(swatch_css: str, label: str) -> str:
     return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
 
 
-def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str) -> str:
+def _legend_html(
+    lang: str, title: str, *, zones: bool, note: str, sources: str, context: tuple = ()
+) -> str:
     """The scan map's legend: classes (areas and grid alike), the grey states, lines."""
     t, labels = text(lang), class_labels(lang)
     rows = "".join(_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
@@ -172,6 +176,8 @@ def _legend_html(lang: str, title: str, *, zones: bool, note: str, sources: str)
     if zones:
         rows += _row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
     rows += _row(f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"])
+    for kind in context:
+        rows += _row(f"background:{CONTEXT_COLOURS[kind]};border-color:#ccc", t[kind])
     note_html = (
         f'<div id="data-note" style="margin-top:4px;color:#8a4b00">{note}</div>' if note else ""
     )
@@ -269,6 +275,8 @@ def _sensitivity_layer(m, grid, lang: str, meta: dict) -> None:
     import folium
 
     cells = grid[grid["share_not_robust"] > 0].to_crs(4326)
+    if cells.empty:  # every class is robust: nothing to show (folium needs a feature)
+        return
     cells = cells[["cell_id", "share_not_robust", "geometry"]].copy()
     cells["share_not_robust"] = (100 * cells["share_not_robust"]).round(0)
     tol = meta.get("band_tolerance_m", "25")
@@ -303,12 +311,68 @@ def _network_layer(m, network, lang: str) -> None:
     ).add_to(m)
 
 
+def _context_layer(m, layers: dict, lang: str) -> None:
+    """Water and green as one switchable layer in a pane under the network and the classes."""
+    import folium
+    import geopandas as gpd
+    import pandas as pd
+
+    parts = [layers[k].to_crs(4326) for k in CONTEXT_COLOURS if layers.get(k) is not None]
+    if not parts:
+        return
+    t = text(lang)
+    shapes = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True)[["kind", "geometry"]])
+    folium.map.CustomPane("context", z_index=340, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        shapes,
+        name=f"{t['water']} / {t['green'].lower()}",
+        pane="context",
+        interactive=False,
+        style_function=lambda f: {
+            "fillColor": CONTEXT_COLOURS[f["properties"]["kind"]],
+            "fillOpacity": 1,
+            "stroke": False,
+        },
+    ).add_to(m)
+
+
+#: Hides every zone label whose box meets one shown before it (labels in order of rank,
+#: the largest zone first), again after each zoom; a hidden name still shows on hover.
+_DECLUTTER_JS = """
+window.addEventListener("load", function () {
+  var map = %(map)s;
+  function declutter() {
+    var labels = Array.from(document.querySelectorAll(".zone-label"));
+    labels.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
+    var shown = [];
+    labels.forEach(function (el) {
+      el.style.visibility = "visible";
+      var r = el.getBoundingClientRect();
+      var hit = r.width === 0 || shown.some(function (s) {
+        return r.left < s.right + 2 && s.left < r.right + 2 &&
+               r.top < s.bottom + 2 && s.top < r.bottom + 2;
+      });
+      if (hit) { el.style.visibility = "hidden"; } else { shown.push(r); }
+    });
+  }
+  // once the markers have settled at the new zoom (measured: not yet at "zoomend")
+  map.on("zoomend viewreset overlayadd", function () { setTimeout(declutter, 300); });
+  declutter();
+});
+"""
+
+
 def _zone_layer(m, zones, lang: str) -> None:
-    """Zone outlines with their names, profiles on hover."""
+    """Zone outlines with their names, profiles on hover.
+
+    Names are centred on a point inside their zone; where two would overlap, the larger
+    zone's name is shown and the other hidden until a zoom gives it room.
+    """
     import folium
 
     t = text(lang)
     zones = zones.to_crs(4326)
+    zones = zones.assign(_a=zones.to_crs(3857).area).sort_values("_a", ascending=False)
     group = folium.FeatureGroup(name=t["zones"])
     folium.GeoJson(
         zones[["zone_id", "name", "n_dwellings", "profile", "geometry"]],
@@ -317,17 +381,25 @@ def _zone_layer(m, zones, lang: str) -> None:
             ["name", "n_dwellings", "profile"], aliases=["", t["dwellings"], t["profile"]]
         ),
     ).add_to(group)
-    for _, z in zones.iterrows():
+    # names over the amenity markers (600), under tooltips and popups (650, 700)
+    folium.map.CustomPane("zone-labels", z_index=625, pointer_events=False).add_to(m)
+    for rank, (_, z) in enumerate(zones.iterrows()):
         p = z.geometry.representative_point()
         folium.Marker(
             [p.y, p.x],
+            interactive=False,
+            pane="zone-labels",
             icon=folium.DivIcon(
-                html=f'<div class="zone-label" style="font:bold 12px sans-serif;'
-                f'color:{ZONE_COLOUR};white-space:nowrap;text-shadow:0 0 3px white">'
-                f"{z['name']}</div>"
+                icon_size=(0, 0),
+                icon_anchor=(0, 0),
+                html=f'<div class="zone-label" data-rank="{rank}" style="font:bold 12px '
+                f"sans-serif;color:{ZONE_COLOUR};white-space:nowrap;display:inline-block;"
+                f'transform:translate(-50%,-50%);text-shadow:0 0 3px white">'
+                f"{escape(str(z['name']))}</div>",
             ),
         ).add_to(group)
     group.add_to(m)
+    m.get_root().script.add_child(folium.Element(_DECLUTTER_JS % {"map": m.get_name()}))
 
 
 def _amenity_marker(a, colour: str, code: str, label: str):
@@ -377,11 +449,12 @@ def scan_html(
 ) -> Path:
     """An interactive map of a scan GeoPackage, in one self-contained HTML file.
 
-    Layers, each switchable: the walking network (grey lines under everything, so the map
-    reads without internet), the areas in the five classes (popup: mean points per
-    sub-indicator), the score grid in the same classes, the zones with their names, and
-    one layer of amenities per sub-indicator (also those with none in the data). No
-    marker per dwelling, so large scans stay smooth. ``note`` (default: the scan's
+    Layers, each switchable: water and green (when the scan has them) and the walking
+    network (grey lines), under everything, so the map reads without internet; the areas
+    in the five classes (popup: mean points per sub-indicator), the score grid in the same
+    classes, the zones with their names, and one layer of amenities per sub-indicator
+    (also those with none in the data). No marker per dwelling, so large scans stay
+    smooth. ``note`` (default: the scan's
     :func:`~thuisdichtbij.outputs._mapkit.legend_note`) is shown under the legend.
     """
     import folium
@@ -393,6 +466,7 @@ def scan_html(
     layers, meta = read_scan_for_maps(scan)
     cfg = load_config()
     m = folium_map(layers["areas"].to_crs(4326).total_bounds)
+    _context_layer(m, layers, lang)
     if layers["network"] is not None:
         _network_layer(m, layers["network"], lang)
     _area_layer(m, layers["areas"], cfg, lang)
@@ -408,6 +482,7 @@ def scan_html(
     title = scan_title(meta, lang)
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
-    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources)
+    context = tuple(k for k in CONTEXT_COLOURS if layers.get(k) is not None)
+    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources, context=context)
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)

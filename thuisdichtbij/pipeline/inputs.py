@@ -1,6 +1,7 @@
 """From a study to its inputs as plain frames, each checked against where the study lies.
 
-The network (from the cache when it holds it), dwellings, amenities, areas and safety.
+The network (from the cache when it holds it), dwellings, amenities, areas, safety, and
+the water and green a map draws as context.
 """
 
 from __future__ import annotations
@@ -67,20 +68,26 @@ def _amenity_specs(st: Study) -> list:
 
 
 def osm_extract(st: Study, cfg: Config, *, ways: bool) -> OsmExtract | None:
-    """One pass over the study's extract for every layer the scan takes from it (or None)."""
+    """One pass over the study's extract for every layer the scan takes from it (or None).
+
+    The water and green areas (the maps' context) always come along, so a scan whose
+    network comes from the cache has them too.
+    """
     if not st.osm:
         return None
     features = any(
         amenity_format(s) == "osm" and Path(s["file"]).resolve() == Path(st.osm).resolve()
         for s in _amenity_specs(st)
     )
-    dwellings = not st.dwellings
-    if not (ways or features or dwellings):
-        return None
     keys = needed_keys(cfg.indicators) if features else ()
     starts = rule_starts(cfg.indicators) if features else None
     return read_osm(
-        st.osm, ways=ways, feature_keys=keys, feature_prefilter=starts, dwellings=dwellings
+        st.osm,
+        ways=ways,
+        feature_keys=keys,
+        feature_prefilter=starts,
+        dwellings=not st.dwellings,
+        context=True,
     )
 
 
@@ -413,3 +420,54 @@ def _areas_in_data(all_areas, area, dw, net: Network, meta: dict[str, str]):
         )
         meta["areas_partly_covered"] = f"{len(partly)}: {short_list(partly)}"
     return areas
+
+
+def study_context(
+    osm: OsmExtract | None, cfg: Config, metric: CRS, where: Extent, meta: dict[str, str]
+) -> gpd.GeoDataFrame | None:
+    """Water and large green around the study, for the maps; None when the inputs have none.
+
+    Only an OSM extract carries them (street files and Overpass answers do not).
+    """
+    if osm is None or osm.context is None:
+        return None
+    c = cfg.context
+    kept = large_context(
+        to_metric(osm.context, metric),
+        clip=shapely.box(*where.shape.bounds).buffer(c.buffer_m, join_style="mitre"),
+        min_m2={"water": c.water_min_ha * 1e4, "green": c.green_min_ha * 1e4},
+        simplify_m=c.simplify_m,
+    )
+    n = kept["kind"].value_counts()
+    meta["context"] = (
+        f"{n.get('water', 0)} water and {n.get('green', 0)} green areas from {osm.path.name} "
+        f"(water from {c.water_min_ha:g} ha, green from {c.green_min_ha:g} ha, within "
+        f"{c.buffer_m:g} m of the bounding box of {where.name})"
+    )
+    return kept
+
+
+def large_context(
+    frame: gpd.GeoDataFrame, *, clip, min_m2: dict[str, float], simplify_m: float
+) -> gpd.GeoDataFrame:
+    """The polygons of ``frame`` cut to ``clip`` whose area there is ``min_m2[kind]`` or more.
+
+    Measured after the cut and before simplifying (by ``simplify_m``, keeping the
+    topology); sorted green first, so that water is drawn over green.
+    """
+    geom = shapely.intersection(shapely.make_valid(frame.geometry.to_numpy()), clip)
+    geom = np.array([_polygonal(g) for g in geom], dtype=object)
+    limit = frame["kind"].map(min_m2).to_numpy(dtype=float)
+    keep = shapely.area(geom) >= limit
+    out = frame[keep].copy()
+    out.geometry = shapely.simplify(geom[keep], simplify_m, preserve_topology=True)
+    out = out[~out.geometry.is_empty]
+    return out.sort_values(["kind", "source_id"]).reset_index(drop=True)
+
+
+def _polygonal(g):
+    """The polygons of a geometry (a cut can leave lines and points where edges touch)."""
+    if g is None or shapely.get_type_id(g) in (3, 6):  # Polygon, MultiPolygon
+        return g
+    parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)]
+    return shapely.union_all(parts) if parts else shapely.Polygon()

@@ -1,13 +1,15 @@
 """OpenStreetMap ``.osm.pbf`` extracts, read in one pass with pyosmium.
 
-One pass over the file gives the three layers a scan takes from OSM: the highway ways a
-network can be built from (split into segments between consecutive nodes), the features
-that may be amenities (nodes, ways taken at a point inside their outline, and multipolygon
-relations), and dwellings (address points, else residential buildings). A tag-key filter in
-C++ keeps untagged nodes out of Python, way geometries are built in C++ (WKB) and turned
-into segments and points with vectorised shapely. All layers are GeoDataFrames in
-EPSG:4326; the scan reprojects them to the study CRS. Which ways a pedestrian may use and
-which features count are decided elsewhere (``engine.network.walkable``, ``tags.match``).
+One pass over the file gives the layers a scan takes from OSM: the highway ways a network
+can be built from (split into segments between consecutive nodes), the features that may
+be amenities (nodes, ways taken at a point inside their outline, and multipolygon
+relations), dwellings (address points, else residential buildings), and the water and
+green areas a map draws as context (closed ways and multipolygon relations, as polygons).
+A tag-key filter in C++ keeps untagged nodes out of Python, way geometries are built in
+C++ (WKB) and turned into segments and points with vectorised shapely. All layers are
+GeoDataFrames in EPSG:4326; the scan reprojects them to the study CRS. Which ways a
+pedestrian may use and which features count are decided elsewhere
+(``engine.network.walkable``, ``tags.match``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import shapely
 from ..errors import InputError
 from ._io import as_points, require_file
 from ._osm_areas import is_area
+from ._osm_context import CONTEXT_KEYS, context_kind
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,10 @@ class OsmExtract:
         Dwelling points: ``dwelling_id`` (``node/1``, ``way/2``) and ``postcode``.
     dwellings_how
         What the dwellings are (address points or residential buildings).
+    context
+        Water and green areas as polygons: ``kind`` (``water`` or ``green``, see
+        :mod:`thuisdichtbij.sources._osm_context`), ``name``, ``source_id`` (``way/2``,
+        ``relation/3``); every size (the scan keeps the large ones).
     """
 
     path: Path
@@ -99,6 +106,7 @@ class OsmExtract:
     features: gpd.GeoDataFrame | None = field(default=None, repr=False)
     dwellings: gpd.GeoDataFrame | None = field(default=None, repr=False)
     dwellings_how: str = ""
+    context: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
 
 def _check_pbf(path: str | os.PathLike) -> Path:
@@ -226,10 +234,13 @@ class _Collector:
         feature_keys: tuple[str, ...],
         prefilter: Mapping[str, frozenset[str] | None] | None,
         dwellings: bool,
+        context: bool = False,
     ) -> None:
         import osmium
 
         self.want_ways, self.feature_keys, self.want_dwellings = ways, feature_keys, dwellings
+        self.want_context = context
+        self.context = _Rows()
         self.prefilter = None if prefilter is None else tuple(prefilter.items())
         self.feature_tags = ("name", *[k for k in feature_keys if k != "name"])
         self.ways, self.features, self.dwellings = _Rows(), _Rows(), _Rows()
@@ -273,17 +284,29 @@ class _Collector:
                 self.dwellings.add("way", w.id, wkb, (tags.get(_POSTCODE),), polygon)
 
     def area(self, a) -> None:
-        if a.from_way() or not self._is_feature(a.tags):
-            return  # closed ways are handled as ways, with the polygon rule above
+        tags = a.tags
+        kind = context_kind(tags) if self.want_context else None
+        # closed ways are features as ways, with the polygon rule above
+        feature = not a.from_way() and self._is_feature(tags)
+        if kind is None and not feature:
+            return
         try:
             wkb = self.factory.create_multipolygon(a)
         except RuntimeError:
             return
-        values = tuple(a.tags.get(k) for k in self.feature_tags)
-        self.features.add("relation", a.orig_id(), wkb, values)
+        if kind is not None:
+            osm_kind = "way" if a.from_way() else "relation"
+            self.context.add(osm_kind, a.orig_id(), wkb, (kind, tags.get("name")))
+        if feature:
+            values = tuple(tags.get(k) for k in self.feature_tags)
+            self.features.add("relation", a.orig_id(), wkb, values)
 
 
 def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tuple) -> None:
+    """The one pass: objects with ``keys`` go to the collector.
+
+    Relations with ``area_keys`` are assembled into areas (closed ways always are).
+    """
     import osmium
 
     proc = (
@@ -395,6 +418,7 @@ def read_osm(
     feature_keys: list[str] | tuple[str, ...] = (),
     feature_prefilter: Mapping[str, frozenset[str] | None] | None = None,
     dwellings: bool = True,
+    context: bool = False,
 ) -> OsmExtract:
     """Read the layers a scan needs from an extract, in one pass over the file.
 
@@ -415,18 +439,27 @@ def read_osm(
     dwellings
         Read address points (nodes and ways with ``addr:housenumber``); when the extract
         has none, residential buildings (a second pass over the file).
+    context
+        Read water and green areas (closed ways and multipolygon relations) as polygons,
+        in the same pass (see :attr:`OsmExtract.context`).
     """
     p = _check_pbf(path)
     feature_keys = tuple(dict.fromkeys(feature_keys))
     keys = set(feature_keys if feature_prefilter is None else feature_prefilter)
     keys |= {"highway"} if ways else set()
     keys |= {_ADDRESS} if dwellings else set()
+    keys |= set(CONTEXT_KEYS) if context else set()
     collector = _Collector(
-        ways=ways, feature_keys=feature_keys, prefilter=feature_prefilter, dwellings=dwellings
+        ways=ways,
+        feature_keys=feature_keys,
+        prefilter=feature_prefilter,
+        dwellings=dwellings,
+        context=context,
     )
     if keys:
         area_keys = tuple(feature_keys if feature_prefilter is None else feature_prefilter)
-        _read_pass(p, collector, keys, area_keys if feature_keys else ())
+        area_keys = (area_keys if feature_keys else ()) + (CONTEXT_KEYS if context else ())
+        _read_pass(p, collector, keys, tuple(dict.fromkeys(area_keys)))
     out = {}
     if ways:
         if not collector.ways.id:
@@ -436,7 +469,24 @@ def read_osm(
         out["features"] = _features(collector.features, collector.feature_tags)
     if dwellings:
         out.update(_dwellings(p, collector.dwellings))
+    if context:
+        out["context"] = _context(collector.context)
     return OsmExtract(path=p, **out)
+
+
+def _context(rows: _Rows) -> gpd.GeoDataFrame:
+    """Water and green polygons: kind, name, source_id, geometry (EPSG:4326)."""
+    geoms = shapely.from_wkb(np.array(rows.geom, dtype=object)) if rows.id else []
+    frame = gpd.GeoDataFrame(
+        {
+            "kind": pd.Series([t[0] for t in rows.tags], dtype="string"),
+            "name": pd.Series([t[1] for t in rows.tags], dtype="string"),
+            "source_id": _osm_ids(rows),
+        },
+        geometry=gpd.GeoSeries(geoms, crs=4326).values,
+        crs=4326,
+    )
+    return frame[~frame.geometry.is_empty].reset_index(drop=True)
 
 
 def _dwellings(path: Path, rows: _Rows) -> dict:
