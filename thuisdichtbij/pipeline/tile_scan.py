@@ -1,0 +1,161 @@
+"""One tile of a national scan, run in a Dask worker: read the tile, measure, write its result.
+
+The task reads only its tile of the store (ways and amenity candidates with the halo, the
+dwellings inside the tile) or, with a BAG GeoPackage, the BAG dwellings inside the tile
+through a bbox filter; builds the network, snaps, measures the walks and writes the
+dwellings with their distances and municipality, and the tile's own amenities, to
+GeoParquet. Points, scores and classes come later, per municipality
+(:mod:`thuisdichtbij.pipeline.municipalities`): classes are relative to the study.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..config import Config
+from ..crs import to_metric
+from ..engine.aggregate import assign_areas, square_cells
+from ..engine.network import build_network
+from ..sources.amenities import read_amenities
+from ..sources.bag import read_bag_gpkg
+from ..sources.tilestore import TileStore, open_store
+from . import compute
+
+log = logging.getLogger(__name__)
+
+#: Columns of a tile's amenities, as in a scan's amenities layer.
+AMENITY_COLUMNS = ["indicator", "name", "kind", "source", "source_id", "snapped", "snap_m"]
+
+
+@dataclass(frozen=True)
+class TileInputs:
+    """What every tile task is given (small: paths and the configuration)."""
+
+    store: str
+    config: Config
+    municipalities: str
+    municipality_field: str
+    out: str
+    bag: str | None = None
+    bag_layer: str = "verblijfsobject"
+
+
+@dataclass
+class TileSummary:
+    """What a tile task hands back: counts per municipality, its files, and how it went."""
+
+    tile: tuple[int, int]
+    dwellings: int
+    per_municipality: dict[str, int]
+    files: tuple[str, str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: float = float("nan")
+
+
+def tile_file(out: str | os.PathLike, tile: tuple[int, int], layer: str) -> Path:
+    """Where a tile's result layer is written."""
+    return Path(out) / "tiles" / f"{tile[0]}_{tile[1]}.{layer}.parquet"
+
+
+def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
+    """Read, measure and write one tile (see the module)."""
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+    store = open_store(inputs.store)
+    cfg = inputs.config
+    ext = store.read_tile(tile)
+    dw = _dwellings(store, tile, ext.dwellings, inputs)
+    seconds["read"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    net = build_network(ext.ways, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
+    amen = read_amenities([{"file": store.source}], cfg, crs=store.crs, osm=ext, empty_ok=True)
+    cells = square_cells(dw, size_m=cfg.fallback_cell_m)
+    a_snap, d_snap = compute.snap(net, amen, dw, cells, cfg, None)
+    reach = compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {})
+    for ind in cfg.indicator_ids:
+        dw[f"reach_{ind}"] = reach[ind]
+    dw["municipality"] = _municipality(dw, store, tile, inputs)
+    seconds["scan"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    files = (tile_file(inputs.out, tile, "dwellings"), tile_file(inputs.out, tile, "amenities"))
+    write_parquet(dw, files[0])
+    write_parquet(_own(amen, store, tile)[[*AMENITY_COLUMNS, "geometry"]], files[1])
+    seconds["write"] = time.perf_counter() - clock
+    counts = dw["municipality"].value_counts().to_dict()
+    return TileSummary(
+        tile=tile,
+        dwellings=len(dw),
+        per_municipality={str(k): int(v) for k, v in counts.items()},
+        files=(str(files[0]), str(files[1])),
+        seconds=seconds,
+        peak_rss_mb=_peak_rss_mb(),
+    )
+
+
+def _own(gdf: gpd.GeoDataFrame, store: TileStore, tile) -> gpd.GeoDataFrame:
+    """The rows whose point lies in the tile itself (lower edges in, upper edges out)."""
+    xy = shapely.get_coordinates(gdf.geometry.to_numpy())
+    ij = np.floor(xy / store.tile_m).astype(np.int64)
+    return gdf[(ij[:, 0] == tile[0]) & (ij[:, 1] == tile[1])].reset_index(drop=True)
+
+
+def _dwellings(store: TileStore, tile, from_store: gpd.GeoDataFrame, inputs: TileInputs):
+    """The tile's dwellings: the BAG's through a bbox filter, else the store's (OSM) points."""
+    if inputs.bag is None:
+        dw = from_store.copy()
+    else:
+        bag = read_bag_gpkg(
+            inputs.bag, layer=inputs.bag_layer, bbox=store.box(tile, halo=False), empty_ok=True
+        )
+        bag = _own(to_metric(bag, store.crs), store, tile)
+        dw = gpd.GeoDataFrame(
+            {"dwelling_id": bag["bag_id"], "postcode": bag.get("postcode", pd.NA)},
+            geometry=bag.geometry.to_numpy(),
+            crs=store.crs,
+        )
+    dw["weight"] = 1.0
+    return dw
+
+
+def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
+    """The municipality each dwelling lies in (``<NA>`` outside all of them)."""
+    polys = gpd.read_file(
+        inputs.municipalities,
+        bbox=store.box(tile, halo=False),
+        columns=[inputs.municipality_field],
+        engine="pyogrio",
+    )
+    if polys.empty or dw.empty:
+        return pd.Series(pd.NA, index=dw.index, dtype="string")
+    polys = to_metric(polys, store.crs).rename(columns={inputs.municipality_field: "area_id"})
+    polys["area_id"] = polys["area_id"].astype("string")
+    return assign_areas(dw, polys)
+
+
+def write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Write GeoParquet under a temporary name, then move it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        gdf.to_parquet(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _peak_rss_mb() -> float:
+    """The process's peak resident memory so far, in MB (NaN where unknown)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

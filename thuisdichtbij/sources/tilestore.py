@@ -1,0 +1,259 @@
+"""A tiled store of an OSM extract: GeoParquet files per square tile, for national scans.
+
+One pass over the ``.osm.pbf`` (:func:`~thuisdichtbij.sources.osm.read_osm`) gives the
+walkable-way candidates (two-point segments with the tags the network builder reads), the
+amenity candidates and the dwelling points; they are reprojected once to the store's CRS
+(RD New) and written per tile of ``tile_m`` metres:
+
+- ``ways`` and ``features``: every segment and point that meets the tile grown by
+  ``halo_m`` on each side, so a tile alone holds everything a dwelling in it can walk to;
+- ``dwellings``: the points inside the tile itself (``x0 <= x < x0 + tile_m``, same for y),
+  so each dwelling belongs to one tile.
+
+The layout is ``store.json`` (tile size, halo, CRS, the keys the features were read with,
+the tiles) and ``tiles/<ix>_<iy>/<layer>.parquet``: a task reads exactly its own files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ..crs import to_metric
+from ..errors import InputError, OutputError
+from .osm import OsmExtract, read_osm
+
+log = logging.getLogger(__name__)
+
+__all__ = ["TileStore", "convert_pbf", "write_store", "open_store", "STORE_CRS"]
+
+#: The CRS of every store: RD New, the Netherlands' metric CRS.
+STORE_CRS = "EPSG:28992"
+MANIFEST = "store.json"
+LAYERS = ("ways", "features", "dwellings")
+_FORMAT = 1
+
+Tile = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class TileStore:
+    """An opened store: where it is, how it is cut, and what it was read with."""
+
+    path: Path
+    tile_m: float
+    halo_m: float
+    crs: str
+    source: str
+    feature_keys: tuple[str, ...]
+    feature_prefilter: Mapping[str, tuple[str, ...] | None]
+    dwellings_how: str
+    tiles: tuple[Tile, ...]
+
+    def box(self, tile: Tile, *, halo: bool = True) -> tuple[float, float, float, float]:
+        """The tile's square ``(xmin, ymin, xmax, ymax)``, grown by the halo unless asked not to."""
+        h = self.halo_m if halo else 0.0
+        x0, y0 = tile[0] * self.tile_m, tile[1] * self.tile_m
+        return (x0 - h, y0 - h, x0 + self.tile_m + h, y0 + self.tile_m + h)
+
+    def read_tile(self, tile: Tile) -> OsmExtract:
+        """The tile's layers, as the one-pass reader hands them over (but in the store CRS)."""
+        folder = self.path / "tiles" / _tile_name(tile)
+        if not folder.is_dir():
+            raise InputError(f"tile store: {self.path} has no tile {_tile_name(tile)}")
+        layers = {name: gpd.read_parquet(folder / f"{name}.parquet") for name in LAYERS}
+        return OsmExtract(path=Path(self.source), dwellings_how=self.dwellings_how, **layers)
+
+
+def _tile_name(tile: Tile) -> str:
+    return f"{tile[0]}_{tile[1]}"
+
+
+def convert_pbf(
+    pbf: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    feature_keys: tuple[str, ...],
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None,
+    tile_m: float = 10_000.0,
+    halo_m: float = 1_500.0,
+    overwrite: bool = False,
+) -> TileStore:
+    """Convert an extract into a tile store in one pass over the file (see the module)."""
+    target = _check_target(out, overwrite=overwrite)
+    ext = read_osm(pbf, feature_keys=feature_keys, feature_prefilter=feature_prefilter)
+    return write_store(
+        target,
+        ways=ext.ways,
+        features=ext.features,
+        dwellings=ext.dwellings,
+        source=Path(pbf).name,
+        dwellings_how=ext.dwellings_how,
+        feature_keys=feature_keys,
+        feature_prefilter=feature_prefilter,
+        tile_m=tile_m,
+        halo_m=halo_m,
+        overwrite=overwrite,
+    )
+
+
+def _check_target(out: str | os.PathLike, *, overwrite: bool) -> Path:
+    target = Path(out)
+    if target.exists() and not (target / MANIFEST).exists() and any(target.iterdir()):
+        raise OutputError(
+            f"tile store: {target} exists and is not a tile store; choose an empty or new folder"
+        )
+    if (target / MANIFEST).exists() and not overwrite:
+        raise OutputError(f"tile store: {target} already holds a store; pass --overwrite")
+    return target
+
+
+def write_store(
+    out: str | os.PathLike,
+    *,
+    ways: gpd.GeoDataFrame,
+    features: gpd.GeoDataFrame,
+    dwellings: gpd.GeoDataFrame,
+    source: str,
+    dwellings_how: str,
+    feature_keys: tuple[str, ...],
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None,
+    tile_m: float = 10_000.0,
+    halo_m: float = 1_500.0,
+    overwrite: bool = False,
+) -> TileStore:
+    """Cut the three layers into tiles and write them, atomically (a new folder moved in place).
+
+    The layers may be in any CRS; they are reprojected to :data:`STORE_CRS`.
+    """
+    if not (tile_m > 0 and halo_m >= 0):
+        raise InputError(
+            f"tile store: the tile size must be positive and the halo not negative, got "
+            f"{tile_m!r} and {halo_m!r} m"
+        )
+    target = _check_target(out, overwrite=overwrite)
+    layers = {
+        "ways": to_metric(ways, STORE_CRS),
+        "features": to_metric(features, STORE_CRS),
+        "dwellings": to_metric(dwellings, STORE_CRS),
+    }
+    parts = {
+        "ways": _by_tile(layers["ways"], tile_m, halo_m),
+        "features": _by_tile(layers["features"], tile_m, halo_m),
+        "dwellings": _by_tile(layers["dwellings"], tile_m, None),
+    }
+    tiles = sorted(parts["ways"])
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        for tile in tiles:
+            folder = tmp / "tiles" / _tile_name(tile)
+            folder.mkdir(parents=True)
+            for name, frame in layers.items():
+                rows = parts[name].get(tile, np.empty(0, dtype=np.int64))
+                frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"{name}.parquet")
+        manifest = {
+            "format": _FORMAT,
+            "tile_m": tile_m,
+            "halo_m": halo_m,
+            "crs": STORE_CRS,
+            "source": source,
+            "feature_keys": list(feature_keys),
+            "feature_prefilter": _prefilter_json(feature_prefilter),
+            "dwellings_how": dwellings_how,
+            "tiles": [list(t) for t in tiles],
+            "counts": {n: int(len(f)) for n, f in layers.items()},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("tile store: %d tiles of %g m (halo %g m) in %s", len(tiles), tile_m, halo_m, target)
+    return open_store(target)
+
+
+def _prefilter_json(prefilter) -> dict | None:
+    if prefilter is None:
+        return None
+    return {k: (None if v is None else sorted(v)) for k, v in sorted(prefilter.items())}
+
+
+def _by_tile(gdf: gpd.GeoDataFrame, tile_m: float, halo_m: float | None) -> dict[Tile, np.ndarray]:
+    """Row positions per tile: those meeting the tile plus halo, or (no halo) inside the tile.
+
+    Candidates come from each row's bounds (a segment may meet up to four grown tiles), then
+    an exact ``intersects`` with the grown square keeps those that really meet it.
+    """
+    geoms = gdf.geometry.to_numpy()
+    if halo_m is None:
+        ij = np.floor(shapely.get_coordinates(geoms) / tile_m).astype(np.int64)
+        return _group(np.arange(len(gdf)), ij)
+    b = shapely.bounds(geoms)
+    lo = np.ceil((b[:, :2] - halo_m) / tile_m - 1).astype(np.int64)
+    hi = np.floor((b[:, 2:] + halo_m) / tile_m).astype(np.int64)
+    rows, ij = [], []
+    for dx in range(int((hi - lo)[:, 0].max(initial=0)) + 1):
+        for dy in range(int((hi - lo)[:, 1].max(initial=0)) + 1):
+            cand = np.flatnonzero((lo[:, 0] + dx <= hi[:, 0]) & (lo[:, 1] + dy <= hi[:, 1]))
+            rows.append(cand)
+            ij.append(lo[cand] + [dx, dy])
+    rows, ij = np.concatenate(rows), np.concatenate(ij)
+    x0, y0 = ij[:, 0] * tile_m - halo_m, ij[:, 1] * tile_m - halo_m
+    grown = shapely.box(x0, y0, x0 + tile_m + 2 * halo_m, y0 + tile_m + 2 * halo_m)
+    meets = shapely.intersects(geoms[rows], grown)
+    return _group(rows[meets], ij[meets])
+
+
+def _group(rows: np.ndarray, ij: np.ndarray) -> dict[Tile, np.ndarray]:
+    """Row positions per tile key, each list in row order."""
+    if not len(rows):
+        return {}
+    order = np.lexsort((rows, ij[:, 1], ij[:, 0]))
+    rows, ij = rows[order], ij[order]
+    keys, start = np.unique(ij, axis=0, return_index=True)
+    bounds = [*start[1:], len(rows)]
+    return {(int(k[0]), int(k[1])): rows[s:e] for k, s, e in zip(keys, start, bounds)}
+
+
+def open_store(path: str | os.PathLike) -> TileStore:
+    """Open a store written by :func:`write_store`; a one-line error when it is none."""
+    p = Path(path)
+    try:
+        m = json.loads((p / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise InputError(
+            f"tile store: {p} has no {MANIFEST}; make a store first with: thuisdichtbij tiles "
+            "EXTRACT.osm.pbf --out FOLDER"
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"tile store: {p / MANIFEST} is damaged ({exc}); convert again") from exc
+    if m.get("format") != _FORMAT:
+        raise InputError(
+            f"tile store: {p} has format {m.get('format')!r}, this version reads {_FORMAT}; "
+            "convert the extract again"
+        )
+    pre = m["feature_prefilter"]
+    return TileStore(
+        path=p,
+        tile_m=float(m["tile_m"]),
+        halo_m=float(m["halo_m"]),
+        crs=m["crs"],
+        source=m["source"],
+        feature_keys=tuple(m["feature_keys"]),
+        feature_prefilter=None
+        if pre is None
+        else {k: (None if v is None else tuple(v)) for k, v in pre.items()},
+        dwellings_how=m["dwellings_how"],
+        tiles=tuple((int(a), int(b)) for a, b in m["tiles"]),
+    )
