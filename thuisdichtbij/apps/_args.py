@@ -110,6 +110,7 @@ _EXTRAS = {
     "uvicorn": "serve",
     "dask": "dask",
     "distributed": "dask",
+    "pyarrow": "dask",
     "osmnx": "osmnx",
 }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,12 +81,14 @@ def scan_national(
 ) -> NationalResult:
     """Scan every tile of a store and write the results per municipality (see the module).
 
+    ``tiling`` says where the tasks run (its ``workers`` or ``scheduler``; its tile size is
+    the store's); without it they run one after another in this process.
+
     Writes ``out/tiles/`` (the measured dwellings and amenities per tile),
     ``out/dwellings/municipality=<id>/part-0.parquet`` (a partitioned GeoParquet of all
     dwellings in a municipality, scored and classed) and ``out/gpkg/<id>.gpkg``.
     """
     cfg = config or load_config()
-    tiling = tiling or Tiling()
     stages = Stages(STAGES, progress=progress)
     try:
         with stages("check inputs"):
@@ -99,18 +102,14 @@ def scan_national(
             bag=None if bag is None else str(bag),
             bag_layer=bag_layer,
         )
-        with dask_client(tiling) as client:
+        with _executor(tiling) as client:
             with stages("scan tiles"):
                 tiles = _run(client, scan_tile, [(inputs, t) for t in st.tiles], progress)
             with stages("municipalities"):
                 jobs = _jobs(tiles, st, municipalities, municipality_field)
                 meta = _metadata(st, cfg, bag)
-                done = _run(
-                    client,
-                    _finish,
-                    [(j, cfg, str(out), st.crs, meta) for j in jobs],
-                    progress,
-                )
+                args = [(j, cfg, str(out), st.crs, meta) for j in jobs]
+                done = _run(client, _finish, args, progress)
     finally:
         stages.close()
     outside = sum(t.dwellings - sum(t.per_municipality.values()) for t in tiles)
@@ -125,8 +124,24 @@ def _finish(job, cfg, out, crs, meta):
     return finish_municipality(job, config=cfg, out=out, crs=crs, metadata=meta)
 
 
+@contextmanager
+def _executor(tiling: Tiling | None):
+    """A Dask client, or None: run the tasks here."""
+    if tiling is None:
+        yield None
+        return
+    with dask_client(tiling) as client:
+        yield client
+
+
 def _run(client, fn, arglist, progress: bool) -> list:
-    """Submit ``fn(*args)`` for every args, gather the results in the given order."""
+    """Run ``fn(*args)`` for every args (on Dask, or here); the results in the given order."""
+    if client is None:
+        if progress:
+            from tqdm.auto import tqdm
+
+            arglist = tqdm(arglist, unit="task", leave=False)
+        return [fn(*args) for args in arglist]
     from dask.distributed import as_completed
 
     futures = [client.submit(fn, *args, pure=False) for args in arglist]
@@ -184,6 +199,7 @@ def _jobs(tiles: list[TileSummary], st: TileStore, municipalities, field_name) -
     """A job per municipality that holds dwellings: its outline and the tiles it needs."""
     from .municipalities import MunicipalityJob
 
+    tiles = [t for t in tiles if t.files is not None]
     ids = sorted({m for t in tiles for m in t.per_municipality})
     if not ids:
         return []

@@ -56,7 +56,7 @@ class TileSummary:
     tile: tuple[int, int]
     dwellings: int
     per_municipality: dict[str, int]
-    files: tuple[str, str]
+    files: tuple[str, str] | None
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = float("nan")
 
@@ -67,17 +67,24 @@ def tile_file(out: str | os.PathLike, tile: tuple[int, int], layer: str) -> Path
 
 
 def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
-    """Read, measure and write one tile (see the module)."""
+    """Read, measure and write one tile (see the module).
+
+    A tile with neither dwellings nor amenities of its own (the sea, a tile that only
+    holds the halo of others) is read and left: nothing of it reaches any output.
+    """
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     store = open_store(inputs.store)
     cfg = inputs.config
     ext = store.read_tile(tile)
     dw = _dwellings(store, tile, ext.dwellings, inputs)
+    amen = read_amenities([{"file": store.source}], cfg, crs=store.crs, osm=ext, empty_ok=True)
+    own = _own(amen, store, tile)
     seconds["read"] = time.perf_counter() - clock
+    if dw.empty and own.empty:
+        return TileSummary(tile, 0, {}, None, seconds, _peak_rss_mb())
     clock = time.perf_counter()
     net = build_network(ext.ways, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
-    amen = read_amenities([{"file": store.source}], cfg, crs=store.crs, osm=ext, empty_ok=True)
     cells = square_cells(dw, size_m=cfg.fallback_cell_m)
     a_snap, d_snap = compute.snap(net, amen, dw, cells, cfg, None)
     reach = compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {})
