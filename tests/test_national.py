@@ -216,8 +216,12 @@ def test_store_borders_on_paper(tmp_path):
         tile_m=100,
         halo_m=10,
     )
-    # tile -1 grown reaches x=10 only; tiles 0 (x -10..110) and 1 (x 90..210) meet the way
-    assert store.tiles == ((0, 0), (1, 0))
+    # tile -1 grown reaches x=10 only; tiles 0 (x -10..110) and 1 (x 90..210) meet the way;
+    # tile -1 is listed for the point at x=-10 (and holds no way)
+    assert store.tiles == ((-1, 0), (0, 0), (1, 0))
+    assert store.read_tile((-1, 0)).ways.empty
+    assert store.read_tile((0, 0)).ways["id"].tolist() == [1]
+    assert store.read_tile((1, 0)).ways["id"].tolist() == [1]
     assert store.read_tile((0, 0)).features["osm_id"].tolist() == ["node/1"]  # on the edge
     assert store.read_tile((1, 0)).features.empty
     assert store.read_tile((0, 0)).dwellings["dwelling_id"].tolist() == ["b"]
@@ -250,3 +254,59 @@ def test_dask_workers_give_the_same_result(delft, tmp_path):
     a = pyogrio.read_dataframe(out.out / "gpkg" / "Delft.gpkg", layer="dwellings")
     b = pyogrio.read_dataframe(delft["national"].out / "gpkg" / "Delft.gpkg", layer="dwellings")
     _same(a, b, "dwelling_id")
+
+
+def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
+    # One 600 m footway at y=1000 from x=100 to x=700, a supermarket 50 m below it at
+    # x=400, three dwellings beside it and one 4.4 km away in a tile without any street.
+    # Walks: (200,1100): 100 + 200 + 50 = 350 m; (450,1020): 20 + 50 + 50 = 120 m;
+    # (150,1200): 200 + 250 + 50 = 500 m (the band edge, inclusive). The far one: unsnapped.
+    crs = "EPSG:28992"
+    from thuisdichtbij.sources.osm import WAY_TAGS
+
+    tags = {k: [None] for k in WAY_TAGS}
+    way = gpd.GeoDataFrame(
+        {"id": [1], **tags, "highway": ["footway"]},
+        geometry=[shapely.LineString([(100, 1000), (700, 1000)])],
+        crs=crs,
+    )
+    feat_cols = {k: [None] for k in KEYS}
+    feat = gpd.GeoDataFrame(
+        {"osm_id": ["node/9"], **feat_cols, "name": ["Super"], "shop": ["supermarket"]},
+        geometry=[shapely.Point(400, 950)],
+        crs=crs,
+    )
+    xy = [(200, 1100), (450, 1020), (150, 1200), (5100, 1100)]
+    dw = gpd.GeoDataFrame(
+        {"dwelling_id": ["a", "b", "c", "far"], "postcode": ["1234AB"] * 4},
+        geometry=shapely.points(xy),
+        crs=crs,
+    )
+    store = write_store(
+        tmp_path / "s",
+        ways=way,
+        features=feat,
+        dwellings=dw,
+        source="paper.osm.pbf",
+        dwellings_how="paper",
+        feature_keys=KEYS,
+        feature_prefilter=STARTS,
+        tile_m=2000,
+        halo_m=1300,
+    )
+    assert (2, 0) in store.tiles and store.read_tile((2, 0)).ways.empty
+    gem = gpd.GeoDataFrame(
+        {"gemeente": ["Papier"]}, geometry=[shapely.box(-1000, -1000, 8000, 4000)], crs=crs
+    )
+    gem.to_file(tmp_path / "gem.gpkg", engine="pyogrio")
+    out = scan_national(store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg")
+    got = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="dwellings")
+    got = got.set_index("dwelling_id")
+    assert got["dist_supermarket"].round(3).to_dict() == pytest.approx(
+        {"a": 350.0, "b": 120.0, "c": 500.0, "far": np.nan}, nan_ok=True
+    )
+    assert got["pts_supermarket"].to_dict() == {"a": 1.0, "b": 2.0, "c": 1.0, "far": 0.0}
+    assert got["snapped"].to_dict() == {"a": True, "b": True, "c": True, "far": False}
+    assert np.isnan(got.loc["far", "score"])
+    amen = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="amenities")
+    assert amen["indicator"].tolist() == ["supermarket"] and amen["snap_m"][0] == 50.0

@@ -24,7 +24,7 @@ import shapely
 from ..config import Config
 from ..outputs.export import write_layers
 from . import compute
-from .tile_scan import AMENITY_COLUMNS, write_parquet
+from .tile_scan import AMENITY_COLUMNS, peak_rss_mb, write_parquet
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,13 @@ def finish_municipality(
         {"dwellings": dw, "amenities": amen[[*AMENITY_COLUMNS, "geometry"]]},
         metadata=meta,
     )
-    return {"id": job.id, "dwellings": len(dw), "parquet": str(part), "gpkg": str(gpkg)}
+    return {
+        "id": job.id,
+        "dwellings": len(dw),
+        "parquet": str(part),
+        "gpkg": str(gpkg),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def _dwellings(job: MunicipalityJob, crs: str) -> gpd.GeoDataFrame:

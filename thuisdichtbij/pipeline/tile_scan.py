@@ -25,6 +25,7 @@ from ..config import Config
 from ..crs import to_metric
 from ..engine.aggregate import assign_areas, square_cells
 from ..engine.network import build_network
+from ..errors import InputError
 from ..sources.amenities import read_amenities
 from ..sources.bag import read_bag_gpkg
 from ..sources.tilestore import TileStore, open_store
@@ -82,12 +83,9 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
     own = _own(amen, store, tile)
     seconds["read"] = time.perf_counter() - clock
     if dw.empty and own.empty:
-        return TileSummary(tile, 0, {}, None, seconds, _peak_rss_mb())
+        return TileSummary(tile, 0, {}, None, seconds, peak_rss_mb())
     clock = time.perf_counter()
-    net = build_network(ext.ways, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
-    cells = square_cells(dw, size_m=cfg.fallback_cell_m)
-    a_snap, d_snap = compute.snap(net, amen, dw, cells, cfg, None)
-    reach = compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {})
+    reach = _measure(ext.ways, dw, amen, cfg)
     for ind in cfg.indicator_ids:
         dw[f"reach_{ind}"] = reach[ind]
     dw["municipality"] = _municipality(dw, store, tile, inputs)
@@ -104,8 +102,30 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
         per_municipality={str(k): int(v) for k, v in counts.items()},
         files=(str(files[0]), str(files[1])),
         seconds=seconds,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
     )
+
+
+def _measure(ways, dw, amen, cfg: Config) -> dict[str, np.ndarray]:
+    """Build the tile's network, snap and measure (as a scan does).
+
+    A tile without a walkable street leaves its dwellings and amenities unsnapped.
+    """
+    cells = square_cells(dw, size_m=cfg.fallback_cell_m)
+    try:
+        net = build_network(ways, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
+    except InputError:  # no walkable street (left) in or near the tile
+        net = None
+    if net is not None:
+        a_snap, d_snap = compute.snap(net, amen, dw, cells, cfg, None)
+        return compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {})
+    dw["area_id"] = assign_areas(dw, cells)
+    for frame in (dw, amen):
+        frame["snapped"] = False
+        frame["snap_m"] = np.nan
+    for ind in cfg.indicator_ids:
+        dw[f"dist_{ind}"] = np.inf
+    return {ind: np.full(len(dw), np.inf) for ind in cfg.indicator_ids}
 
 
 def _own(gdf: gpd.GeoDataFrame, store: TileStore, tile) -> gpd.GeoDataFrame:
@@ -159,10 +179,17 @@ def write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _peak_rss_mb() -> float:
-    """The process's peak resident memory so far, in MB (NaN where unknown)."""
+def peak_rss_mb() -> float:
+    """The peak resident memory of the running process so far, in MB (NaN where unknown).
+
+    Read from ``VmHWM`` (Linux), which starts anew in a new process; ``ru_maxrss`` would
+    carry the peak of the process a worker was started from.
+    """
     try:
-        import resource
-    except ImportError:  # not on Windows
-        return float("nan")
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")

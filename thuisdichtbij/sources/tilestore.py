@@ -151,7 +151,7 @@ def write_store(
         "features": _by_tile(layers["features"], tile_m, halo_m),
         "dwellings": _by_tile(layers["dwellings"], tile_m, None),
     }
-    tiles = sorted(parts["ways"])
+    tiles = sorted(set().union(*parts.values()))  # a tile may hold dwellings and no street
     tmp = target.with_name(f".{target.name}.part")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
