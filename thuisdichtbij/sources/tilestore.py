@@ -20,12 +20,13 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ..crs import to_metric
@@ -86,24 +87,34 @@ def convert_pbf(
     feature_prefilter: Mapping[str, frozenset[str] | None] | None,
     tile_m: float = 10_000.0,
     halo_m: float = 1_500.0,
+    chunk_ways: int = 100_000,
     overwrite: bool = False,
 ) -> TileStore:
-    """Convert an extract into a tile store in one pass over the file (see the module)."""
-    target = _check_target(out, overwrite=overwrite)
-    ext = read_osm(pbf, feature_keys=feature_keys, feature_prefilter=feature_prefilter)
-    return write_store(
-        target,
-        ways=ext.ways,
-        features=ext.features,
-        dwellings=ext.dwellings,
-        source=Path(pbf).name,
-        dwellings_how=ext.dwellings_how,
-        feature_keys=feature_keys,
-        feature_prefilter=feature_prefilter,
-        tile_m=tile_m,
-        halo_m=halo_m,
-        overwrite=overwrite,
-    )
+    """Convert an extract into a tile store in one pass over the file (see the module).
+
+    The ways are cut into tiles and written while the file is read, ``chunk_ways`` at a
+    time, so memory holds the points (amenity candidates, dwellings) and one chunk of
+    ways, never the country's streets.
+    """
+    writer = _StoreWriter(out, tile_m=tile_m, halo_m=halo_m, overwrite=overwrite)
+    try:
+        ext = read_osm(
+            pbf,
+            feature_keys=feature_keys,
+            feature_prefilter=feature_prefilter,
+            on_ways=writer.add_ways,
+            chunk_ways=chunk_ways,
+        )
+        return writer.finish(
+            features=ext.features,
+            dwellings=ext.dwellings,
+            source=Path(pbf).name,
+            dwellings_how=ext.dwellings_how,
+            feature_keys=feature_keys,
+            feature_prefilter=feature_prefilter,
+        )
+    finally:
+        writer.discard()
 
 
 def _check_target(out: str | os.PathLike, *, overwrite: bool) -> Path:
@@ -120,7 +131,7 @@ def _check_target(out: str | os.PathLike, *, overwrite: bool) -> Path:
 def write_store(
     out: str | os.PathLike,
     *,
-    ways: gpd.GeoDataFrame,
+    ways: gpd.GeoDataFrame | Iterable[gpd.GeoDataFrame],
     features: gpd.GeoDataFrame,
     dwellings: gpd.GeoDataFrame,
     source: str,
@@ -133,54 +144,128 @@ def write_store(
 ) -> TileStore:
     """Cut the three layers into tiles and write them, atomically (a new folder moved in place).
 
-    The layers may be in any CRS; they are reprojected to :data:`STORE_CRS`.
+    The layers may be in any CRS; they are reprojected to :data:`STORE_CRS`. ``ways`` may
+    come in pieces (any iterable of frames), each cut and written before the next is taken.
     """
-    if not (tile_m > 0 and halo_m >= 0):
-        raise InputError(
-            f"tile store: the tile size must be positive and the halo not negative, got "
-            f"{tile_m!r} and {halo_m!r} m"
-        )
-    target = _check_target(out, overwrite=overwrite)
-    layers = {
-        "ways": to_metric(ways, STORE_CRS),
-        "features": to_metric(features, STORE_CRS),
-        "dwellings": to_metric(dwellings, STORE_CRS),
-    }
-    parts = {
-        "ways": _by_tile(layers["ways"], tile_m, halo_m),
-        "features": _by_tile(layers["features"], tile_m, halo_m),
-        "dwellings": _by_tile(layers["dwellings"], tile_m, None),
-    }
-    tiles = sorted(set().union(*parts.values()))  # a tile may hold dwellings and no street
-    tmp = target.with_name(f".{target.name}.part")
-    shutil.rmtree(tmp, ignore_errors=True)
+    writer = _StoreWriter(out, tile_m=tile_m, halo_m=halo_m, overwrite=overwrite)
     try:
+        for chunk in [ways] if isinstance(ways, gpd.GeoDataFrame) else ways:
+            writer.add_ways(chunk)
+        return writer.finish(
+            features=features,
+            dwellings=dwellings,
+            source=source,
+            dwellings_how=dwellings_how,
+            feature_keys=feature_keys,
+            feature_prefilter=feature_prefilter,
+        )
+    finally:
+        writer.discard()
+
+
+class _StoreWriter:
+    """Writes a store into a temporary folder: ways chunk by chunk, then the points.
+
+    Each chunk of ways goes to ``ways-<chunk>.parquet`` in every tile it meets; ``finish``
+    joins a tile's chunks (in chunk order, so rows keep the reader's order) into
+    ``ways.parquet``, writes the points, the manifest, and moves the folder into place.
+    """
+
+    def __init__(self, out, *, tile_m: float, halo_m: float, overwrite: bool) -> None:
+        if not (tile_m > 0 and halo_m >= 0):
+            raise InputError(
+                f"tile store: the tile size must be positive and the halo not negative, got "
+                f"{tile_m!r} and {halo_m!r} m"
+            )
+        self.target = _check_target(out, overwrite=overwrite)
+        self.tile_m, self.halo_m = float(tile_m), float(halo_m)
+        self.tmp = self.target.with_name(f".{self.target.name}.part")
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.chunks, self.n_ways = 0, 0
+        self.way_tiles: set[Tile] = set()
+        self.empty_ways: gpd.GeoDataFrame | None = None
+
+    def folder(self, tile: Tile) -> Path:
+        """The tile's folder in the temporary store (made when missing)."""
+        folder = self.tmp / "tiles" / _tile_name(tile)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def add_ways(self, ways: gpd.GeoDataFrame) -> None:
+        """Cut a chunk of way segments into tiles and write each tile's part."""
+        ways = to_metric(ways, STORE_CRS)
+        if self.empty_ways is None:
+            self.empty_ways = ways.iloc[:0]
+        for tile, rows in _by_tile(ways, self.tile_m, self.halo_m).items():
+            part = ways.iloc[rows].reset_index(drop=True)
+            part.to_parquet(self.folder(tile) / f"ways-{self.chunks:06d}.parquet")
+            self.way_tiles.add(tile)
+        self.chunks += 1
+        self.n_ways += len(ways)
+
+    def finish(
+        self, *, features, dwellings, source, dwellings_how, feature_keys, feature_prefilter
+    ):
+        """Write the points and the manifest; move the store into place."""
+        points = {
+            "features": to_metric(features, STORE_CRS),
+            "dwellings": to_metric(dwellings, STORE_CRS),
+        }
+        parts = {
+            "features": _by_tile(points["features"], self.tile_m, self.halo_m),
+            "dwellings": _by_tile(points["dwellings"], self.tile_m, None),
+        }
+        tiles = sorted(self.way_tiles.union(*parts.values()))  # dwellings, and no street
         for tile in tiles:
-            folder = tmp / "tiles" / _tile_name(tile)
-            folder.mkdir(parents=True)
-            for name, frame in layers.items():
+            folder = self.folder(tile)
+            self._join_ways(folder)
+            for name, frame in points.items():
                 rows = parts[name].get(tile, np.empty(0, dtype=np.int64))
                 frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"{name}.parquet")
         manifest = {
             "format": _FORMAT,
-            "tile_m": tile_m,
-            "halo_m": halo_m,
+            "tile_m": self.tile_m,
+            "halo_m": self.halo_m,
             "crs": STORE_CRS,
             "source": source,
             "feature_keys": list(feature_keys),
             "feature_prefilter": _prefilter_json(feature_prefilter),
             "dwellings_how": dwellings_how,
             "tiles": [list(t) for t in tiles],
-            "counts": {n: int(len(f)) for n, f in layers.items()},
+            "counts": {"ways": self.n_ways, **{n: int(len(f)) for n, f in points.items()}},
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    log.info("tile store: %d tiles of %g m (halo %g m) in %s", len(tiles), tile_m, halo_m, target)
-    return open_store(target)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        if self.target.exists():
+            shutil.rmtree(self.target)
+        os.replace(self.tmp, self.target)
+        log.info(
+            "tile store: %d tiles of %g m (halo %g m) in %s",
+            len(tiles),
+            self.tile_m,
+            self.halo_m,
+            self.target,
+        )
+        return open_store(self.target)
+
+    def _join_ways(self, folder: Path) -> None:
+        """One ``ways.parquet`` from the tile's chunk files, in chunk order."""
+        files = sorted(folder.glob("ways-*.parquet"))
+        if len(files) == 1:
+            os.replace(files[0], folder / "ways.parquet")
+            return
+        if files:
+            frames = [gpd.read_parquet(f) for f in files]
+            ways = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        else:
+            ways = self.empty_ways
+        ways.to_parquet(folder / "ways.parquet")
+        for f in files:
+            f.unlink()
+
+    def discard(self) -> None:
+        """Remove the temporary folder (after a failure; a finished store was moved away)."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _prefilter_json(prefilter) -> dict | None:
