@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def file_stem(municipality_id: str) -> str:
 def finish_municipality(
     job: MunicipalityJob, *, config: Config, out: str, crs: str, metadata: dict[str, str]
 ) -> dict[str, object]:
-    """Score, class and write one municipality; returns its counts and files."""
+    """Score, class and write one municipality; returns its counts, files and CPU seconds."""
+    cpu = time.process_time()
     dw = _dwellings(job, crs)
     amen = _amenities(job, config, crs)
     reach = {ind: dw.pop(f"reach_{ind}").to_numpy() for ind in config.indicator_ids}
@@ -76,6 +78,7 @@ def finish_municipality(
         "parquet": str(part),
         "gpkg": str(gpkg),
         "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": time.process_time() - cpu,
     }
 
 
