@@ -255,7 +255,7 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
     gem = data_dir / "nl" / "cbs-gemeenten-2025.gpkg"
     args = ["scan-national", "--store", str(tmp_path / "none"), "--municipalities", str(gem)]
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
-    assert "has no store.json" in capsys.readouterr().err
+    assert "has no readable store.json" in capsys.readouterr().err
     small = ["--tile-m", "5000", "--halo-m", "750", "-q"]
     assert main(["tiles", str(_pbf(data_dir)), "--out", str(tmp_path / "s"), *small]) == 0
     assert "tiles of 5000 m (halo 750 m)" in capsys.readouterr().out

@@ -22,11 +22,12 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 import shapely
+from pyproj import CRS
 
 from .._progress import Stages
 from ..config import Config, load_config
 from ..engine.partition import Tiling, dask_client
-from ..errors import ConfigError, OutputError
+from ..errors import ConfigError, InputError, OutputError
 from ..provenance import library_versions, package_version, utc_now
 from ..sources._io import require_columns, require_file
 from ..sources.tags import needed_keys, rule_starts
@@ -92,7 +93,9 @@ def scan_national(
     stages = Stages(STAGES, progress=progress)
     try:
         with stages("check inputs"):
-            st = _check(store, out, municipalities, municipality_field, bag, cfg, overwrite)
+            st = _check(
+                store, out, municipalities, municipality_field, bag, bag_layer, cfg, overwrite
+            )
         inputs = TileInputs(
             store=str(st.path),
             config=cfg,
@@ -153,7 +156,20 @@ def _run(client, fn, arglist, progress: bool) -> list:
     return client.gather(futures)
 
 
-def _check(store, out, municipalities, field_name, bag, cfg: Config, overwrite) -> TileStore:
+def _info(path, what: str, *, layer: str | None = None) -> dict:
+    """A vector file's layer info (fields, crs); a one-line error when it cannot be read."""
+    require_file(path, what)
+    try:
+        return pyogrio.read_info(path, layer=layer)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends from GDAL
+        where = f"layer {layer!r} of {path}" if layer else str(path)
+        raise InputError(
+            f"{what}: cannot read {where} ({str(exc).splitlines()[0]}); give a GeoPackage"
+            + (" with that layer" if layer else "")
+        ) from exc
+
+
+def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrite) -> TileStore:
     """Refuse, in one line, a store that does not fit the configuration, or a used output."""
     st = open_store(store)
     keys, starts = needed_keys(cfg.indicators), rule_starts(cfg.indicators)
@@ -174,16 +190,23 @@ def _check(store, out, municipalities, field_name, bag, cfg: Config, overwrite) 
             f"(band {cfg.max_distance_m:g} + tolerance + snap + fragment); convert again with "
             f"--halo-m {need:g} or more"
         )
-    require_file(municipalities, "municipalities")
-    info = pyogrio.read_info(municipalities)
+    fields = list(_info(municipalities, "municipalities")["fields"])
     require_columns(
-        gpd.GeoDataFrame(columns=list(info["fields"])),
-        [field_name],
-        what="municipalities",
-        path=municipalities,
+        gpd.GeoDataFrame(columns=fields), [field_name], what="municipalities", path=municipalities
     )
     if bag is not None:
-        require_file(bag, "BAG")
+        info = _info(bag, "BAG", layer=bag_layer)
+        if info["crs"] is None or CRS(info["crs"]) != CRS(st.crs):
+            raise InputError(
+                f"BAG: layer {bag_layer!r} of {bag} is in {info['crs']}, the store in {st.crs}; "
+                "the BAG GeoPackage from PDOK is in EPSG:28992"
+            )
+        require_columns(
+            gpd.GeoDataFrame(columns=list(info["fields"])),
+            ["identificatie", "gebruiksdoel", "status"],
+            what="BAG",
+            path=bag,
+        )
     target = Path(out)
     if target.exists() and any(target.iterdir()):
         if not overwrite:

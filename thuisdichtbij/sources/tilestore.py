@@ -172,10 +172,10 @@ class _StoreWriter:
     """
 
     def __init__(self, out, *, tile_m: float, halo_m: float, overwrite: bool) -> None:
-        if not (tile_m > 0 and halo_m >= 0):
+        if not (1 <= tile_m <= 1e6 and 0 <= halo_m <= 1e5):
             raise InputError(
-                f"tile store: the tile size must be positive and the halo not negative, got "
-                f"{tile_m!r} and {halo_m!r} m"
+                f"tile store: the tile size must lie between 1 m and 1,000 km and the halo "
+                f"between 0 and 100 km, got {tile_m!r} and {halo_m!r} m"
             )
         self.target = _check_target(out, overwrite=overwrite)
         self.tile_m, self.halo_m = float(tile_m), float(halo_m)
@@ -316,10 +316,10 @@ def open_store(path: str | os.PathLike) -> TileStore:
     p = Path(path)
     try:
         m = json.loads((p / MANIFEST).read_text())
-    except FileNotFoundError:
+    except OSError:  # missing, a file instead of a folder, not readable
         raise InputError(
-            f"tile store: {p} has no {MANIFEST}; make a store first with: thuisdichtbij tiles "
-            "EXTRACT.osm.pbf --out FOLDER"
+            f"tile store: {p} has no readable {MANIFEST}; make a store first with: "
+            "thuisdichtbij tiles EXTRACT.osm.pbf --out FOLDER"
         ) from None
     except ValueError as exc:
         raise InputError(f"tile store: {p / MANIFEST} is damaged ({exc}); convert again") from exc

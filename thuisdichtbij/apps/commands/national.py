@@ -10,7 +10,7 @@ from ...engine.partition import Tiling
 from ...pipeline.national import scan_national
 from ...sources.tags import needed_keys, rule_starts
 from ...sources.tilestore import convert_pbf
-from .._args import positive
+from .._args import new_folder, positive
 
 
 def _add_tiles(sub) -> None:
@@ -18,7 +18,7 @@ def _add_tiles(sub) -> None:
         "tiles", help="convert an .osm.pbf (the whole country) into a tile store, once"
     )
     t.add_argument("pbf", help="an .osm.pbf extract, e.g. netherlands-latest.osm.pbf")
-    t.add_argument("--out", required=True, help="the store folder to write")
+    t.add_argument("--out", required=True, type=new_folder, help="the store folder to write")
     t.add_argument("--tile-m", type=positive, default=10_000.0, help="tile size (default 10 km)")
     t.add_argument("--halo-m", type=positive, default=1_500.0, help="extra metres around each tile")
     t.add_argument("--weights", help="a weights file: the amenity tags its indicators need")
@@ -34,7 +34,7 @@ def _add_scan_national(sub) -> None:
     )
     s.add_argument("--bag", help="BAG GeoPackage: its dwellings instead of OSM addresses")
     s.add_argument("--bag-layer", default="verblijfsobject", help="the BAG layer")
-    s.add_argument("--out", required=True, help="the results folder")
+    s.add_argument("--out", required=True, type=new_folder, help="the results folder")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument("--workers", type=int, default=2, help="local Dask workers")
     s.add_argument("--scheduler", help="address of a running Dask scheduler")
