@@ -13,6 +13,7 @@ from thuisdichtbij import scan
 from thuisdichtbij.apps.cli import main
 from thuisdichtbij.config import load_config
 from thuisdichtbij.engine.partition import Tiling
+from thuisdichtbij.errors import InputError
 from thuisdichtbij.pipeline.national import required_halo_m, scan_national
 from thuisdichtbij.sources.osm import read_osm
 from thuisdichtbij.sources.tags import needed_keys, rule_starts
@@ -333,3 +334,16 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert np.isnan(got.loc["far", "score"])
     amen = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="amenities")
     assert amen["indicator"].tolist() == ["supermarket"] and amen["snap_m"][0] == 50.0
+    # a BAG GeoPackage in another CRS than the store's is refused before anything is written
+    bag = gpd.GeoDataFrame(
+        {"identificatie": ["1"], "gebruiksdoel": ["woonfunctie"], "status": ["x"]},
+        geometry=[shapely.Point(4.36, 52.0)],
+        crs=4326,
+    )
+    bag.to_file(tmp_path / "bag.gpkg", layer="verblijfsobject", engine="pyogrio")
+    with pytest.raises(InputError, match="is in EPSG:4326, the store in EPSG:28992"):
+        scan_national(
+            store.path, out=tmp_path / "out2", municipalities=tmp_path / "gem.gpkg",
+            bag=tmp_path / "bag.gpkg",
+        )  # fmt: skip
+    assert not (tmp_path / "out2").exists()
