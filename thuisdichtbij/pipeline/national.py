@@ -82,12 +82,25 @@ def scan_national(
 ) -> NationalResult:
     """Scan every tile of a store and write the results per municipality (see the module).
 
-    ``tiling`` says where the tasks run (its ``workers`` or ``scheduler``; its tile size is
-    the store's); without it they run one after another in this process.
-
-    Writes ``out/tiles/`` (the measured dwellings and amenities per tile),
-    ``out/dwellings/municipality=<id>/part-0.parquet`` (a partitioned GeoParquet of all
-    dwellings in a municipality, scored and classed) and ``out/gpkg/<id>.gpkg``.
+    Parameters
+    ----------
+    store
+        A tile store (:func:`thuisdichtbij.sources.tilestore.convert_pbf`).
+    out
+        The results folder: ``tiles/`` (measured dwellings and amenities per tile),
+        ``dwellings/municipality=<id>/part-0.parquet`` (scored and classed, one partitioned
+        GeoParquet dataset) and ``gpkg/<id>.gpkg``.
+    municipalities, municipality_field
+        Municipality polygons and their id column; classes are relative to each.
+    bag, bag_layer
+        A BAG GeoPackage (EPSG:28992): its dwellings, read per tile through a bbox filter,
+        instead of the store's OSM address points.
+    config
+        The scientific configuration (default: the shipped one); the store must have been
+        converted for its indicators.
+    tiling
+        Where the tasks run (its ``workers`` or ``scheduler``; the tile size is the
+        store's); without it, one after another in this process.
     """
     cfg = config or load_config()
     stages = Stages(STAGES, progress=progress)
