@@ -42,7 +42,14 @@ def delft(data_dir, tmp_path_factory):
         tile_m=TILE_M,
         halo_m=HALO_M,
     )
-    national = scan_national(store.path, out=tmp / "out", municipalities=gemeenten)
+    lbm, pc4 = (
+        data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv",
+        data_dir / "nl" / "cbs-pc4-2024.gpkg",
+    )
+    national = scan_national(
+        store.path, out=tmp / "out", municipalities=gemeenten, leefbaarometer=lbm,
+        safety_areas=pc4,
+    )  # fmt: skip
     study = tmp / "delft.yaml"
     study.write_text(
         yaml.safe_dump(
@@ -51,12 +58,19 @@ def delft(data_dir, tmp_path_factory):
                 "crs": "EPSG:28992",
                 "osm": str(_pbf(data_dir)),
                 "study_area": {"file": str(gemeenten), "id_field": "gemeente", "ids": ["Delft"]},
+                "leefbaarometer": {
+                    "file": str(lbm),
+                    "areas": {"file": str(pc4), "id_field": "postcode"},
+                },
             }
         )
     )
     single = scan(str(study), cache=False)
     single.to_gpkg(tmp / "single.gpkg")
-    return {"store": store, "national": national, "single": single, "tmp": tmp, "gem": gemeenten}
+    return {
+        "store": store, "national": national, "single": single, "tmp": tmp, "gem": gemeenten,
+        "safety": {"leefbaarometer": lbm, "safety_areas": pc4},
+    }  # fmt: skip
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, key: str) -> None:
@@ -94,6 +108,7 @@ def test_tiled_scan_equals_the_single_scan(delft):
     assert ours.columns.tolist() == theirs.columns.tolist()
     _same(ours, theirs, "dwelling_id")
     assert theirs["score_class"].nunique() >= 3  # classes relative to the municipality
+    assert theirs["safety_pts"].nunique() >= 2  # safety from the Leefbaarometer, per PC4
     # the amenities layer: same fields, same amenities, snapped alike
     a = pyogrio.read_dataframe(gpkg, layer="amenities")
     b = pyogrio.read_dataframe(single, layer="amenities")
@@ -274,6 +289,7 @@ def test_dask_workers_give_the_same_result(delft, tmp_path):
         out=tmp_path / "out",
         municipalities=delft["gem"],
         tiling=Tiling(workers=2),
+        **delft["safety"],
     )
     a = pyogrio.read_dataframe(out.out / "gpkg" / "Delft.gpkg", layer="dwellings")
     b = pyogrio.read_dataframe(delft["national"].out / "gpkg" / "Delft.gpkg", layer="dwellings")

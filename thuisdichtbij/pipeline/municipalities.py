@@ -51,7 +51,7 @@ def finish_municipality(
     dw = _dwellings(job, crs)
     amen = _amenities(job, config, crs)
     reach = {ind: dw.pop(f"reach_{ind}").to_numpy() for ind in config.indicator_ids}
-    safety = pd.Series(np.nan, index=dw.index)  # no Leefbaarometer in national runs yet
+    safety = dw.pop("safety") if "safety" in dw else pd.Series(np.nan, index=dw.index)
     edges = compute.points_and_classes(dw, safety, config)
     compute.sensitivity(dw, reach, config, edges)
     dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])

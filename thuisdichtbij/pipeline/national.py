@@ -27,9 +27,11 @@ from pyproj import CRS
 from .._progress import Stages
 from ..config import Config, load_config
 from ..engine.partition import Tiling, dask_client
+from ..engine.score import safety_points
 from ..errors import ConfigError, InputError, OutputError
 from ..provenance import library_versions, package_version, utc_now
 from ..sources._io import require_columns, require_file
+from ..sources.leefbaarometer import read_leefbaarometer
 from ..sources.tags import needed_keys, rule_starts
 from ..sources.tilestore import TileStore, open_store
 from .tile_scan import TileInputs, TileSummary, scan_tile
@@ -75,6 +77,9 @@ def scan_national(
     municipality_field: str = "gemeente",
     bag: str | os.PathLike | None = None,
     bag_layer: str = "verblijfsobject",
+    leefbaarometer: str | os.PathLike | None = None,
+    safety_areas: str | os.PathLike | None = None,
+    safety_area_field: str = "postcode",
     config: Config | None = None,
     tiling: Tiling | None = None,
     overwrite: bool = False,
@@ -95,6 +100,11 @@ def scan_national(
     bag, bag_layer
         A BAG GeoPackage (EPSG:28992): its dwellings, read per tile through a bbox filter,
         instead of the store's OSM address points.
+    leefbaarometer, safety_areas, safety_area_field
+        The Leefbaarometer table (per PC4 by default) and the polygons it is given for
+        (e.g. the CBS PC4 areas, id column ``postcode``): safety points per dwelling, as a
+        scan with ``leefbaarometer.areas`` gives them; without them safety is handled as
+        ``safety.missing`` says.
     config
         The scientific configuration (default: the shipped one); the store must have been
         converted for its indicators.
@@ -106,6 +116,7 @@ def scan_national(
     stages = Stages(STAGES, progress=progress)
     try:
         with stages("check inputs"):
+            points = _safety_points(cfg, leefbaarometer, safety_areas, safety_area_field)
             st = _check(
                 store, out, municipalities, municipality_field, bag, bag_layer, cfg, overwrite
             )
@@ -117,13 +128,16 @@ def scan_national(
             out=str(out),
             bag=None if bag is None else str(bag),
             bag_layer=bag_layer,
+            safety_points=points,
+            safety_areas=None if safety_areas is None else str(safety_areas),
+            safety_area_field=safety_area_field,
         )
         with _executor(tiling) as client:
             with stages("scan tiles"):
                 tiles = _run(client, scan_tile, [(inputs, t) for t in st.tiles], progress)
             with stages("municipalities"):
                 jobs = _jobs(tiles, st, municipalities, municipality_field)
-                meta = _metadata(st, cfg, bag)
+                meta = _metadata(st, cfg, bag, leefbaarometer)
                 args = [(j, cfg, str(out), st.crs, meta) for j in jobs]
                 done = _run(client, _finish, args, progress)
     finally:
@@ -263,7 +277,24 @@ def _box_meets(a, b) -> bool:
     return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
 
 
-def _metadata(st: TileStore, cfg: Config, bag) -> dict[str, str]:
+def _safety_points(cfg: Config, table, areas, field_name) -> dict[str, float] | None:
+    """Safety points per Leefbaarometer area, read once for all tiles (None without a table)."""
+    if table is None:
+        return None
+    if areas is None:
+        raise ConfigError(
+            "leefbaarometer: the table is per area; give the polygons it is given for with "
+            "--safety-areas (e.g. the CBS PC4 areas)"
+        )
+    fields = list(_info(areas, "safety areas")["fields"])
+    require_columns(gpd.GeoDataFrame(columns=fields), [field_name], what="safety areas", path=areas)
+    s = cfg.safety
+    levels = read_leefbaarometer(table, dimension=s.dimension, year=s.year, base_year=s.base_year)
+    return {str(k): float(v) for k, v in safety_points(levels, s).items()}
+
+
+def _metadata(st: TileStore, cfg: Config, bag, leefbaarometer) -> dict[str, str]:
+    s = cfg.safety
     return {
         "package": "thuisdichtbij",
         "package_version": package_version(),
@@ -274,6 +305,11 @@ def _metadata(st: TileStore, cfg: Config, bag) -> dict[str, str]:
         "run": "national (tiled)",
         "tile_store": f"{st.source}: tiles of {st.tile_m:g} m, halo {st.halo_m:g} m",
         "dwellings_source": f"BAG {Path(bag).name}" if bag else f"{st.source}: {st.dwellings_how}",
-        "safety": f"no Leefbaarometer data; safety handled as '{cfg.safety.missing}'",
+        "safety": (
+            f"Leefbaarometer '{s.dimension}' {s.year}, development since {s.base_year}, "
+            f"from {Path(leefbaarometer).name}"
+            if leefbaarometer
+            else f"no Leefbaarometer data; safety handled as '{s.missing}'"
+        ),
         "crs": st.crs,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from ..engine.aggregate import assign_areas, square_cells
 from ..engine.network import build_network
 from ..errors import InputError
 from ..sources.amenities import read_amenities
+from ..sources.areas import area_ids
 from ..sources.bag import read_bag_gpkg
 from ..sources.tilestore import TileStore, open_store
 from . import compute
@@ -48,6 +50,9 @@ class TileInputs:
     out: str
     bag: str | None = None
     bag_layer: str = "verblijfsobject"
+    safety_points: Mapping[str, float] | None = None
+    safety_areas: str | None = None
+    safety_area_field: str = "postcode"
 
 
 @dataclass
@@ -94,6 +99,8 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
     for ind in cfg.indicator_ids:
         dw[f"reach_{ind}"] = reach[ind]
     dw["municipality"] = _municipality(dw, store, tile, inputs)
+    if inputs.safety_points is not None:
+        dw["safety"] = _safety(dw, store, tile, inputs)
     seconds["scan"] = time.perf_counter() - clock
     clock = time.perf_counter()
     files = (tile_file(inputs.out, tile, "dwellings"), tile_file(inputs.out, tile, "amenities"))
@@ -172,6 +179,25 @@ def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInpu
     polys = to_metric(polys, store.crs).rename(columns={inputs.municipality_field: "area_id"})
     polys["area_id"] = polys["area_id"].astype("string")
     return assign_areas(dw, polys)
+
+
+def _safety(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
+    """Safety points of the Leefbaarometer area each dwelling lies in (NaN outside them)."""
+    zones = gpd.read_file(
+        inputs.safety_areas,
+        bbox=store.box(tile, halo=False),
+        columns=[inputs.safety_area_field],
+        engine="pyogrio",
+    )
+    if zones.empty or dw.empty:
+        return pd.Series(np.nan, index=dw.index)
+    zones = gpd.GeoDataFrame(
+        {"area_id": area_ids(zones[inputs.safety_area_field]).to_numpy()},
+        geometry=zones.geometry.to_numpy(),
+        crs=zones.crs,
+    )
+    of = assign_areas(dw, to_metric(zones, store.crs))
+    return of.map(dict(inputs.safety_points)).astype(float)
 
 
 def write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:

@@ -34,6 +34,11 @@ def _add_scan_national(sub) -> None:
     )
     s.add_argument("--bag", help="BAG GeoPackage: its dwellings instead of OSM addresses")
     s.add_argument("--bag-layer", default="verblijfsobject", help="the BAG layer")
+    s.add_argument("--leefbaarometer", help="Leefbaarometer table (per PC4): safety points")
+    s.add_argument("--safety-areas", help="the polygons the table is given for (CBS PC4 areas)")
+    s.add_argument(
+        "--safety-area-field", default="postcode", help="their id column (default postcode)"
+    )
     s.add_argument("--out", required=True, type=new_folder, help="the results folder")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument("--workers", type=int, default=2, help="local Dask workers")
@@ -69,6 +74,9 @@ def _scan_national(args) -> str:
         municipality_field=args.municipality_field,
         bag=args.bag,
         bag_layer=args.bag_layer,
+        leefbaarometer=args.leefbaarometer,
+        safety_areas=args.safety_areas,
+        safety_area_field=args.safety_area_field,
         config=load_config(args.weights) if args.weights else None,
         tiling=Tiling(workers=args.workers, scheduler=args.scheduler),
         overwrite=args.overwrite,
