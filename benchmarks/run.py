@@ -469,115 +469,6 @@ def scale(data_dir: str, *, target: int, workers_list=(1, 2)) -> dict:
     return out
 
 
-# --- national path with reading and writing ----------------------------------------------
-
-
-def _national_task(study: str, data_dir: str, out_dir: str, k: int) -> dict:
-    """One synthetic tile in a worker: the whole scan of the study, reading its inputs
-    (the PBF in one pass) inside the task, and writing the tile's GeoPackage."""
-    import resource as _resource
-
-    from thuisdichtbij import scan
-
-    t0 = time.perf_counter()
-    res = scan(study, data_dir=data_dir, cache=False)
-    t1 = time.perf_counter()
-    part = Path(out_dir) / f"tile-{k:04d}.gpkg"
-    res.to_gpkg(part)
-    t2 = time.perf_counter()
-    stages = json.loads(res.metadata["stage_seconds"])
-    return {
-        "path": str(part),
-        "dwellings": len(res.dwellings),
-        "scan_s": t1 - t0,
-        "write_s": t2 - t1,
-        "read_s": stages["read network"] + stages["read dwellings"] + stages["read amenities"],
-        "peak_mb": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
-
-
-def _merge_tiles(parts: list[str], out: Path) -> float:
-    """Append the tiles' dwellings into one GeoPackage layer; returns the seconds taken."""
-    import geopandas as gpd
-    import pyogrio
-
-    t = time.perf_counter()
-    for k, part in enumerate(parts):
-        dw = gpd.read_file(part, layer="dwellings")
-        dw["dwelling_id"] = f"copy{k}:" + dw["dwelling_id"].astype(str)  # synthetic copies
-        pyogrio.write_dataframe(dw, out, layer="dwellings", append=k > 0)
-    return time.perf_counter() - t
-
-
-def national(data_dir: str, *, copies: int, workers_list=(1, 2)) -> dict:
-    """Synthetic national path: copies of the real Aachen study, each a Dask task that reads
-    its inputs, scans and writes its tile; then the tiles merged into one GeoPackage."""
-    import logging
-    import tempfile
-
-    from dask.distributed import Client, wait
-
-    from thuisdichtbij.engine.partition import local_cluster
-
-    out: dict = {
-        "synthetic": True,
-        "what": f"{copies} copies of the real Aachen study (the same PBF read by every task), "
-        "each a Dask task: read PBF, build network, read amenities and dwellings, snap, "
-        "distances, score, write the tile's GeoPackage; then the tiles' dwellings merged "
-        "into one GeoPackage in the main process",
-        "copies": copies,
-    }
-    for workers in workers_list:
-        with (
-            tempfile.TemporaryDirectory() as d,
-            local_cluster(workers, silence_logs=logging.ERROR, memory_limit=0) as cluster,
-            Client(cluster) as client,
-        ):
-            client.submit(lambda: 0).result()  # warm up
-            t = time.perf_counter()
-            futs = [
-                client.submit(_national_task, "aachen", data_dir, d, k, pure=False)
-                for k in range(copies)
-            ]
-            wait(futs)
-            wall = time.perf_counter() - t
-            rows = client.gather(futs)
-            merge_s = _merge_tiles([r["path"] for r in rows], Path(d) / "national.gpkg")
-        n = sum(r["dwellings"] for r in rows)
-        out[f"{workers}_workers"] = {
-            "wall_s": round(wall, 2),
-            "dwellings": n,
-            "dwellings_per_s": round(n / wall),
-            "task_read_s_median": round(float(np.median([r["read_s"] for r in rows])), 3),
-            "task_scan_s_median": round(float(np.median([r["scan_s"] for r in rows])), 3),
-            "task_write_s_median": round(float(np.median([r["write_s"] for r in rows])), 3),
-            "peak_mb_per_worker": round(max(r["peak_mb"] for r in rows), 1),
-            "merge_s": round(merge_s, 2),
-            "merge_s_per_million": round(merge_s / n * 1e6, 1),
-        }
-        print(
-            f"  national (synthetic), {workers} worker(s): {n:,} dwellings read, scanned and "
-            f"written in {wall:.1f} s; merge {merge_s:.1f} s",
-            flush=True,
-        )
-    one, two = out["1_workers"], out["2_workers"]
-    per_core = two["dwellings_per_s"] / 2
-    out["scaling_1_to_2_workers"] = round(two["dwellings_per_s"] / one["dwellings_per_s"], 2)
-    tiles_s = NATIONAL_DWELLINGS / (per_core * NATIONAL_CORES)
-    merge_s = two["merge_s_per_million"] * NATIONAL_DWELLINGS / 1e6
-    out["national_estimate_min_16_cores_tiles"] = round(tiles_s / 60, 1)
-    out["national_estimate_min_16_cores_with_merge"] = round((tiles_s + merge_s) / 60, 1)
-    out["national_estimate_method"] = (
-        f"{NATIONAL_DWELLINGS:,} dwellings at the measured 2-worker rate per worker, times "
-        f"{NATIONAL_CORES} workers (assumes linear scaling across cores, as the 1 -> 2 worker "
-        "scaling here suggests), for reading, scanning and writing per-tile GeoPackages; "
-        "'with_merge' adds a serial merge of all dwellings into one GeoPackage at the "
-        "measured rate. Not included: converting the national PBF into tiles (one osmium "
-        "pass, not built here) and cross-tile borders (the partition module's 750 m halo)."
-    )
-    return out
-
-
 # --- scans, readers, targets ----------------------------------------------------------------
 
 
@@ -631,24 +522,6 @@ def targets(t: dict) -> dict:
         ("Aachen peak memory (MB)", round(a["peak_mb"]), "<", 1024),
         ("Maastricht scan + write (s)", t["maastricht"]["total_s"], "<=", 1.5),
     ]
-    if "national" in t:
-        n = t["national"]
-        rows.append(
-            (
-                "national, 16 cores, per-tile output (min)",
-                n["national_estimate_min_16_cores_tiles"],
-                "<",
-                10,
-            )
-        )
-        rows.append(
-            (
-                "national, 16 cores, one GeoPackage (min)",
-                n["national_estimate_min_16_cores_with_merge"],
-                "<",
-                10,
-            )
-        )
     ops = {">=": lambda x, y: x >= y, "<=": lambda x, y: x <= y, "<": lambda x, y: x < y}
     out = {}
     print("\nTargets:")
@@ -670,7 +543,6 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=1000, help="dwellings for the networkx baseline")
     ap.add_argument("--no-scale", action="store_true", help="skip the scale simulation")
     ap.add_argument("--scale-dwellings", type=int, default=5_000_000)
-    ap.add_argument("--national-copies", type=int, default=8, help="tiles of the national path")
     ap.add_argument("--rounds", type=int, default=3, help="paired scan/read runs (median)")
     ap.add_argument(
         "--child", choices=["scan", "read", "read_ours", "cache"], help=argparse.SUPPRESS
@@ -737,10 +609,10 @@ def main() -> None:
             "dwellings_per_s"
         ]
 
-    if not args.no_scale:
-        figures["national"] = national(args.data_dir, copies=args.national_copies)
     figures["targets"] = targets(figures)
     out = Path(args.out)
+    if out.exists():  # benchmarks/national.py writes its own section: keep it
+        figures.update({k: v for k, v in json.loads(out.read_text()).items() if k == "national"})
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2, default=float) + "\n")
     print(f"\nwrote {out}")

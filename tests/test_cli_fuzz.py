@@ -41,6 +41,8 @@ def template(tmp_path_factory, data_dir_or_none):
     pbf = data_dir_or_none / "osm" / "delft-tudelft.osm.pbf" if data_dir_or_none else None
     data = pbf.read_bytes()[:187197] if pbf and pbf.is_file() else b"\x00\x00\x00\x0e\x0a\x09OSM"
     (d / "trunc.osm.pbf").write_bytes(data)
+    if pbf and pbf.is_file():  # a tile store and municipalities for the national commands
+        _national_template(d, pbf)
     (d / "empty.osm.pbf").write_bytes(b"")
     for name, text in {
         "w-nan.yaml": "weights: {gp: .nan}",
@@ -66,6 +68,25 @@ def template(tmp_path_factory, data_dir_or_none):
     )
     (d / "study-nan.yaml").write_text(study + "weights: w-nan.yaml\n")
     return d
+
+
+def _national_template(d, pbf):
+    from thuisdichtbij import load_config
+    from thuisdichtbij.sources.tags import needed_keys, rule_starts
+    from thuisdichtbij.sources.tilestore import convert_pbf
+
+    shutil.copy(pbf, d / "delft.osm.pbf")
+    cfg = load_config()
+    store = convert_pbf(
+        pbf, d / "store", feature_keys=needed_keys(cfg.indicators),
+        feature_prefilter=rule_starts(cfg.indicators), tile_m=5000, halo_m=1500,
+    )  # fmt: skip
+    x0, y0, x1, y1 = store.box(store.tiles[0])
+    for ix, iy in store.tiles:
+        b = store.box((ix, iy))
+        x0, y0, x1, y1 = min(x0, b[0]), min(y0, b[1]), max(x1, b[2]), max(y1, b[3])
+    gem = gpd.GeoDataFrame({"gemeente": ["Delft"]}, geometry=[box(x0, y0, x1, y1)], crs=28992)
+    gem.to_file(d / "gem.gpkg")
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +327,17 @@ BASE = {
     "whatif": ["{d}/scan.gpkg", "--add", f"huisarts@{LAT},{LON}"],
     "site": ["{d}/scan.gpkg", "--indicator", "gp"],
     "diff": ["{d}/scan.gpkg", "{d}/scan.gpkg", "--out", "{d}/d.gpkg"],
+    "tiles": ["{d}/delft.osm.pbf", "--out", "{d}/new-store", "--tile-m", "5000"],
+    "scan-national": [
+        "--store",
+        "{d}/store",
+        "--municipalities",
+        "{d}/gem.gpkg",
+        "--out",
+        "{d}/res",
+        "--workers",
+        "1",
+    ],  # fmt: skip
 }
 PER_OPTION = 4  # nasty values tried per option (rotating through POOL): bounded in time
 

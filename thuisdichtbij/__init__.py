@@ -20,6 +20,7 @@ from .errors import (
     ThuisdichtbijError,
 )
 from .outputs.export import write_gpkg
+from .pipeline.national import NationalResult, scan_national
 from .provenance import package_version as _package_version
 from .scan import ScanResult, scan
 from .study import Study, load_study, study_from_osm
@@ -29,6 +30,8 @@ __version__ = _package_version()
 __all__ = [
     "scan",
     "ScanResult",
+    "scan_national",
+    "NationalResult",
     "Study",
     "load_study",
     "study_from_osm",

@@ -77,7 +77,7 @@ def new_folder(text: str) -> Path:
     def check(t: str) -> Path:
         out = Path(t)
         if out.exists() and not out.is_dir():
-            raise ThuisdichtbijError(f"output: {out} is a file; give a folder for the study")
+            raise ThuisdichtbijError(f"output: {out} is a file; give a folder")
         check_output(out / "study.yaml" if out.is_dir() else out, what="output")
         return out
 
@@ -110,6 +110,7 @@ _EXTRAS = {
     "uvicorn": "serve",
     "dask": "dask",
     "distributed": "dask",
+    "pyarrow": "dask",
     "osmnx": "osmnx",
 }
 

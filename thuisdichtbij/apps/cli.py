@@ -15,7 +15,7 @@ from .. import __version__
 from .._text import LANGS
 from ..errors import ThuisdichtbijError
 from ._args import missing_extra
-from .commands import compare, fairshare, location, maps, zones
+from .commands import compare, fairshare, location, maps, national, zones
 from .commands import scan as scan_commands
 
 _QUIET = "only warnings and errors"
@@ -26,6 +26,8 @@ _ORDER = ["scan", "fetch", "fairshare", "demand", "check", "serve", "zones", "co
     "whatif",
     "site",
     "diff",
+    "tiles",
+    "scan-national",
 ]
 #: Each subcommand: how its arguments are declared, what runs it, and whether it tells
 #: what it is doing (INFO logging) unless --quiet.
@@ -36,6 +38,7 @@ _ALL = {
     **location.COMMANDS,
     **maps.COMMANDS,
     **compare.COMMANDS,
+    **national.COMMANDS,
 }
 COMMANDS = {name: _ALL[name] for name in _ORDER}
 

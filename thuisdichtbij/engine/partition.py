@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +36,15 @@ from .snap import snap_points
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Tiling", "TileResult", "tiled_distances", "run_tile", "tile_of", "local_cluster"]
+__all__ = [
+    "Tiling",
+    "TileResult",
+    "tiled_distances",
+    "run_tile",
+    "tile_of",
+    "local_cluster",
+    "dask_client",
+]
 
 #: Extra metres around each tile, against rounding at the very edge.
 _MARGIN_M = 1.0
@@ -121,6 +130,29 @@ def _tiles(net, dwellings_xy, amenities_xy, amenity_indicator, *, tile_m, reach_
         )
 
 
+@contextmanager
+def dask_client(tiling: Tiling):
+    """A Dask client for the tiling's scheduler, else on a LocalCluster closed afterwards."""
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ConfigError(
+            "tiles: partitioned scans need Dask; install it with pip install 'thuisdichtbij[dask]'"
+        ) from exc
+    cluster = None
+    if tiling.scheduler:
+        client = Client(tiling.scheduler)
+    else:
+        cluster = local_cluster(tiling.workers)
+        client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs):
     """A Dask LocalCluster of single-threaded worker processes, reachable on loopback only."""
     from dask.distributed import LocalCluster
@@ -153,26 +185,15 @@ def tiled_distances(
     progress: bool = False,
 ) -> TileResult:
     """Snapping and distances for all dwellings, tile by tile on Dask; merged in input order."""
-    try:
-        from dask.distributed import Client, as_completed
-    except ImportError as exc:
-        raise ConfigError(
-            "tiles: partitioned scans need Dask; install it with pip install 'thuisdichtbij[dask]'"
-        ) from exc
-
     n = len(dwellings_xy)
     out = TileResult(
         np.zeros(n, dtype=bool),
         np.full(n, np.nan),
         {i: np.full(n, np.nan) for i in indicator_ids},
     )
-    cluster = None
-    if tiling.scheduler:
-        client = Client(tiling.scheduler)
-    else:
-        cluster = local_cluster(tiling.workers)
-        client = Client(cluster)
-    try:
+    with dask_client(tiling) as client:
+        from dask.distributed import as_completed
+
         futures = {}
         for pos, args in _tiles(
             net,
@@ -201,8 +222,4 @@ def tiled_distances(
             out.snap_m[pos] = res.snap_m
             for ind in indicator_ids:
                 out.distances[ind][pos] = res.distances[ind]
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     return out

@@ -108,17 +108,25 @@ def sensitivity(dw, reach: dict[str, np.ndarray], cfg: Config, edges_dw) -> None
 
 def score(st, dw, all_areas, net, cfg: Config, meta: dict[str, str]):
     """Points, safety, total and class per dwelling; returns the class edges and safety areas."""
-    for ind in cfg.indicator_ids:
-        dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
     extent = shapely.box(*net.edges_frame().total_bounds)
     safety, safety_facts, safety_areas = inputs.study_safety(st, dw, all_areas, cfg, extent)
     meta.update(safety_facts)
+    return points_and_classes(dw, safety, cfg), safety_areas
+
+
+def points_and_classes(dw: gpd.GeoDataFrame, safety: pd.Series, cfg: Config) -> np.ndarray:
+    """``pts_*``, ``safety_pts``, ``score`` and ``score_class`` into ``dw``; returns the edges.
+
+    The classes are relative to the dwellings given: pass the whole study.
+    """
+    for ind in cfg.indicator_ids:
+        dw[f"pts_{ind}"] = band_points(dw[f"dist_{ind}"].to_numpy(), cfg)
     dw["safety_pts"] = safety.where(dw["snapped"])
     pts = dw[[f"pts_{i}" for i in cfg.indicator_ids]]
     dw["score"] = total_score(pts, safety, cfg).where(dw["snapped"])
     edges_dw = class_edges(dw["score"], dw["weight"], cfg)
     dw["score_class"] = classify(dw["score"], edges_dw)
-    return edges_dw, safety_areas
+    return edges_dw
 
 
 def aggregate_scores(dw, areas, cfg: Config):

@@ -198,13 +198,15 @@ def read_amenities(
     *,
     crs: CRS,
     osm: OsmExtract | None = None,
+    empty_ok: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read every amenity source and keep the points that count, in the study CRS.
 
     Columns: ``indicator``, ``name``, ``kind`` (the tag or category that matched),
     ``source`` (file name) and ``source_id``. ``osm`` is an extract already read with
     the features of :func:`~thuisdichtbij.sources.tags.needed_keys`: an OSM source that
-    is this file takes them from it instead of reading the file again.
+    is this file takes them from it instead of reading the file again. No amenity at all
+    is an error unless ``empty_ok`` (a tile of a national scan may hold none).
     """
     parts = []
     for spec in specs:
@@ -213,6 +215,9 @@ def read_amenities(
         n = sum(len(p) for p in found)
         log.info("amenities: %d from %s", n, Path(spec["file"]).name)
         parts += found
+    if not parts and empty_ok:
+        cols = ["indicator", "name", "kind", "source", "source_id"]
+        return gpd.GeoDataFrame(columns=[*cols, "geometry"], geometry="geometry", crs=crs)
     if not parts:
         raise InputError(
             "amenities: none of the sources holds a single amenity of any sub-indicator; check "

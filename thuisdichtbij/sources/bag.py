@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InputError
-from ._io import read_vector, require_columns
+from ._io import read_vector, require_columns, require_file
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,18 @@ def bag_dwellings(features: gpd.GeoDataFrame, *, what: str = "BAG") -> gpd.GeoDa
     return gpd.GeoDataFrame(cols, geometry=keep.geometry.to_numpy(), crs=features.crs)
 
 
-def read_bag_gpkg(path: str | os.PathLike, *, layer: str = "verblijfsobject", bbox=None):
-    """Dwellings from the national BAG GeoPackage (optionally within a bbox in its CRS)."""
+def read_bag_gpkg(
+    path: str | os.PathLike, *, layer: str = "verblijfsobject", bbox=None, empty_ok: bool = False
+):
+    """Dwellings from the national BAG GeoPackage (optionally within a bbox in its CRS).
+
+    With ``empty_ok`` a bbox without verblijfsobjecten gives an empty layer, not an error
+    (a tile of a national scan that lies in the sea).
+    """
     if bbox is not None:
+        require_file(path, "BAG")
         gdf = gpd.read_file(path, layer=layer, bbox=bbox, engine="pyogrio")
-        if gdf.empty:
+        if gdf.empty and not empty_ok:
             raise InputError(f"BAG: {path} has no verblijfsobjecten in {bbox}")
     else:
         gdf = read_vector(path, what="BAG", layer=layer)

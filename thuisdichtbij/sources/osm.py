@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,12 +235,15 @@ class _Collector:
         prefilter: Mapping[str, frozenset[str] | None] | None,
         dwellings: bool,
         context: bool = False,
+        on_ways: Callable[[gpd.GeoDataFrame], None] | None = None,
+        chunk_ways: int = 100_000,
     ) -> None:
         import osmium
 
         self.want_ways, self.feature_keys, self.want_dwellings = ways, feature_keys, dwellings
         self.want_context = context
         self.context = _Rows()
+        self.on_ways, self.chunk_ways, self.n_ways = on_ways, chunk_ways, 0
         self.prefilter = None if prefilter is None else tuple(prefilter.items())
         self.feature_tags = ("name", *[k for k in feature_keys if k != "name"])
         self.ways, self.features, self.dwellings = _Rows(), _Rows(), _Rows()
@@ -275,6 +278,8 @@ class _Collector:
             return
         if highway:
             self.ways.add("way", w.id, wkb, tuple(tags.get(k) for k in WAY_TAGS))
+            if self.on_ways is not None and len(self.ways.id) >= self.chunk_ways:
+                self.flush_ways()
         if feature or address:
             polygon = w.is_closed() and _closed_way_is_area(tags)
             if feature:
@@ -282,6 +287,13 @@ class _Collector:
                 self.features.add("way", w.id, wkb, values, polygon)
             if address:
                 self.dwellings.add("way", w.id, wkb, (tags.get(_POSTCODE),), polygon)
+
+    def flush_ways(self) -> None:
+        """Hand the ways read so far to ``on_ways`` as segments, and forget them."""
+        if self.ways.id:
+            self.n_ways += len(self.ways.id)
+            self.on_ways(_segments(self.ways))
+            self.ways = _Rows()
 
     def area(self, a) -> None:
         tags = a.tags
@@ -419,6 +431,8 @@ def read_osm(
     feature_prefilter: Mapping[str, frozenset[str] | None] | None = None,
     dwellings: bool = True,
     context: bool = False,
+    on_ways: Callable[[gpd.GeoDataFrame], None] | None = None,
+    chunk_ways: int = 100_000,
 ) -> OsmExtract:
     """Read the layers a scan needs from an extract, in one pass over the file.
 
@@ -442,6 +456,10 @@ def read_osm(
     context
         Read water and green areas (closed ways and multipolygon relations) as polygons,
         in the same pass (see :attr:`OsmExtract.context`).
+    on_ways
+        Hand the ways over in pieces of ``chunk_ways`` ways (as segments, like ``ways``)
+        while the file is read, instead of keeping them (``ways`` is then None): memory
+        stays bounded for a whole country (:mod:`thuisdichtbij.sources.tilestore`).
     """
     p = _check_pbf(path)
     feature_keys = tuple(dict.fromkeys(feature_keys))
@@ -455,6 +473,8 @@ def read_osm(
         prefilter=feature_prefilter,
         dwellings=dwellings,
         context=context,
+        on_ways=on_ways,
+        chunk_ways=chunk_ways,
     )
     if keys:
         area_keys = tuple(feature_keys if feature_prefilter is None else feature_prefilter)
@@ -462,9 +482,12 @@ def read_osm(
         _read_pass(p, collector, keys, tuple(dict.fromkeys(area_keys)))
     out = {}
     if ways:
-        if not collector.ways.id:
+        if not (collector.ways.id or collector.n_ways):
             raise InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
-        out["ways"] = _segments(collector.ways)
+        if on_ways is None:
+            out["ways"] = _segments(collector.ways)
+        else:
+            collector.flush_ways()
     if feature_keys:
         out["features"] = _features(collector.features, collector.feature_tags)
     if dwellings:

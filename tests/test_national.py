@@ -1,0 +1,365 @@
+"""The national path: the tile store, the tiled scan per municipality, and its equality
+with a single scan of the same municipality."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+import yaml
+
+from thuisdichtbij import scan
+from thuisdichtbij.apps.cli import main
+from thuisdichtbij.config import load_config
+from thuisdichtbij.engine.partition import Tiling
+from thuisdichtbij.errors import InputError
+from thuisdichtbij.pipeline.national import required_halo_m, scan_national
+from thuisdichtbij.sources.osm import read_osm
+from thuisdichtbij.sources.tags import needed_keys, rule_starts
+from thuisdichtbij.sources.tilestore import convert_pbf, open_store, write_store
+
+CFG = load_config()
+KEYS, STARTS = needed_keys(CFG.indicators), rule_starts(CFG.indicators)
+TILE_M = 1000.0
+HALO_M = 1300.0  # what a walk needs: 500 + 25 + 250 + 500 (a whole fragment), and a little
+
+
+def _pbf(data_dir):
+    return data_dir / "osm" / "delft-tudelft.osm.pbf"
+
+
+@pytest.fixture(scope="module")
+def delft(data_dir, tmp_path_factory):
+    """A Delft store of 1 km tiles, the tiled scan of it, and the single scan of Delft."""
+    tmp = tmp_path_factory.mktemp("national")
+    gemeenten = data_dir / "nl" / "cbs-gemeenten-2025.gpkg"
+    store = convert_pbf(
+        _pbf(data_dir),
+        tmp / "store",
+        feature_keys=KEYS,
+        feature_prefilter=STARTS,
+        tile_m=TILE_M,
+        halo_m=HALO_M,
+    )
+    lbm, pc4 = (
+        data_dir / "nl" / "leefbaarometer3-pc4-2002-2022.csv",
+        data_dir / "nl" / "cbs-pc4-2024.gpkg",
+    )
+    national = scan_national(
+        store.path, out=tmp / "out", municipalities=gemeenten, leefbaarometer=lbm,
+        safety_areas=pc4,
+    )  # fmt: skip
+    study = tmp / "delft.yaml"
+    study.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Delft",
+                "crs": "EPSG:28992",
+                "osm": str(_pbf(data_dir)),
+                "study_area": {"file": str(gemeenten), "id_field": "gemeente", "ids": ["Delft"]},
+                "leefbaarometer": {
+                    "file": str(lbm),
+                    "areas": {"file": str(pc4), "id_field": "postcode"},
+                },
+            }
+        )
+    )
+    single = scan(str(study), cache=False)
+    single.to_gpkg(tmp / "single.gpkg")
+    return {
+        "store": store, "national": national, "single": single, "tmp": tmp, "gem": gemeenten,
+        "safety": {"leefbaarometer": lbm, "safety_areas": pc4},
+    }  # fmt: skip
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, key: str) -> None:
+    """Equal row for row by ``key``: numbers to 0.01 (NULL where NULL), text exactly."""
+    a, b = a.set_index(key).sort_index(), b.set_index(key).sort_index()
+    assert a.index.tolist() == b.index.tolist()
+    for col in a.columns:
+        if col == "geometry":
+            assert np.allclose(
+                shapely.get_coordinates(a[col].to_numpy()),
+                shapely.get_coordinates(b[col].to_numpy()),
+                atol=0.01,
+            )
+        elif pd.api.types.is_numeric_dtype(a[col]) and not pd.api.types.is_bool_dtype(a[col]):
+            x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+            assert (np.isnan(x) == np.isnan(y)).all(), col
+            assert np.allclose(x[~np.isnan(x)], y[~np.isnan(y)], atol=0.01), col
+        else:
+            assert a[col].astype(str).tolist() == b[col].astype(str).tolist(), col
+
+
+@pytest.mark.slow  # a real scan, and each 1 km tile builds the whole extract
+def test_tiled_scan_equals_the_single_scan(delft):
+    out = delft["national"]
+    assert [m["id"] for m in out.municipalities] == ["Delft"]
+    gpkg = out.out / "gpkg" / "Delft.gpkg"
+    single = delft["tmp"] / "single.gpkg"
+    ours = pyogrio.read_dataframe(gpkg, layer="dwellings")
+    theirs = pyogrio.read_dataframe(single, layer="dwellings")
+    # the test must cross tile borders: many tiles, dwellings within 50 m of a border
+    xy = shapely.get_coordinates(ours.geometry.to_numpy())
+    assert len(np.unique(np.floor(xy / TILE_M), axis=0)) >= 6
+    to_border = np.minimum(xy % TILE_M, TILE_M - xy % TILE_M).min(axis=1)
+    assert (to_border < 50).sum() > 100
+    assert ours.columns.tolist() == theirs.columns.tolist()
+    _same(ours, theirs, "dwelling_id")
+    assert theirs["score_class"].nunique() >= 3  # classes relative to the municipality
+    assert theirs["safety_pts"].nunique() >= 2  # safety from the Leefbaarometer, per PC4
+    # the amenities layer: same fields, same amenities, snapped alike
+    a = pyogrio.read_dataframe(gpkg, layer="amenities")
+    b = pyogrio.read_dataframe(single, layer="amenities")
+    assert a.columns.tolist() == b.columns.tolist()
+    key = a["indicator"] + " " + a["source_id"]
+    _same(a.assign(key=key), b.assign(key=b["indicator"] + " " + b["source_id"]), "key")
+    # every layer the national GeoPackage has, a scan's GeoPackage has with the same fields
+    for name in pyogrio.list_layers(gpkg)[:, 0]:
+        assert name in pyogrio.list_layers(single)[:, 0]
+    # the partitioned GeoParquet holds the same dwellings as the GeoPackage
+    part = gpd.read_parquet(out.out / "dwellings" / "municipality=Delft" / "part-0.parquet")
+    assert part.columns.tolist() == ours.columns.tolist()
+    _same(part.replace([np.inf], np.nan), ours, "dwelling_id")
+
+
+@pytest.mark.slow
+def test_bag_dwellings_come_through_a_bbox_filter(delft, tmp_path):
+    # A BAG GeoPackage in the official form, made from some Delft address points: two of
+    # them are no dwellings in use (an office, one being built) and must be left out.
+    dw = delft["single"].dwellings.iloc[::7].reset_index(drop=True)
+    n = len(dw)
+    bag = gpd.GeoDataFrame(
+        {
+            "identificatie": [f"0503010000{i:06d}" for i in range(n)],
+            "gebruiksdoel": ["woonfunctie"] * (n - 1) + ["kantoorfunctie"],
+            "status": ["Verblijfsobject in gebruik"] * (n - 2)
+            + ["Verblijfsobject in aanbouw", "Verblijfsobject in gebruik"],
+            "postcode": ["2628 AB"] * n,
+        },
+        geometry=dw.geometry.to_numpy(),
+        crs=dw.crs,
+    )
+    bag.to_file(tmp_path / "bag.gpkg", layer="verblijfsobject", engine="pyogrio")
+    out = scan_national(
+        delft["store"].path,
+        out=tmp_path / "out",
+        municipalities=delft["gem"],
+        bag=tmp_path / "bag.gpkg",
+    )
+    got = pyogrio.read_dataframe(out.out / "gpkg" / "Delft.gpkg", layer="dwellings")
+    assert len(got) == n - 2
+    assert set(got["dwelling_id"]) == set(bag["identificatie"][: n - 2])
+    assert (got["postcode"] == "2628AB").all()
+    # distances are the same as those of the same points as OSM dwellings
+    ids = dict(zip(bag["identificatie"], dw["dwelling_id"]))
+    same = dw.set_index("dwelling_id").loc[got["dwelling_id"].map(ids)]
+    for ind in CFG.indicator_ids:
+        x = same[f"dist_{ind}"].replace(np.inf, np.nan).to_numpy(float)
+        y = got[f"dist_{ind}"].to_numpy(float)
+        assert np.allclose(np.nan_to_num(x, nan=-1), np.nan_to_num(y, nan=-1), atol=0.01), ind
+
+
+def test_store_tiles_hold_what_lies_in_them(data_dir, tmp_path):
+    # Computed independently: reproject the reader's layers with geopandas, and take what
+    # meets each grown square (ways, features) or lies in the square (dwellings).
+    ext = read_osm(_pbf(data_dir), feature_keys=KEYS, feature_prefilter=STARTS)
+    tile_m, halo_m = 700.0, 300.0
+    store = write_store(
+        tmp_path / "s",
+        ways=ext.ways,
+        features=ext.features,
+        dwellings=ext.dwellings,
+        source="delft",
+        dwellings_how="x",
+        feature_keys=KEYS,
+        feature_prefilter=STARTS,
+        tile_m=tile_m,
+        halo_m=halo_m,
+    )
+    ways, feats, dws = (g.to_crs(28992) for g in (ext.ways, ext.features, ext.dwellings))
+    seen = 0
+    for ix, iy in store.tiles:
+        grown = shapely.box(
+            ix * tile_m - halo_m,
+            iy * tile_m - halo_m,
+            (ix + 1) * tile_m + halo_m,
+            (iy + 1) * tile_m + halo_m,
+        )
+        got = store.read_tile((ix, iy))
+        want = ways[ways.intersects(grown)]
+        assert len(got.ways) == len(want)
+        assert np.allclose(
+            shapely.get_coordinates(got.ways.geometry.to_numpy()),
+            shapely.get_coordinates(want.geometry.to_numpy()),
+        )
+        assert got.ways["id"].tolist() == want["id"].tolist()
+        assert got.features["osm_id"].tolist() == feats[feats.intersects(grown)]["osm_id"].tolist()
+        x, y = dws.geometry.x, dws.geometry.y
+        inside = (np.floor(x / tile_m) == ix) & (np.floor(y / tile_m) == iy)
+        assert got.dwellings["dwelling_id"].tolist() == dws[inside]["dwelling_id"].tolist()
+        seen += len(got.dwellings)
+    assert seen == len(dws)  # each dwelling in exactly one tile
+    assert open_store(tmp_path / "s").tiles == store.tiles
+    # the streaming conversion (ways written while the file is read, 300 at a time) gives
+    # the same store, row for row
+    chunked = convert_pbf(
+        _pbf(data_dir),
+        tmp_path / "c",
+        feature_keys=KEYS,
+        feature_prefilter=STARTS,
+        tile_m=tile_m,
+        halo_m=halo_m,
+        chunk_ways=300,
+    )
+    assert chunked.tiles == store.tiles
+    for tile in store.tiles:
+        a, b = store.read_tile(tile), chunked.read_tile(tile)
+        for name in ("ways", "features", "dwellings"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.columns.tolist() == y.columns.tolist()
+            assert (
+                x.drop(columns="geometry")
+                .astype(str)
+                .equals(y.drop(columns="geometry").astype(str))
+            )
+            assert shapely.equals_exact(x.geometry.to_numpy(), y.geometry.to_numpy(), 0).all()
+
+
+def test_store_borders_on_paper(tmp_path):
+    # Tiles of 100 m with a 10 m halo. A segment from x=95 to x=125 (y=50) meets tiles 0
+    # and 1 and, through the halo, nothing else; a point at x=-10 lies on the grown edge of
+    # tile 0 (in); a dwelling at x=100 belongs to tile 1, one at x=99.99 to tile 0.
+    crs = "EPSG:28992"
+    way = gpd.GeoDataFrame(
+        {"id": [1], "highway": ["footway"]},
+        geometry=[shapely.LineString([(95, 50), (125, 50)])],
+        crs=crs,
+    )
+    feat = gpd.GeoDataFrame({"osm_id": ["node/1"]}, geometry=[shapely.Point(-10, 50)], crs=crs)
+    dw = gpd.GeoDataFrame(
+        {"dwelling_id": ["a", "b"]},
+        geometry=[shapely.Point(100, 50), shapely.Point(99.99, 50)],
+        crs=crs,
+    )
+    store = write_store(
+        tmp_path / "s",
+        ways=way,
+        features=feat,
+        dwellings=dw,
+        source="x",
+        dwellings_how="x",
+        feature_keys=(),
+        feature_prefilter=None,
+        tile_m=100,
+        halo_m=10,
+    )
+    # tile -1 grown reaches x=10 only; tiles 0 (x -10..110) and 1 (x 90..210) meet the way;
+    # tile -1 is listed for the point at x=-10 (and holds no way)
+    assert store.tiles == ((-1, 0), (0, 0), (1, 0))
+    assert store.read_tile((-1, 0)).ways.empty
+    assert store.read_tile((0, 0)).ways["id"].tolist() == [1]
+    assert store.read_tile((1, 0)).ways["id"].tolist() == [1]
+    assert store.read_tile((0, 0)).features["osm_id"].tolist() == ["node/1"]  # on the edge
+    assert store.read_tile((1, 0)).features.empty
+    assert store.read_tile((0, 0)).dwellings["dwelling_id"].tolist() == ["b"]
+    assert store.read_tile((1, 0)).dwellings["dwelling_id"].tolist() == ["a"]
+
+
+def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
+    gem = data_dir / "nl" / "cbs-gemeenten-2025.gpkg"
+    args = ["scan-national", "--store", str(tmp_path / "none"), "--municipalities", str(gem)]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    assert "has no readable store.json" in capsys.readouterr().err
+    small = ["--tile-m", "5000", "--halo-m", "750", "-q"]
+    assert main(["tiles", str(_pbf(data_dir)), "--out", str(tmp_path / "s"), *small]) == 0
+    assert "tiles of 5000 m (halo 750 m)" in capsys.readouterr().out
+    args[2] = str(tmp_path / "s")
+    assert main([*args, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"halo of 750 m is less than the {required_halo_m(CFG):g} m" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_dask_workers_give_the_same_result(delft, tmp_path):
+    out = scan_national(
+        delft["store"].path,
+        out=tmp_path / "out",
+        municipalities=delft["gem"],
+        tiling=Tiling(workers=2),
+        **delft["safety"],
+    )
+    a = pyogrio.read_dataframe(out.out / "gpkg" / "Delft.gpkg", layer="dwellings")
+    b = pyogrio.read_dataframe(delft["national"].out / "gpkg" / "Delft.gpkg", layer="dwellings")
+    _same(a, b, "dwelling_id")
+
+
+def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
+    # One 600 m footway at y=1000 from x=100 to x=700, a supermarket 50 m below it at
+    # x=400, three dwellings beside it and one 4.4 km away in a tile without any street.
+    # Walks: (200,1100): 100 + 200 + 50 = 350 m; (450,1020): 20 + 50 + 50 = 120 m;
+    # (150,1200): 200 + 250 + 50 = 500 m (the band edge, inclusive). The far one: unsnapped.
+    crs = "EPSG:28992"
+    from thuisdichtbij.sources.osm import WAY_TAGS
+
+    tags = {k: [None] for k in WAY_TAGS}
+    way = gpd.GeoDataFrame(
+        {"id": [1], **tags, "highway": ["footway"]},
+        geometry=[shapely.LineString([(100, 1000), (700, 1000)])],
+        crs=crs,
+    )
+    feat_cols = {k: [None] for k in KEYS}
+    feat = gpd.GeoDataFrame(
+        {"osm_id": ["node/9"], **feat_cols, "name": ["Super"], "shop": ["supermarket"]},
+        geometry=[shapely.Point(400, 950)],
+        crs=crs,
+    )
+    xy = [(200, 1100), (450, 1020), (150, 1200), (5100, 1100)]
+    dw = gpd.GeoDataFrame(
+        {"dwelling_id": ["a", "b", "c", "far"], "postcode": ["1234AB"] * 4},
+        geometry=shapely.points(xy),
+        crs=crs,
+    )
+    store = write_store(
+        tmp_path / "s",
+        ways=way,
+        features=feat,
+        dwellings=dw,
+        source="paper.osm.pbf",
+        dwellings_how="paper",
+        feature_keys=KEYS,
+        feature_prefilter=STARTS,
+        tile_m=2000,
+        halo_m=1300,
+    )
+    assert (2, 0) in store.tiles and store.read_tile((2, 0)).ways.empty
+    gem = gpd.GeoDataFrame(
+        {"gemeente": ["Papier"]}, geometry=[shapely.box(-1000, -1000, 8000, 4000)], crs=crs
+    )
+    gem.to_file(tmp_path / "gem.gpkg", engine="pyogrio")
+    out = scan_national(store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg")
+    got = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="dwellings")
+    got = got.set_index("dwelling_id")
+    assert got["dist_supermarket"].round(3).to_dict() == pytest.approx(
+        {"a": 350.0, "b": 120.0, "c": 500.0, "far": np.nan}, nan_ok=True
+    )
+    assert got["pts_supermarket"].to_dict() == {"a": 1.0, "b": 2.0, "c": 1.0, "far": 0.0}
+    assert got["snapped"].to_dict() == {"a": True, "b": True, "c": True, "far": False}
+    assert np.isnan(got.loc["far", "score"])
+    amen = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="amenities")
+    assert amen["indicator"].tolist() == ["supermarket"] and amen["snap_m"][0] == 50.0
+    # a BAG GeoPackage in another CRS than the store's is refused before anything is written
+    bag = gpd.GeoDataFrame(
+        {"identificatie": ["1"], "gebruiksdoel": ["woonfunctie"], "status": ["x"]},
+        geometry=[shapely.Point(4.36, 52.0)],
+        crs=4326,
+    )
+    bag.to_file(tmp_path / "bag.gpkg", layer="verblijfsobject", engine="pyogrio")
+    with pytest.raises(InputError, match="is in EPSG:4326, the store in EPSG:28992"):
+        scan_national(
+            store.path, out=tmp_path / "out2", municipalities=tmp_path / "gem.gpkg",
+            bag=tmp_path / "bag.gpkg",
+        )  # fmt: skip
+    assert not (tmp_path / "out2").exists()

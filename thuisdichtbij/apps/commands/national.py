@@ -1,0 +1,101 @@
+"""The tiles and scan-national subcommands: the national path over a tile store."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ...config import load_config
+from ...engine.partition import Tiling
+from ...pipeline.national import scan_national
+from ...sources.tags import needed_keys, rule_starts
+from ...sources.tilestore import convert_pbf
+from .._args import new_folder, positive
+
+
+def _add_tiles(sub) -> None:
+    t = sub.add_parser(
+        "tiles", help="convert an .osm.pbf (the whole country) into a tile store, once"
+    )
+    t.add_argument("pbf", help="an .osm.pbf extract, e.g. netherlands-latest.osm.pbf")
+    t.add_argument("--out", required=True, type=new_folder, help="the store folder to write")
+    t.add_argument("--tile-m", type=positive, default=10_000.0, help="tile size (default 10 km)")
+    t.add_argument("--halo-m", type=positive, default=1_500.0, help="extra metres around each tile")
+    t.add_argument("--weights", help="a weights file: the amenity tags its indicators need")
+    t.add_argument("--overwrite", action="store_true", help="replace an existing store")
+
+
+def _add_scan_national(sub) -> None:
+    s = sub.add_parser("scan-national", help="scan every tile of a store; results per municipality")
+    s.add_argument("--store", required=True, help="a tile store (thuisdichtbij tiles)")
+    s.add_argument("--municipalities", required=True, help="municipality polygons (GeoPackage)")
+    s.add_argument(
+        "--municipality-field", default="gemeente", help="their id column (default gemeente)"
+    )
+    s.add_argument("--bag", help="BAG GeoPackage: its dwellings instead of OSM addresses")
+    s.add_argument("--bag-layer", default="verblijfsobject", help="the BAG layer")
+    s.add_argument("--leefbaarometer", help="Leefbaarometer table (per PC4): safety points")
+    s.add_argument("--safety-areas", help="the polygons the table is given for (CBS PC4 areas)")
+    s.add_argument(
+        "--safety-area-field", default="postcode", help="their id column (default postcode)"
+    )
+    s.add_argument("--out", required=True, type=new_folder, help="the results folder")
+    s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
+    s.add_argument("--workers", type=int, default=2, help="local Dask workers")
+    s.add_argument("--scheduler", help="address of a running Dask scheduler")
+    s.add_argument("--overwrite", action="store_true", help="replace earlier results in --out")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _tiles(args) -> str:
+    cfg = load_config(args.weights)
+    start = time.perf_counter()
+    store = convert_pbf(
+        args.pbf,
+        args.out,
+        feature_keys=needed_keys(cfg.indicators),
+        feature_prefilter=rule_starts(cfg.indicators),
+        tile_m=args.tile_m,
+        halo_m=args.halo_m,
+        overwrite=args.overwrite,
+    )
+    return (
+        f"wrote {len(store.tiles)} tiles of {store.tile_m:g} m (halo {store.halo_m:g} m) to "
+        f"{store.path} in {time.perf_counter() - start:.1f} s"
+    )
+
+
+def _scan_national(args) -> str:
+    start = time.perf_counter()
+    result = scan_national(
+        args.store,
+        out=args.out,
+        municipalities=args.municipalities,
+        municipality_field=args.municipality_field,
+        bag=args.bag,
+        bag_layer=args.bag_layer,
+        leefbaarometer=args.leefbaarometer,
+        safety_areas=args.safety_areas,
+        safety_area_field=args.safety_area_field,
+        config=load_config(args.weights) if args.weights else None,
+        tiling=Tiling(workers=args.workers, scheduler=args.scheduler),
+        overwrite=args.overwrite,
+        progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
+    )
+    took = time.perf_counter() - start
+    lines = [
+        f"{result.dwellings} dwellings in {len(result.tiles)} tiles, "
+        f"{len(result.municipalities)} municipalities, in {took:.1f} s",
+        f"wrote {result.out / 'dwellings'} (GeoParquet per municipality) and "
+        f"{result.out / 'gpkg'} (a GeoPackage per municipality)",
+    ]
+    if result.outside:
+        lines.append(f"{result.outside} dwellings lie in no municipality and are in no output")
+    return "\n".join(lines)
+
+
+#: name: (declare the arguments, run, INFO logging unless --quiet)
+COMMANDS = {
+    "tiles": (_add_tiles, _tiles, True),
+    "scan-national": (_add_scan_national, _scan_national, True),
+}

@@ -1,0 +1,107 @@
+"""One municipality of a national scan, run in a Dask worker: classes and its outputs.
+
+The tiles have measured every dwelling; here the dwellings of one municipality are taken
+from the tiles that hold them, scored, classed against each other (classes are relative to
+the study, as in a scan of that municipality alone) and written twice: as a partition of
+the national GeoParquet (``dwellings/municipality=<id>/part-0.parquet``) and as the
+municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings`` and ``amenities`` with
+the fields a scan writes, and ``run_metadata``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import shapely
+
+from ..config import Config
+from ..outputs.export import write_layers
+from . import compute
+from .tile_scan import AMENITY_COLUMNS, peak_rss_mb, write_parquet
+
+
+@dataclass(frozen=True)
+class MunicipalityJob:
+    """One municipality: its id, its outline (WKB) and the tile files that can hold its data."""
+
+    id: str
+    outline_wkb: bytes
+    dwelling_files: tuple[str, ...]
+    amenity_files: tuple[str, ...]
+
+
+def file_stem(municipality_id: str) -> str:
+    """A file name for a municipality id (letters, digits, ``-`` and ``_`` kept)."""
+    return re.sub(r"[^0-9A-Za-z_-]+", "_", municipality_id).strip("_") or "municipality"
+
+
+def finish_municipality(
+    job: MunicipalityJob, *, config: Config, out: str, crs: str, metadata: dict[str, str]
+) -> dict[str, object]:
+    """Score, class and write one municipality; returns its counts, files and CPU seconds."""
+    cpu = time.process_time()
+    dw = _dwellings(job, crs)
+    amen = _amenities(job, config, crs)
+    reach = {ind: dw.pop(f"reach_{ind}").to_numpy() for ind in config.indicator_ids}
+    safety = dw.pop("safety") if "safety" in dw else pd.Series(np.nan, index=dw.index)
+    edges = compute.points_and_classes(dw, safety, config)
+    compute.sensitivity(dw, reach, config, edges)
+    dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
+    dw = compute.order_columns(dw, config)
+    stem = file_stem(job.id)
+    part = Path(out) / "dwellings" / f"municipality={stem}" / "part-0.parquet"
+    write_parquet(dw, part)
+    meta = {
+        **metadata,
+        "study": job.id,
+        "class_edges_dwellings": json.dumps([round(float(e), 4) for e in edges]),
+        "n_dwellings": str(len(dw)),
+        "n_scored": str(int(dw["snapped"].sum())),
+    }
+    (Path(out) / "gpkg").mkdir(parents=True, exist_ok=True)
+    gpkg = write_layers(
+        Path(out) / "gpkg" / f"{stem}.gpkg",
+        {"dwellings": dw, "amenities": amen[[*AMENITY_COLUMNS, "geometry"]]},
+        metadata=meta,
+    )
+    return {
+        "id": job.id,
+        "dwellings": len(dw),
+        "parquet": str(part),
+        "gpkg": str(gpkg),
+        "peak_rss_mb": peak_rss_mb(),
+        "cpu_s": time.process_time() - cpu,
+    }
+
+
+def _dwellings(job: MunicipalityJob, crs: str) -> gpd.GeoDataFrame:
+    """The municipality's dwellings from its tiles, in a fixed order (by dwelling id)."""
+    parts = []
+    for f in job.dwelling_files:
+        table = pq.read_table(f, filters=[("municipality", "==", job.id)])
+        if table.num_rows:
+            parts.append(gpd.GeoDataFrame.from_arrow(table))
+    dw = pd.concat(parts, ignore_index=True).drop(columns=["municipality"])
+    dw = dw.sort_values("dwelling_id", kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(dw, geometry="geometry", crs=crs)
+
+
+def _amenities(job: MunicipalityJob, config: Config, crs: str) -> gpd.GeoDataFrame:
+    """The amenities within the walking reach of the municipality, as a scan of it keeps."""
+    frames = [gpd.read_parquet(f) for f in job.amenity_files]
+    amen = pd.concat(frames, ignore_index=True) if frames else None
+    if amen is None or amen.empty:
+        return gpd.GeoDataFrame(
+            columns=[*AMENITY_COLUMNS, "geometry"], geometry="geometry", crs=crs
+        )
+    reach = shapely.from_wkb(job.outline_wkb).buffer(config.max_distance_m + config.max_snap_m)
+    amen = gpd.GeoDataFrame(amen, geometry="geometry", crs=crs)
+    return amen[amen.intersects(reach)].reset_index(drop=True)
