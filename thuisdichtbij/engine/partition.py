@@ -139,18 +139,26 @@ def dask_client(tiling: Tiling):
         raise ConfigError(
             "tiles: partitioned scans need Dask; install it with pip install 'thuisdichtbij[dask]'"
         ) from exc
+    # Dask's own INFO lines (workers started, "Lost all workers" at closing) are not the
+    # user's business: only its warnings pass, whatever level the command logs at.
+    dask_log = logging.getLogger("distributed")
+    level = dask_log.level
+    dask_log.setLevel(max(logging.WARNING, level))
     cluster = None
-    if tiling.scheduler:
-        client = Client(tiling.scheduler)
-    else:
-        cluster = local_cluster(tiling.workers)
-        client = Client(cluster)
     try:
-        yield client
+        if tiling.scheduler:
+            client = Client(tiling.scheduler)
+        else:
+            cluster = local_cluster(tiling.workers)
+            client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        dask_log.setLevel(level)
 
 
 def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs):
