@@ -40,9 +40,17 @@ def parse_crs(value: object, what: str) -> CRS:
 
 
 def read_vector(
-    path: str | os.PathLike, *, what: str, layer: str | None = None
+    path: str | os.PathLike,
+    *,
+    what: str,
+    layer: str | None = None,
+    columns: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness."""
+    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness.
+
+    ``columns``, when given, are the only attribute columns read (those the file lacks are
+    left out): an OSM export with a column per tag is read several times faster.
+    """
     p = require_file(path, what)
     try:
         layers = pyogrio.list_layers(p)
@@ -61,7 +69,7 @@ def read_vector(
             f"{what}: {p} has several layers ({', '.join(names)}); say which one with 'layer'"
         )
     try:
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio", columns=columns)
     except Exception as exc:
         raise InputError(f"{what}: could not read {p} ({exc})") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:

@@ -67,8 +67,19 @@ def _column(gdf: pd.DataFrame, name: str | None):
     return None
 
 
+def _tag_columns(config: Config, id_col: str | None) -> list[str]:
+    """The columns :func:`_by_tags` looks at: the rules' keys, the ids, names and tags."""
+    return [*needed_keys(config.indicators), *([id_col] if id_col else []), *_TAG_EXTRAS]
+
+
+_TAG_EXTRAS = ("osm_id", "@id", "name", "tags")
+
+
 def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | None):
-    gdf = expand_tags(gdf.reset_index(drop=True), needed_keys(config.indicators))
+    # only the columns looked at: an export with a column per tag copies hundreds otherwise
+    keep = [c for c in gdf.columns if c in set(_tag_columns(config, id_col))]
+    gdf = gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+    gdf = expand_tags(gdf, needed_keys(config.indicators))
     ids = _column(gdf, id_col)
     if ids is None:
         ids = _column(gdf, "osm_id")
@@ -149,6 +160,7 @@ def _read_source(
         y=spec.get("y"),
         crs=spec.get("crs", "EPSG:4326"),
         dtype=str,
+        columns=_tag_columns(config, spec.get("id")) if fmt == "osm_tags" else None,
     )
     if fmt == "table":
         if not spec.get("category"):
