@@ -22,7 +22,7 @@ from ._io import require_columns
 from .gtfs import read_gtfs_stops
 from .osm import OsmExtract, read_osm_features
 from .points import read_points
-from .tags import expand_tags, match, needed_keys
+from .tags import expand_tags, match, needed_keys, tag_columns
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | N
     keep = [c for c in gdf.columns if c in set(_tag_columns(config, id_col))]
     gdf = gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
     gdf = expand_tags(gdf, needed_keys(config.indicators))
+    columns = tag_columns(gdf, needed_keys(config.indicators))
     ids = _column(gdf, id_col)
     if ids is None:
         ids = _column(gdf, "osm_id")
@@ -90,7 +91,7 @@ def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | N
     names = _column(gdf, "name")
     parts = []
     for ind in config.indicators:
-        mask, kind = match(gdf, ind)
+        mask, kind = match(gdf, ind, columns=columns)
         if mask.any():
             sub = gdf[mask]
             parts.append(
