@@ -163,9 +163,7 @@ def test_projected_file_outside_its_crs_area_of_use(tmp_path):
     with pytest.raises(CRSError, match="outside the area of use .* of EPSG:28992"):
         read_points(p, what="dwellings")
     # the same file with RD coordinates across the country (Maastricht to Groningen)
-    gpd.GeoDataFrame(
-        geometry=[Point(176000, 318000), Point(233000, 582000)], crs=28992
-    ).to_file(p)
+    gpd.GeoDataFrame(geometry=[Point(176000, 318000), Point(233000, 582000)], crs=28992).to_file(p)
     assert len(read_points(p, what="dwellings")) == 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
     return gdf.assign(**nulled) if nulled else gdf
 
 
+# Writers running now without SQLite's sync, and the setting to restore after the last.
+_UNSYNCED = {"writers": 0, "before": None}
+_UNSYNCED_LOCK = threading.Lock()
+_SYNC_KEY = "OGR_SQLITE_SYNCHRONOUS"
+
+
 @contextmanager
 def _one_sync(path: Path):
     """Write a temporary GeoPackage without SQLite's sync after every layer; sync it once.
@@ -57,14 +64,21 @@ def _one_sync(path: Path):
     SQLite syncs the file to disk at every commit, and every layer is a commit: on a busy
     disk that was most of the writing time. The file is a temporary one, moved into place
     only when whole, so one sync before the move keeps a crash from leaving a half file.
+    GDAL's setting is process-wide: it is restored when the last writer of this process
+    (threads of the web server) is done.
     """
-    key = "OGR_SQLITE_SYNCHRONOUS"
-    before = pyogrio.get_gdal_config_option(key)
-    pyogrio.set_gdal_config_options({key: "OFF"})
+    with _UNSYNCED_LOCK:
+        if _UNSYNCED["writers"] == 0:
+            _UNSYNCED["before"] = pyogrio.get_gdal_config_option(_SYNC_KEY)
+            pyogrio.set_gdal_config_options({_SYNC_KEY: "OFF"})
+        _UNSYNCED["writers"] += 1
     try:
         yield
     finally:
-        pyogrio.set_gdal_config_options({key: before})
+        with _UNSYNCED_LOCK:
+            _UNSYNCED["writers"] -= 1
+            if _UNSYNCED["writers"] == 0:
+                pyogrio.set_gdal_config_options({_SYNC_KEY: _UNSYNCED["before"]})
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
 
