@@ -69,7 +69,8 @@ def _column(gdf: pd.DataFrame, name: str | None):
 
 def _tag_columns(config: Config, id_col: str | None) -> list[str]:
     """The columns :func:`_by_tags` looks at: the rules' keys, the ids, names and tags."""
-    return [*needed_keys(config.indicators), *([id_col] if id_col else []), *_TAG_EXTRAS]
+    cols = [*needed_keys(config.indicators), *([id_col] if id_col else []), *_TAG_EXTRAS]
+    return list(dict.fromkeys(cols))  # each once, in order
 
 
 _TAG_EXTRAS = ("osm_id", "@id", "name", "tags")
