@@ -155,6 +155,18 @@ def test_csv_in_rd_declared_as_wgs84(tmp_path):
         read_points(p, what="dwellings")
 
 
+def test_projected_file_outside_its_crs_area_of_use(tmp_path):
+    # UTM 31N metres (Maastricht) in a file that says RD New: RD New's inverse puts
+    # y = 5.6 million metres near the pole, far beyond its area of use (lat 50.75-53.7)
+    p = tmp_path / "woningen.gpkg"
+    gpd.GeoDataFrame(geometry=[Point(690000, 5635000)], crs=28992).to_file(p)
+    with pytest.raises(CRSError, match="outside the area of use .* of EPSG:28992"):
+        read_points(p, what="dwellings")
+    # the same file with RD coordinates across the country (Maastricht to Groningen)
+    gpd.GeoDataFrame(geometry=[Point(176000, 318000), Point(233000, 582000)], crs=28992).to_file(p)
+    assert len(read_points(p, what="dwellings")) == 2
+
+
 def test_gtfs_missing_column(tmp_path):
     p = tmp_path / "stops.txt"
     p.write_text("stop_id,stop_name\n1,Markt\n")

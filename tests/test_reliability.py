@@ -154,3 +154,32 @@ def test_parallel_writers_lose_no_layer(tmp_path):
             meta = pyogrio.read_dataframe(out, layer="run_metadata")
             lost += len(set(names) - have) + len({f"by.{n}" for n in names} - set(meta["key"]))
     assert lost == 0
+
+
+def test_sqlite_sync_is_off_only_while_writing(tmp_path):
+    # layers are written without SQLite's sync per commit and the file synced once; GDAL's
+    # setting is process-wide, so it is restored only when the last of overlapping writers
+    # (threads of the web server) is done, and restored on an error too
+    from thuisdichtbij.outputs.export import _one_sync
+
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+
+    def off():  # pyogrio reads "OFF" back as False
+        return pyogrio.get_gdal_config_option(key) in (False, "OFF")
+
+    a, b = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    a.write_bytes(b"a")
+    b.write_bytes(b"b")
+    first, second = _one_sync(a), _one_sync(b)
+    first.__enter__()
+    assert off()
+    second.__enter__()  # a second thread starts writing before the first is done
+    first.__exit__(None, None, None)
+    assert off()  # b is still being written
+    second.__exit__(None, None, None)
+    assert pyogrio.get_gdal_config_option(key) == before
+    with pytest.raises(RuntimeError), _one_sync(a):
+        raise RuntimeError("the write failed")
+    assert pyogrio.get_gdal_config_option(key) == before
+    assert a.read_bytes() == b"a" and b.read_bytes() == b"b"

@@ -63,6 +63,25 @@ def test_identical_points_snap_alike_and_far_points_are_flagged():
     assert np.isnan(s.snap_m[2]) and np.isnan(s.along_m[2])
 
 
+def test_points_sharing_one_coordinate_are_not_merged():
+    # same y, different x (and the reverse): distinct points, each its own position
+    net = _net([[(0, 0), (100, 0)]])
+    pts = np.array([Point(60, 4), Point(10, 4), Point(10, 7), Point(60, 4)])
+    s = snap_points(pts, net, max_snap_m=250)
+    assert s.along_m == pytest.approx([60.0, 10.0, 10.0, 60.0])
+    assert s.snap_m == pytest.approx([4.0, 4.0, 7.0, 4.0])
+
+
+def test_unique_rows_as_numpy_finds_them():
+    # few distinct values, so rows repeat and share x or y; numpy's row-wise unique is the
+    # independent reference
+    xy = np.random.default_rng(3).integers(0, 4, size=(200, 2)).astype(float)
+    rows, inverse = snap_module._unique_rows(xy)
+    ref_rows, ref_inverse = np.unique(xy, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(rows, ref_rows)
+    np.testing.assert_array_equal(inverse, ref_inverse.ravel())
+
+
 def test_along_a_bent_edge_counts_the_earlier_segments():
     net = _net([[(0, 0), (100, 0), (100, 100)]])
     s = snap_points(np.array([Point(103, 40)]), net, max_snap_m=250)

@@ -32,7 +32,10 @@ def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series
 def cell_ids(xy: np.ndarray, size_m: float) -> list[str]:
     """CBS-style ids of the cells of ``size_m`` holding each point (see :func:`square_cells`)."""
     corners = np.floor(xy / size_m).astype(np.int64) * size_m
-    return [f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in corners]
+    # named once per cell, not once per point
+    cells, inverse = np.unique(corners, axis=0, return_inverse=True)
+    names = np.array([f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in cells], dtype=object)
+    return names[inverse.reshape(-1)].tolist()
 
 
 def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame:
@@ -83,7 +86,7 @@ def aggregate(
     suppressed.
     """
     d = dwellings[dwellings["score"].notna() & dwellings["area_id"].notna()]
-    unknown_only = set(d["area_id"]) - set(d.loc[d["weight"].notna(), "area_id"])
+    unknown_only = set(d["area_id"].unique()) - set(d.loc[d["weight"].notna(), "area_id"].unique())
     d = d[d["weight"].notna()]
     w = d["weight"].astype(float)
     sums = (d[["score", *columns]].astype(float).mul(w, axis=0)).groupby(d["area_id"]).sum()

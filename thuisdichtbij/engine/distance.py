@@ -9,6 +9,8 @@ along its edge directly when an amenity is snapped to the same edge.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
@@ -85,13 +87,40 @@ def edge_distances(
     ``max_distance_m``, ``NaN`` for points that were not snapped. The plot check uses it
     with the roles swapped (walking is symmetric).
     """
-    ok = dwellings.ok
-    out = np.full(len(dwellings.edge), np.nan)
-    e = dwellings.edge[ok]
-    best = np.minimum(
-        dwellings.to_u_m()[ok] + node_d[network.edge_u[e]],
-        dwellings.to_v_m(network)[ok] + node_d[network.edge_v[e]],
-    )
+    return _from_ends(network, _Ends.of(network, dwellings), amenities, node_d, max_distance_m)
+
+
+@dataclass(frozen=True)
+class _Ends:
+    """The snapped points' walks to both ends of their edges, worked out once for all kinds."""
+
+    ok: np.ndarray  # snapped
+    edge: np.ndarray  # edge of each snapped point
+    to_u: np.ndarray  # walk to the edge's start node, snap step included
+    to_v: np.ndarray  # walk to its end node
+    along: np.ndarray  # position along the edge
+    snap: np.ndarray  # snap step
+
+    @classmethod
+    def of(cls, network: Network, points: Snapped) -> _Ends:
+        ok = points.ok
+        return cls(
+            ok,
+            points.edge[ok],
+            points.to_u_m()[ok],
+            points.to_v_m(network)[ok],
+            points.along_m[ok],
+            points.snap_m[ok],
+        )
+
+
+def _from_ends(
+    network: Network, ends: _Ends, amenities: Snapped, node_d: np.ndarray, max_distance_m: float
+) -> np.ndarray:
+    """:func:`edge_distances` for points whose walks to their edge's ends are known."""
+    out = np.full(len(ends.ok), np.nan)
+    e = ends.edge
+    best = np.minimum(ends.to_u + node_d[network.edge_u[e]], ends.to_v + node_d[network.edge_v[e]])
     # Dwelling and amenity on the same edge: walk along it directly.
     a_ok = amenities.ok
     if a_ok.any():
@@ -105,7 +134,7 @@ def edge_distances(
         has = np.flatnonzero(on_amenity_edge[e])
         lo = np.searchsorted(a_edge, e[has], side="left")
         count = np.searchsorted(a_edge, e[has], side="right") - lo
-        d_along, d_snap = dwellings.along_m[ok][has], dwellings.snap_m[ok][has]
+        d_along, d_snap = ends.along[has], ends.snap[has]
         for j in range(int(count.max()) if len(has) else 0):
             sel = np.flatnonzero(count > j)
             a = lo[sel] + j
@@ -113,7 +142,7 @@ def edge_distances(
             best[has[sel]] = np.minimum(best[has[sel]], direct)
     best = np.round(best, DISTANCE_DECIMALS)
     best[best > max_distance_m] = np.inf
-    out[ok] = best
+    out[ends.ok] = best
     return out
 
 
@@ -150,7 +179,8 @@ def indicator_distances(
     """
     subsets = [amenities.subset(indicator == ind) for ind in indicator_ids]
     node_d = node_distances(network, subsets, max_distance_m=max_distance_m)
+    ends = _Ends.of(network, dwellings)
     return {
-        ind: edge_distances(network, dwellings, sub, node_d[k], max_distance_m)
+        ind: _from_ends(network, ends, sub, node_d[k], max_distance_m)
         for k, (ind, sub) in enumerate(zip(indicator_ids, subsets))
     }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +42,45 @@ _GPKG_IDS = (b"GP10", b"GP11", b"GPKG")
 
 def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
     """Infinite distances (no amenity within reach) become NULL, as GeoPackage readers expect."""
-    out = gdf.copy()
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].where(~out[col].isin([float("inf"), float("-inf")]))
-    return out
+    nulled = {}
+    for col in gdf.columns:
+        if pd.api.types.is_float_dtype(gdf[col]):
+            inf = np.isinf(gdf[col].to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                nulled[col] = gdf[col].where(~inf)
+    return gdf.assign(**nulled) if nulled else gdf
+
+
+# Writers running now without SQLite's sync, and the setting to restore after the last.
+_UNSYNCED = {"writers": 0, "before": None}
+_UNSYNCED_LOCK = threading.Lock()
+_SYNC_KEY = "OGR_SQLITE_SYNCHRONOUS"
+
+
+@contextmanager
+def _one_sync(path: Path):
+    """Write a temporary GeoPackage without SQLite's sync after every layer; sync it once.
+
+    SQLite syncs the file to disk at every commit, and every layer is a commit: on a busy
+    disk that was most of the writing time. The file is a temporary one, moved into place
+    only when whole, so one sync before the move keeps a crash from leaving a half file.
+    GDAL's setting is process-wide: it is restored when the last writer of this process
+    (threads of the web server) is done.
+    """
+    with _UNSYNCED_LOCK:
+        if _UNSYNCED["writers"] == 0:
+            _UNSYNCED["before"] = pyogrio.get_gdal_config_option(_SYNC_KEY)
+            pyogrio.set_gdal_config_options({_SYNC_KEY: "OFF"})
+        _UNSYNCED["writers"] += 1
+    try:
+        yield
+    finally:
+        with _UNSYNCED_LOCK:
+            _UNSYNCED["writers"] -= 1
+            if _UNSYNCED["writers"] == 0:
+                pyogrio.set_gdal_config_options({_SYNC_KEY: _UNSYNCED["before"]})
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def gpkg_layers(path: Path, *, what: str = "output") -> list[str]:
@@ -147,17 +183,18 @@ def write_layers(
             check(out)
         tmp = temporary(out)
         try:
-            for i, (name, frame) in enumerate({**layers, "run_metadata": meta}.items()):
-                pyogrio.write_dataframe(
-                    _for_gpkg(frame),
-                    tmp,
-                    layer=name,
-                    driver="GPKG",
-                    append=i > 0,
-                    dataset_options=_DATASET_OPTIONS if i == 0 else None,
-                    promote_to_multi=_polygons(frame),
-                    geometry_type=_EMPTY_AS.get(name) if len(frame) == 0 else None,
-                )
+            with _one_sync(tmp):
+                for i, (name, frame) in enumerate({**layers, "run_metadata": meta}.items()):
+                    pyogrio.write_dataframe(
+                        _for_gpkg(frame),
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        append=i > 0,
+                        dataset_options=_DATASET_OPTIONS if i == 0 else None,
+                        promote_to_multi=_polygons(frame),
+                        geometry_type=_EMPTY_AS.get(name) if len(frame) == 0 else None,
+                    )
             os.replace(tmp, out)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -240,15 +277,16 @@ def add_layers(
             shutil.copyfile(target, tmp)
             if metadata:
                 layers = {**layers, "run_metadata": _merged_metadata(tmp, existing, metadata)}
-            for name, frame in layers.items():
-                pyogrio.write_dataframe(
-                    _for_gpkg(frame),
-                    tmp,
-                    layer=name,
-                    driver="GPKG",
-                    layer_options={"OVERWRITE": "YES"} if name in existing else None,
-                    promote_to_multi=_polygons(frame),
-                )
+            with _one_sync(tmp):
+                for name, frame in layers.items():
+                    pyogrio.write_dataframe(
+                        _for_gpkg(frame),
+                        tmp,
+                        layer=name,
+                        driver="GPKG",
+                        layer_options={"OVERWRITE": "YES"} if name in existing else None,
+                        promote_to_multi=_polygons(frame),
+                    )
             os.chmod(tmp, target.stat().st_mode)
             os.replace(tmp, target)
         except BaseException:

@@ -152,6 +152,7 @@ def study_network(
             )
             # Keep the streets near the study area: people walk across its border.
             reach = area.union_all().buffer(cfg.max_distance_m + cfg.max_snap_m)
+            shapely.prepare(reach)  # one polygon against every street: prepared once
             edges = edges[edges.intersects(reach)]
     with stages("build network"):
         if cfg.profile:

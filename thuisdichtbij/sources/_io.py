@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
 from ..errors import CRSError, InputError, InputFileNotFoundError
@@ -40,9 +40,17 @@ def parse_crs(value: object, what: str) -> CRS:
 
 
 def read_vector(
-    path: str | os.PathLike, *, what: str, layer: str | None = None
+    path: str | os.PathLike,
+    *,
+    what: str,
+    layer: str | None = None,
+    columns: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness."""
+    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness.
+
+    ``columns``, when given, are the only attribute columns read (those the file lacks are
+    left out): an OSM export with a column per tag is read several times faster.
+    """
     p = require_file(path, what)
     try:
         layers = pyogrio.list_layers(p)
@@ -61,7 +69,7 @@ def read_vector(
             f"{what}: {p} has several layers ({', '.join(names)}); say which one with 'layer'"
         )
     try:
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio", columns=columns)
     except Exception as exc:
         raise InputError(f"{what}: could not read {p} ({exc})") from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
@@ -86,6 +94,18 @@ _AREA_MARGIN_DEG = 5.0
 
 def _bounds_text(b) -> str:
     return f"x {b[0]:.6g} to {b[2]:.6g}, y {b[1]:.6g} to {b[3]:.6g}"
+
+
+def _lonlat_bounds(bounds, crs: CRS) -> np.ndarray:
+    """Longitude/latitude bounds of a projected bounding box, its edges densified.
+
+    They hold the lon/lat bounds of everything in the box: the check needs no more, and
+    transforming the box costs nothing, where transforming every vertex of a national
+    polygon file took a third of a second.
+    """
+    to_ll = Transformer.from_crs(crs, 4326, always_xy=True)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(to_ll.transform_bounds(*bounds, densify_pts=21), dtype=float)
 
 
 def check_coordinates(gdf: gpd.GeoDataFrame, *, what: str, path: Path, how: str) -> None:
@@ -115,7 +135,7 @@ def check_coordinates(gdf: gpd.GeoDataFrame, *, what: str, path: Path, how: str)
             return
         m = _AREA_MARGIN_DEG
         lon0, lat0, lon1, lat1 = (aou.west - m, aou.south - m, aou.east + m, aou.north + m)
-        ll = gdf.geometry.to_crs(4326).total_bounds
+        ll = _lonlat_bounds(b, crs)
         ok = bool(np.isfinite(ll).all()) and (
             lon0 <= ll[0] and ll[2] <= lon1 and lat0 <= ll[1] and ll[3] <= lat1
         )

@@ -22,7 +22,7 @@ from ._io import require_columns
 from .gtfs import read_gtfs_stops
 from .osm import OsmExtract, read_osm_features
 from .points import read_points
-from .tags import expand_tags, match, needed_keys
+from .tags import expand_tags, match, needed_keys, tag_columns
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,21 @@ def _column(gdf: pd.DataFrame, name: str | None):
     return None
 
 
+def _tag_columns(config: Config, id_col: str | None) -> list[str]:
+    """The columns :func:`_by_tags` looks at: the rules' keys, the ids, names and tags."""
+    cols = [*needed_keys(config.indicators), *([id_col] if id_col else []), *_TAG_EXTRAS]
+    return list(dict.fromkeys(cols))  # each once, in order
+
+
+_TAG_EXTRAS = ("osm_id", "@id", "name", "tags")
+
+
 def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | None):
-    gdf = expand_tags(gdf.reset_index(drop=True), needed_keys(config.indicators))
+    # only the columns looked at: an export with a column per tag copies hundreds otherwise
+    keep = [c for c in gdf.columns if c in set(_tag_columns(config, id_col))]
+    gdf = gdf[[*keep, gdf.geometry.name]].reset_index(drop=True)
+    gdf = expand_tags(gdf, needed_keys(config.indicators))
+    columns = tag_columns(gdf, needed_keys(config.indicators))
     ids = _column(gdf, id_col)
     if ids is None:
         ids = _column(gdf, "osm_id")
@@ -79,7 +92,7 @@ def _by_tags(gdf: gpd.GeoDataFrame, config: Config, source: str, id_col: str | N
     names = _column(gdf, "name")
     parts = []
     for ind in config.indicators:
-        mask, kind = match(gdf, ind)
+        mask, kind = match(gdf, ind, columns=columns)
         if mask.any():
             sub = gdf[mask]
             parts.append(
@@ -149,6 +162,7 @@ def _read_source(
         y=spec.get("y"),
         crs=spec.get("crs", "EPSG:4326"),
         dtype=str,
+        columns=_tag_columns(config, spec.get("id")) if fmt == "osm_tags" else None,
     )
     if fmt == "table":
         if not spec.get("category"):

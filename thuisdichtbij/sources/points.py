@@ -38,12 +38,14 @@ def read_points(
     y: str | None = None,
     crs: object = "EPSG:4326",
     dtype: dict | None = None,
+    columns: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read points from a vector file or a CSV table.
 
     Polygons (building outlines) become a point inside them. For CSV, ``x``/``y`` name the
     coordinate columns (guessed from lon/lat, longitude/latitude, x/y when not given) and
-    ``crs`` their CRS (WGS84 by default).
+    ``crs`` their CRS (WGS84 by default). ``columns`` limits the attribute columns read
+    from a vector file (see :func:`~thuisdichtbij.sources._io.read_vector`).
     """
     p = require_file(path, what)
     if p.suffix.lower() in (".csv", ".txt", ".tsv"):
@@ -59,7 +61,7 @@ def read_points(
                 )
             x, y = guessed
         return points_from_xy(df, x=x, y=y, crs=crs, what=what, path=p)
-    gdf = read_vector(p, what=what, layer=layer)
+    gdf = read_vector(p, what=what, layer=layer, columns=columns)
     kinds = set(gdf.geom_type.unique())
     if not kinds <= {"Point", "MultiPoint", "Polygon", "MultiPolygon"}:
         raise InputError(

@@ -71,27 +71,47 @@ def expand_tags(
     return out
 
 
-def match(df: pd.DataFrame, indicator: Indicator) -> tuple[np.ndarray, pd.Series]:
+def tag_columns(df: pd.DataFrame, keys: Iterable[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each key's column as text and where it has a value: what :func:`match` compares.
+
+    Worked out once per table, the matching of every indicator is plain numpy.
+    """
+    return {
+        k: (df[k].astype(str).to_numpy(), df[k].notna().to_numpy()) for k in keys if k in df.columns
+    }
+
+
+def match(
+    df: pd.DataFrame,
+    indicator: Indicator,
+    *,
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> tuple[np.ndarray, pd.Series]:
     """Rows of ``df`` that count for ``indicator``, and for each the rule that matched.
 
     Returns a boolean mask and a Series with text such as ``"amenity=pharmacy"``.
+    ``columns`` is ``tag_columns(df, keys)`` for keys that include the indicator's, when
+    several indicators are matched against one table.
     """
-    mask = np.zeros(len(df), dtype=bool)
-    kind = np.full(len(df), "", dtype=object)
+    if columns is None:
+        columns = tag_columns(df, needed_keys([indicator]))
+    n = len(df)
+    mask = np.zeros(n, dtype=bool)
+    kind = np.full(n, "", dtype=object)
     for rule in indicator.osm_rules:
-        hit = np.ones(len(df), dtype=bool)
+        hit = np.ones(n, dtype=bool)
         for key, values in rule:
-            if key not in df.columns:
+            if key not in columns:
                 hit[:] = False
                 break
-            col = df[key]
+            text, present = columns[key]
             if values is None:
-                hit &= col.notna().to_numpy()
+                hit &= present
             else:
-                hit &= col.astype(str).isin(values).to_numpy() & col.notna().to_numpy()
+                hit &= np.fromiter((t in values for t in text), dtype=bool, count=n) & present
         new = hit & ~mask
         if new.any():
-            parts = [key + "=" + df[key].astype(str).to_numpy()[new] for key, _ in rule]
+            parts = [key + "=" + columns[key][0][new] for key, _ in rule]
             kind[new] = [";".join(p) for p in zip(*parts)]
         mask |= hit
     return mask, pd.Series(kind, index=df.index, dtype=object)
