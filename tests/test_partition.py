@@ -65,3 +65,10 @@ def test_local_cluster_while_port_8787_is_taken():
             sock.listen()
         cluster = stack.enter_context(local_cluster(1, silence_logs=logging.ERROR))
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        # each worker process snaps on one thread: tiles on every core do not oversubscribe
+        from dask.distributed import Client
+
+        from thuisdichtbij.settings import threads
+
+        client = stack.enter_context(Client(cluster))
+        assert set(client.run(threads).values()) == {1}

@@ -89,10 +89,13 @@ def test_along_a_bent_edge_counts_the_earlier_segments():
     assert s.along_m[0] == pytest.approx(140.0)
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
 @pytest.mark.parametrize("candidates", [(8, 32), (1,), (2, 3)])
-def test_agrees_with_brute_force_on_a_dense_grid(monkeypatch, candidates):
-    # few candidates force the exact STRtree path for many points: same answers
+def test_agrees_with_brute_force_on_a_dense_grid(monkeypatch, candidates, threads):
+    # few candidates force the exact STRtree path for many points: same answers, on one
+    # thread as on two (the nearest-piece query splits the points over the threads)
     monkeypatch.setattr(snap_module, "CANDIDATES", candidates)
+    monkeypatch.setenv("THUISDICHTBIJ_THREADS", threads)
     rng = np.random.default_rng(7)
     lines = [[(x, 0), (x, 300)] for x in range(0, 301, 30)]
     lines += [[(0, y), (300, y)] for y in range(0, 301, 30)]
@@ -296,3 +299,17 @@ def test_a_network_of_fewer_pieces_than_candidates():
     assert s.edge.tolist() == [0, 0]
     assert s.snap_m.tolist() == pytest.approx([5, 10])
     assert s.along_m.tolist() == pytest.approx([12, 30])
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_is_a_config_error(monkeypatch, value):
+    from thuisdichtbij.errors import ConfigError
+    from thuisdichtbij.settings import threads
+
+    monkeypatch.setenv("THUISDICHTBIJ_THREADS", value)
+    with pytest.raises(ConfigError, match=f"THUISDICHTBIJ_THREADS='{value}': give a whole"):
+        threads()
+    monkeypatch.setenv("THUISDICHTBIJ_THREADS", "3")
+    assert threads() == 3
+    monkeypatch.delenv("THUISDICHTBIJ_THREADS")
+    assert threads() >= 1

@@ -1,4 +1,4 @@
-"""Process settings: where data is read from. Scientific parameters live in config.py.
+"""Process settings: where data is read from, how many threads. Science lives in config.py.
 
 Settings are read when used (never at import time), so an environment variable set after
 import still counts.
@@ -14,6 +14,10 @@ DATA_DIR_ENV = "THUISDICHTBIJ_DATA"
 
 #: Environment variable naming the cache folder (built networks).
 CACHE_DIR_ENV = "THUISDICHTBIJ_CACHE"
+
+#: Environment variable capping the threads one process uses (the snap's nearest-piece
+#: query); Dask workers get 1, so tiles on all cores do not fight over them.
+THREADS_ENV = "THUISDICHTBIJ_THREADS"
 
 #: Used when neither ``--data-dir`` nor the environment variable is given: the offline
 #: mirror next to a checkout (``../shared/data`` seen from the repository root).
@@ -42,3 +46,15 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "thuisdichtbij"
+
+
+def threads() -> int:
+    """Threads this process may use: ``$THUISDICHTBIJ_THREADS``, else the cores it may run on."""
+    from .errors import ConfigError
+
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ConfigError(f"{THREADS_ENV}={env!r}: give a whole number of threads, 1 or more")
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -30,6 +30,7 @@ import numpy as np
 import shapely
 
 from ..errors import ConfigError
+from ..settings import THREADS_ENV
 from .distance import indicator_distances
 from .network import Network
 from .snap import snap_points
@@ -176,6 +177,8 @@ def local_cluster(workers: int, *, silence_logs: int = logging.WARNING, **kwargs
         dashboard_address="127.0.0.1:0",
         scheduler_kwargs={"dashboard": False},
         silence_logs=silence_logs,
+        # one thread per worker process, the snap's queries too
+        env={THREADS_ENV: "1"},
         **kwargs,
     )
 

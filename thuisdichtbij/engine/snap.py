@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from ..settings import threads
 from .network import Network
 
 log = logging.getLogger(__name__)
@@ -210,9 +211,10 @@ def _nearest(xy: np.ndarray, pc: _Pieces, network: Network):
     n = len(xy)
     edge, best, along = np.full(n, -1, np.int64), np.full(n, np.inf), np.full(n, np.nan)
     todo = np.arange(n)
+    workers = threads()
     for k in CANDIDATES:
         k = min(k, len(pc.piece_seg))
-        mid_d, piece = pc.tree.query(xy[todo], k=k)
+        mid_d, piece = pc.tree.query(xy[todo], k=k, workers=workers)
         mid_d, piece = mid_d.reshape(len(todo), k), piece.reshape(len(todo), k)
         seg = pc.piece_seg[piece]
         dist, r = _to_segments(xy[todo], seg, pc)
