@@ -55,6 +55,8 @@ def machine() -> dict:
         "thuisdichtbij": package_version(),
         "libraries": library_versions(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        # at the start of the run: on a shared machine wall times grow with the load
+        "load_average_1_5_15_min": [round(v, 2) for v in os.getloadavg()],
     }
 
 
