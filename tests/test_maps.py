@@ -241,6 +241,14 @@ def test_zone_labels_overlap_nothing_on_the_maastricht_map(maastricht):
             assert not _intersect(box, legend) and not _intersect(box, note)
         # the legend and note sit outside the map frame (not over the city)
         assert not _intersect(legend, frame) and not _intersect(note, frame)
+        # the sources line keeps the page's margins (a long attribution wraps: the
+        # Maastricht one is too long for one line) and keeps off the rest
+        sources = _boxes(fig, [t for t in fig.texts if t.get_gid() == "sources"])[0]
+        page = fig.bbox
+        margin = sources.x0 - page.x0
+        assert margin > 0 and sources.x1 <= page.x1 - margin and page.y0 <= sources.y0
+        for other in (frame, legend, note):
+            assert not _intersect(sources, other)
     finally:
         import matplotlib.pyplot as plt
 

@@ -229,7 +229,23 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
         )
     _scale_bar(fig, page, *tools)
     _north_arrow(fig, page, tools[0] + 1.7, tools[1] - 0.05)
-    fig.text(page.map_in[0] / w, 0.12 / h, footer, fontsize=7, color="#444444")
+    _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
+
+
+def _footer_text(fig, x: float, y: float, footer: str) -> None:
+    """The sources line at the foot of the page, wrapped so it never runs off the paper."""
+    w_in = fig.get_size_inches()[0] * (1 - 2 * x)
+    # 7 pt DejaVu Sans averages about 0.55 em per character: characters per line that fit
+    per_line = int(w_in * 72 / (7 * 0.58))
+    fig.text(
+        x,
+        y,
+        textwrap.fill(footer, per_line),
+        fontsize=7,
+        color="#444444",
+        va="bottom",
+        gid="sources",
+    )
 
 
 def _footer(meta: dict, t: dict) -> str:
@@ -327,7 +343,7 @@ def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
         ax.set_axis_off()
     fig.suptitle(f"{t['sheet_title']} — {meta.get('study', '')}", x=0.02, ha="left", fontsize=13)
     _colour_bars(fig, t, cfg.max_band_points)
-    fig.text(0.02, 0.015, _footer(meta, t), fontsize=7, color="#444444")
+    _footer_text(fig, 0.02, 0.015, _footer(meta, t))
     return fig
 
 
