@@ -120,6 +120,7 @@ def test_tiled_scan_equals_the_single_scan(delft):
         assert name in pyogrio.list_layers(single)[:, 0]
     # the partitioned GeoParquet holds the same dwellings as the GeoPackage
     part = gpd.read_parquet(out.out / "dwellings" / "municipality=Delft" / "part-0.parquet")
+    assert (part.pop("municipality_id") == "Delft").all()
     assert part.columns.tolist() == ours.columns.tolist()
     _same(part.replace([np.inf], np.nan), ours, "dwelling_id")
 
@@ -274,7 +275,10 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
     assert "has no readable store.json" in capsys.readouterr().err
     small = ["--tile-m", "5000", "--halo-m", "750", "-q"]
     assert main(["tiles", str(_pbf(data_dir)), "--out", str(tmp_path / "s"), *small]) == 0
-    assert "tiles of 5000 m (halo 750 m)" in capsys.readouterr().out
+    assert "tegels van 5000 m (rand 750 m) geschreven naar" in capsys.readouterr().out
+    en = ["--out", str(tmp_path / "s-en"), "--lang", "en"]
+    assert main(["tiles", str(_pbf(data_dir)), *en, *small]) == 0
+    assert "tiles of 5000 m (halo 750 m) to" in capsys.readouterr().out
     args[2] = str(tmp_path / "s")
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
@@ -296,11 +300,10 @@ def test_dask_workers_give_the_same_result(delft, tmp_path):
     _same(a, b, "dwelling_id")
 
 
-def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
-    # One 600 m footway at y=1000 from x=100 to x=700, a supermarket 50 m below it at
-    # x=400, three dwellings beside it and one 4.4 km away in a tile without any street.
-    # Walks: (200,1100): 100 + 200 + 50 = 350 m; (450,1020): 20 + 50 + 50 = 120 m;
-    # (150,1200): 200 + 250 + 50 = 500 m (the band edge, inclusive). The far one: unsnapped.
+def _paper_store(tmp_path):
+    """One 600 m footway at y=1000 from x=100 to x=700, a supermarket 50 m below it at
+    x=400, three dwellings beside it and one 4.4 km away in a tile without any street; one
+    municipality over all of it (gem.gpkg)."""
     crs = "EPSG:28992"
     from thuisdichtbij.sources.osm import WAY_TAGS
 
@@ -339,12 +342,20 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
         {"gemeente": ["Papier"]}, geometry=[shapely.box(-1000, -1000, 8000, 4000)], crs=crs
     )
     gem.to_file(tmp_path / "gem.gpkg", engine="pyogrio")
+    return store, gem
+
+
+#: The walks on paper: (200,1100): 100 + 200 + 50 = 350 m; (450,1020): 20 + 50 + 50 = 120 m;
+#: (150,1200): 200 + 250 + 50 = 500 m (the band edge, inclusive). The far one: unsnapped.
+PAPER_WALKS = {"a": 350.0, "b": 120.0, "c": 500.0, "far": np.nan}
+
+
+def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
+    store, _ = _paper_store(tmp_path)
     out = scan_national(store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg")
     got = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="dwellings")
     got = got.set_index("dwelling_id")
-    assert got["dist_supermarket"].round(3).to_dict() == pytest.approx(
-        {"a": 350.0, "b": 120.0, "c": 500.0, "far": np.nan}, nan_ok=True
-    )
+    assert got["dist_supermarket"].round(3).to_dict() == pytest.approx(PAPER_WALKS, nan_ok=True)
     assert got["pts_supermarket"].to_dict() == {"a": 1.0, "b": 2.0, "c": 1.0, "far": 0.0}
     assert got["snapped"].to_dict() == {"a": True, "b": True, "c": True, "far": False}
     assert np.isnan(got.loc["far", "score"])
@@ -363,3 +374,65 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
             bag=tmp_path / "bag.gpkg",
         )  # fmt: skip
     assert not (tmp_path / "out2").exists()
+
+
+def test_municipalities_in_another_crs_find_the_same_dwellings(tmp_path):
+    # GDAL filters by bbox in the layer's own CRS: the tile's box must be taken there
+    store, gem = _paper_store(tmp_path)
+    gem.to_crs(4326).to_file(tmp_path / "gem4326.gpkg", engine="pyogrio")
+    out = scan_national(store.path, out=tmp_path / "out", municipalities=tmp_path / "gem4326.gpkg")
+    assert out.outside == 0 and [m["id"] for m in out.municipalities] == ["Papier"]
+    got = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="dwellings")
+    assert got.set_index("dwelling_id")["dist_supermarket"].round(3).to_dict() == pytest.approx(
+        PAPER_WALKS, nan_ok=True
+    )
+    # polygons without a CRS cannot be placed: refused before anything is written
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        pyogrio.write_dataframe(gem.set_crs(None, allow_override=True), tmp_path / "nocrs.gpkg")
+    with pytest.raises(InputError, match="nocrs.gpkg has no coordinate reference system"):
+        scan_national(store.path, out=tmp_path / "out2", municipalities=tmp_path / "nocrs.gpkg")
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_failed_rerun_keeps_the_earlier_results(tmp_path, monkeypatch):
+    from thuisdichtbij.pipeline import national
+
+    store, _ = _paper_store(tmp_path)
+    out = tmp_path / "out"
+    scan_national(store.path, out=out, municipalities=tmp_path / "gem.gpkg")
+    (out / "notes.txt").write_text("the user's own file")
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def broken(inputs, tile):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(national, "scan_tile", broken)
+    with pytest.raises(OSError, match="disk full"):
+        scan_national(store.path, out=out, municipalities=tmp_path / "gem.gpkg", overwrite=True)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir() if ".part" in p.name] == []
+    # a rerun that works replaces the results and keeps the user's file
+    monkeypatch.undo()
+    res = scan_national(store.path, out=out, municipalities=tmp_path / "gem.gpkg", overwrite=True)
+    assert (out / "notes.txt").read_text() == "the user's own file"
+    assert res.municipalities[0]["gpkg"] == str(out / "gpkg" / "Papier.gpkg")
+    # the GeoParquet dataset names each dwelling's municipality by its id, not a folder name
+    ds = pd.read_parquet(out / "dwellings")
+    assert set(ds["municipality_id"]) == {"Papier"} and len(ds) == 4
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path):
+    import dask
+
+    from thuisdichtbij.errors import ConfigError
+
+    store, _ = _paper_store(tmp_path)
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
+    ):
+        scan_national(
+            store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg",
+            tiling=Tiling(scheduler="tcp://127.0.0.1:1"),
+        )  # fmt: skip
+    assert not (tmp_path / "out").exists()

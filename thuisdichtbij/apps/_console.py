@@ -16,15 +16,22 @@ CONSOLE = {
         # every command
         "wrote": "geschreven: {what}",
         # scan and fetch
-        "scan_wrote": "{out} geschreven in {s:.1f} s",
+        "scan_wrote": "{out} geschreven in {s} s",
         "scan_dwellings": "  woningen: {n} in {p} punt(en), {u} punt(en) niet gescoord (verder "
         "dan de snapgrens van een straat)",
-        "scan_score": "  score: gemiddeld {mean:.2f} van {max}; woningen per klasse: {classes}",
+        "scan_score": "  score: gemiddeld {mean} van {max}; woningen per klasse: {classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
         "scan_network": "  netwerk: {net.n_nodes} knopen, {net.n_edges} verbindingen, "
-        "{net.length_km:.1f} km ({crs})",
+        "{km} km ({crs})",
         "fetch_wrote": "{path} geschreven; scan de studie met: thuisdichtbij scan --study {path} "
         "--out <bestand>.gpkg",
+        # tiles and scan-national
+        "tiles_wrote": "{n} tegels van {tile_m:g} m (rand {halo_m:g} m) geschreven naar {path} "
+        "in {s:.1f} s",
+        "national_done": "{n} woningen in {tiles} tegels, {m} gemeente(n), in {s:.1f} s",
+        "national_wrote": "{dw} (GeoParquet per gemeente) en {gpkg} (een GeoPackage per "
+        "gemeente) geschreven",
+        "national_outside": "{n} woningen liggen in geen enkele gemeente en staan in geen uitvoer",
         # fairshare and demand
         "fs_head": "fair share (referentie {ref}: SES-WOA {ses}, Leefbaarometer {lbm})",
         "fs_national": "landelijk",
@@ -90,15 +97,20 @@ CONSOLE = {
         # every command
         "wrote": "wrote {what}",
         # scan and fetch
-        "scan_wrote": "wrote {out} in {s:.1f} s",
+        "scan_wrote": "wrote {out} in {s} s",
         "scan_dwellings": "  dwellings: {n} in {p} point(s), {u} point(s) not scored (beyond "
         "the snap limit)",
-        "scan_score": "  score: mean {mean:.2f} of {max}; dwellings per class: {classes}",
+        "scan_score": "  score: mean {mean} of {max}; dwellings per class: {classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
-        "scan_network": "  network: {net.n_nodes} nodes, {net.n_edges} edges, "
-        "{net.length_km:.1f} km ({crs})",
+        "scan_network": "  network: {net.n_nodes} nodes, {net.n_edges} edges, {km} km ({crs})",
         "fetch_wrote": "wrote {path}; scan it with: thuisdichtbij scan --study {path} "
         "--out <file>.gpkg",
+        # tiles and scan-national
+        "tiles_wrote": "wrote {n} tiles of {tile_m:g} m (halo {halo_m:g} m) to {path} in {s:.1f} s",
+        "national_done": "{n} dwellings in {tiles} tiles, {m} municipalities, in {s:.1f} s",
+        "national_wrote": "wrote {dw} (GeoParquet per municipality) and {gpkg} (a GeoPackage "
+        "per municipality)",
+        "national_outside": "{n} dwellings lie in no municipality and are in no output",
         # fairshare and demand
         "fs_head": "fair share ({ref} reference: SES-WOA {ses}, Leefbaarometer {lbm})",
         "fs_national": "national",

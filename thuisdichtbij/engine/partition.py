@@ -148,7 +148,14 @@ def dask_client(tiling: Tiling):
     cluster = None
     try:
         if tiling.scheduler:
-            client = Client(tiling.scheduler)
+            try:
+                client = Client(tiling.scheduler)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"scheduler: cannot reach the Dask scheduler at {tiling.scheduler} "
+                    f"({str(exc).splitlines()[0]}); start it, or leave out --scheduler to run "
+                    "on local workers"
+                ) from exc
         else:
             cluster = local_cluster(tiling.workers)
             client = Client(cluster)

@@ -58,7 +58,8 @@ def finish_municipality(
     dw = compute.order_columns(dw, config)
     stem = file_stem(job.id)
     part = Path(out) / "dwellings" / f"municipality={stem}" / "part-0.parquet"
-    write_parquet(dw, part)
+    # the partition's folder name is the id made safe for a path: the id itself is a column
+    write_parquet(dw.assign(municipality_id=job.id), part)
     meta = {
         **metadata,
         "study": job.id,

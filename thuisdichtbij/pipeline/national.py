@@ -114,18 +114,23 @@ def scan_national(
     """
     cfg = config or load_config()
     stages = Stages(STAGES, progress=progress)
+    target = Path(out)
+    work = None
     try:
         with stages("check inputs"):
             points = _safety_points(cfg, leefbaarometer, safety_areas, safety_area_field)
             st = _check(
                 store, out, municipalities, municipality_field, bag, bag_layer, cfg, overwrite
             )
+        # Everything is written to a folder beside the target and moved in at the end, so a
+        # failed or killed run leaves the earlier results whole and no half a country.
+        work = _work_folder(target)
         inputs = TileInputs(
             store=str(st.path),
             config=cfg,
             municipalities=str(municipalities),
             municipality_field=municipality_field,
-            out=str(out),
+            out=str(work),
             bag=None if bag is None else str(bag),
             bag_layer=bag_layer,
             safety_points=points,
@@ -138,14 +143,43 @@ def scan_national(
             with stages("municipalities"):
                 jobs = _jobs(tiles, st, municipalities, municipality_field)
                 meta = _metadata(st, cfg, bag, leefbaarometer)
-                args = [(j, cfg, str(out), st.crs, meta) for j in jobs]
+                args = [(j, cfg, str(work), st.crs, meta) for j in jobs]
                 done = _run(client, _finish, args, progress)
+        _move_in(work, target)
     finally:
         stages.close()
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+    for d in done:
+        d.update({k: str(target / Path(d[k]).relative_to(work)) for k in ("parquet", "gpkg")})
     outside = sum(t.dwellings - sum(t.per_municipality.values()) for t in tiles)
     if outside:
         log.warning("%d dwelling(s) lie in no municipality and are in no output", outside)
-    return NationalResult(Path(out), tiles, done, outside, dict(stages.timings))
+    return NationalResult(target, tiles, done, outside, dict(stages.timings))
+
+
+#: The folders a national run writes in its output folder.
+OUTPUTS = ("tiles", "dwellings", "gpkg")
+
+
+def _work_folder(target: Path) -> Path:
+    """A fresh folder beside ``target`` (on the same disk), a stranded earlier one removed."""
+    work = target.parent / f".{target.name}.part"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return work
+
+
+def _move_in(work: Path, target: Path) -> None:
+    """Replace the target's result folders by the new ones (other files there are kept)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for sub in OUTPUTS:
+        old, new = target / sub, work / sub
+        trash = work / f"{sub}.old"
+        if old.exists():
+            os.replace(old, trash)
+        if new.exists():
+            os.replace(new, old)
 
 
 def _finish(job, cfg, out, crs, meta):
@@ -196,6 +230,17 @@ def _info(path, what: str, *, layer: str | None = None) -> dict:
         ) from exc
 
 
+def _with_crs(path, what: str) -> dict:
+    """A polygon file's info; refused without a CRS (its tiles are found by coordinates)."""
+    info = _info(path, what)
+    if info["crs"] is None:
+        raise InputError(
+            f"{what}: {path} has no coordinate reference system; save it with one "
+            "(CBS's and PDOK's files are in EPSG:28992)"
+        )
+    return info
+
+
 def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrite) -> TileStore:
     """Refuse, in one line, a store that does not fit the configuration, or a used output."""
     st = open_store(store)
@@ -217,7 +262,7 @@ def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrit
             f"(band {cfg.max_distance_m:g} + tolerance + snap + fragment); convert again with "
             f"--halo-m {need:g} or more"
         )
-    fields = list(_info(municipalities, "municipalities")["fields"])
+    fields = list(_with_crs(municipalities, "municipalities")["fields"])
     require_columns(
         gpd.GeoDataFrame(columns=fields), [field_name], what="municipalities", path=municipalities
     )
@@ -235,13 +280,8 @@ def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrit
             path=bag,
         )
     target = Path(out)
-    if target.exists() and any(target.iterdir()):
-        if not overwrite:
-            raise OutputError(
-                f"output: {target} is not empty; choose a new folder or pass --overwrite"
-            )
-        for sub in ("tiles", "dwellings", "gpkg"):
-            shutil.rmtree(target / sub, ignore_errors=True)
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise OutputError(f"output: {target} is not empty; choose a new folder or pass --overwrite")
     return st
 
 
@@ -286,7 +326,7 @@ def _safety_points(cfg: Config, table, areas, field_name) -> dict[str, float] | 
             "leefbaarometer: the table is per area; give the polygons it is given for with "
             "--safety-areas (e.g. the CBS PC4 areas)"
         )
-    fields = list(_info(areas, "safety areas")["fields"])
+    fields = list(_with_crs(areas, "safety areas")["fields"])
     require_columns(gpd.GeoDataFrame(columns=fields), [field_name], what="safety areas", path=areas)
     s = cfg.safety
     levels = read_leefbaarometer(table, dimension=s.dimension, year=s.year, base_year=s.base_year)

@@ -20,7 +20,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
+from pyproj import CRS, Transformer
 
 from ..config import Config
 from ..crs import to_metric
@@ -168,11 +170,8 @@ def _dwellings(store: TileStore, tile, from_store: gpd.GeoDataFrame, inputs: Til
 
 def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
     """The municipality each dwelling lies in (``<NA>`` outside all of them)."""
-    polys = gpd.read_file(
-        inputs.municipalities,
-        bbox=store.box(tile, halo=False),
-        columns=[inputs.municipality_field],
-        engine="pyogrio",
+    polys = read_in_box(
+        inputs.municipalities, store.box(tile, halo=False), store.crs, inputs.municipality_field
     )
     if polys.empty or dw.empty:
         return pd.Series(pd.NA, index=dw.index, dtype="string")
@@ -183,11 +182,8 @@ def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInpu
 
 def _safety(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
     """Safety points of the Leefbaarometer area each dwelling lies in (NaN outside them)."""
-    zones = gpd.read_file(
-        inputs.safety_areas,
-        bbox=store.box(tile, halo=False),
-        columns=[inputs.safety_area_field],
-        engine="pyogrio",
+    zones = read_in_box(
+        inputs.safety_areas, store.box(tile, halo=False), store.crs, inputs.safety_area_field
     )
     if zones.empty or dw.empty:
         return pd.Series(np.nan, index=dw.index)
@@ -198,6 +194,19 @@ def _safety(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) ->
     )
     of = assign_areas(dw, to_metric(zones, store.crs))
     return of.map(dict(inputs.safety_points)).astype(float)
+
+
+def read_in_box(path, box, crs, column: str) -> gpd.GeoDataFrame:
+    """The polygons of ``path`` that meet ``box`` (given in ``crs``), whatever CRS the file has.
+
+    GDAL applies a bbox filter in the layer's own coordinates: the box is taken there first
+    (its densified outline's bounds), else a file in WGS84 would match nothing at all.
+    """
+    layer_crs = pyogrio.read_info(path)["crs"]
+    if layer_crs is not None and CRS(layer_crs) != CRS(crs):
+        to_layer = Transformer.from_crs(crs, layer_crs, always_xy=True)
+        box = to_layer.transform_bounds(*box, densify_pts=21)
+    return gpd.read_file(path, bbox=tuple(box), columns=[column], engine="pyogrio")
 
 
 def write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:

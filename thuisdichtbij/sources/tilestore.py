@@ -236,9 +236,14 @@ class _StoreWriter:
         }
         self.tmp.mkdir(parents=True, exist_ok=True)
         (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        # the old store is moved aside, not removed, until the new one is in its place: a
+        # kill in between leaves one whole store at --out or beside it, never none
+        old = self.target.with_name(f".{self.target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
         if self.target.exists():
-            shutil.rmtree(self.target)
+            os.replace(self.target, old)
         os.replace(self.tmp, self.target)
+        shutil.rmtree(old, ignore_errors=True)
         log.info(
             "tile store: %d tiles of %g m (halo %g m) in %s",
             len(tiles),

@@ -11,6 +11,7 @@ from ...pipeline.national import scan_national
 from ...sources.tags import needed_keys, rule_starts
 from ...sources.tilestore import convert_pbf
 from .._args import new_folder, positive
+from .._console import say
 
 
 def _add_tiles(sub) -> None:
@@ -59,9 +60,12 @@ def _tiles(args) -> str:
         halo_m=args.halo_m,
         overwrite=args.overwrite,
     )
-    return (
-        f"wrote {len(store.tiles)} tiles of {store.tile_m:g} m (halo {store.halo_m:g} m) to "
-        f"{store.path} in {time.perf_counter() - start:.1f} s"
+    return say(args.lang)["tiles_wrote"].format(
+        n=len(store.tiles),
+        tile_m=store.tile_m,
+        halo_m=store.halo_m,
+        path=store.path,
+        s=time.perf_counter() - start,
     )
 
 
@@ -82,15 +86,18 @@ def _scan_national(args) -> str:
         overwrite=args.overwrite,
         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
     )
-    took = time.perf_counter() - start
+    t = say(args.lang)
     lines = [
-        f"{result.dwellings} dwellings in {len(result.tiles)} tiles, "
-        f"{len(result.municipalities)} municipalities, in {took:.1f} s",
-        f"wrote {result.out / 'dwellings'} (GeoParquet per municipality) and "
-        f"{result.out / 'gpkg'} (a GeoPackage per municipality)",
+        t["national_done"].format(
+            n=result.dwellings,
+            tiles=len(result.tiles),
+            m=len(result.municipalities),
+            s=time.perf_counter() - start,
+        ),
+        t["national_wrote"].format(dw=result.out / "dwellings", gpkg=result.out / "gpkg"),
     ]
-    if result.outside:
-        lines.append(f"{result.outside} dwellings lie in no municipality and are in no output")
+    if result.outside:  # said in words here; the log's warning is for --quiet runs' logs
+        lines.append(t["national_outside"].format(n=result.outside))
     return "\n".join(lines)
 
 

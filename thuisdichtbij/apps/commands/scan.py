@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..._text import decimal
 from ...analyses.audit import warning_text
 from ...config import load_config
 from ...engine.partition import Tiling
@@ -174,15 +175,19 @@ def _summary(result, out, seconds: float, lang: str) -> str:
     )
     return "\n".join(
         [
-            t["scan_wrote"].format(out=out, s=seconds),
+            t["scan_wrote"].format(out=out, s=decimal(seconds, ".1f", lang)),
             t["scan_dwellings"].format(
                 n=md["dwellings"], p=len(dw), u=md["dwelling_points_not_snapped"]
             ),
             t["scan_score"].format(
-                mean=scored["score"].mean(), max=md["max_score"], classes=classes
+                mean=decimal(scored["score"].mean(), ".2f", lang),
+                max=decimal(float(md["max_score"]), "g", lang),
+                classes=classes,
             ),
             t["scan_areas"].format(n=len(ar), source=md["areas_source"], s=md["areas_suppressed"]),
-            t["scan_network"].format(net=result.network, crs=md["crs"]),
+            t["scan_network"].format(
+                net=result.network, km=decimal(result.network.length_km, ".1f", lang), crs=md["crs"]
+            ),
             *([warning] if warning else []),
         ]
     )
