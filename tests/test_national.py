@@ -118,6 +118,21 @@ def test_tiled_scan_equals_the_single_scan(delft):
     # every layer the national GeoPackage has, a scan's GeoPackage has with the same fields
     for name in pyogrio.list_layers(gpkg)[:, 0]:
         assert name in pyogrio.list_layers(single)[:, 0]
+        if name != "run_metadata":
+            ours_f = pyogrio.read_info(gpkg, layer=name)["fields"].tolist()
+            assert ours_f == pyogrio.read_info(single, layer=name)["fields"].tolist(), name
+    # the audit's sub-indicator rows say what the single scan's say (same amenities, same
+    # dwellings); its network counts the streets inside Delft only (each edge by the tile its
+    # midpoint lies in), the scan's those up to 750 m around it too: the same streets here,
+    # as the TU campus extract lies wholly inside Delft
+    au = pyogrio.read_dataframe(gpkg, layer="audit").set_index("item")
+    su = pyogrio.read_dataframe(single, layer="audit").set_index("item")
+    rows = list(CFG.indicator_ids)
+    cols = ["n_amenities", "per_10k_dwellings", "share_within_500m", "verdict"]
+    pd.testing.assert_frame_equal(au.loc[rows, cols], su.loc[rows, cols])
+    for item in ("walkable_km", "footpath_share", "m_per_dwelling"):
+        assert au.loc[item, "value"] == pytest.approx(su.loc[item, "value"], rel=1e-9), item
+    assert au.loc["unscored_share", "value"] == pytest.approx(su.loc["unscored_share", "value"])
     # the partitioned GeoParquet holds the same dwellings as the GeoPackage
     part = gpd.read_parquet(out.out / "dwellings" / "municipality=Delft" / "part-0.parquet")
     assert (part.pop("municipality_id") == "Delft").all()
@@ -361,6 +376,22 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert np.isnan(got.loc["far", "score"])
     amen = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="amenities")
     assert amen["indicator"].tolist() == ["supermarket"] and amen["snap_m"][0] == 50.0
+    # the data audit, on paper: one supermarket for 4 dwellings is 2,500 per 10,000; no
+    # pharmacy at all; the 600 m footway is the whole network (all footpath); 1 of 4
+    # dwellings unscored (25 %, over the 20 % limit: dun)
+    audit = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="audit")
+    audit = audit.set_index("item")
+    assert audit.loc["supermarket", "per_10k_dwellings"] == pytest.approx(2500.0)
+    assert audit.loc["supermarket", "verdict"] == "ok"
+    assert audit.loc["pharmacy", "verdict"] == "ontbreekt"
+    assert audit.loc["walkable_km", "value"] == pytest.approx(0.6)
+    assert audit.loc["footpath_share", "value"] == pytest.approx(1.0)
+    assert audit.loc["unscored_share", "value"] == pytest.approx(0.25)
+    assert audit.loc["unscored_share", "verdict"] == "dun"
+    meta = dict(pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="run_metadata")
+                [["key", "value"]].itertuples(index=False))  # fmt: skip
+    assert "pharmacy" in meta["audit_missing"].split(", ")
+    assert "pharmacy" in out.municipalities[0]["audit_missing"]
     # a BAG GeoPackage in another CRS than the store's is refused before anything is written
     bag = gpd.GeoDataFrame(
         {"identificatie": ["1"], "gebruiksdoel": ["woonfunctie"], "status": ["x"]},
@@ -436,3 +467,17 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
             tiling=Tiling(scheduler="tcp://127.0.0.1:1"),
         )  # fmt: skip
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_names_the_municipalities_with_thin_input(tmp_path, capsys):
+    # the paper town has a supermarket and nothing else: its input is missing most kinds
+    store, _ = _paper_store(tmp_path)
+    args = ["scan-national", "--store", str(store.path), "--municipalities"]
+    args += [str(tmp_path / "gem.gpkg"), "--workers", "1", "-q"]
+    assert main([*args, "--out", str(tmp_path / "nl")]) == 0
+    out = capsys.readouterr().out
+    assert "4 woningen in " in out
+    assert "WAARSCHUWING: dunne of ontbrekende invoer in 1 gemeente(n): Papier;" in out
+    assert main([*args, "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "WARNING: thin or missing input in 1 municipalities: Papier;" in out

@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from .errors import ConfigError
 
 
-def short_list(values: Iterable, n: int = 10) -> str:
-    """``"a, b, c and 12 more"``: the first ``n`` values in sorted order."""
+def short_list(values: Iterable, n: int = 10, *, lang: str = "en") -> str:
+    """``"a, b, c and 12 more"`` (Dutch: ``"... en 12 meer"``): the first ``n``, sorted."""
     values = sorted(str(v) for v in values)
-    more = f" and {len(values) - n} more" if len(values) > n else ""
+    words = ("en", "meer") if lang == "nl" else ("and", "more")
+    more = f" {words[0]} {len(values) - n} {words[1]}" if len(values) > n else ""
     return ", ".join(values[:n]) + more
 
 

@@ -315,14 +315,9 @@ def warning_text(table: pd.DataFrame, *, config: Config | None = None, lang: str
         lines.append(f"  {names.get(r['item'], r['item'])} [{verdict}]: {_finding(r, t, config)}")
     thin = _items(table, "indicator", THIN) + _items(table, "indicator", MISSING)
     if thin:
-        listed = short_list([names.get(i, i) for i in thin])
-        lines.append("  " + t["gap"].format(names=listed if lang == "en" else _nl(listed)))
+        listed = short_list([names.get(i, i) for i in thin], lang=lang)
+        lines.append("  " + t["gap"].format(names=listed))
     return "\n".join(lines)
-
-
-def _nl(listed: str) -> str:
-    """``short_list``'s "a, b and 2 more" in Dutch."""
-    return listed.replace(" and ", " en ").replace(" more", " meer")
 
 
 def _finding(r: pd.Series, t: dict, config: Config | None) -> str:

@@ -32,6 +32,9 @@ CONSOLE = {
         "national_wrote": "{dw} (GeoParquet per gemeente) en {gpkg} (een GeoPackage per "
         "gemeente) geschreven",
         "national_outside": "{n} woningen liggen in geen enkele gemeente en staan in geen uitvoer",
+        "national_gaps": "WAARSCHUWING: dunne of ontbrekende invoer in {n} gemeente(n): {names}; "
+        "de laag audit in hun GeoPackage zegt welke. Lees lage scores daar als een gat in de "
+        "gegevens, niet als een feit over de buurt.",
         # fairshare and demand
         "fs_head": "fair share (referentie {ref}: SES-WOA {ses}, Leefbaarometer {lbm})",
         "fs_national": "landelijk",
@@ -111,6 +114,9 @@ CONSOLE = {
         "national_wrote": "wrote {dw} (GeoParquet per municipality) and {gpkg} (a GeoPackage "
         "per municipality)",
         "national_outside": "{n} dwellings lie in no municipality and are in no output",
+        "national_gaps": "WARNING: thin or missing input in {n} municipalities: {names}; the "
+        "layer audit in their GeoPackage says which. Treat low scores there as a data gap, "
+        "not as a fact about the neighbourhood.",
         # fairshare and demand
         "fs_head": "fair share ({ref} reference: SES-WOA {ses}, Leefbaarometer {lbm})",
         "fs_national": "national",

@@ -4,8 +4,8 @@ The tiles have measured every dwelling; here the dwellings of one municipality a
 from the tiles that hold them, scored, classed against each other (classes are relative to
 the study, as in a scan of that municipality alone) and written twice: as a partition of
 the national GeoParquet (``dwellings/municipality=<id>/part-0.parquet``) and as the
-municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings`` and ``amenities`` with
-the fields a scan writes, and ``run_metadata``).
+municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings``, ``amenities`` and the
+data audit ``audit``, with the fields a scan writes, and ``run_metadata``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -22,10 +23,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import shapely
 
+from ..analyses.audit import audit_metadata, audit_table
 from ..config import Config
 from ..outputs.export import write_layers
 from . import compute
-from .tile_scan import AMENITY_COLUMNS, peak_rss_mb, write_parquet
+from .tile_scan import AMENITY_COLUMNS, EDGE_KINDS, peak_rss_mb, write_parquet
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class MunicipalityJob:
     outline_wkb: bytes
     dwelling_files: tuple[str, ...]
     amenity_files: tuple[str, ...]
+    #: metres of walkable edge inside it, by kind (``tile_scan.EDGE_KINDS``)
+    network_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def file_stem(municipality_id: str) -> str:
@@ -60,8 +64,12 @@ def finish_municipality(
     part = Path(out) / "dwellings" / f"municipality={stem}" / "part-0.parquet"
     # the partition's folder name is the id made safe for a path: the id itself is a column
     write_parquet(dw.assign(municipality_id=job.id), part)
+    audit = audit_table(dw, amen, _network_sums(job), config)
     meta = {
         **metadata,
+        **audit_metadata(audit),
+        "audit_network": "the walkable edges inside the municipality (a scan of it alone "
+        "also counts those up to 750 m around it)",
         "study": job.id,
         "class_edges_dwellings": json.dumps([round(float(e), 4) for e in edges]),
         "n_dwellings": str(len(dw)),
@@ -70,7 +78,7 @@ def finish_municipality(
     (Path(out) / "gpkg").mkdir(parents=True, exist_ok=True)
     gpkg = write_layers(
         Path(out) / "gpkg" / f"{stem}.gpkg",
-        {"dwellings": dw, "amenities": amen[[*AMENITY_COLUMNS, "geometry"]]},
+        {"dwellings": dw, "amenities": amen[[*AMENITY_COLUMNS, "geometry"]], "audit": audit},
         metadata=meta,
     )
     return {
@@ -80,7 +88,16 @@ def finish_municipality(
         "gpkg": str(gpkg),
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": time.process_time() - cpu,
+        "audit_missing": meta["audit_missing"],
+        "audit_thin": meta["audit_thin"],
     }
+
+
+def _network_sums(job: MunicipalityJob) -> SimpleNamespace:
+    """The municipality's network as the audit reads one: metres per edge kind."""
+    return SimpleNamespace(
+        edge_length_m=np.asarray(job.network_m, dtype=float), edge_kind=np.array(EDGE_KINDS)
+    )
 
 
 def _dwellings(job: MunicipalityJob, crs: str) -> gpd.GeoDataFrame:

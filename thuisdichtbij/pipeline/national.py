@@ -308,6 +308,10 @@ def _jobs(tiles: list[TileSummary], st: TileStore, municipalities, field_name) -
                 outline_wkb=shapely.to_wkb(geom),
                 dwelling_files=tuple(t.files[0] for t in tiles if mid in t.per_municipality),
                 amenity_files=tuple(t.files[1] for t in near),
+                network_m=tuple(
+                    float(sum(t.network_m.get(str(mid), (0.0,) * 3)[k] for t in tiles))
+                    for k in range(3)
+                ),
             )
         )
     return jobs

@@ -27,7 +27,7 @@ from pyproj import CRS, Transformer
 from ..config import Config
 from ..crs import to_metric
 from ..engine.aggregate import assign_areas, square_cells
-from ..engine.network import build_network
+from ..engine.network import EDGE_FOOTPATH, EDGE_STREET, EDGE_UNKNOWN, build_network
 from ..errors import InputError
 from ..sources.amenities import read_amenities
 from ..sources.areas import area_ids
@@ -71,6 +71,13 @@ class TileSummary:
     files: tuple[str, str] | None
     seconds: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = float("nan")
+    #: metres of the tile's own walkable edges per municipality, by edge kind (unknown,
+    #: street, footpath: ``EDGE_KINDS``), for the audit's network rows
+    network_m: dict[str, list[float]] = field(default_factory=dict)
+
+
+#: The edge kinds ``TileSummary.network_m`` counts, in its order.
+EDGE_KINDS = (EDGE_UNKNOWN, EDGE_STREET, EDGE_FOOTPATH)
 
 
 def tile_file(out: str | os.PathLike, tile: tuple[int, int], layer: str) -> Path:
@@ -97,10 +104,11 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
         seconds["cpu"] = time.process_time() - cpu
         return TileSummary(tile, 0, {}, None, seconds, peak_rss_mb())
     clock = time.perf_counter()
-    reach = _measure(ext.ways, dw, amen, cfg)
+    reach, net = _measure(ext.ways, dw, amen, cfg)
     for ind in cfg.indicator_ids:
         dw[f"reach_{ind}"] = reach[ind]
     dw["municipality"] = _municipality(dw, store, tile, inputs)
+    network_m = _network_by_municipality(net, store, tile, inputs)
     if inputs.safety_points is not None:
         dw["safety"] = _safety(dw, store, tile, inputs)
     seconds["scan"] = time.perf_counter() - clock
@@ -118,13 +126,15 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
         files=(str(files[0]), str(files[1])),
         seconds=seconds,
         peak_rss_mb=peak_rss_mb(),
+        network_m=network_m,
     )
 
 
-def _measure(ways, dw, amen, cfg: Config) -> dict[str, np.ndarray]:
+def _measure(ways, dw, amen, cfg: Config):
     """Build the tile's network, snap and measure (as a scan does).
 
-    A tile without a walkable street leaves its dwellings and amenities unsnapped.
+    A tile without a walkable street leaves its dwellings and amenities unsnapped. Returns
+    the walks per sub-indicator and the network (None without a street).
     """
     cells = square_cells(dw, size_m=cfg.fallback_cell_m)
     try:
@@ -133,14 +143,14 @@ def _measure(ways, dw, amen, cfg: Config) -> dict[str, np.ndarray]:
         net = None
     if net is not None:
         a_snap, d_snap = compute.snap(net, amen, dw, cells, cfg, None)
-        return compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {})
+        return compute.measure(net, dw, amen, a_snap, d_snap, cfg, None, None, {}), net
     dw["area_id"] = assign_areas(dw, cells)
     for frame in (dw, amen):
         frame["snapped"] = False
         frame["snap_m"] = np.nan
     for ind in cfg.indicator_ids:
         dw[f"dist_{ind}"] = np.inf
-    return {ind: np.full(len(dw), np.inf) for ind in cfg.indicator_ids}
+    return {ind: np.full(len(dw), np.inf) for ind in cfg.indicator_ids}, None
 
 
 def _own(gdf: gpd.GeoDataFrame, store: TileStore, tile) -> gpd.GeoDataFrame:
@@ -166,6 +176,29 @@ def _dwellings(store: TileStore, tile, from_store: gpd.GeoDataFrame, inputs: Til
         )
     dw["weight"] = 1.0
     return dw
+
+
+def _network_by_municipality(net, store: TileStore, tile, inputs: TileInputs) -> dict:
+    """Metres of walkable edge per municipality and kind, each edge counted by one tile.
+
+    An edge belongs to the tile and the municipality its midpoint lies in, so the tiles'
+    sums add up to the network inside each municipality (a scan of it also walks the
+    750 m around it: its audit counts those streets too).
+    """
+    if net is None or net.edge_kind is None:
+        return {}
+    mid = shapely.line_interpolate_point(net.edge_geometry, 0.5, normalized=True)
+    edges = gpd.GeoDataFrame(
+        {"length": net.edge_length_m, "kind": net.edge_kind}, geometry=mid, crs=store.crs
+    )
+    edges = _own(edges, store, tile)
+    edges["municipality"] = _municipality(edges, store, tile, inputs)
+    edges = edges.dropna(subset=["municipality"])
+    sums = edges.groupby(["municipality", "kind"])["length"].sum()
+    return {
+        str(m): [float(sums.get((m, k), 0.0)) for k in EDGE_KINDS]
+        for m in edges["municipality"].unique()
+    }
 
 
 def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:

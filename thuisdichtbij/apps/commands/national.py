@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from ..._text import short_list
 from ...config import load_config
 from ...engine.partition import Tiling
 from ...pipeline.national import scan_national
@@ -98,6 +99,9 @@ def _scan_national(args) -> str:
     ]
     if result.outside:  # said in words here; the log's warning is for --quiet runs' logs
         lines.append(t["national_outside"].format(n=result.outside))
+    gaps = [m["id"] for m in result.municipalities if m["audit_missing"] or m["audit_thin"]]
+    if gaps:
+        lines.append(t["national_gaps"].format(n=len(gaps), names=short_list(gaps, lang=args.lang)))
     return "\n".join(lines)
 
 
