@@ -183,3 +183,28 @@ def test_sqlite_sync_is_off_only_while_writing(tmp_path):
         raise RuntimeError("the write failed")
     assert pyogrio.get_gdal_config_option(key) == before
     assert a.read_bytes() == b"a" and b.read_bytes() == b"b"
+
+
+def test_a_written_geopackage_and_its_folder_are_synced(tmp_path, monkeypatch):
+    # the temporary file is synced before the move, the folder after it: a power cut
+    # cannot leave half a file, nor bring the old one back after "wrote"
+    import stat
+
+    import geopandas as gpd
+    from shapely import Point
+
+    synced = []
+    real = os.fsync
+
+    def record(fd):
+        mode = os.fstat(fd).st_mode
+        synced.append("folder" if stat.S_ISDIR(mode) else "file")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    frame = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(0, 0)], crs=28992)
+    out = write_layers(tmp_path / "x.gpkg", {"points": frame}, metadata={"k": "v"})
+    assert synced == ["file", "folder"]
+    synced.clear()
+    add_layers(out, {"more": frame})
+    assert synced == ["file", "folder"]

@@ -83,6 +83,22 @@ def _one_sync(path: Path):
         os.fsync(f.fileno())
 
 
+def move_into_place(tmp: Path, target: Path) -> None:
+    """Move a whole temporary file over ``target`` and make the move itself durable.
+
+    The rename is atomic; syncing the folder afterwards (where the system allows it) keeps
+    a power cut from bringing the old file back after the command said it wrote the new.
+    """
+    os.replace(tmp, target)
+    if not hasattr(os, "O_DIRECTORY"):  # Windows: a folder cannot be opened to sync it
+        return
+    fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def gpkg_layers(path: Path, *, what: str = "output") -> list[str]:
     """Layer names of an existing GeoPackage; :class:`OutputError` when it is none."""
     try:
@@ -195,7 +211,7 @@ def write_layers(
                         promote_to_multi=_polygons(frame),
                         geometry_type=_EMPTY_AS.get(name) if len(frame) == 0 else None,
                     )
-            os.replace(tmp, out)
+            move_into_place(tmp, out)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -288,7 +304,7 @@ def add_layers(
                         promote_to_multi=_polygons(frame),
                     )
             os.chmod(tmp, target.stat().st_mode)
-            os.replace(tmp, target)
+            move_into_place(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
