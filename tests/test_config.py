@@ -7,6 +7,8 @@ import pytest
 from thuisdichtbij import ConfigError, InputFileNotFoundError, load_config
 from thuisdichtbij.config import INDICATOR_IDS, default_indicators_dir
 
+from ._reference import METHOD_SAFETY_WEIGHT, METHOD_WEIGHTS
+
 
 def write(tmp_path, text, name="weights.yaml"):
     p = tmp_path / name
@@ -17,18 +19,7 @@ def write(tmp_path, text, name="weights.yaml"):
 def test_defaults_follow_the_method():
     cfg = load_config()
     assert cfg.max_score == 30.5
-    assert dict(cfg.weights) == {
-        "pharmacy": 1,
-        "gp": 2,
-        "physio": 1,
-        "community": 3,
-        "supermarket": 3,
-        "drugstore": 1,
-        "hairdresser": 0.5,
-        "culture": 0.5,
-        "bus_stop": 2,
-        "safety": 0.5,
-    }
+    assert dict(cfg.weights) == {**METHOD_WEIGHTS, "safety": METHOD_SAFETY_WEIGHT}
     assert [(b.max_m, b.points) for b in cfg.bands] == [(250, 2), (500, 1)]
     assert cfg.indicator_ids == INDICATOR_IDS
     assert cfg.classification_method == "stddev"

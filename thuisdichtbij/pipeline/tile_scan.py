@@ -107,14 +107,18 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
     reach, net = _measure(ext.ways, dw, amen, cfg)
     for ind in cfg.indicator_ids:
         dw[f"reach_{ind}"] = reach[ind]
-    dw["municipality"] = _municipality(dw, store, tile, inputs)
-    network_m = _network_by_municipality(net, store, tile, inputs)
+    munis = _areas_in_tile(
+        inputs.municipalities, inputs.municipality_field, store, tile, ids=_as_text
+    )
+    dw["municipality"] = _area_of(dw, munis).astype("string")
+    network_m = _network_by_municipality(net, munis, store, tile)
     if inputs.safety_points is not None:
         dw["safety"] = _safety(dw, store, tile, inputs)
     seconds["scan"] = time.perf_counter() - clock
     clock = time.perf_counter()
     files = (tile_file(inputs.out, tile, "dwellings"), tile_file(inputs.out, tile, "amenities"))
     write_parquet(dw, files[0])
+    # taken again: the amenities got their snap columns in _measure
     write_parquet(_own(amen, store, tile)[[*AMENITY_COLUMNS, "geometry"]], files[1])
     seconds["write"] = time.perf_counter() - clock
     seconds["cpu"] = time.process_time() - cpu
@@ -178,7 +182,7 @@ def _dwellings(store: TileStore, tile, from_store: gpd.GeoDataFrame, inputs: Til
     return dw
 
 
-def _network_by_municipality(net, store: TileStore, tile, inputs: TileInputs) -> dict:
+def _network_by_municipality(net, munis: gpd.GeoDataFrame, store: TileStore, tile) -> dict:
     """Metres of walkable edge per municipality and kind, each edge counted by one tile.
 
     An edge belongs to the tile and the municipality its midpoint lies in, so the tiles'
@@ -192,7 +196,7 @@ def _network_by_municipality(net, store: TileStore, tile, inputs: TileInputs) ->
         {"length": net.edge_length_m, "kind": net.edge_kind}, geometry=mid, crs=store.crs
     )
     edges = _own(edges, store, tile)
-    edges["municipality"] = _municipality(edges, store, tile, inputs)
+    edges["municipality"] = _area_of(edges, munis)
     edges = edges.dropna(subset=["municipality"])
     sums = edges.groupby(["municipality", "kind"])["length"].sum()
     return {
@@ -201,32 +205,32 @@ def _network_by_municipality(net, store: TileStore, tile, inputs: TileInputs) ->
     }
 
 
-def _municipality(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
-    """The municipality each dwelling lies in (``<NA>`` outside all of them)."""
-    polys = read_in_box(
-        inputs.municipalities, store.box(tile, halo=False), store.crs, inputs.municipality_field
+def _as_text(values: pd.Series) -> pd.Series:
+    """Municipality ids as the national run matches them (its jobs read them as text)."""
+    return values.astype("string")
+
+
+def _areas_in_tile(path, field_name: str, store: TileStore, tile, *, ids=area_ids):
+    """The polygons of ``path`` meeting the tile, as ``area_id`` (``ids`` of the field)."""
+    polys = read_in_box(path, store.box(tile, halo=False), store.crs, field_name)
+    return gpd.GeoDataFrame(
+        {"area_id": ids(polys[field_name]).to_numpy()},
+        geometry=polys.geometry.to_numpy(),
+        crs=polys.crs,
     )
-    if polys.empty or dw.empty:
-        return pd.Series(pd.NA, index=dw.index, dtype="string")
-    polys = to_metric(polys, store.crs).rename(columns={inputs.municipality_field: "area_id"})
-    polys["area_id"] = polys["area_id"].astype("string")
-    return assign_areas(dw, polys)
+
+
+def _area_of(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """The area each point lies in (missing outside them all)."""
+    if areas.empty or points.empty:
+        return pd.Series(pd.NA, index=points.index, dtype="object")
+    return assign_areas(points, to_metric(areas, points.crs))
 
 
 def _safety(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) -> pd.Series:
     """Safety points of the Leefbaarometer area each dwelling lies in (NaN outside them)."""
-    zones = read_in_box(
-        inputs.safety_areas, store.box(tile, halo=False), store.crs, inputs.safety_area_field
-    )
-    if zones.empty or dw.empty:
-        return pd.Series(np.nan, index=dw.index)
-    zones = gpd.GeoDataFrame(
-        {"area_id": area_ids(zones[inputs.safety_area_field]).to_numpy()},
-        geometry=zones.geometry.to_numpy(),
-        crs=zones.crs,
-    )
-    of = assign_areas(dw, to_metric(zones, store.crs))
-    return of.map(dict(inputs.safety_points)).astype(float)
+    zones = _areas_in_tile(inputs.safety_areas, inputs.safety_area_field, store, tile)
+    return _area_of(dw, zones).map(dict(inputs.safety_points)).astype(float)
 
 
 def read_in_box(path, box, crs, column: str) -> gpd.GeoDataFrame:
