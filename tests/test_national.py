@@ -458,6 +458,10 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     from thuisdichtbij.errors import ConfigError
 
     store, _ = _paper_store(tmp_path)
+    # distributed's defaults loaded first: a config.set of a section not yet loaded removes
+    # the whole section on exit (dask 2026.8), and a later run of this file finds none
+    import distributed  # noqa: F401
+
     with (
         dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
         pytest.raises(ConfigError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:1"),

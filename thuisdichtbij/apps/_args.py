@@ -110,7 +110,6 @@ _EXTRAS = {
     "uvicorn": "serve",
     "dask": "dask",
     "distributed": "dask",
-    "pyarrow": "dask",
     "osmnx": "osmnx",
 }
 
