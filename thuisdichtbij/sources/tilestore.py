@@ -26,7 +26,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from ..crs import to_metric
@@ -260,17 +259,42 @@ class _StoreWriter:
             os.replace(files[0], folder / "ways.parquet")
             return
         if files:
-            frames = [gpd.read_parquet(f) for f in files]
-            ways = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            _concat_parquet(files, folder / "ways.parquet")
         else:
-            ways = self.empty_ways
-        ways.to_parquet(folder / "ways.parquet")
+            self.empty_ways.to_parquet(folder / "ways.parquet")
         for f in files:
             f.unlink()
 
     def discard(self) -> None:
         """Remove the temporary folder (after a failure; a finished store was moved away)."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _concat_parquet(files: list[Path], out: Path) -> None:
+    """GeoParquet files of one layout joined in order, as Arrow tables (no geometry decoded).
+
+    The GeoParquet metadata is the first file's with the bounding boxes and geometry types
+    of all of them (pyarrow gives the joined rows a fresh index, as pandas' note of the
+    first file's index no longer fits their number).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(f) for f in files]
+    meta = dict(tables[0].schema.metadata)
+    geo = [json.loads(t.schema.metadata[b"geo"]) for t in tables]
+    merged = geo[0]
+    for name, column in merged["columns"].items():
+        boxes = np.array([g["columns"][name].get("bbox", [np.nan] * 4) for g in geo], float)
+        if np.isnan(boxes).any():
+            column.pop("bbox", None)
+        else:
+            column["bbox"] = [*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)]
+        types = {t for g in geo for t in g["columns"][name].get("geometry_types", [])}
+        column["geometry_types"] = sorted(types)
+    meta[b"geo"] = json.dumps(merged).encode()
+    table = pa.concat_tables(tables, promote_options="permissive")
+    pq.write_table(table.replace_schema_metadata(meta), out)
 
 
 def _prefilter_json(prefilter) -> dict | None:
@@ -298,11 +322,16 @@ def _by_tile(gdf: gpd.GeoDataFrame, tile_m: float, halo_m: float | None) -> dict
             cand = np.flatnonzero((lo[:, 0] + dx <= hi[:, 0]) & (lo[:, 1] + dy <= hi[:, 1]))
             rows.append(cand)
             ij.append(lo[cand] + [dx, dy])
-    rows, ij = np.concatenate(rows), np.concatenate(ij)
-    x0, y0 = ij[:, 0] * tile_m - halo_m, ij[:, 1] * tile_m - halo_m
-    grown = shapely.box(x0, y0, x0 + tile_m + 2 * halo_m, y0 + tile_m + 2 * halo_m)
-    meets = shapely.intersects(geoms[rows], grown)
-    return _group(rows[meets], ij[meets])
+    candidates = _group(np.concatenate(rows), np.concatenate(ij))
+    out = {}
+    for (i, j), cand in candidates.items():  # one square per tile, not one per candidate
+        x0, y0 = i * tile_m - halo_m, j * tile_m - halo_m
+        grown = shapely.box(x0, y0, x0 + tile_m + 2 * halo_m, y0 + tile_m + 2 * halo_m)
+        shapely.prepare(grown)
+        meets = cand[shapely.intersects(grown, geoms[cand])]
+        if len(meets):
+            out[(i, j)] = meets
+    return out
 
 
 def _group(rows: np.ndarray, ij: np.ndarray) -> dict[Tile, np.ndarray]:
