@@ -295,6 +295,8 @@ def _lines(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             "street network: expected LineString edges, got "
             f"{', '.join(sorted(kinds))}; give the edges layer, not the nodes"
         )
+    if kinds == {"LineString"}:  # nothing to explode (as an OSM extract's segments)
+        return edges.reset_index(drop=True)
     return edges.explode(index_parts=False, ignore_index=True)
 
 
@@ -326,8 +328,9 @@ def _edge_arrays(edges: gpd.GeoDataFrame):
 
 def _end_nodes(geom: np.ndarray):
     """The nodes where edges end (ends within ``NODE_PRECISION_M`` meet), and each edge's two."""
-    start = shapely.get_coordinates(shapely.get_point(geom, 0))
-    end = shapely.get_coordinates(shapely.get_point(geom, -1))
+    coords = shapely.get_coordinates(geom)  # every vertex, edge after edge
+    last = np.cumsum(shapely.get_num_coordinates(geom)) - 1
+    start, end = coords[np.r_[0, last[:-1] + 1]], coords[last]
     keys = np.round(np.vstack([start, end]) / NODE_PRECISION_M).astype(np.int64)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
