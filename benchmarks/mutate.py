@@ -40,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINE = REPO / "thuisdichtbij" / "engine"
-MODULES = ("score", "distance", "snap", "aggregate", "network")
+MODULES = ("score", "distance", "snap", "aggregate", "network", "rows")
 #: The engine's own fast tests per module, the most direct first (``-x`` stops at the first
 #: failure, so a killed mutant costs little).
 TESTS = {
@@ -53,6 +53,7 @@ TESTS = {
     "snap": ("tests/test_snap.py", "tests/test_distance.py", "tests/test_network.py"),
     "aggregate": ("tests/test_aggregate.py",),
     "network": ("tests/test_network.py", "tests/test_snap.py", "tests/test_distance.py"),
+    "rows": ("tests/test_snap.py::test_unique_rows_as_numpy_finds_them", "tests/test_network.py"),
 }
 #: What the copy of the repository needs to import the package and run the tests.
 COPY = ("thuisdichtbij", "tests", "config", "indicators", "data", "pyproject.toml")

@@ -13,6 +13,7 @@ from thuisdichtbij.crs import RD_NEW
 from thuisdichtbij.engine import snap as snap_module
 from thuisdichtbij.engine.distance import nearest_distance
 from thuisdichtbij.engine.network import build_network
+from thuisdichtbij.engine.rows import unique_rows
 from thuisdichtbij.engine.snap import Snapped, snap_points
 
 
@@ -76,7 +77,7 @@ def test_unique_rows_as_numpy_finds_them():
     # few distinct values, so rows repeat and share x or y; numpy's row-wise unique is the
     # independent reference
     xy = np.random.default_rng(3).integers(0, 4, size=(200, 2)).astype(float)
-    rows, inverse = snap_module._unique_rows(xy)
+    rows, inverse = unique_rows(xy)
     ref_rows, ref_inverse = np.unique(xy, axis=0, return_inverse=True)
     np.testing.assert_array_equal(rows, ref_rows)
     np.testing.assert_array_equal(inverse, ref_inverse.ravel())

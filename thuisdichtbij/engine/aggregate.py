@@ -8,6 +8,7 @@ import pandas as pd
 import shapely
 
 from ..config import Config
+from .rows import unique_rows
 
 __all__ = ["assign_areas", "aggregate", "square_cells", "select_areas", "cell_ids", "score_grid"]
 
@@ -33,9 +34,9 @@ def cell_ids(xy: np.ndarray, size_m: float) -> list[str]:
     """CBS-style ids of the cells of ``size_m`` holding each point (see :func:`square_cells`)."""
     corners = np.floor(xy / size_m).astype(np.int64) * size_m
     # named once per cell, not once per point
-    cells, inverse = np.unique(corners, axis=0, return_inverse=True)
+    cells, inverse = unique_rows(corners)
     names = np.array([f"E{int(x // 100):04d}N{int(y // 100):04d}" for x, y in cells], dtype=object)
-    return names[inverse.reshape(-1)].tolist()
+    return names[inverse].tolist()
 
 
 def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame:
@@ -45,7 +46,7 @@ def square_cells(points: gpd.GeoDataFrame, *, size_m: float) -> gpd.GeoDataFrame
     hectometres (``E1760N3180`` for the 100 m cell at 176000, 318000 in RD New).
     """
     xy = shapely.get_coordinates(points.geometry.to_numpy())
-    corners = np.unique(np.floor(xy / size_m).astype(np.int64), axis=0) * size_m
+    corners = unique_rows(np.floor(xy / size_m).astype(np.int64))[0] * size_m
     ids = cell_ids(corners.astype(float), size_m)
     geoms = shapely.box(
         corners[:, 0], corners[:, 1], corners[:, 0] + size_m, corners[:, 1] + size_m

@@ -20,6 +20,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import CRSError, InputError
+from .rows import unique_rows
 
 log = logging.getLogger(__name__)
 
@@ -332,8 +333,7 @@ def _end_nodes(geom: np.ndarray):
     last = np.cumsum(shapely.get_num_coordinates(geom)) - 1
     start, end = coords[np.r_[0, last[:-1] + 1]], coords[last]
     keys = np.round(np.vstack([start, end]) / NODE_PRECISION_M).astype(np.int64)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    uniq, inverse = unique_rows(keys)
     m = len(geom)
     return uniq, inverse[:m], inverse[m:]
 

@@ -33,6 +33,7 @@ from ..errors import ConfigError
 from ..settings import THREADS_ENV
 from .distance import indicator_distances
 from .network import Network
+from .rows import unique_rows
 from .snap import snap_points
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,7 @@ def run_tile(
 def _tiles(net, dwellings_xy, amenities_xy, amenity_indicator, *, tile_m, reach_m, snap_m):
     """Yield (dwelling positions, run_tile arguments) per non-empty tile."""
     tiles = tile_of(dwellings_xy, tile_m)
-    keys, inverse = np.unique(tiles, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
+    keys, inverse = unique_rows(tiles)
     for k, (ix, iy) in enumerate(keys):
         pos = np.flatnonzero(inverse == k)
         x0, y0 = ix * tile_m, iy * tile_m

@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 
 from ..settings import threads
 from .network import Network
+from .rows import unique_rows
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def snap_points(points: np.ndarray, network: Network, *, max_snap_m: float) -> S
     along_m = np.full(n, np.nan)
     if n == 0:
         return Snapped(edge, snap_m, along_m)
-    xy, inverse = _unique_rows(shapely.get_coordinates(points))
+    xy, inverse = unique_rows(shapely.get_coordinates(points))
     u_edge, u_snap, u_along = _nearest(xy, _pieces(network), network)
     near = u_snap <= max_snap_m
     edge[:] = np.where(near, u_edge, -1)[inverse]
@@ -93,21 +94,6 @@ def snap_points(points: np.ndarray, network: Network, *, max_snap_m: float) -> S
             "snapping: %d of %d point(s) farther than %g m from any street", far, n, max_snap_m
         )
     return Snapped(edge, snap_m, along_m)
-
-
-def _unique_rows(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of ``xy`` and, for each row, the index of its distinct row.
-
-    What ``np.unique(xy, axis=0, return_inverse=True)`` returns, four times as fast (one
-    lexsort of the two columns instead of a sort of row records).
-    """
-    order = np.lexsort((xy[:, 1], xy[:, 0]))
-    xy = xy[order]
-    new = np.ones(len(xy), dtype=bool)
-    new[1:] = (xy[1:, 0] != xy[:-1, 0]) | (xy[1:, 1] != xy[:-1, 1])
-    inverse = np.empty(len(xy), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return xy[new], inverse
 
 
 #: Longest piece of a segment indexed in the KD-tree (metres).
