@@ -85,6 +85,8 @@ def test_zones_and_compare_zones(study, capsys):
         en=["woonzorgzone(s) (class >= 1", "cells", "mean score", "wrote layer zones"],
     )
     assert "dwellings" not in nl and "Z01" in nl and "Z01" in en
+    # the mean score with a decimal comma in Dutch, a point in English
+    assert re.search(r"gemiddelde score \d+,\d\d;", nl) and re.search(r"mean score \d+\.\d\d;", en)
     _both(
         capsys,
         ["compare-zones", str(out), "--reference", str(out), "--reference-layer", "zones"]

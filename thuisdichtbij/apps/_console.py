@@ -52,7 +52,7 @@ CONSOLE = {
         # zones
         "zones_head": "{n} woonzorgzone(s) ({rule}):",
         "zone_line": "  {id} {name}: {cells} cellen, {dwellings} woningen, gemiddelde score "
-        "{mean:.2f}",
+        "{mean}",
         "zone_65": ", {n:.0f} 65-plussers",
         "zones_wrote": "laag {layer} geschreven naar {scan}",
         "compare_wrote": "tabel zone_comparison geschreven naar {scan}",
@@ -133,7 +133,7 @@ CONSOLE = {
         "pts_inside": "(a point inside each polygon)",
         # zones
         "zones_head": "{n} woonzorgzone(s) ({rule}):",
-        "zone_line": "  {id} {name}: {cells} cells, {dwellings} dwellings, mean score {mean:.2f}",
+        "zone_line": "  {id} {name}: {cells} cells, {dwellings} dwellings, mean score {mean}",
         "zone_65": ", {n:.0f} residents 65+",
         "zones_wrote": "wrote layer {layer} to {scan}",
         "compare_wrote": "wrote table zone_comparison to {scan}",

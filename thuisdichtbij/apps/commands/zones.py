@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..._text import decimal
 from ...analyses.zones import compare_zones, make_zones
 from .._args import gpkg_to_update, share
 from .._console import say
@@ -49,7 +50,7 @@ def _zones(args) -> str:
                 name=r["name"],
                 cells=r["n_cells"],
                 dwellings=r["n_dwellings"],
-                mean=r["score_mean"],
+                mean=decimal(r["score_mean"], ".2f", args.lang),
             )
             + (t["zone_65"].format(n=r["residents_65plus"]) if args.demand else "")
             + f"; {r['profile']}"
