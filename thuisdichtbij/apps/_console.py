@@ -51,8 +51,7 @@ CONSOLE = {
         "pts_inside": "(een punt binnen elk vlak)",
         # zones
         "zones_head": "{n} woonzorgzone(s) ({rule}):",
-        "zone_line": "  {id} {name}: {cells} cellen, {dwellings} woningen, gemiddelde score "
-        "{mean}",
+        "zone_line": "  {id} {name}: {cells} cellen, {dwellings} woningen, gemiddelde score {mean}",
         "zone_65": ", {n:.0f} 65-plussers",
         "zones_wrote": "laag {layer} geschreven naar {scan}",
         "compare_wrote": "tabel zone_comparison geschreven naar {scan}",
