@@ -497,11 +497,18 @@ def test_municipalities_in_another_crs_find_the_same_dwellings(tmp_path):
 
 
 def test_areas_file_in_another_crs_on_paper(tmp_path, capsys):
+    # The municipality ends at x=5200, so far's square of 500 m lies 40 % inside it: a
+    # scan of it alone still reports that square (its squares are drawn around its own
+    # dwellings), and so does the national run
+    store, gem = _paper_store(tmp_path)
+    gem.set_geometry([shapely.box(-1000, -1000, 5200, 4000)]).to_file(tmp_path / "gem.gpkg")
+    out = scan_national(store.path, out=tmp_path / "sq", municipalities=tmp_path / "gem.gpkg")
+    areas = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="areas")
+    assert areas["area_id"].tolist() == ["E0000N0010", "E0050N0010"]
     # Postcode areas in WGS84: 1111 wholly inside the municipality holds a, b and c; 2222
     # holds far but lies 37 % inside it (y 1050..9000 against the border at 4000): not an
     # area of the municipality, so far gets no area_id (as in a scan of it alone); 3333
     # lies elsewhere, beyond the bbox filter
-    store, _ = _paper_store(tmp_path)
     pc = gpd.GeoDataFrame(
         {"postcode": [1111.0, 2222.0, 3333.0]},
         geometry=[

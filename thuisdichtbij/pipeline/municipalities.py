@@ -14,6 +14,7 @@ more in it, else the squares of ``aggregation.fallback_cell_m`` holding its dwel
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from ..outputs.export import write_layers
 from ..sources.areas import area_frame
 from . import compute, facts, inputs
 from .tile_scan import AMENITY_COLUMNS, EDGE_KINDS, peak_rss_mb, read_in_box, write_parquet
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,13 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
         found = read_in_box(spec["file"], outline.total_bounds, crs, spec["id_field"])
         polys = to_metric(area_frame(found, id_field=spec["id_field"], path=spec["file"]), crs)
     areas = inputs.areas_in_study_area(polys, outline, dw, config)
+    if areas.empty:  # a scan of it alone refuses; a national run goes on with the others
+        log.warning(
+            "areas: no polygon of %s lies half or more in municipality %s; its areas layer "
+            "is empty",
+            Path(spec["file"]).name,
+            job.id,
+        )
     dw["area_id"] = assign_areas(dw, areas)
     return areas
 
