@@ -68,7 +68,7 @@ def delft(data_dir, tmp_path_factory):
             }
         )
     )
-    single = scan(str(study), cache=False)
+    single = scan(str(study), cache=tmp / "cache")
     single.to_gpkg(tmp / "single.gpkg")
     return {
         "store": store, "national": national, "single": single, "tmp": tmp, "gem": gemeenten,
@@ -118,6 +118,8 @@ def test_tiled_scan_equals_the_single_scan(delft):
     assert a.columns.tolist() == b.columns.tolist()
     key = a["indicator"] + " " + a["source_id"]
     _same(a.assign(key=key), b.assign(key=b["indicator"] + " " + b["source_id"]), "key")
+    # the means per area (squares of 500 m, as the scan has no area polygons) and the grid
+    _same_layers(gpkg, single, {"areas": "area_id", "grid": "cell_id"})
     # every layer the national GeoPackage has, a scan's GeoPackage has with the same fields
     for name in pyogrio.list_layers(gpkg)[:, 0]:
         assert name in pyogrio.list_layers(single)[:, 0]
@@ -133,6 +135,9 @@ def test_tiled_scan_equals_the_single_scan(delft):
     rows = list(CFG.indicator_ids)
     cols = ["n_amenities", "per_10k_dwellings", "share_within_500m", "verdict"]
     pd.testing.assert_frame_equal(au.loc[rows, cols], su.loc[rows, cols])
+    # the coverage rows count the areas and cells without a class, as the scan's do
+    for item in ("areas_insufficient", "grid_insufficient"):
+        assert au.loc[item, ["value", "unit"]].tolist() == su.loc[item, ["value", "unit"]].tolist()
     for item in ("walkable_km", "footpath_share", "m_per_dwelling"):
         assert au.loc[item, "value"] == pytest.approx(su.loc[item, "value"], rel=1e-9), item
     assert au.loc["unscored_share", "value"] == pytest.approx(su.loc["unscored_share", "value"])
@@ -141,6 +146,45 @@ def test_tiled_scan_equals_the_single_scan(delft):
     assert (part.pop("municipality_id") == "Delft").all()
     assert part.columns.tolist() == ours.columns.tolist()
     _same(part.replace([np.inf], np.nan), ours, "dwelling_id")
+
+
+def _same_layers(ours, theirs, keys: dict[str, str]) -> None:
+    """Layers of two GeoPackages equal, field for field and row for row (by each key)."""
+    for layer, key in keys.items():
+        a = pyogrio.read_dataframe(ours, layer=layer)
+        b = pyogrio.read_dataframe(theirs, layer=layer)
+        assert a.columns.tolist() == b.columns.tolist(), layer
+        assert len(a) == len(b) > 10, layer
+        _same(a, b, key)
+    meta = [_metadata(p) for p in (ours, theirs)]
+    for item in ("class_edges_areas", "class_edges_grid", "grid_cell_m", "areas_source"):
+        assert meta[0][item] == meta[1][item], item
+
+
+def _metadata(gpkg) -> dict[str, str]:
+    table = pyogrio.read_dataframe(gpkg, layer="run_metadata")
+    return dict(zip(table["key"], table["value"]))
+
+
+@pytest.mark.slow
+def test_pc4_areas_equal_those_of_a_single_scan(delft):
+    # --areas: the CBS PC4 areas with half their surface or more in Delft, as a scan of Delft
+    # with `areas` reports them; a dwelling in a PC4 mostly outside Delft has no area_id
+    tmp, pc4 = delft["tmp"], delft["safety"]["safety_areas"]
+    out = scan_national(
+        delft["store"].path, out=tmp / "out-pc4", municipalities=delft["gem"],
+        areas=pc4, area_field="postcode", **delft["safety"],
+    )  # fmt: skip
+    study = yaml.safe_load((tmp / "delft.yaml").read_text())
+    study["areas"] = {"file": str(pc4), "id_field": "postcode"}
+    (tmp / "delft-pc4.yaml").write_text(yaml.safe_dump(study))
+    scan(str(tmp / "delft-pc4.yaml"), cache=tmp / "cache").to_gpkg(tmp / "single-pc4.gpkg")
+    gpkg = out.out / "gpkg" / "Delft.gpkg"
+    _same_layers(gpkg, tmp / "single-pc4.gpkg", {"areas": "area_id", "grid": "cell_id"})
+    ours = pyogrio.read_dataframe(gpkg, layer="dwellings")
+    theirs = pyogrio.read_dataframe(tmp / "single-pc4.gpkg", layer="dwellings")
+    _same(ours, theirs, "dwelling_id")
+    assert _metadata(gpkg)["areas_source"] == "cbs-pc4-2024.gpkg (postcode)"
 
 
 @pytest.mark.slow
@@ -397,9 +441,27 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert audit.loc["footpath_share", "value"] == pytest.approx(1.0)
     assert audit.loc["unscored_share", "value"] == pytest.approx(0.25)
     assert audit.loc["unscored_share", "verdict"] == "dun"
-    meta = dict(pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="run_metadata")
-                [["key", "value"]].itertuples(index=False))  # fmt: skip
+    meta = _metadata(out.out / "gpkg" / "Papier.gpkg")
     assert "pharmacy" in meta["audit_missing"].split(", ")
+    # without --areas, the means per square of 500 m: a, b and c in the one at (0, 1000), far
+    # in the one at (5000, 1000), unscored (1 of 1: no class); 5 dwellings or fewer: suppressed
+    areas = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="areas")
+    assert areas[["area_id", "n_dwellings", "suppressed", "data_status"]].values.tolist() == [
+        ["E0000N0010", 3, True, "ok"],
+        ["E0050N0010", 0, True, "onvoldoende gegevens"],
+    ]
+    assert areas.geometry[1].equals(shapely.box(5000, 1000, 5500, 1500))
+    assert got["area_id"].to_dict() == {
+        "a": "E0000N0010", "b": "E0000N0010", "c": "E0000N0010", "far": "E0050N0010"
+    }  # fmt: skip
+    # the grid of 100 m: a cell for each scored dwelling
+    grid = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="grid")
+    assert sorted(grid["cell_id"]) == ["E0001N0012", "E0002N0011", "E0004N0010"]
+    assert (grid["n_dwellings"] == 1).all() and grid["suppressed"].all()
+    assert audit.loc["areas_insufficient", ["value", "unit"]].tolist() == [1.0, "van 2"]
+    assert audit.loc["grid_insufficient", ["value", "unit"]].tolist() == [0.0, "van 3"]
+    assert meta["areas_source"] == "squares of 500 m (no area polygons given)"
+    assert meta["grid_cell_m"] == "100"
     assert "pharmacy" in out.municipalities[0]["audit_missing"]
     # a BAG GeoPackage in another CRS than the store's is refused before anything is written
     bag = gpd.GeoDataFrame(
@@ -432,6 +494,56 @@ def test_municipalities_in_another_crs_find_the_same_dwellings(tmp_path):
     with pytest.raises(InputError, match="nocrs.gpkg has no coordinate reference system"):
         scan_national(store.path, out=tmp_path / "out2", municipalities=tmp_path / "nocrs.gpkg")
     assert not (tmp_path / "out2").exists()
+
+
+def test_areas_file_in_another_crs_on_paper(tmp_path, capsys):
+    # The municipality ends at x=5200, so far's square of 500 m lies 40 % inside it: a
+    # scan of it alone still reports that square (its squares are drawn around its own
+    # dwellings), and so does the national run
+    store, gem = _paper_store(tmp_path)
+    gem.set_geometry([shapely.box(-1000, -1000, 5200, 4000)]).to_file(tmp_path / "gem.gpkg")
+    out = scan_national(store.path, out=tmp_path / "sq", municipalities=tmp_path / "gem.gpkg")
+    areas = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="areas")
+    assert areas["area_id"].tolist() == ["E0000N0010", "E0050N0010"]
+    # Postcode areas in WGS84: 1111 wholly inside the municipality holds a, b and c; 2222
+    # holds far but lies 37 % inside it (y 1050..9000 against the border at 4000): not an
+    # area of the municipality, so far gets no area_id (as in a scan of it alone); 3333
+    # lies elsewhere, beyond the bbox filter
+    pc = gpd.GeoDataFrame(
+        {"postcode": [1111.0, 2222.0, 3333.0]},
+        geometry=[
+            shapely.box(0, 900, 1000, 1300),
+            shapely.box(5000, 1050, 5200, 9000),
+            shapely.box(50_000, 50_000, 51_000, 51_000),
+        ],
+        crs="EPSG:28992",
+    )
+    pc.to_crs(4326).to_file(tmp_path / "pc.gpkg", engine="pyogrio")
+    out = scan_national(
+        store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg",
+        areas=tmp_path / "pc.gpkg",
+    )  # fmt: skip
+    gpkg = out.out / "gpkg" / "Papier.gpkg"
+    areas = pyogrio.read_dataframe(gpkg, layer="areas")
+    assert areas[["area_id", "n_dwellings", "data_coverage"]].values.tolist() == [["1111", 3, 1.0]]
+    assert np.allclose(areas.total_bounds, [0, 900, 1000, 1300], atol=0.01)
+    dw = pyogrio.read_dataframe(gpkg, layer="dwellings").set_index("dwelling_id")
+    ids = dw["area_id"].fillna("NULL").to_dict()
+    assert ids == {"a": "1111", "b": "1111", "c": "1111", "far": "NULL"}
+    audit = pyogrio.read_dataframe(gpkg, layer="audit").set_index("item")
+    assert audit.loc["areas_insufficient", ["value", "unit"]].tolist() == [0.0, "van 1"]
+    assert _metadata(gpkg)["areas_source"] == "pc.gpkg (postcode)"
+    # bad input is one line, before anything is written
+    args = ["scan-national", "--store", str(store.path), "--municipalities"]
+    args += [str(tmp_path / "gem.gpkg"), "--workers", "1", "-q", "--out", str(tmp_path / "o2")]
+    for bad, says in [
+        (["--areas", str(tmp_path / "none.gpkg")], "areas: file "),
+        (["--areas", str(tmp_path / "pc.gpkg"), "--area-field", "pc4"], "has no column 'pc4'"),
+    ]:
+        assert main([*args, *bad]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o2").exists()
 
 
 def test_a_failed_rerun_keeps_the_earlier_results(tmp_path, monkeypatch):

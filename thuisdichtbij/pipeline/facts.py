@@ -59,13 +59,9 @@ def result_facts(st, cfg, net, metric, dw, amen, agg, edges, stages) -> dict[str
         "dwelling_points_not_snapped": str(unscored),
         "amenities": json.dumps(amen["indicator"].value_counts().to_dict(), sort_keys=True),
         "amenities_not_snapped": str(int((~amen["snapped"]).sum())),
-        "areas": str(len(agg)),
-        "areas_suppressed": str(int(agg["suppressed"].sum())),
         "class_method": cfg.classification_method,
         "class_edges_dwellings": json.dumps([round(float(x), 4) for x in edges_dw]),
-        "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
-        "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
-        "grid_cell_m": f"{cfg.grid_cell_m:g}",
+        **area_facts(cfg, agg, edges_ar, edges_gr),
         "max_score": f"{cfg.max_score:g}",
         "band_tolerance_m": f"{cfg.band_tolerance_m:g}",
         "dwellings_class_not_robust": str(
@@ -80,3 +76,14 @@ def result_facts(st, cfg, net, metric, dw, amen, agg, edges, stages) -> dict[str
             d = describe_file(f)
             facts[f"input_{i + 1}"] = f"{d['name']} ({d['bytes']} bytes) sha256:{d['sha256']}"
     return facts
+
+
+def area_facts(cfg: Config, agg, edges_ar, edges_gr) -> dict[str, str]:
+    """The areas and the grid, for the metadata: counts, class edges and the cell size."""
+    return {
+        "areas": str(len(agg)),
+        "areas_suppressed": str(int(agg["suppressed"].sum())),
+        "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
+        "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
+        "grid_cell_m": f"{cfg.grid_cell_m:g}",
+    }

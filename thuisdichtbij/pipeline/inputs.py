@@ -383,30 +383,51 @@ def study_areas(
             metric,
         )
         where.require(all_areas, "areas", st.areas["file"])
-        areas = _areas_in_data(all_areas, area, dw, net, meta)
-        meta["areas_source"] = f"{Path(st.areas['file']).name} ({st.areas['id_field']})"
-    else:
-        areas = square_cells(dw, size_m=cfg.fallback_cell_m)  # drawn around the dwellings
-        if area is None:
-            areas = _areas_in_data(areas, None, dw, net, meta)
-        meta["areas_source"] = f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
+    if area is not None:
+        areas = areas_in_study_area(all_areas, area, dw, cfg)
+    else:  # squares drawn around the dwellings, or the polygons holding them
+        cells = square_cells(dw, size_m=cfg.fallback_cell_m) if all_areas is None else all_areas
+        areas = _areas_in_data(cells, dw, net, meta)
+    meta["areas_source"] = areas_source(st.areas, cfg)
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")
     return all_areas, areas
 
 
-def _areas_in_data(all_areas, area, dw, net: Network, meta: dict[str, str]):
-    """The areas the scan reports on, with the share of each that the data covers.
+def areas_in_study_area(
+    all_areas: gpd.GeoDataFrame | None,
+    area: gpd.GeoDataFrame,
+    dw: gpd.GeoDataFrame,
+    cfg: Config,
+) -> gpd.GeoDataFrame:
+    """The areas a scan with a study area reports on.
 
-    With a study area: those with half their surface or more in it (coverage 1). Without
-    one (an OSM extract, a box), the areas holding dwellings, and ``data_coverage`` is the
-    share of each within the walking network's extent: an area the data covers only at its
-    edge gets no class ('onvoldoende gegevens'), never a verdict from the few dwellings there.
+    The polygons of ``all_areas`` with half their surface or more in the study area (its
+    data covers them: ``data_coverage`` 1); without polygons, the squares of
+    ``cfg.fallback_cell_m`` holding the dwellings (which all lie in the study area).
     """
-    if area is not None:
-        areas = select_areas(all_areas, study_area=area, dwellings=dw)
-        areas["data_coverage"] = 1.0
-        return areas
+    if all_areas is None:
+        return square_cells(dw, size_m=cfg.fallback_cell_m)
+    areas = select_areas(all_areas, study_area=area, dwellings=dw)
+    areas["data_coverage"] = 1.0
+    return areas
+
+
+def areas_source(spec: dict | None, cfg: Config) -> str:
+    """What the areas are, for the metadata: the file and its id field, or the squares."""
+    if spec:
+        return f"{Path(spec['file']).name} ({spec['id_field']})"
+    return f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
+
+
+def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
+    """The areas holding dwellings, with the share of each that the data covers.
+
+    For a scan without a study area (an OSM extract, a box): ``data_coverage`` is the
+    share of each within the walking network's extent: an area the data covers only at
+    its edge gets no class ('onvoldoende gegevens'), never a verdict from the few
+    dwellings there.
+    """
     hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
     areas = select_areas(all_areas, study_area=None, dwellings=dw)
     geom = areas.geometry.to_numpy()

@@ -4,13 +4,17 @@ The tiles have measured every dwelling; here the dwellings of one municipality a
 from the tiles that hold them, scored, classed against each other (classes are relative to
 the study, as in a scan of that municipality alone) and written twice: as a partition of
 the national GeoParquet (``dwellings/municipality=<id>/part-0.parquet``) and as the
-municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings``, ``amenities`` and the
-data audit ``audit``, with the fields a scan writes, and ``run_metadata``).
+municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings``, ``areas`` (the
+dwelling-weighted means per area), ``grid``, ``amenities`` and the data audit ``audit``,
+with the fields a scan writes, and ``run_metadata``). The areas are those a scan of the
+municipality alone reports on: the polygons of an areas file with half their surface or
+more in it, else the squares of ``aggregation.fallback_cell_m`` holding its dwellings.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -25,9 +29,14 @@ import shapely
 
 from ..analyses.audit import audit_metadata, audit_table
 from ..config import Config
+from ..crs import to_metric
+from ..engine.aggregate import assign_areas
 from ..outputs.export import write_layers
-from . import compute
-from .tile_scan import AMENITY_COLUMNS, EDGE_KINDS, peak_rss_mb, write_parquet
+from ..sources.areas import area_frame
+from . import compute, facts, inputs
+from .tile_scan import AMENITY_COLUMNS, EDGE_KINDS, peak_rss_mb, read_in_box, write_parquet
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,9 +57,19 @@ def file_stem(municipality_id: str) -> str:
 
 
 def finish_municipality(
-    job: MunicipalityJob, *, config: Config, out: str, crs: str, metadata: dict[str, str]
+    job: MunicipalityJob,
+    *,
+    config: Config,
+    out: str,
+    crs: str,
+    metadata: dict[str, str],
+    areas: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    """Score, class and write one municipality; returns its counts, files and CPU seconds."""
+    """Score, class, aggregate and write one municipality; returns its counts, files and CPU.
+
+    ``areas``: the area polygons' ``file`` and ``id_field`` (as a study's ``areas``), or
+    None for squares.
+    """
     cpu = time.process_time()
     dw = _dwellings(job, crs)
     amen = _amenities(job, config, crs)
@@ -58,13 +77,17 @@ def finish_municipality(
     safety = dw.pop("safety") if "safety" in dw else pd.Series(np.nan, index=dw.index)
     edges = compute.points_and_classes(dw, safety, config)
     compute.sensitivity(dw, reach, config, edges)
+    agg, grid, (edges_ar, edges_gr) = compute.aggregate_scores(
+        dw, _areas(job, dw, config, areas, crs), config
+    )
     dw = dw.drop(columns=[c for c in ("postcode",) if c in dw and dw[c].isna().all()])
     dw = compute.order_columns(dw, config)
     stem = file_stem(job.id)
     part = Path(out) / "dwellings" / f"municipality={stem}" / "part-0.parquet"
     # the partition's folder name is the id made safe for a path: the id itself is a column
     write_parquet(dw.assign(municipality_id=job.id), part)
-    audit = audit_table(dw, amen, _network_sums(job), config)
+    statuses = {"areas": agg["data_status"], "grid": grid["data_status"]}
+    audit = audit_table(dw, amen, _network_sums(job), config, statuses=statuses)
     meta = {
         **metadata,
         **audit_metadata(audit),
@@ -72,18 +95,19 @@ def finish_municipality(
         "also counts those up to 750 m around it)",
         "study": job.id,
         "class_edges_dwellings": json.dumps([round(float(e), 4) for e in edges]),
+        **facts.area_facts(config, agg, edges_ar, edges_gr),
+        "areas_source": inputs.areas_source(areas, config),
         "n_dwellings": str(len(dw)),
         "n_scored": str(int(dw["snapped"].sum())),
     }
+    layers = {"dwellings": dw, "areas": agg, "grid": grid}
+    layers.update(amenities=amen[[*AMENITY_COLUMNS, "geometry"]], audit=audit)
     (Path(out) / "gpkg").mkdir(parents=True, exist_ok=True)
-    gpkg = write_layers(
-        Path(out) / "gpkg" / f"{stem}.gpkg",
-        {"dwellings": dw, "amenities": amen[[*AMENITY_COLUMNS, "geometry"]], "audit": audit},
-        metadata=meta,
-    )
+    gpkg = write_layers(Path(out) / "gpkg" / f"{stem}.gpkg", layers, metadata=meta)
     return {
         "id": job.id,
         "dwellings": len(dw),
+        "areas": len(agg),
         "parquet": str(part),
         "gpkg": str(gpkg),
         "peak_rss_mb": peak_rss_mb(),
@@ -91,6 +115,30 @@ def finish_municipality(
         "audit_missing": meta["audit_missing"],
         "audit_thin": meta["audit_thin"],
     }
+
+
+def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoDataFrame:
+    """The areas a scan of the municipality alone reports on; each dwelling's ``area_id``.
+
+    As in that scan, a dwelling gets the id of a reported area only (``<NA>`` in a polygon
+    less than half inside the municipality), whatever its tile gave it. The polygons are
+    read through a bbox filter: only those near the municipality.
+    """
+    outline = gpd.GeoDataFrame(geometry=[shapely.from_wkb(job.outline_wkb)], crs=crs)
+    polys = None
+    if spec is not None:
+        found = read_in_box(spec["file"], outline.total_bounds, crs, spec["id_field"])
+        polys = to_metric(area_frame(found, id_field=spec["id_field"], path=spec["file"]), crs)
+    areas = inputs.areas_in_study_area(polys, outline, dw, config)
+    if areas.empty:  # a scan of it alone refuses; a national run goes on with the others
+        log.warning(
+            "areas: no polygon of %s lies half or more in municipality %s; its areas layer "
+            "is empty",
+            Path(spec["file"]).name,
+            job.id,
+        )
+    dw["area_id"] = assign_areas(dw, areas)
+    return areas
 
 
 def _network_sums(job: MunicipalityJob) -> SimpleNamespace:

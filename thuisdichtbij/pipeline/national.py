@@ -80,6 +80,8 @@ def scan_national(
     leefbaarometer: str | os.PathLike | None = None,
     safety_areas: str | os.PathLike | None = None,
     safety_area_field: str = "postcode",
+    areas: str | os.PathLike | None = None,
+    area_field: str = "postcode",
     config: Config | None = None,
     tiling: Tiling | None = None,
     overwrite: bool = False,
@@ -105,6 +107,11 @@ def scan_national(
         (e.g. the CBS PC4 areas, id column ``postcode``): safety points per dwelling, as a
         scan with ``leefbaarometer.areas`` gives them; without them safety is handled as
         ``safety.missing`` says.
+    areas, area_field
+        Area polygons (e.g. the CBS PC4 areas, id column ``postcode``) for the
+        dwelling-weighted means per area in each GeoPackage's ``areas`` layer, as a scan
+        of the municipality with ``areas`` reports them: those with half their surface or
+        more in it. Without them: squares of ``aggregation.fallback_cell_m``.
     config
         The scientific configuration (default: the shipped one); the store must have been
         converted for its indicators.
@@ -122,6 +129,7 @@ def scan_national(
             st = _check(
                 store, out, municipalities, municipality_field, bag, bag_layer, cfg, overwrite
             )
+            spec = _areas_spec(areas, area_field)
         # Everything is written to a folder beside the target and moved in at the end, so a
         # failed or killed run leaves the earlier results whole and no half a country.
         work = _work_folder(target)
@@ -143,7 +151,7 @@ def scan_national(
             with stages("municipalities"):
                 jobs = _jobs(tiles, st, municipalities, municipality_field)
                 meta = _metadata(st, cfg, bag, leefbaarometer)
-                args = [(j, cfg, str(work), st.crs, meta) for j in jobs]
+                args = [(j, cfg, str(work), st.crs, meta, spec) for j in jobs]
                 done = _run(client, _finish, args, progress)
         _move_in(work, target)
     finally:
@@ -182,10 +190,10 @@ def _move_in(work: Path, target: Path) -> None:
             os.replace(new, old)
 
 
-def _finish(job, cfg, out, crs, meta):
+def _finish(job, cfg, out, crs, meta, areas):
     from .municipalities import finish_municipality
 
-    return finish_municipality(job, config=cfg, out=out, crs=crs, metadata=meta)
+    return finish_municipality(job, config=cfg, out=out, crs=crs, metadata=meta, areas=areas)
 
 
 @contextmanager
@@ -283,6 +291,15 @@ def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrit
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise OutputError(f"output: {target} is not empty; choose a new folder or pass --overwrite")
     return st
+
+
+def _areas_spec(areas, field_name: str) -> dict[str, str] | None:
+    """The area polygons as a study's ``areas`` names them (None: squares), checked."""
+    if areas is None:
+        return None
+    fields = list(_with_crs(areas, "areas")["fields"])
+    require_columns(gpd.GeoDataFrame(columns=fields), [field_name], what="areas", path=areas)
+    return {"file": str(areas), "id_field": field_name}
 
 
 def _jobs(tiles: list[TileSummary], st: TileStore, municipalities, field_name) -> list:

@@ -10,7 +10,7 @@ import pandas as pd
 from ..errors import InputError
 from ._io import read_vector, require_columns
 
-__all__ = ["read_areas", "area_ids"]
+__all__ = ["read_areas", "area_frame", "area_ids"]
 
 
 def area_ids(values: pd.Series) -> pd.Series:
@@ -27,6 +27,13 @@ def read_areas(
 ) -> gpd.GeoDataFrame:
     """Read polygons with an id column; returns ``area_id`` (text) and the geometry."""
     gdf = read_vector(path, what=what, layer=layer)
+    return area_frame(gdf, id_field=id_field, path=path, what=what)
+
+
+def area_frame(
+    gdf: gpd.GeoDataFrame, *, id_field: str, path: str | os.PathLike, what: str = "areas"
+) -> gpd.GeoDataFrame:
+    """Polygons read from ``path`` as areas: ``area_id`` (text, one per area) and the geometry."""
     require_columns(gdf, [id_field], what=what, path=path)
     kinds = set(gdf.geom_type.unique())
     if not kinds <= {"Polygon", "MultiPolygon"}:

@@ -41,6 +41,8 @@ def _add_scan_national(sub) -> None:
     s.add_argument(
         "--safety-area-field", default="postcode", help="their id column (default postcode)"
     )
+    s.add_argument("--areas", help="area polygons for the means per area (CBS PC4 areas)")
+    s.add_argument("--area-field", default="postcode", help="their id column (default postcode)")
     s.add_argument("--out", required=True, type=new_folder, help="the results folder")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument("--workers", type=int, default=2, help="local Dask workers")
@@ -82,6 +84,8 @@ def _scan_national(args) -> str:
         leefbaarometer=args.leefbaarometer,
         safety_areas=args.safety_areas,
         safety_area_field=args.safety_area_field,
+        areas=args.areas,
+        area_field=args.area_field,
         config=load_config(args.weights) if args.weights else None,
         tiling=Tiling(workers=args.workers, scheduler=args.scheduler),
         overwrite=args.overwrite,
