@@ -341,17 +341,17 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
     locations.ignore_errors()
     handlers: list = [locations]
     areas = area_filter = None
-    if area_keys:  # multipolygon relations carrying these keys become areas
-        manager = osmium.area.AreaManager()
-        area_filter = osmium.filter.KeyFilter(*area_keys)
-        with Reader(str(path), osmium.osm.RELATION, thread_pool=pool) as relations:
-            osmium.apply(relations, area_filter, manager.first_pass_handler())
-        areas = osmium.BufferIterator(area_filter)
-        handlers.append(manager.second_pass_to_buffer(areas))
     keep = osmium.filter.KeyFilter(*sorted(keys))
     node, way, area = collector.node, collector.way, collector.area
     Node, Way = osmium.osm.Node, osmium.osm.Way
     try:
+        if area_keys:  # multipolygon relations carrying these keys become areas
+            manager = osmium.area.AreaManager()
+            area_filter = osmium.filter.KeyFilter(*area_keys)
+            with Reader(str(path), osmium.osm.RELATION, thread_pool=pool) as relations:
+                osmium.apply(relations, area_filter, manager.first_pass_handler())
+            areas = osmium.BufferIterator(area_filter)
+            handlers.append(manager.second_pass_to_buffer(areas))
         with Reader(str(path), thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, *handlers, keep):
                 kind = type(obj)
