@@ -2,6 +2,7 @@
 with a single scan of the same municipality."""
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -602,7 +603,48 @@ def test_cli_names_the_municipalities_with_thin_input(tmp_path, capsys):
     assert main([*args, "--out", str(tmp_path / "nl")]) == 0
     out = capsys.readouterr().out
     assert "4 woningen in " in out
+    assert re.search(r"gemeente\(n\), in \d+,\d s", out)  # a decimal comma in Dutch
     assert "WAARSCHUWING: dunne of ontbrekende invoer in 1 gemeente(n): Papier;" in out
     assert main([*args, "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
     out = capsys.readouterr().out
+    assert re.search(r"municipalities, in \d+\.\d s", out)
     assert "WARNING: thin or missing input in 1 municipalities: Papier;" in out
+
+
+def test_areas_files_are_checked_before_the_tiles(tmp_path, capsys):
+    # points instead of polygons, and a file of several layers without --areas-layer: one
+    # line each before any tile is scanned (a worker's traceback, hours in, before)
+    store, gem = _paper_store(tmp_path)
+    pc = gpd.GeoDataFrame(
+        {"postcode": ["1111", "3333"]},
+        geometry=[shapely.box(0, 900, 1000, 1300), shapely.box(50_000, 50_000, 51_000, 51_000)],
+        crs="EPSG:28992",
+    )
+    pc.set_geometry(pc.centroid).to_file(tmp_path / "points.gpkg", engine="pyogrio")
+    gem.to_file(tmp_path / "two.gpkg", layer="gemeenten", engine="pyogrio")
+    pc.to_file(tmp_path / "two.gpkg", layer="pc4", engine="pyogrio")
+    args = ["scan-national", "--store", str(store.path), "--municipalities"]
+    args += [str(tmp_path / "gem.gpkg"), "--workers", "1", "-q", "--out", str(tmp_path / "o")]
+    for bad, says in [
+        (["--areas", str(tmp_path / "points.gpkg")], "Point geometries; give the area polygons"),
+        (["--areas", str(tmp_path / "two.gpkg")], "say which one with --areas-layer"),
+        (["--areas", str(tmp_path / "two.gpkg"), "--areas-layer", "pc6"], "no layer 'pc6'"),
+    ]:
+        assert main([*args, *bad]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+    # the layer named: the areas of that layer
+    assert main([*args, "--areas", str(tmp_path / "two.gpkg"), "--areas-layer", "pc4"]) == 0
+    gpkg = tmp_path / "o" / "gpkg" / "Papier.gpkg"
+    assert pyogrio.read_dataframe(gpkg, layer="areas")["area_id"].tolist() == ["1111"]
+    # no area polygon in the municipality: an empty areas layer, still a polygon layer for
+    # QGIS (GDAL would call an empty layer's geometry "Unknown")
+    pc[pc["postcode"] == "3333"].to_file(tmp_path / "far.gpkg", engine="pyogrio")
+    out = scan_national(
+        store.path, out=tmp_path / "far", municipalities=tmp_path / "gem.gpkg",
+        areas=tmp_path / "far.gpkg",
+    )  # fmt: skip
+    gpkg = out.out / "gpkg" / "Papier.gpkg"
+    assert pyogrio.read_info(gpkg, layer="areas")["features"] == 0
+    assert pyogrio.read_info(gpkg, layer="areas")["geometry_type"] == "MultiPolygon"

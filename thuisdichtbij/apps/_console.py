@@ -27,8 +27,8 @@ CONSOLE = {
         "--out <bestand>.gpkg",
         # tiles and scan-national
         "tiles_wrote": "{n} tegels van {tile_m:g} m (rand {halo_m:g} m) geschreven naar {path} "
-        "in {s:.1f} s",
-        "national_done": "{n} woningen in {tiles} tegels, {m} gemeente(n), in {s:.1f} s",
+        "in {s} s",
+        "national_done": "{n} woningen in {tiles} tegels, {m} gemeente(n), in {s} s",
         "national_wrote": "{dw} (GeoParquet per gemeente) en {gpkg} (een GeoPackage per "
         "gemeente) geschreven",
         "national_outside": "{n} woningen liggen in geen enkele gemeente en staan in geen uitvoer",
@@ -108,8 +108,8 @@ CONSOLE = {
         "fetch_wrote": "wrote {path}; scan it with: thuisdichtbij scan --study {path} "
         "--out <file>.gpkg",
         # tiles and scan-national
-        "tiles_wrote": "wrote {n} tiles of {tile_m:g} m (halo {halo_m:g} m) to {path} in {s:.1f} s",
-        "national_done": "{n} dwellings in {tiles} tiles, {m} municipalities, in {s:.1f} s",
+        "tiles_wrote": "wrote {n} tiles of {tile_m:g} m (halo {halo_m:g} m) to {path} in {s} s",
+        "national_done": "{n} dwellings in {tiles} tiles, {m} municipalities, in {s} s",
         "national_wrote": "wrote {dw} (GeoParquet per municipality) and {gpkg} (a GeoPackage "
         "per municipality)",
         "national_outside": "{n} dwellings lie in no municipality and are in no output",

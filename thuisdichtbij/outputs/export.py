@@ -234,7 +234,7 @@ def _write(frame: pd.DataFrame, path: Path, **options) -> None:
 
 
 #: The geometry type of a layer that may be written empty (no geometry to tell it by).
-_EMPTY_AS = {"context": "MultiPolygon"}
+_EMPTY_AS = {"context": "MultiPolygon", "areas": "MultiPolygon", "grid": "MultiPolygon"}
 
 
 def _polygons(frame: pd.DataFrame) -> bool:

@@ -127,7 +127,9 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
     outline = gpd.GeoDataFrame(geometry=[shapely.from_wkb(job.outline_wkb)], crs=crs)
     polys = None
     if spec is not None:
-        found = read_in_box(spec["file"], outline.total_bounds, crs, spec["id_field"])
+        found = read_in_box(
+            spec["file"], outline.total_bounds, crs, spec["id_field"], layer=spec.get("layer")
+        )
         polys = to_metric(area_frame(found, id_field=spec["id_field"], path=spec["file"]), crs)
     areas = inputs.areas_in_study_area(polys, outline, dw, config)
     if areas.empty:  # a scan of it alone refuses; a national run goes on with the others

@@ -30,7 +30,7 @@ from ..engine.partition import Tiling, dask_client
 from ..engine.score import safety_points
 from ..errors import ConfigError, InputError, OutputError
 from ..provenance import library_versions, package_version, utc_now
-from ..sources._io import require_columns, require_file
+from ..sources._io import check_layer, require_columns, require_file
 from ..sources.leefbaarometer import read_leefbaarometer
 from ..sources.tags import needed_keys, rule_starts
 from ..sources.tilestore import TileStore, open_store
@@ -82,6 +82,7 @@ def scan_national(
     safety_area_field: str = "postcode",
     areas: str | os.PathLike | None = None,
     area_field: str = "postcode",
+    area_layer: str | None = None,
     config: Config | None = None,
     tiling: Tiling | None = None,
     overwrite: bool = False,
@@ -107,8 +108,9 @@ def scan_national(
         (e.g. the CBS PC4 areas, id column ``postcode``): safety points per dwelling, as a
         scan with ``leefbaarometer.areas`` gives them; without them safety is handled as
         ``safety.missing`` says.
-    areas, area_field
-        Area polygons (e.g. the CBS PC4 areas, id column ``postcode``) for the
+    areas, area_field, area_layer
+        Area polygons (e.g. the CBS PC4 areas, id column ``postcode``; the layer is needed
+        when the file has several) for the
         dwelling-weighted means per area in each GeoPackage's ``areas`` layer, as a scan
         of the municipality with ``areas`` reports them: those with half their surface or
         more in it. Without them: squares of ``aggregation.fallback_cell_m``.
@@ -129,7 +131,7 @@ def scan_national(
             st = _check(
                 store, out, municipalities, municipality_field, bag, bag_layer, cfg, overwrite
             )
-            spec = _areas_spec(areas, area_field)
+            spec = _areas_spec(areas, area_field, area_layer)
         # Everything is written to a folder beside the target and moved in at the end, so a
         # failed or killed run leaves the earlier results whole and no half a country.
         work = _work_folder(target)
@@ -225,9 +227,15 @@ def _run(client, fn, arglist, progress: bool) -> list:
     return client.gather(futures)
 
 
-def _info(path, what: str, *, layer: str | None = None) -> dict:
-    """A vector file's layer info (fields, crs); a one-line error when it cannot be read."""
-    require_file(path, what)
+def _info(path, what: str, *, layer: str | None = None, how: str | None = None) -> dict:
+    """A vector file's layer info (fields, crs); a one-line error when it cannot be read.
+
+    With ``how`` (the option that names a layer) a file of several layers is refused
+    unless one is named.
+    """
+    p = require_file(path, what)
+    if how is not None:
+        check_layer(p, layer, what=what, how=how)
     try:
         return pyogrio.read_info(path, layer=layer)
     except Exception as exc:  # pyogrio raises DataSourceError and friends from GDAL
@@ -238,9 +246,9 @@ def _info(path, what: str, *, layer: str | None = None) -> dict:
         ) from exc
 
 
-def _with_crs(path, what: str) -> dict:
+def _with_crs(path, what: str, *, layer: str | None = None, how: str | None = None) -> dict:
     """A polygon file's info; refused without a CRS (its tiles are found by coordinates)."""
-    info = _info(path, what)
+    info = _info(path, what, layer=layer, how=how)
     if info["crs"] is None:
         raise InputError(
             f"{what}: {path} has no coordinate reference system; save it with one "
@@ -293,13 +301,22 @@ def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrit
     return st
 
 
-def _areas_spec(areas, field_name: str) -> dict[str, str] | None:
-    """The area polygons as a study's ``areas`` names them (None: squares), checked."""
+def _areas_spec(areas, field_name: str, layer: str | None) -> dict[str, str] | None:
+    """The area polygons as a study's ``areas`` names them (None: squares), checked.
+
+    Checked before the tiles are scanned: a wrong file found per municipality would come
+    hours later, as a worker's traceback.
+    """
     if areas is None:
         return None
-    fields = list(_with_crs(areas, "areas")["fields"])
-    require_columns(gpd.GeoDataFrame(columns=fields), [field_name], what="areas", path=areas)
-    return {"file": str(areas), "id_field": field_name}
+    info = _with_crs(areas, "areas", layer=layer, how="--areas-layer")
+    require_columns(
+        gpd.GeoDataFrame(columns=list(info["fields"])), [field_name], what="areas", path=areas
+    )
+    kind = str(info.get("geometry_type") or "Unknown")
+    if "Polygon" not in kind and not kind.startswith("Unknown"):
+        raise InputError(f"areas: {areas} holds {kind} geometries; give the area polygons")
+    return {"file": str(areas), "id_field": field_name, "layer": layer}
 
 
 def _jobs(tiles: list[TileSummary], st: TileStore, municipalities, field_name) -> list:

@@ -233,17 +233,17 @@ def _safety(dw: gpd.GeoDataFrame, store: TileStore, tile, inputs: TileInputs) ->
     return _area_of(dw, zones).map(dict(inputs.safety_points)).astype(float)
 
 
-def read_in_box(path, box, crs, column: str) -> gpd.GeoDataFrame:
+def read_in_box(path, box, crs, column: str, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """The polygons of ``path`` that meet ``box`` (given in ``crs``), whatever CRS the file has.
 
     GDAL applies a bbox filter in the layer's own coordinates: the box is taken there first
     (its densified outline's bounds), else a file in WGS84 would match nothing at all.
     """
-    layer_crs = pyogrio.read_info(path)["crs"]
+    layer_crs = pyogrio.read_info(path, layer=layer)["crs"]
     if layer_crs is not None and CRS(layer_crs) != CRS(crs):
         to_layer = Transformer.from_crs(crs, layer_crs, always_xy=True)
         box = to_layer.transform_bounds(*box, densify_pts=21)
-    return gpd.read_file(path, bbox=tuple(box), columns=[column], engine="pyogrio")
+    return gpd.read_file(path, bbox=tuple(box), columns=[column], layer=layer, engine="pyogrio")
 
 
 def write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:

@@ -39,19 +39,13 @@ def parse_crs(value: object, what: str) -> CRS:
         ) from exc
 
 
-def read_vector(
-    path: str | os.PathLike,
-    *,
-    what: str,
-    layer: str | None = None,
-    columns: list[str] | None = None,
-) -> gpd.GeoDataFrame:
-    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness.
+def check_layer(p: Path, layer: str | None, *, what: str, how: str = "'layer'") -> list[str]:
+    """The file's layer names, checked against ``layer``.
 
-    ``columns``, when given, are the only attribute columns read (those the file lacks are
-    left out): an OSM export with a column per tag is read several times faster.
+    Refused when ``layer`` is not among them, or is None and the file has several (GDAL
+    would take the first without a word). ``how``: how the user names a layer (a study
+    file's key, a command's option).
     """
-    p = require_file(path, what)
     try:
         layers = pyogrio.list_layers(p)
     except Exception as exc:  # pyogrio raises DataSourceError and friends from GDAL
@@ -66,8 +60,25 @@ def read_vector(
         )
     if layer is None and len(names) > 1:
         raise InputError(
-            f"{what}: {p} has several layers ({', '.join(names)}); say which one with 'layer'"
+            f"{what}: {p} has several layers ({', '.join(names)}); say which one with {how}"
         )
+    return names
+
+
+def read_vector(
+    path: str | os.PathLike,
+    *,
+    what: str,
+    layer: str | None = None,
+    columns: list[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer with pyogrio; clear errors for a bad file, layer, CRS or emptiness.
+
+    ``columns``, when given, are the only attribute columns read (those the file lacks are
+    left out): an OSM export with a column per tag is read several times faster.
+    """
+    p = require_file(path, what)
+    names = check_layer(p, layer, what=what)
     try:
         gdf = gpd.read_file(p, layer=layer, engine="pyogrio", columns=columns)
     except Exception as exc:

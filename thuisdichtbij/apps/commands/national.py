@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from ..._text import short_list
+from ..._text import decimal, short_list
 from ...config import load_config
 from ...engine.partition import Tiling
 from ...pipeline.national import scan_national
@@ -43,6 +43,7 @@ def _add_scan_national(sub) -> None:
     )
     s.add_argument("--areas", help="area polygons for the means per area (CBS PC4 areas)")
     s.add_argument("--area-field", default="postcode", help="their id column (default postcode)")
+    s.add_argument("--areas-layer", help="their layer, when the file has several")
     s.add_argument("--out", required=True, type=new_folder, help="the results folder")
     s.add_argument("--weights", help="a weights file laid over config/weights.yaml")
     s.add_argument("--workers", type=int, default=2, help="local Dask workers")
@@ -68,7 +69,7 @@ def _tiles(args) -> str:
         tile_m=store.tile_m,
         halo_m=store.halo_m,
         path=store.path,
-        s=time.perf_counter() - start,
+        s=decimal(time.perf_counter() - start, ".1f", args.lang),
     )
 
 
@@ -86,6 +87,7 @@ def _scan_national(args) -> str:
         safety_area_field=args.safety_area_field,
         areas=args.areas,
         area_field=args.area_field,
+        area_layer=args.areas_layer,
         config=load_config(args.weights) if args.weights else None,
         tiling=Tiling(workers=args.workers, scheduler=args.scheduler),
         overwrite=args.overwrite,
@@ -97,7 +99,7 @@ def _scan_national(args) -> str:
             n=result.dwellings,
             tiles=len(result.tiles),
             m=len(result.municipalities),
-            s=time.perf_counter() - start,
+            s=decimal(time.perf_counter() - start, ".1f", args.lang),
         ),
         t["national_wrote"].format(dw=result.out / "dwellings", gpkg=result.out / "gpkg"),
     ]
