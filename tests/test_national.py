@@ -102,6 +102,15 @@ def test_tiled_scan_equals_the_single_scan(delft):
     assert [m["id"] for m in out.municipalities] == ["Delft"]
     gpkg = out.out / "gpkg" / "Delft.gpkg"
     single = delft["tmp"] / "single.gpkg"
+    # the TU campus extract covers part of Delft: the share of the municipality within the
+    # hull of the walking network (computed here from the single scan's network) is said
+    gem = gpd.read_file(delft["gem"], engine="pyogrio").to_crs(28992)
+    delft_poly = gem.loc[gem["gemeente"] == "Delft"].union_all()
+    hull = shapely.convex_hull(shapely.multipoints(delft["single"].network.node_xy))
+    share = delft_poly.intersection(hull).area / delft_poly.area
+    assert 0.05 < share < 0.9
+    assert out.municipalities[0]["data_coverage"] == pytest.approx(share, abs=0.01)
+    assert float(_metadata(gpkg)["data_coverage"]) == pytest.approx(share, abs=0.01)
     ours = pyogrio.read_dataframe(gpkg, layer="dwellings")
     theirs = pyogrio.read_dataframe(single, layer="dwellings")
     # the test must cross tile borders: many tiles, dwellings within 50 m of a border
@@ -605,9 +614,13 @@ def test_cli_names_the_municipalities_with_thin_input(tmp_path, capsys):
     assert "4 woningen in " in out
     assert re.search(r"gemeente\(n\), in \d+,\d s", out)  # a decimal comma in Dutch
     assert "WAARSCHUWING: dunne of ontbrekende invoer in 1 gemeente(n): Papier;" in out
+    # the paper town's one straight footway spans no area: the data covers none of it
+    assert "WAARSCHUWING: de gegevens (het wegennet van de extract) bedekken 1 gemeente(n) " in out
+    assert "maar ten dele: Papier;" in out
     assert main([*args, "--out", str(tmp_path / "en"), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert re.search(r"municipalities, in \d+\.\d s", out)
+    assert "covers 1 municipalities only in part: Papier;" in out
     assert "WARNING: thin or missing input in 1 municipalities: Papier;" in out
 
 

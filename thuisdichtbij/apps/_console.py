@@ -32,6 +32,9 @@ CONSOLE = {
         "national_wrote": "{dw} (GeoParquet per gemeente) en {gpkg} (een GeoPackage per "
         "gemeente) geschreven",
         "national_outside": "{n} woningen liggen in geen enkele gemeente en staan in geen uitvoer",
+        "national_partial": "WAARSCHUWING: de gegevens (het wegennet van de extract) bedekken "
+        "{n} gemeente(n) maar ten dele: {names}; hun gebieden aan de rand van de gegevens "
+        "zijn gemiddeld over de weinige woningen daar (run_metadata data_coverage).",
         "national_gaps": "WAARSCHUWING: dunne of ontbrekende invoer in {n} gemeente(n): {names}; "
         "de laag audit in hun GeoPackage zegt welke. Lees lage scores daar als een gat in de "
         "gegevens, niet als een feit over de buurt.",
@@ -113,6 +116,9 @@ CONSOLE = {
         "national_wrote": "wrote {dw} (GeoParquet per municipality) and {gpkg} (a GeoPackage "
         "per municipality)",
         "national_outside": "{n} dwellings lie in no municipality and are in no output",
+        "national_partial": "WARNING: the data (the extract's street network) covers {n} "
+        "municipalities only in part: {names}; their areas at the data's edge are averaged "
+        "over the few dwellings there (run_metadata data_coverage).",
         "national_gaps": "WARNING: thin or missing input in {n} municipalities: {names}; the "
         "layer audit in their GeoPackage says which. Treat low scores there as a data gap, "
         "not as a fact about the neighbourhood.",

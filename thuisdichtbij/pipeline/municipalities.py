@@ -49,6 +49,9 @@ class MunicipalityJob:
     amenity_files: tuple[str, ...]
     #: metres of walkable edge inside it, by kind (``tile_scan.EDGE_KINDS``)
     network_m: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: where the data around it reaches (the convex hull of its tiles' walking networks,
+    #: WKB; None: nowhere)
+    extent_wkb: bytes | None = None
 
 
 def file_stem(municipality_id: str) -> str:
@@ -99,6 +102,7 @@ def finish_municipality(
         "areas_source": inputs.areas_source(areas, config),
         "n_dwellings": str(len(dw)),
         "n_scored": str(int(dw["snapped"].sum())),
+        "data_coverage": f"{_covered(job):.4f}",
     }
     layers = {"dwellings": dw, "areas": agg, "grid": grid}
     layers.update(amenities=amen[[*AMENITY_COLUMNS, "geometry"]], audit=audit)
@@ -112,6 +116,7 @@ def finish_municipality(
         "gpkg": str(gpkg),
         "peak_rss_mb": peak_rss_mb(),
         "cpu_s": time.process_time() - cpu,
+        "data_coverage": float(meta["data_coverage"]),
         "audit_missing": meta["audit_missing"],
         "audit_thin": meta["audit_thin"],
     }
@@ -141,6 +146,30 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
         )
     dw["area_id"] = assign_areas(dw, areas)
     return areas
+
+
+def _covered(job: MunicipalityJob) -> float:
+    """The share of the municipality within the data's reach (its tiles' networks' hull).
+
+    Below :data:`FULL` the extract ends inside it: its areas at that edge hold only the
+    dwellings the extract has, so their means say little (said in the run's warning).
+    """
+    outline = shapely.from_wkb(job.outline_wkb)
+    if job.extent_wkb is None or outline.area == 0:
+        return 0.0
+    share = outline.intersection(shapely.from_wkb(job.extent_wkb)).area / outline.area
+    if share < FULL:
+        log.warning(
+            "municipality %s: the data (the walking network's extent) covers %.0f%% of it; "
+            "its areas at the data's edge are averaged over the few dwellings there",
+            job.id,
+            100 * share,
+        )
+    return share
+
+
+#: A municipality covered less than this by the data is named in the run's warning.
+FULL = 0.99
 
 
 def _network_sums(job: MunicipalityJob) -> SimpleNamespace:

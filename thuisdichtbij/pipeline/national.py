@@ -346,9 +346,16 @@ def _jobs(tiles: list[TileSummary], st: TileStore, municipalities, field_name) -
                     float(sum(t.network_m.get(str(mid), (0.0,) * 3)[k] for t in tiles))
                     for k in range(3)
                 ),
+                extent_wkb=_extent(near),
             )
         )
     return jobs
+
+
+def _extent(tiles: list[TileSummary]) -> bytes | None:
+    """The convex hull of the tiles' walking networks: where the data around them reaches."""
+    hulls = [shapely.from_wkb(t.extent_wkb) for t in tiles if t.extent_wkb is not None]
+    return shapely.to_wkb(shapely.union_all(hulls).convex_hull) if hulls else None
 
 
 def _box_meets(a, b) -> bool:

@@ -74,6 +74,9 @@ class TileSummary:
     #: metres of the tile's own walkable edges per municipality, by edge kind (unknown,
     #: street, footpath: ``EDGE_KINDS``), for the audit's network rows
     network_m: dict[str, list[float]] = field(default_factory=dict)
+    #: where the tile's data reaches: the convex hull of its walking network (WKB; None
+    #: without one), to tell a municipality the data covers only in part
+    extent_wkb: bytes | None = None
 
 
 #: The edge kinds ``TileSummary.network_m`` counts, in its order.
@@ -131,6 +134,9 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
         seconds=seconds,
         peak_rss_mb=peak_rss_mb(),
         network_m=network_m,
+        extent_wkb=None
+        if net is None
+        else shapely.to_wkb(shapely.convex_hull(shapely.multipoints(net.node_xy))),
     )
 
 
