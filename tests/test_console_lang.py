@@ -76,6 +76,47 @@ def test_scan_summary_and_its_warning(tmp_path, capsys):
     assert re.search(r"geschreven in \d+,\d s", nl) and re.search(r" in \d+\.\d s", en)
 
 
+def test_scan_says_when_the_data_covers_the_study_area_in_part(tmp_path, capsys):
+    # The synthetic walkable streets' nodes (the motorway at y=-50 is not walkable) span the
+    # hull (0,0) (1000,0) (800,600) (500,600): 390,000 m2 by the shoelace formula. A study
+    # area of 1200 x 800 m around it: 390,000 / 960,000 = 40.6 %, said; one inside the hull
+    # (x 350..800, y 10..400, where the hull spans x 333..867 and more): nothing said.
+    import geopandas as gpd
+    import pyogrio
+    import yaml
+    from shapely import box
+
+    from ._synthetic import RD, at
+
+    study = write_study(tmp_path)
+    gem = gpd.GeoDataFrame(
+        {"gemeente": ["Groot", "Klein"]},
+        geometry=[box(*at(-100, -100), *at(1100, 700)), box(*at(350, 10), *at(800, 400))],
+        crs=RD,
+    )
+    gem.to_file(tmp_path / "gem.gpkg", engine="pyogrio")
+    spec = yaml.safe_load(study.read_text())
+    base = ["scan", "--data-dir", str(tmp_path), "-q", "--no-cache"]
+    for name in ("Groot", "Klein"):
+        spec["study_area"] = {"file": "gem.gpkg", "id_field": "gemeente", "ids": [name]}
+        if name == "Klein":  # no PC4 area lies half in it: its squares instead
+            spec["leefbaarometer"]["areas"] = spec.pop("areas")
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(spec))
+    nl, en = _both(
+        capsys,
+        [*base, "--study", str(tmp_path / "Groot.yaml"), "--out", str(tmp_path / "g.gpkg")],
+        en_args=[*base, "--study", str(tmp_path / "Groot.yaml"), "--out", str(tmp_path / "e.gpkg")],
+        nl=["WAARSCHUWING: de gegevens (het wegennet) bedekken 41 % van het studiegebied;"],
+        en=["WARNING: the data (the street network) covers 41 % of the study area;"],
+    )
+    meta = pyogrio.read_dataframe(tmp_path / "g.gpkg", layer="run_metadata")
+    share = float(meta.set_index("key").loc["data_coverage", "value"])
+    assert share == pytest.approx(390_000 / 960_000, abs=1e-4)
+    klein = [*base, "--study", str(tmp_path / "Klein.yaml"), "--out", str(tmp_path / "k.gpkg")]
+    out = _printed(capsys, klein)
+    assert "bedekken" not in out and "WAARSCHUWING: de gegevens" not in out
+
+
 def test_zones_and_compare_zones(study, capsys):
     folder, out = study
     nl, en = _both(

@@ -439,6 +439,12 @@ def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
     note = data_note({"safety": "no Leefbaarometer data; safety handled as 'rescale'"}, "nl")
     assert "veiligheid niet meegeteld" in note
     assert "veiligheid" not in data_note({"safety": "Leefbaarometer 'onv' 2022"}, "nl")
+    # an extract that ends inside the study area: the share it covers, in each language
+    assert "de gegevens bedekken 94 % van het studiegebied" in data_note(
+        {"data_coverage": "0.9445"}, "nl"
+    )
+    assert "the data cover 41 % of the study area" in data_note({"data_coverage": "0.4062"}, "en")
+    assert data_note({"data_coverage": "0.9950"}, "nl") == ""  # covered: nothing to say
 
 
 _LABEL_BOXES = """() => Array.from(document.querySelectorAll('.zone-label')).map(e => {

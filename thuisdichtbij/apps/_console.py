@@ -21,6 +21,9 @@ CONSOLE = {
         "dan de snapgrens van een straat)",
         "scan_score": "  score: gemiddeld {mean} van {max}; woningen per klasse: {classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
+        "scan_partial": "WAARSCHUWING: de gegevens (het wegennet) bedekken {pct} % van het "
+        "studiegebied; gebieden aan de rand van de gegevens zijn gemiddeld over de weinige "
+        "woningen daar.",
         "scan_network": "  netwerk: {net.n_nodes} knopen, {net.n_edges} verbindingen, "
         "{km} km ({crs})",
         "fetch_wrote": "{path} geschreven; scan de studie met: thuisdichtbij scan --study {path} "
@@ -107,6 +110,8 @@ CONSOLE = {
         "the snap limit)",
         "scan_score": "  score: mean {mean} of {max}; dwellings per class: {classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
+        "scan_partial": "WARNING: the data (the street network) covers {pct} % of the study "
+        "area; areas at the data's edge are averaged over the few dwellings there.",
         "scan_network": "  network: {net.n_nodes} nodes, {net.n_edges} edges, {km} km ({crs})",
         "fetch_wrote": "wrote {path}; scan it with: thuisdichtbij scan --study {path} "
         "--out <file>.gpkg",

@@ -13,6 +13,11 @@ from .rows import unique_rows
 __all__ = ["assign_areas", "aggregate", "square_cells", "select_areas", "cell_ids", "score_grid"]
 
 
+#: A study area (or a municipality of a national run) covered less than this by the data
+#: (the walking network's extent) is said in a warning: the extract ends inside it.
+FULL_COVERAGE = 0.99
+
+
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
     """The ``area_id`` each point lies in (``<NA>`` outside all areas).
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._text import words
+from .._text import decimal, words
+from ..engine.aggregate import FULL_COVERAGE
 from .paths import check_output, temporary
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
@@ -61,6 +62,7 @@ _TEXT = {
         "note_thin": "dun",
         "note_no_paths": "geen voetpaden: looproutes langer dan in werkelijkheid",
         "note_no_safety": "veiligheid niet meegeteld (geen Leefbaarometer-gegevens)",
+        "note_partial": "de gegevens bedekken {pct} % van het studiegebied",
         "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "gemiddelde punten",
@@ -105,6 +107,7 @@ _TEXT = {
         "note_thin": "thin",
         "note_no_paths": "no footpaths: walks longer than in reality",
         "note_no_safety": "safety not counted (no Leefbaarometer data)",
+        "note_partial": "the data cover {pct} % of the study area",
         "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "mean points",
@@ -206,7 +209,8 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     """The note under a map's legend naming missing and thin inputs ('' when all is well).
 
     Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
-    ``audit_footpaths``); scans written before the audit have none and get no note.
+    ``audit_footpaths``) and ``data_coverage`` (the share of the study area within the
+    data's reach); scans written before the audit have none and get no note.
     """
     from ..config import load_config
 
@@ -226,6 +230,9 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
         parts.append(t[paths[metadata["audit_footpaths"]]])
     if metadata.get("safety", "").startswith("no Leefbaarometer"):
         parts.append(t["note_no_safety"])
+    share = float(metadata.get("data_coverage", 1.0))
+    if share < FULL_COVERAGE:  # the extract ends inside the study area
+        parts.append(t["note_partial"].format(pct=decimal(100 * share, ".0f", lang)))
     return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
 
 

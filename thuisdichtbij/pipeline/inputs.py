@@ -23,6 +23,7 @@ from .._text import short_list
 from ..config import Config
 from ..crs import choose_metric_crs, to_metric
 from ..engine.aggregate import (
+    FULL_COVERAGE,
     assign_areas,
     select_areas,
     square_cells,
@@ -384,6 +385,7 @@ def study_areas(
         )
         where.require(all_areas, "areas", st.areas["file"])
     if area is not None:
+        _study_coverage(area, net, meta)
         areas = areas_in_study_area(all_areas, area, dw, cfg)
     else:  # squares drawn around the dwellings, or the polygons holding them
         cells = square_cells(dw, size_m=cfg.fallback_cell_m) if all_areas is None else all_areas
@@ -392,6 +394,34 @@ def study_areas(
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")
     return all_areas, areas
+
+
+def network_extent(node_xy: np.ndarray):
+    """Where the data reaches: the convex hull of the walking network's nodes (None: none)."""
+    return shapely.convex_hull(shapely.multipoints(node_xy)) if len(node_xy) else None
+
+
+def covered_share(outline, extent) -> float:
+    """The share of ``outline`` (a study area) within ``extent`` (0 without an extent)."""
+    if extent is None or outline.area == 0:
+        return 0.0
+    return float(outline.intersection(extent).area / outline.area)
+
+
+def _study_coverage(area: gpd.GeoDataFrame, net: Network, meta: dict[str, str]) -> None:
+    """``data_coverage`` of the study area in the metadata; a warning when the data ends in it.
+
+    Its areas at that edge hold only the dwellings the data has there: they are still
+    classed (as any area with half its surface in the study area), on few dwellings.
+    """
+    share = covered_share(area.union_all(), network_extent(net.node_xy))
+    meta["data_coverage"] = f"{share:.4f}"
+    if share < FULL_COVERAGE:
+        log.warning(
+            "study area: the data (the walking network's extent) covers %.0f%% of it; its "
+            "areas at the data's edge are averaged over the few dwellings there",
+            100 * share,
+        )
 
 
 def areas_in_study_area(
@@ -428,7 +458,7 @@ def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
     its edge gets no class ('onvoldoende gegevens'), never a verdict from the few
     dwellings there.
     """
-    hull = shapely.convex_hull(shapely.multipoints(net.node_xy))
+    hull = network_extent(net.node_xy)
     areas = select_areas(all_areas, study_area=None, dwellings=dw)
     geom = areas.geometry.to_numpy()
     areas["data_coverage"] = shapely.area(shapely.intersection(geom, hull)) / shapely.area(geom)

@@ -30,7 +30,7 @@ import shapely
 from ..analyses.audit import audit_metadata, audit_table
 from ..config import Config
 from ..crs import to_metric
-from ..engine.aggregate import assign_areas
+from ..engine.aggregate import FULL_COVERAGE, assign_areas
 from ..outputs.export import write_layers
 from ..sources.areas import area_frame
 from . import compute, facts, inputs
@@ -151,14 +151,12 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
 def _covered(job: MunicipalityJob) -> float:
     """The share of the municipality within the data's reach (its tiles' networks' hull).
 
-    Below :data:`FULL` the extract ends inside it: its areas at that edge hold only the
-    dwellings the extract has, so their means say little (said in the run's warning).
+    Below ``FULL_COVERAGE`` the extract ends inside it: said in the log here and in
+    the run's warning.
     """
-    outline = shapely.from_wkb(job.outline_wkb)
-    if job.extent_wkb is None or outline.area == 0:
-        return 0.0
-    share = outline.intersection(shapely.from_wkb(job.extent_wkb)).area / outline.area
-    if share < FULL:
+    extent = None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
+    share = inputs.covered_share(shapely.from_wkb(job.outline_wkb), extent)
+    if share < FULL_COVERAGE:
         log.warning(
             "municipality %s: the data (the walking network's extent) covers %.0f%% of it; "
             "its areas at the data's edge are averaged over the few dwellings there",
@@ -166,10 +164,6 @@ def _covered(job: MunicipalityJob) -> float:
             100 * share,
         )
     return share
-
-
-#: A municipality covered less than this by the data is named in the run's warning.
-FULL = 0.99
 
 
 def _network_sums(job: MunicipalityJob) -> SimpleNamespace:

@@ -7,8 +7,8 @@ import time
 
 from ..._text import decimal, short_list
 from ...config import load_config
+from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
-from ...pipeline.municipalities import FULL
 from ...pipeline.national import scan_national
 from ...sources.tags import needed_keys, rule_starts
 from ...sources.tilestore import convert_pbf
@@ -106,7 +106,7 @@ def _scan_national(args) -> str:
     ]
     if result.outside:  # said in words here; the log's warning is for --quiet runs' logs
         lines.append(t["national_outside"].format(n=result.outside))
-    partial = [m["id"] for m in result.municipalities if m["data_coverage"] < FULL]
+    partial = [m["id"] for m in result.municipalities if m["data_coverage"] < FULL_COVERAGE]
     if partial:
         names = short_list(partial, lang=args.lang)
         lines.append(t["national_partial"].format(n=len(partial), names=names))

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..._text import decimal
 from ...analyses.audit import warning_text
 from ...config import load_config
+from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
 from ...outputs.export import check_scan_target
 from ...scan import scan
@@ -188,9 +189,18 @@ def _summary(result, out, seconds: float, lang: str) -> str:
             t["scan_network"].format(
                 net=result.network, km=decimal(result.network.length_km, ".1f", lang), crs=md["crs"]
             ),
+            *_partial(md, lang),
             *([warning] if warning else []),
         ]
     )
+
+
+def _partial(md: dict[str, str], lang: str) -> list[str]:
+    """The warning for a study area the data covers only in part (none when it covers all)."""
+    share = float(md.get("data_coverage", 1.0))
+    if share >= FULL_COVERAGE:
+        return []
+    return [say(lang)["scan_partial"].format(pct=decimal(100 * share, ".0f", lang))]
 
 
 def _scan(args) -> str:
