@@ -3,6 +3,7 @@ with a single scan of the same municipality."""
 
 import json
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -506,6 +507,24 @@ def test_municipalities_in_another_crs_find_the_same_dwellings(tmp_path):
     assert not (tmp_path / "out2").exists()
 
 
+def _cli(store, out) -> list[str]:
+    """scan-national on the paper store and town, one quiet worker, into ``out``."""
+    gem = store.path.parent / "gem.gpkg"
+    return ["scan-national", "--store", str(store.path), "--municipalities", str(gem)] + [
+        "--workers", "1", "-q", "--out", str(out)
+    ]  # fmt: skip
+
+
+def _one_line_errors(capsys, args, cases) -> None:
+    """Each bad input (extra arguments, words the error must hold): exit 2, one line, and
+    nothing written at ``--out``."""
+    for bad, says in cases:
+        assert main([*args, *bad]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1, err
+    assert not Path(args[args.index("--out") + 1]).exists()
+
+
 def test_areas_file_in_another_crs_on_paper(tmp_path, capsys):
     # The municipality ends at x=5200, so far's square of 500 m lies 40 % inside it: a
     # scan of it alone still reports that square (its squares are drawn around its own
@@ -544,16 +563,14 @@ def test_areas_file_in_another_crs_on_paper(tmp_path, capsys):
     assert audit.loc["areas_insufficient", ["value", "unit"]].tolist() == [0.0, "van 1"]
     assert _metadata(gpkg)["areas_source"] == "pc.gpkg (postcode)"
     # bad input is one line, before anything is written
-    args = ["scan-national", "--store", str(store.path), "--municipalities"]
-    args += [str(tmp_path / "gem.gpkg"), "--workers", "1", "-q", "--out", str(tmp_path / "o2")]
-    for bad, says in [
-        (["--areas", str(tmp_path / "none.gpkg")], "areas: file "),
-        (["--areas", str(tmp_path / "pc.gpkg"), "--area-field", "pc4"], "has no column 'pc4'"),
-    ]:
-        assert main([*args, *bad]) == 2
-        err = capsys.readouterr().err
-        assert says in err and len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "o2").exists()
+    _one_line_errors(
+        capsys,
+        _cli(store, tmp_path / "o2"),
+        [
+            (["--areas", str(tmp_path / "none.gpkg")], "areas: file "),
+            (["--areas", str(tmp_path / "pc.gpkg"), "--area-field", "pc4"], "has no column 'pc4'"),
+        ],
+    )
 
 
 def test_a_failed_rerun_keeps_the_earlier_results(tmp_path, monkeypatch):
@@ -636,17 +653,16 @@ def test_areas_files_are_checked_before_the_tiles(tmp_path, capsys):
     pc.set_geometry(pc.centroid).to_file(tmp_path / "points.gpkg", engine="pyogrio")
     gem.to_file(tmp_path / "two.gpkg", layer="gemeenten", engine="pyogrio")
     pc.to_file(tmp_path / "two.gpkg", layer="pc4", engine="pyogrio")
-    args = ["scan-national", "--store", str(store.path), "--municipalities"]
-    args += [str(tmp_path / "gem.gpkg"), "--workers", "1", "-q", "--out", str(tmp_path / "o")]
-    for bad, says in [
-        (["--areas", str(tmp_path / "points.gpkg")], "Point geometries; give the area polygons"),
-        (["--areas", str(tmp_path / "two.gpkg")], "say which one with --areas-layer"),
-        (["--areas", str(tmp_path / "two.gpkg"), "--areas-layer", "pc6"], "no layer 'pc6'"),
-    ]:
-        assert main([*args, *bad]) == 2
-        err = capsys.readouterr().err
-        assert says in err and len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "o").exists()
+    args = _cli(store, tmp_path / "o")
+    _one_line_errors(
+        capsys,
+        args,
+        [
+            (["--areas", str(tmp_path / "points.gpkg")], "geometries; give the area polygons"),
+            (["--areas", str(tmp_path / "two.gpkg")], "say which one with --areas-layer"),
+            (["--areas", str(tmp_path / "two.gpkg"), "--areas-layer", "pc6"], "no layer 'pc6'"),
+        ],
+    )
     # the layer named: the areas of that layer
     assert main([*args, "--areas", str(tmp_path / "two.gpkg"), "--areas-layer", "pc4"]) == 0
     gpkg = tmp_path / "o" / "gpkg" / "Papier.gpkg"
