@@ -401,27 +401,31 @@ def network_extent(node_xy: np.ndarray):
     return shapely.convex_hull(shapely.multipoints(node_xy)) if len(node_xy) else None
 
 
-def covered_share(outline, extent) -> float:
-    """The share of ``outline`` (a study area) within ``extent`` (0 without an extent)."""
-    if extent is None or outline.area == 0:
-        return 0.0
-    return float(outline.intersection(extent).area / outline.area)
+def covered_share(outline, extent, *, what: str) -> float:
+    """The share of ``outline`` within ``extent`` (0 without one), warned below full.
+
+    ``what`` names the outline in the warning (a study area, a municipality), logged below
+    :data:`FULL_COVERAGE`. Its areas at the data's edge hold only the dwellings the data
+    has there: they are still classed (as any area with half its surface in it), on few
+    dwellings.
+    """
+    share = 0.0
+    if extent is not None and outline.area > 0:
+        share = float(outline.intersection(extent).area / outline.area)
+    if share < FULL_COVERAGE:
+        log.warning(
+            "%s: the data (the walking network's extent) covers %.0f%% of it; its areas at "
+            "the data's edge are averaged over the few dwellings there",
+            what,
+            100 * share,
+        )
+    return share
 
 
 def _study_coverage(area: gpd.GeoDataFrame, net: Network, meta: dict[str, str]) -> None:
-    """``data_coverage`` of the study area in the metadata; a warning when the data ends in it.
-
-    Its areas at that edge hold only the dwellings the data has there: they are still
-    classed (as any area with half its surface in the study area), on few dwellings.
-    """
-    share = covered_share(area.union_all(), network_extent(net.node_xy))
-    meta["data_coverage"] = f"{share:.4f}"
-    if share < FULL_COVERAGE:
-        log.warning(
-            "study area: the data (the walking network's extent) covers %.0f%% of it; its "
-            "areas at the data's edge are averaged over the few dwellings there",
-            100 * share,
-        )
+    """``data_coverage`` of the study area in the metadata (see :func:`covered_share`)."""
+    extent = network_extent(net.node_xy)
+    meta["data_coverage"] = f"{covered_share(area.union_all(), extent, what='study area'):.4f}"
 
 
 def areas_in_study_area(

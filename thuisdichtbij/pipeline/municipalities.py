@@ -30,7 +30,7 @@ import shapely
 from ..analyses.audit import audit_metadata, audit_table
 from ..config import Config
 from ..crs import to_metric
-from ..engine.aggregate import FULL_COVERAGE, assign_areas
+from ..engine.aggregate import assign_areas
 from ..outputs.export import write_layers
 from ..sources.areas import area_frame
 from . import compute, facts, inputs
@@ -149,21 +149,10 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
 
 
 def _covered(job: MunicipalityJob) -> float:
-    """The share of the municipality within the data's reach (its tiles' networks' hull).
-
-    Below ``FULL_COVERAGE`` the extract ends inside it: said in the log here and in
-    the run's warning.
-    """
+    """The share of the municipality within the data's reach (its tiles' networks' hull)."""
     extent = None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
-    share = inputs.covered_share(shapely.from_wkb(job.outline_wkb), extent)
-    if share < FULL_COVERAGE:
-        log.warning(
-            "municipality %s: the data (the walking network's extent) covers %.0f%% of it; "
-            "its areas at the data's edge are averaged over the few dwellings there",
-            job.id,
-            100 * share,
-        )
-    return share
+    outline = shapely.from_wkb(job.outline_wkb)
+    return inputs.covered_share(outline, extent, what=f"municipality {job.id}")
 
 
 def _network_sums(job: MunicipalityJob) -> SimpleNamespace:

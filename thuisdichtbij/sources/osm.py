@@ -215,8 +215,9 @@ def _way_wkb(way, factory):
         return shapely.LineString(xy).wkb_hex if len(xy) >= 2 else None
 
 
-def _closed_way_is_area(get: Callable[[str], str | None], tags) -> bool:
+def _closed_way_is_area(tags) -> bool:
     """:func:`is_area`, with a shortcut for the keys that make nearly every answer here."""
+    get = tags.get
     if get("area") == "no":
         return False
     if get("building") is not None or get("amenity") is not None or get("shop") is not None:
@@ -286,7 +287,7 @@ class _Collector:
             if self.on_ways is not None and len(self.ways.id) >= self.chunk_ways:
                 self.flush_ways()
         if feature or address:
-            polygon = w.is_closed() and _closed_way_is_area(get, tags)
+            polygon = w.is_closed() and _closed_way_is_area(tags)
             if feature:
                 values = tuple(map(get, self.feature_tags))
                 self.features.add("way", w.id, wkb, values, polygon)
