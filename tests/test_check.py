@@ -83,6 +83,43 @@ def test_check_tells_missing_data_from_nothing_nearby(small):
 
 
 @pytest.mark.parametrize(
+    ("xy", "edge_m"),
+    [
+        # the walkable streets span (0, 0), (1000, 0), (800, 600), (500, 600) (the motorway
+        # at y=-50 is no walk): from (500, 300) the nearest side of that outline is the one
+        # from (0, 0) to (500, 600), |500 x 600 - 300 x 500| / 781.02 = 192.06 m away
+        ((500, 300), 192.1),
+        ((900, 5), 5.0),  # 5 m above the main street, the outline's lower side
+        ((100, 200), 0.0),  # left of the side from (0, 0) to (500, 600): outside the data
+    ],
+)
+def test_check_says_where_the_data_ends(small, xy, edge_m):
+    _, ctx, _ = small
+    data = check(ctx, rd(ctx, *xy), reach=False)["data"]
+    assert data["edge_m"] == pytest.approx(edge_m, abs=0.05)
+    want = (
+        "deze plek ligt buiten de gegevens"
+        if edge_m == 0
+        else f"de gegevens (het wegennet) houden {edge_m:.0f} m hiervandaan op"
+    )
+    assert sum(n.startswith(want) for n in data["notes"]) == 1, data["notes"]
+    en = check(ctx, rd(ctx, *xy), reach=False, lang="en")["data"]["notes"]
+    assert any(n.startswith("th") and "data" in n and "(the street network)" in n for n in en)
+
+
+def test_check_far_from_the_data_edge_says_nothing_of_it(maastricht):
+    _, ctx, _ = maastricht
+    # the Markt, 2 km or more from where Maastricht's street file ends: no edge note ...
+    r = check(ctx, parse_location(ctx, at="50.8514,5.6910"), reach=False)
+    assert r["data"]["edge_m"] is None
+    assert not any("wegennet" in n for n in r["data"]["notes"])
+    # ... the north of Borgharen, past where the file ends (the scan's 94 % coverage): said
+    north = check(ctx, parse_location(ctx, at="50.8930,5.7250"), reach=False)
+    assert north["data"]["edge_m"] == 0
+    assert any(n.startswith("deze plek ligt buiten de gegevens") for n in north["data"]["notes"])
+
+
+@pytest.mark.parametrize(
     ("xy", "distances", "score", "safety"),
     [
         # D1's spot: 10 m to the main street, 250 m to the pharmacy at x=350; the

@@ -78,6 +78,10 @@ class CheckContext:
         return self.network.crs
 
     def __post_init__(self):
+        # where the data reaches, for the distance to its edge (see _data_edge_m)
+        self.extent = self.network.extent()
+        if self.extent is not None and self.extent.geom_type != "Polygon":
+            self.extent = None
         # Building a transformer costs tens of milliseconds: once per scan, not per check.
         self.to_wgs84 = Transformer.from_crs(self.crs, 4326, always_xy=True)
         self.from_wgs84 = Transformer.from_crs(4326, self.crs, always_xy=True)
@@ -187,11 +191,19 @@ _DATA_NOTES = {
         "dun": "de invoer heeft weinig {plural} ({n}): een verre afstand kan aan de gegevens "
         "liggen",
         "none": "niets binnen {m:g} m",
+        "edge": "de gegevens (het wegennet) houden {d:.0f} m hiervandaan op: wat daarachter "
+        "ligt telt niet mee, dus een lage score kan hier aan de gegevens liggen",
+        "outside": "deze plek ligt buiten de gegevens (het wegennet) van de scan: wat hier "
+        "omheen ligt is niet bekend",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
         "dun": "the input holds few {plural} ({n}): a long distance may be a data gap",
         "none": "nothing within {m:g} m",
+        "edge": "the data (the street network) ends {d:.0f} m from here: what lies beyond "
+        "is not counted, so a low score here may be a gap in the data",
+        "outside": "this spot lies outside the scan's data (the street network): what is "
+        "around it is not known",
     },
 }
 
@@ -208,15 +220,35 @@ _FOOTPATH_NOTE = {
 }
 
 
-def _data_summary(ctx: CheckContext, rows: list[dict], lang: str) -> dict[str, Any]:
-    """The data audit's verdicts that bear on this check, with notes to print."""
+def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict[str, Any]:
+    """The data audit's verdicts that bear on this check, and the data's edge, with notes."""
     missing = [r["label"] for r in rows if r["data"] == "ontbreekt"]
     thin = [r["label"] for r in rows if r["data"] == "dun"]
     foot = ctx.metadata.get("audit_footpaths", "ok")
     notes = [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])
-    return {"missing": missing, "thin": thin, "footpaths": foot, "notes": notes}
+    edge_m = _data_edge_m(ctx, point)
+    if edge_m == 0:
+        notes.append(_DATA_NOTES[lang]["outside"])
+    elif edge_m is not None:
+        notes.append(_DATA_NOTES[lang]["edge"].format(d=edge_m))
+    return {"missing": missing, "thin": thin, "footpaths": foot, "edge_m": edge_m, "notes": notes}
+
+
+def _data_edge_m(ctx: CheckContext, point) -> float | None:
+    """How far the data's edge lies, when it lies within the widest band (0: outside it).
+
+    The edge is that of the walking network's extent (:meth:`Network.extent`), the same
+    yardstick as the scan's ``data_coverage``: amenities beyond it are not in the data, so
+    a walk that would reach them is not counted.
+    """
+    if ctx.extent is None:  # a network on one line has no outline to measure from
+        return None
+    if not ctx.extent.contains(point):
+        return 0.0
+    d = float(ctx.extent.exterior.distance(point))
+    return round(d, 1) if d < ctx.config.max_distance_m else None
 
 
 def _data_note(ctx: CheckContext, ind: str, n: int, lang: str) -> str | None:
@@ -437,7 +469,7 @@ def check(
         "zone": _zone(ctx, point, node_d, search),
         "fairshare": _fairshare(ctx, point),
         "reach": reach_json,
-        "data": _data_summary(ctx, rows, lang),
+        "data": _data_summary(ctx, rows, point, lang),
         "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
     }
 

@@ -275,6 +275,15 @@ class Network:
         """Total length of the network in kilometres."""
         return float(self.edge_length_m.sum() / 1000)
 
+    def extent(self):
+        """Where the data reaches: the convex hull of the nodes the edges use (None: no edge).
+
+        The yardstick for "the data covers it" throughout (a study area's, a municipality's
+        and an area's ``data_coverage``, the plot check's distance to the data's edge).
+        """
+        used = np.unique(np.concatenate([self.edge_u, self.edge_v]))
+        return shapely.convex_hull(shapely.multipoints(self.node_xy[used])) if len(used) else None
+
     def edges_frame(self) -> gpd.GeoDataFrame:
         """The edges as a GeoDataFrame (``u``, ``v``, ``length_m``, ``name``)."""
         return gpd.GeoDataFrame(

@@ -396,11 +396,6 @@ def study_areas(
     return all_areas, areas
 
 
-def network_extent(node_xy: np.ndarray):
-    """Where the data reaches: the convex hull of the walking network's nodes (None: none)."""
-    return shapely.convex_hull(shapely.multipoints(node_xy)) if len(node_xy) else None
-
-
 def covered_share(outline, extent, *, what: str) -> float:
     """The share of ``outline`` within ``extent`` (0 without one), warned below full.
 
@@ -424,7 +419,7 @@ def covered_share(outline, extent, *, what: str) -> float:
 
 def _study_coverage(area: gpd.GeoDataFrame, net: Network, meta: dict[str, str]) -> None:
     """``data_coverage`` of the study area in the metadata (see :func:`covered_share`)."""
-    extent = network_extent(net.node_xy)
+    extent = net.extent()
     meta["data_coverage"] = f"{covered_share(area.union_all(), extent, what='study area'):.4f}"
 
 
@@ -462,7 +457,7 @@ def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
     its edge gets no class ('onvoldoende gegevens'), never a verdict from the few
     dwellings there.
     """
-    hull = network_extent(net.node_xy)
+    hull = net.extent()
     areas = select_areas(all_areas, study_area=None, dwellings=dw)
     geom = areas.geometry.to_numpy()
     areas["data_coverage"] = shapely.area(shapely.intersection(geom, hull)) / shapely.area(geom)

@@ -34,7 +34,6 @@ from ..sources.areas import area_ids
 from ..sources.bag import read_bag_gpkg
 from ..sources.tilestore import TileStore, open_store
 from . import compute
-from .inputs import network_extent
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +134,7 @@ def scan_tile(inputs: TileInputs, tile: tuple[int, int]) -> TileSummary:
         seconds=seconds,
         peak_rss_mb=peak_rss_mb(),
         network_m=network_m,
-        extent_wkb=None if net is None else shapely.to_wkb(network_extent(net.node_xy)),
+        extent_wkb=None if net is None else shapely.to_wkb(net.extent()),
     )
 
 
