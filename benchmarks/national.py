@@ -11,16 +11,14 @@ leaving every other key as it is.
     python benchmarks/national.py             # 8 copies
     python benchmarks/national.py --copies 4
 
-How the synthetic country is made: Aachen's PBF is read ONCE in one pass (timed), its three
-layers are reprojected to RD New and shifted side by side into a grid of copies (ids made
-unique per copy), and the store is written from the shifted copies, the ways one copy at a
-time as the streaming conversion hands them over in chunks (shifted before the clock
-starts). The pass and the store's writing are each timed three times, the fastest kept
-(the machine is shared). No synthetic PBF is
-written (shifting every node of the PBF in Python would measure the copying, not us), so
-the conversion time is the measured pass times the number of copies (a national PBF is read
-in one pass of about that many times the work) plus the measured cutting and writing.
-Each copy is one synthetic municipality (its dwellings' bounding box).
+How the synthetic country is made: a SYNTHETIC PBF is written before any clock starts,
+with pyosmium: every node, way and relation of Aachen's extract once per copy, the copies
+shifted side by side (in degrees: a whole extract's width plus a margin apart) and their ids
+made unique per copy (copy k adds k x 2e10), in libosmium's blocks of 8,000 objects (the
+shape of Geofabrik's extracts). The conversion (``tiles``: node locations, the file's blocks
+read by 1 and then 2 processes, tiles cut and written) is measured on that file, each twice
+(the fastest kept: the machine is shared). Each copy is one synthetic municipality (its
+dwellings' bounding box).
 """
 
 from __future__ import annotations
@@ -43,67 +41,82 @@ sys.path.insert(0, str(REPO))
 NATIONAL_DWELLINGS = 8_000_000
 NATIONAL_CORES = 16
 TARGET_MIN = 10.0
-#: Timed repeats of the pass and of the store's writing; the minimum is kept.
-READS = 3
+#: Timed repeats of each conversion; the minimum is kept.
+READS = 2
 
 
-def _shifted(gdf, dx: float, dy: float):
-    """The geometries moved by (dx, dy), vectorised (geopandas' translate loops in Python)."""
-    import shapely
-
-    return shapely.transform(gdf.geometry.to_numpy(), lambda xy: xy + [dx, dy])
+#: Added to the ids of copy k, times k: unique ids (OSM's node ids are below 1.3e10).
+ID_STEP = 20_000_000_000
 
 
-def synthetic_country(data_dir: Path, copies: int, tile_m: float):
-    """Read Aachen once; return the shifted layers, the municipalities and the read time."""
+def synthetic_pbf(src: Path, copies: int, out: Path) -> Path:
+    """``copies`` of the extract side by side in one PBF: nodes, then ways, then relations."""
+    import osmium
+
+    box = osmium.io.Reader(str(src)).header().box()
+    width = box.top_right.lon - box.bottom_left.lon + 0.05
+    height = box.top_right.lat - box.bottom_left.lat + 0.03
+    cols = int(np.ceil(np.sqrt(copies)))
+    with osmium.SimpleWriter(str(out), overwrite=True) as pbf:
+        for kind in (osmium.osm.NODE, osmium.osm.WAY, osmium.osm.RELATION):
+            for k in range(copies):  # a sorted file: each kind in id order
+                dx, dy, step = (k % cols) * width, (k // cols) * height, k * ID_STEP
+                for o in osmium.FileProcessor(str(src), kind):
+                    if o.is_node():
+                        at = (o.location.lon + dx, o.location.lat + dy)
+                        pbf.add_node(o.replace(id=o.id + step, location=at))
+                    elif o.is_way():
+                        refs = [n.ref + step for n in o.nodes]
+                        pbf.add_way(o.replace(id=o.id + step, nodes=refs))
+                    else:
+                        members = [(m.type, m.ref + step, m.role) for m in o.members]
+                        pbf.add_relation(o.replace(id=o.id + step, members=members))
+    return out
+
+
+def synthetic_towns(store):
+    """One synthetic municipality per copy: the bounding box of its dwellings (+100 m)."""
     import geopandas as gpd
     import pandas as pd
     import shapely
 
+    dw = pd.concat([store.read_tile(t).dwellings for t in store.tiles], ignore_index=True)
+    copy = dw["dwelling_id"].str.split("/").str[1].astype("int64") // ID_STEP
+    towns = [
+        (f"synthetic-{k:03d}", shapely.box(*dw[copy == k].total_bounds).buffer(100))
+        for k in sorted(copy.unique())
+    ]
+    return gpd.GeoDataFrame(
+        {"gemeente": [t[0] for t in towns]}, geometry=[t[1] for t in towns], crs=28992
+    ), len(dw)
+
+
+def convert(pbf: Path, out: Path, processes: int, args) -> dict:
+    """Convert the synthetic PBF with ``processes``; the fastest of READS, with its stages."""
     from thuisdichtbij.config import load_config
-    from thuisdichtbij.sources.osm import read_osm
     from thuisdichtbij.sources.tags import needed_keys, rule_starts
+    from thuisdichtbij.sources.tilestore import convert_pbf
 
     cfg = load_config()
-    reads = []
-    for _ in range(READS):  # the fastest of a few: the machine is shared
+    best = None
+    for _ in range(READS):
         t = time.perf_counter()
-        ext = read_osm(
-            data_dir / "osm" / "aachen.osm.pbf",
+        store = convert_pbf(
+            pbf,
+            out,
             feature_keys=needed_keys(cfg.indicators),
             feature_prefilter=rule_starts(cfg.indicators),
+            tile_m=args.tile_m,
+            halo_m=args.halo_m,
+            processes=processes,
+            overwrite=True,
         )
-        reads.append(time.perf_counter() - t)
-    read_s = min(reads)
-    ways, feats, dws = (g.to_crs(28992) for g in (ext.ways, ext.features, ext.dwellings))
-    x0, y0, x1, y1 = ways.total_bounds
-    # copies a whole number of tiles apart (so each copy is cut alike), 2 km or more between
-    step = np.ceil((np.array([x1 - x0, y1 - y0]) + 2000) / tile_m) * tile_m
-    cols = int(np.ceil(np.sqrt(copies)))
-    shifts = [((k % cols) * step[0], (k // cols) * step[1]) for k in range(copies)]
-
-    def way_chunks():  # one copy at a time, as the streaming conversion hands them over
-        for k, (dx, dy) in enumerate(shifts):
-            w = ways.assign(id=ways["id"] + k * 10**11)
-            w.geometry = _shifted(w, dx, dy)
-            yield w
-
-    layers = {"features": [], "dwellings": []}
-    towns = []
-    for k, (dx, dy) in enumerate(shifts):
-        f = feats.assign(osm_id=f"c{k}:" + feats["osm_id"].astype(str))
-        f.geometry = _shifted(f, dx, dy)
-        d = dws.assign(dwelling_id=f"c{k}:" + dws["dwelling_id"].astype(str))
-        d.geometry = _shifted(d, dx, dy)
-        layers["features"].append(f)
-        layers["dwellings"].append(d)
-        towns.append((f"synthetic-{k:03d}", shapely.box(*d.total_bounds).buffer(100)))
-    merged = {n: pd.concat(v, ignore_index=True) for n, v in layers.items()}
-    merged["ways"] = way_chunks()
-    gem = gpd.GeoDataFrame(
-        {"gemeente": [t[0] for t in towns]}, geometry=[t[1] for t in towns], crs=28992
-    )
-    return merged, gem, read_s, ext.dwellings_how, cfg
+        wall = time.perf_counter() - t
+        if best is None or wall < best["wall_s"]:
+            stages = json.loads((store.path / "store.json").read_text())["conversion"]
+            best = {"wall_s": round(wall, 2), "stages_s": stages}
+    best["store_mb"] = round(sum(f.stat().st_size for f in out.rglob("*.parquet")) / 1e6, 1)
+    return best, store
 
 
 def run_scan(store, gem_path: Path, out: Path, workers: int) -> dict:
@@ -157,38 +170,31 @@ def main() -> None:
     ap.add_argument("--halo-m", type=float, default=1_500.0)
     args = ap.parse_args()
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    from thuisdichtbij.sources.tags import needed_keys, rule_starts
-    from thuisdichtbij.sources.tilestore import write_store
-
-    layers, gem, read_s, how, cfg = synthetic_country(args.data_dir, args.copies, args.tile_m)
-    n = len(layers["dwellings"])
-    print(f"synthetic country: {args.copies} copies of Aachen, {n:,} dwellings", flush=True)
     with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        pbf = synthetic_pbf(
+            args.data_dir / "osm" / "aachen.osm.pbf", args.copies, Path(d) / "synthetic.osm.pbf"
+        )
+        print(
+            f"synthetic PBF: {args.copies} copies of Aachen, {pbf.stat().st_size / 1e6:.1f} MB "
+            f"(written in {time.perf_counter() - t:.0f} s, before any clock)",
+            flush=True,
+        )
+        conversions = {}
+        for processes in (1, 2):
+            conversions[processes], store = convert(pbf, Path(d) / "store", processes, args)
+            c = conversions[processes]
+            print(f"conversion, {processes} process(es): {c['wall_s']:.2f} s {c['stages_s']}")
+        peaks = {
+            "parent_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "child_peak_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+            ),
+        }
+        gem, n = synthetic_towns(store)
+        print(f"synthetic country: {n:,} dwellings in {len(gem)} synthetic municipalities")
         gem_path = Path(d) / "gemeenten.gpkg"
         gem.to_file(gem_path, engine="pyogrio")
-        # the copies are shifted before the clock starts: making the synthetic country is
-        # not part of a conversion (it took 0.5-0.7 s of the 4.5 s counted as "store" before)
-        layers["ways"] = list(layers["ways"])
-        writes = []
-        for _ in range(READS):
-            t = time.perf_counter()
-            store = write_store(
-                Path(d) / "store",
-                **layers,
-                source="aachen-synthetic.osm.pbf",
-                dwellings_how=how,
-                feature_keys=needed_keys(cfg.indicators),
-                feature_prefilter=rule_starts(cfg.indicators),
-                tile_m=args.tile_m,
-                halo_m=args.halo_m,
-                overwrite=True,
-            )
-            writes.append(time.perf_counter() - t)
-        store_s = min(writes)
-        convert_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        size_mb = sum(f.stat().st_size for f in store.path.rglob("*.parquet")) / 1e6
-        convert_s = read_s * args.copies + store_s
-        print(f"conversion: one pass {read_s:.2f} s x {args.copies} + store {store_s:.2f} s")
         runs = {}
         for workers in (1, 2):
             runs[workers] = run_scan(store, gem_path, Path(d) / f"out{workers}", workers)
@@ -199,26 +205,48 @@ def main() -> None:
                 f"{r['peak_mb_per_worker']:.0f} MB per worker",
                 flush=True,
             )
-    section = _section(args, n, read_s, store_s, convert_s, convert_peak, size_mb, runs)
+    section = _section(args, n, conversions, peaks, runs)
     _print_targets(section)
     _write(args.out, section)
 
 
-def _section(args, n, read_s, store_s, convert_s, convert_peak, size_mb, runs) -> dict:
+def _conversion_estimate(c: dict, scale: float) -> dict:
+    """Minutes for the national conversion on NATIONAL_CORES, from the 2-process run.
+
+    The stages that run in one process (gathering the node locations, merging the runs'
+    points, cutting the points into tiles) scale with the country only; the reading of the
+    runs and the writing of the tiles spread over the cores: by wall time (the 2-process
+    time times 2 / 16, assuming linear scaling) and by CPU seconds (all processes' CPU,
+    libosmium's decoding threads included, / 16); the larger of the two is the estimate.
+    """
+    st = c["stages_s"]
+    serial = st["index_s"] + st["merge_s"] + st["cut_s"]
+    by_wall = (st["runs_s"] + st["tiles_s"]) * 2 / NATIONAL_CORES
+    by_cpu = (st["runs_cpu_s"] + st.get("tiles_cpu_s", st["tiles_s"])) / NATIONAL_CORES
+    return {
+        "serial_stages_min": round(serial * scale / 60, 2),
+        "parallel_stages_by_wall_min": round(by_wall * scale / 60, 2),
+        "parallel_stages_by_cpu_min": round(by_cpu * scale / 60, 2),
+        "total_min": round((serial + max(by_wall, by_cpu)) * scale / 60, 1),
+    }
+
+
+def _section(args, n, conversions, peaks, runs) -> dict:
     from run import machine  # the machine's description, as the other benchmarks give it
 
     per_worker = runs[2]["dwellings_per_s"] / 2
     scan_min = NATIONAL_DWELLINGS / (per_worker * NATIONAL_CORES) / 60
-    convert_min = convert_s / n * NATIONAL_DWELLINGS / 60
+    scale = NATIONAL_DWELLINGS / n
     cpu_min = runs[1]["cpu_s_per_million_dwellings"] * NATIONAL_DWELLINGS / 1e6 / 60
     cpu_min /= NATIONAL_CORES
+    estimate = _conversion_estimate(conversions[2], scale)
     return {
         "synthetic": True,
         "what": (
             f"SYNTHETIC country: {args.copies} copies of the real Aachen extract side by side "
-            f"in RD New, one synthetic municipality per copy. Store built directly from the "
-            "shifted copies of one pyosmium pass over aachen.osm.pbf (no synthetic PBF "
-            "written); tiled scan (scan-national) reading each tile from the store, writing "
+            "in one synthetic PBF (ids unique per copy, libosmium's 8,000-object blocks), one "
+            "synthetic municipality per copy. Conversion (tiles) of that PBF with 1 and 2 "
+            "processes; tiled scan (scan-national) reading each tile from the store, writing "
             "per-tile GeoParquet, then per municipality a GeoParquet partition and a GeoPackage"
         ),
         "machine": machine(),
@@ -228,27 +256,27 @@ def _section(args, n, read_s, store_s, convert_s, convert_peak, size_mb, runs) -
         "tile_m": args.tile_m,
         "halo_m": args.halo_m,
         "conversion": {
-            "one_pass_read_s": round(read_s, 2),
-            "store_write_s": round(store_s, 2),
-            "total_s": round(convert_s, 2),
-            "s_per_million_dwellings": round(convert_s / n * 1e6, 1),
-            "peak_mb": round(convert_peak, 1),
-            "store_mb": round(size_mb, 1),
+            "1_process": conversions[1],
+            "2_processes": conversions[2],
+            "speedup_1_to_2": round(conversions[1]["wall_s"] / conversions[2]["wall_s"], 2),
+            **peaks,
+            "estimate_8M_16_cores": estimate,
         },
         "1_workers": runs[1],
         "2_workers": runs[2],
         "scaling_1_to_2_workers": round(runs[2]["dwellings_per_s"] / runs[1]["dwellings_per_s"], 2),
         "estimate_8M_16_cores_scan_min": round(scan_min, 1),
         "estimate_8M_16_cores_scan_min_from_cpu": round(cpu_min, 1),
-        "estimate_8M_conversion_once_min": round(convert_min, 1),
+        "estimate_8M_conversion_once_min": estimate["total_min"],
         "estimate_method": (
             f"{NATIONAL_DWELLINGS:,} dwellings at the measured 2-worker rate per worker times "
             f"{NATIONAL_CORES} workers (assumes linear scaling over cores), for the tiled scan "
             "including reading each tile and writing every output; the one-time conversion "
-            "(one serial pass over the national PBF, then cutting and writing the tiles) "
-            "scaled by dwellings, separately. '_from_cpu': the tasks' CPU seconds per "
-            "dwelling (1-worker run) spread over 16 cores, which the machine's load does not "
-            "inflate; it leaves out Dask's scheduling and the cluster's start (a few seconds)"
+            "scaled by dwellings, its one-process stages as measured and its parallel stages "
+            "spread over 16 cores (conversion.estimate_8M_16_cores), separately. '_from_cpu': "
+            "the tasks' CPU seconds per dwelling (1-worker run) spread over 16 cores, which "
+            "the machine's load does not inflate; it leaves out Dask's scheduling and the "
+            "cluster's start (a few seconds)"
         ),
     }
 
@@ -259,7 +287,8 @@ def _print_targets(s: dict) -> None:
     rows = [
         ("national scan, 8 M dwellings, 16 cores (min)", scan_min),
         ("  the same from CPU seconds (min)", s["estimate_8M_16_cores_scan_min_from_cpu"]),
-        ("  with the one-time conversion (min)", round(both, 1)),
+        ("one-time conversion, 16 processes (min)", s["estimate_8M_conversion_once_min"]),
+        ("scan with the one-time conversion (min)", round(both, 1)),
     ]
     s["targets"] = {}
     print(f"\nTargets (synthetic country; {_load_note()}):")

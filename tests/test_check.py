@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -372,6 +373,11 @@ def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht
             notes = page.locator("#out p.data").all_inner_texts()
             os.makedirs(ARTIFACTS, exist_ok=True)
             page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-check-markt.png"))
+            # by the Belgian border (PC6 6215JP): the street file stops there, some 320 m
+            # west, and the page says so under the table
+            west = _open_and_click(browser, base, (50.84646, 5.64213))
+            west_notes = west.locator("#out p.data").all_inner_texts()
+            west.screenshot(path=os.path.join(ARTIFACTS, "maastricht-check-border.png"))
         finally:
             browser.close()
     assert "Score" in out and "klasse" in out
@@ -384,6 +390,10 @@ def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht
     assert any("weinig apotheken (7)" in n for n in notes), notes
     assert any("geen voetpaden" in n for n in notes), notes
     assert all(n.startswith("Let op, invoergegevens:") for n in notes)
+    assert not any("wegennet" in n for n in notes), notes  # the Markt lies far from the edge
+    edge = [n for n in west_notes if "de gegevens (het wegennet) houden" in n]
+    assert len(edge) == 1 and re.search(r"houden 3\d\d m hiervandaan op", edge[0]), west_notes
+    assert west_notes[0] == edge[0]  # first: it bears on every row of the table
 
 
 def test_scan_without_network_layer(tmp_path, maastricht):

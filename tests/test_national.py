@@ -307,6 +307,95 @@ def test_store_tiles_hold_what_lies_in_them(data_dir, tmp_path):
         assert geo["bbox"] == pytest.approx(list(b.ways.total_bounds))
 
 
+def _as_libosmium_writes(src: Path, dst: Path) -> Path:
+    """The extract rewritten by libosmium's PBF writer: blocks of 8,000 objects.
+
+    That is the shape of Geofabrik's extracts (cut with osmium-tool, libosmium's writer);
+    the mirror's Aachen file holds its 300,000 nodes in a few big blocks.
+    """
+    import osmium
+
+    with osmium.SimpleWriter(str(dst)) as out:
+        for obj in osmium.FileProcessor(str(src)):
+            (out.add_node if obj.is_node() else out.add_way if obj.is_way() else out.add_relation)(
+                obj
+            )
+    return dst
+
+
+def _same_store(a, b) -> None:
+    """Two stores equal: the same tiles, and every layer of each tile row for row."""
+    assert a.tiles == b.tiles
+    for tile in a.tiles:
+        x_ext, y_ext = a.read_tile(tile), b.read_tile(tile)
+        for name in ("ways", "features", "dwellings"):
+            x, y = getattr(x_ext, name), getattr(y_ext, name)
+            assert x.drop(columns="geometry").equals(y.drop(columns="geometry")), (tile, name)
+            assert shapely.equals_exact(x.geometry.to_numpy(), y.geometry.to_numpy(), 0).all()
+
+
+def test_parallel_conversion_equals_the_serial_one(data_dir, tmp_path):
+    # Aachen in libosmium's 8,000-object blocks (47 of them): two processes read 29 runs of
+    # blocks, the first ones nodes only, one more the multipolygons (5 are amenities here)
+    pbf = _as_libosmium_writes(data_dir / "osm" / "aachen.osm.pbf", tmp_path / "aachen.osm.pbf")
+    opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "tile_m": 3000, "halo_m": 500}
+    one = convert_pbf(pbf, tmp_path / "one", **opts)
+    two = convert_pbf(pbf, tmp_path / "two", processes=2, chunk_ways=2000, **opts)
+    _same_store(one, two)
+    manifests = [json.loads((s.path / "store.json").read_text()) for s in (one, two)]
+    assert manifests[0]["counts"] == manifests[1]["counts"]
+    assert manifests[1]["counts"]["dwellings"] == len(read_osm(pbf, ways=False).dwellings)
+    assert [m["conversion"]["processes"] for m in manifests] == [1, 2]
+    relations = {f for t in two.tiles for f in two.read_tile(t).features["osm_id"]}
+    assert sum(f.startswith("relation/") for f in relations) == 5
+
+
+def test_parallel_conversion_of_a_damaged_file_is_one_line(data_dir, tmp_path, monkeypatch):
+    # a run of bytes overwritten inside a data block (the blocks' headers intact): the pass
+    # gathering the node locations decodes every block, and says so in one line
+    pbf = _as_libosmium_writes(data_dir / "osm" / "aachen.osm.pbf", tmp_path / "aachen.osm.pbf")
+    from thuisdichtbij.sources import tilestore
+    from thuisdichtbij.sources.osm import pbf_blocks
+
+    opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "processes": 2}
+    good = pbf.read_bytes()
+    offset, size = pbf_blocks(pbf)[-3]
+    data = bytearray(good)
+    data[offset + size - 400 : offset + size - 100] = b"\xff" * 300
+    pbf.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="OSM extract: could not read .*uncompress"):
+        convert_pbf(pbf, tmp_path / "s", **opts)
+    assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+    # an error in a forked worker (here: one run of blocks fails) reaches the user as the
+    # same one line, and leaves no half store behind
+    pbf.write_bytes(good)
+    real = tilestore.read_run
+
+    def fail_on_the_tenth_block(path, blocks, *args, **kwargs):
+        if any(b == pbf_blocks(pbf)[10] for b in blocks):
+            raise InputError(f"OSM extract: could not read {path} (test)")
+        return real(path, blocks, *args, **kwargs)
+
+    monkeypatch.setattr(tilestore, "read_run", fail_on_the_tenth_block)
+    with pytest.raises(InputError, match=r"could not read .* \(test\)"):
+        convert_pbf(pbf, tmp_path / "s", **opts)
+    assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_extract_without_streets_is_one_line_in_parts_too(tmp_path, processes):
+    from ._pbf import PBF
+
+    pbf = PBF()
+    pbf.node(0, 0, amenity="pharmacy")
+    pbf.way([(0, 0), (10, 0), (10, 10), (0, 0)], building="house", **{"addr:housenumber": "1"})
+    path = pbf.write(tmp_path / "no-streets.osm.pbf")
+    with pytest.raises(InputError, match="holds no highway ways; is it the right area"):
+        convert_pbf(path, tmp_path / "s", feature_keys=KEYS, feature_prefilter=STARTS,
+                    processes=processes)  # fmt: skip
+    assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+
+
 def test_store_borders_on_paper(tmp_path):
     # Tiles of 100 m with a 10 m halo. A segment from x=95 to x=125 (y=50) meets tiles 0
     # and 1 and, through the halo, nothing else; a point at x=-10 lies on the grown edge of
@@ -358,6 +447,10 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
     en = ["--out", str(tmp_path / "s-en"), "--lang", "en"]
     assert main(["tiles", str(_pbf(data_dir)), *en, *small]) == 0
     assert "tiles of 5000 m (halo 750 m) to" in capsys.readouterr().out
+    for processes in ("0", "-2"):
+        bad = ["--processes", processes, "--out", str(tmp_path / "s0")]
+        assert main(["tiles", str(_pbf(data_dir)), *bad, *small]) == 2
+        assert "processes must be 1 or more" in capsys.readouterr().err
     args[2] = str(tmp_path / "s")
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

@@ -225,14 +225,15 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
     missing = [r["label"] for r in rows if r["data"] == "ontbreekt"]
     thin = [r["label"] for r in rows if r["data"] == "dun"]
     foot = ctx.metadata.get("audit_footpaths", "ok")
-    notes = [r["data_note"] for r in rows if r["data"] != "ok"]
-    if foot in _FOOTPATH_NOTE:
-        notes.append(_FOOTPATH_NOTE[foot][lang])
     edge_m = _data_edge_m(ctx, point)
+    notes = []  # where the data ends first: it bears on every row of the table
     if edge_m == 0:
         notes.append(_DATA_NOTES[lang]["outside"])
     elif edge_m is not None:
         notes.append(_DATA_NOTES[lang]["edge"].format(d=edge_m))
+    notes += [r["data_note"] for r in rows if r["data"] != "ok"]
+    if foot in _FOOTPATH_NOTE:
+        notes.append(_FOOTPATH_NOTE[foot][lang])
     return {"missing": missing, "thin": thin, "footpaths": foot, "edge_m": edge_m, "notes": notes}
 
 

@@ -128,13 +128,20 @@ def _damaged(p: Path, why: str) -> InputError:
 
 
 def check_pbf_complete(p: Path) -> None:
-    """Walk the blocks of an ``.osm.pbf`` (headers only) and raise when it is cut short.
+    """Raise when the ``.osm.pbf`` is cut short (see :func:`pbf_blocks`)."""
+    pbf_blocks(p)
+
+
+def pbf_blocks(p: Path) -> list[tuple[int, int]]:
+    """The blocks of an ``.osm.pbf`` as ``(offset, size)``, walked by their headers only.
 
     A PBF is a run of blocks: a 4-byte length, a ``BlobHeader`` message of that length
     whose field 3 is the size of the blob that follows. A truncated download ends inside a
-    block; a valid file ends exactly after its last blob.
+    block (raised); a valid file ends exactly after its last blob. The first block is the
+    file's header.
     """
     size = p.stat().st_size
+    blocks = []
     with open(p, "rb") as f:
         pos = 0
         while pos < size:
@@ -145,10 +152,12 @@ def check_pbf_complete(p: Path) -> None:
             datasize = _blob_size(f.read(n))
             if datasize is None:
                 raise _damaged(p, f"the block header at byte {pos} is not readable")
+            blocks.append((pos, 4 + n + datasize))
             pos += 4 + n + datasize
             if pos > size:
                 raise _damaged(p, f"the file ends {pos - size} bytes short of its last block")
             f.seek(pos)
+    return blocks
 
 
 def _blob_size(header: bytes) -> int | None:
@@ -203,6 +212,12 @@ class _Rows:
         self.polygon.append(polygon)
         self.tags.append(tags)
 
+    def extend(self, other: _Rows) -> _Rows:
+        """These rows followed by ``other``'s (returns self)."""
+        for name in ("kind", "id", "geom", "polygon", "tags"):
+            getattr(self, name).extend(getattr(other, name))
+        return self
+
 
 def _way_wkb(way, factory):
     """The way's line as WKB (every node, duplicates too), or None when it has < 2 locations."""
@@ -252,6 +267,9 @@ class _Collector:
         self.prefilter = None if prefilter is None else tuple(prefilter.items())
         self.feature_tags = ("name", *[k for k in feature_keys if k != "name"])
         self.ways, self.features, self.dwellings = _Rows(), _Rows(), _Rows()
+        # multipolygon features, kept apart and put after the others: a pass over part of
+        # the file (read_run) sees no relation, so every way of them comes in file order
+        self.relation_features = _Rows()
         self.factory = osmium.geom.WKBFactory()
 
     def _is_feature(self, get: Callable[[str], str | None]) -> bool:
@@ -319,7 +337,7 @@ class _Collector:
             self.context.add(osm_kind, a.orig_id(), wkb, (kind, get("name")))
         if feature:
             values = tuple(map(get, self.feature_tags))
-            self.features.add("relation", a.orig_id(), wkb, values)
+            self.relation_features.add("relation", a.orig_id(), wkb, values)
 
 
 def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tuple) -> None:
@@ -368,6 +386,151 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
                 area(a)
     except RuntimeError as exc:  # libosmium reports corrupt files as RuntimeError
         raise InputError(f"OSM extract: could not read {path} ({exc})") from exc
+
+
+# --- the same pass in parts, for a country (tilestore.convert_pbf with processes) -------
+#
+# A national PBF is read by several processes at once: the node locations are gathered
+# once in C++ (node_locations) and shared with forked workers; each reads a run of the
+# file's blocks (read_run: its tagged nodes, then its ways, located from the shared
+# index), one more assembles the multipolygon relations (read_relations), and
+# extract_from_runs puts the rows together in file order: the layers read_osm gives.
+
+
+def pbf_runs(path: str | os.PathLike, n: int) -> list[list[tuple[int, int]]]:
+    """The data blocks (not the header) in at most ``n`` runs of about equal size, in order."""
+    blocks = pbf_blocks(Path(path))[1:]
+    sizes = np.cumsum([size for _, size in blocks])
+    cut = np.searchsorted(sizes, sizes[-1] * np.arange(1, n) / n) if len(blocks) else []
+    runs = np.split(np.arange(len(blocks)), np.unique(cut))
+    return [[blocks[i] for i in run] for run in runs if len(run)]
+
+
+def node_locations(path: str | os.PathLike):
+    """Every node's location, gathered in one pass in C++ (no node comes to Python)."""
+    import osmium
+    from osmium.io import Reader, ThreadPool
+
+    p = _check_pbf(path)
+    index = osmium.index.create_map("flex_mem")
+    handler = osmium.NodeLocationsForWays(index)
+    pool = ThreadPool()  # held in a local until the pass is over (see _read_pass)
+    try:
+        with Reader(str(p), osmium.osm.NODE, thread_pool=pool) as reader:
+            osmium.apply(reader, handler)
+    except RuntimeError as exc:
+        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
+    return index
+
+
+def read_run(
+    path: str | os.PathLike,
+    blocks: list[tuple[int, int]],
+    locations,
+    *,
+    feature_keys: tuple[str, ...],
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None,
+    on_ways: Callable[[gpd.GeoDataFrame], None],
+    chunk_ways: int = 100_000,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read a run of the file's blocks: ways to ``on_ways``, features and dwellings returned.
+
+    The features and dwellings come as points, for :func:`extract_from_runs`. The
+    blocks are read behind the file's header block as a PBF of their own, nodes first and
+    ways after (a sorted file holds the nodes before the ways, so the rows keep file
+    order); the ways take their locations from ``locations`` (:func:`node_locations`).
+    """
+    import osmium
+    from osmium.io import FileBuffer, Reader, ThreadPool
+
+    p = Path(path)
+    collector = _Collector(
+        ways=True,
+        feature_keys=feature_keys,
+        prefilter=feature_prefilter,
+        dwellings=True,
+        on_ways=on_ways,
+        chunk_ways=chunk_ways,
+    )
+    keys, _ = _pass_keys(feature_keys, feature_prefilter, True, True, False)
+    with open(p, "rb") as f:
+        data = bytearray()
+        for offset, size in [pbf_blocks(p)[0], *blocks]:
+            f.seek(offset)
+            data += f.read(size)
+    data = bytes(data)
+    # as in _read_pass, every buffer, handler and filter is held in a local name
+    pool = ThreadPool()
+    keep = osmium.filter.KeyFilter(*sorted(keys))
+    located = osmium.NodeLocationsForWays(locations)
+    located.ignore_errors()
+    try:
+        nodes = FileBuffer(data, "pbf")
+        with Reader(nodes, osmium.osm.NODE, thread_pool=pool) as reader:
+            for obj in osmium.OsmFileIterator(reader, keep):
+                collector.node(obj)
+        ways = FileBuffer(data, "pbf")
+        with Reader(ways, osmium.osm.WAY, thread_pool=pool) as reader:
+            for obj in osmium.OsmFileIterator(reader, located, keep):
+                collector.way(obj)
+    except RuntimeError as exc:
+        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
+    collector.flush_ways()
+    return (
+        _features(collector.features, collector.feature_tags),
+        _dwelling_points(collector.dwellings),
+    )
+
+
+def read_relations(
+    path: str | os.PathLike,
+    locations,
+    *,
+    feature_keys: tuple[str, ...],
+    feature_prefilter: Mapping[str, frozenset[str] | None] | None,
+) -> gpd.GeoDataFrame:
+    """The multipolygon relations that are features, as points (after all other features).
+
+    They are assembled from the whole file's ways, located from ``locations``.
+    """
+    import osmium
+    from osmium.io import Reader, ThreadPool
+
+    p = Path(path)
+    collector = _Collector(
+        ways=False, feature_keys=feature_keys, prefilter=feature_prefilter, dwellings=False
+    )
+    _, area_keys = _pass_keys(feature_keys, feature_prefilter, False, False, False)
+    if not area_keys:
+        return _features(collector.relation_features, collector.feature_tags)
+    pool = ThreadPool()
+    manager = osmium.area.AreaManager()
+    area_filter = osmium.filter.KeyFilter(*area_keys)
+    located = osmium.NodeLocationsForWays(locations)
+    located.ignore_errors()
+    try:
+        with Reader(str(p), osmium.osm.RELATION, thread_pool=pool) as relations:
+            osmium.apply(relations, area_filter, manager.first_pass_handler())
+        areas = osmium.BufferIterator(area_filter)
+        assemble = manager.second_pass_to_buffer(areas)
+        with Reader(str(p), osmium.osm.WAY, thread_pool=pool) as ways:
+            osmium.apply(ways, located, assemble)  # in C++: no way comes to Python
+    except RuntimeError as exc:
+        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
+    for a in areas:
+        collector.area(a)
+    return _features(collector.relation_features, collector.feature_tags)
+
+
+def extract_from_runs(
+    path: str | os.PathLike,
+    runs: list[tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]],
+    relations: gpd.GeoDataFrame,
+) -> OsmExtract:
+    """The features and dwellings :func:`read_osm` gives, from the runs read in parts."""
+    features = pd.concat([f for f, _ in runs] + [relations], ignore_index=True)
+    dwellings = pd.concat([d for _, d in runs], ignore_index=True)
+    return OsmExtract(path=Path(path), features=features, **_dwellings(Path(path), dwellings))
 
 
 def _from_wkb(wkb_hex: list[str]) -> np.ndarray:
@@ -500,10 +663,7 @@ def read_osm(
     """
     p = _check_pbf(path)
     feature_keys = tuple(dict.fromkeys(feature_keys))
-    keys = set(feature_keys if feature_prefilter is None else feature_prefilter)
-    keys |= {"highway"} if ways else set()
-    keys |= {_ADDRESS} if dwellings else set()
-    keys |= set(CONTEXT_KEYS) if context else set()
+    keys, area_keys = _pass_keys(feature_keys, feature_prefilter, ways, dwellings, context)
     collector = _Collector(
         ways=ways,
         feature_keys=feature_keys,
@@ -514,23 +674,51 @@ def read_osm(
         chunk_ways=chunk_ways,
     )
     if keys:
-        area_keys = tuple(feature_keys if feature_prefilter is None else feature_prefilter)
-        area_keys = (area_keys if feature_keys else ()) + (CONTEXT_KEYS if context else ())
-        _read_pass(p, collector, keys, tuple(dict.fromkeys(area_keys)))
-    out = {}
+        _read_pass(p, collector, keys, area_keys)
     if ways:
         if not (collector.ways.id or collector.n_ways):
-            raise InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
-        if on_ways is None:
-            out["ways"] = _segments(collector.ways)
-        else:
+            raise no_highways(path)
+        if on_ways is not None:
             collector.flush_ways()
-    if feature_keys:
-        out["features"] = _features(collector.features, collector.feature_tags)
+    collector.features.extend(collector.relation_features)
+    return _extract(
+        p,
+        collector,
+        ways=ways and on_ways is None,
+        features=bool(feature_keys),
+        dwellings=dwellings,
+        context=context,
+    )
+
+
+def no_highways(path) -> InputError:
+    """The error for an extract without a highway way (the wrong area, or an empty file)."""
+    return InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
+
+
+def _pass_keys(feature_keys, prefilter, ways: bool, dwellings: bool, context: bool):
+    """The keys that bring an object to Python, and those that make a relation an area."""
+    keys = set(feature_keys if prefilter is None else prefilter)
+    keys |= {"highway"} if ways else set()
+    keys |= {_ADDRESS} if dwellings else set()
+    keys |= set(CONTEXT_KEYS) if context else set()
+    area_keys = tuple(feature_keys if prefilter is None else prefilter)
+    area_keys = (area_keys if feature_keys else ()) + (CONTEXT_KEYS if context else ())
+    return keys, tuple(dict.fromkeys(area_keys))
+
+
+def _extract(p: Path, rows, *, ways: bool, features: bool, dwellings: bool, context: bool):
+    """The layers asked for, from what a pass collected (``rows``: a :class:`_Collector`)."""
+    out = {}
+    if ways:
+        out["ways"] = _segments(rows.ways)
+    if features:
+        out["features"] = _features(rows.features, rows.feature_tags)
     if dwellings:
-        out.update(_dwellings(p, collector.dwellings))
+        points = _dwelling_points(rows.dwellings) if rows.dwellings.id else None
+        out.update(_dwellings(p, points))
     if context:
-        out["context"] = _context(collector.context)
+        out["context"] = _context(rows.context)
     return OsmExtract(path=p, **out)
 
 
@@ -549,10 +737,10 @@ def _context(rows: _Rows) -> gpd.GeoDataFrame:
     return frame[~frame.geometry.is_empty].reset_index(drop=True)
 
 
-def _dwellings(path: Path, rows: _Rows) -> dict:
+def _dwellings(path: Path, points: gpd.GeoDataFrame | None) -> dict:
+    """The dwellings: the address points, else (none) the residential buildings."""
     how = "OSM address points (addr:housenumber)"
-    points = _dwelling_points(rows) if rows.id else None
-    if points is None:
+    if points is None or points.empty:
         points = _residential_buildings(path)
         how = "OSM residential buildings"
         if points.empty:

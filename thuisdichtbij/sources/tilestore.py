@@ -11,7 +11,13 @@ amenity candidates and the dwelling points; they are reprojected once to the sto
   so each dwelling belongs to one tile.
 
 The layout is ``store.json`` (tile size, halo, CRS, the keys the features were read with,
-the tiles) and ``tiles/<ix>_<iy>/<layer>.parquet``: a task reads exactly its own files.
+the tiles, how long the conversion took) and ``tiles/<ix>_<iy>/<layer>.parquet``: a task
+reads exactly its own files.
+
+A country is converted by several processes (``processes``): the node locations are
+gathered once and shared, each process reads runs of the file's blocks and cuts their ways
+into tiles, and the tiles are finished in parallel; the store is the one a single process
+writes, file for file.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +37,16 @@ import shapely
 
 from ..crs import to_metric
 from ..errors import InputError, OutputError
-from .osm import OsmExtract, read_osm
+from .osm import (
+    OsmExtract,
+    extract_from_runs,
+    no_highways,
+    node_locations,
+    pbf_runs,
+    read_osm,
+    read_relations,
+    read_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,33 +103,124 @@ def convert_pbf(
     tile_m: float = 10_000.0,
     halo_m: float = 1_500.0,
     chunk_ways: int = 100_000,
+    processes: int = 1,
     overwrite: bool = False,
 ) -> TileStore:
     """Convert an extract into a tile store in one pass over the file (see the module).
 
     The ways are cut into tiles and written while the file is read, ``chunk_ways`` at a
     time, so memory holds the points (amenity candidates, dwellings) and one chunk of
-    ways, never the country's streets.
+    ways, never the country's streets. With ``processes`` > 1 the file is read by that many
+    forked processes, each a run of its blocks at a time (:func:`_read_in_parts`), and the
+    tiles are finished in parallel; the store is the same, file for file.
     """
+    if processes < 1:
+        raise InputError(f"tile store: processes must be 1 or more, got {processes!r}")
+    if processes > 1 and not _can_fork():
+        log.warning("tile store: this system cannot fork processes; converting in one")
+        processes = 1
     writer = _StoreWriter(out, tile_m=tile_m, halo_m=halo_m, overwrite=overwrite)
+    clock = time.perf_counter()
     try:
-        ext = read_osm(
-            pbf,
-            feature_keys=feature_keys,
-            feature_prefilter=feature_prefilter,
-            on_ways=writer.add_ways,
-            chunk_ways=chunk_ways,
-        )
+        options = {"feature_keys": tuple(feature_keys), "feature_prefilter": feature_prefilter}
+        if processes > 1:
+            ext = _read_in_parts(pbf, writer, processes, chunk_ways=chunk_ways, **options)
+        else:
+            ext = read_osm(pbf, on_ways=writer.add_ways, chunk_ways=chunk_ways, **options)
+            writer.seconds["read"] = time.perf_counter() - clock
         return writer.finish(
             features=ext.features,
             dwellings=ext.dwellings,
             source=Path(pbf).name,
             dwellings_how=ext.dwellings_how,
-            feature_keys=feature_keys,
-            feature_prefilter=feature_prefilter,
+            processes=processes,
+            **options,
         )
     finally:
         writer.discard()
+
+
+#: What forked conversion workers inherit from the process that forks them: the store
+#: writer, the shared node locations (a C++ index, not picklable) and the reading options.
+_FORKED: dict = {}
+#: Runs of blocks per process in a parallel conversion: many, so that the processes finish
+#: together (a run costs the reading of the file's header block, a few milliseconds).
+RUNS_PER_PROCESS = 16
+
+
+def _can_fork() -> bool:
+    """Whether processes can be forked here (not on Windows)."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _forked_pool(processes: int, **inherit):
+    """A pool of ``processes`` forked workers that inherit ``inherit`` (see :data:`_FORKED`)."""
+    import multiprocessing
+
+    _FORKED.clear()
+    _FORKED.update(inherit)
+    return multiprocessing.get_context("fork").Pool(processes)
+
+
+def _read_in_parts(pbf, writer: _StoreWriter, processes: int, **options) -> OsmExtract:
+    """The pass of :func:`read_osm` by ``processes`` processes; the ways written as read.
+
+    The node locations are gathered once, in C++, and inherited by the forked workers
+    (one index for all, not one per process: a country has hundreds of millions of
+    nodes). Each worker reads runs of the file's blocks (:data:`RUNS_PER_PROCESS` per
+    process, taken as workers come free: a run of nodes takes a fraction of a run of
+    ways' time), makes its features and dwellings points, and cuts its ways into the store
+    as :meth:`_StoreWriter.add_ways` does, under its run's number so that each tile's ways
+    keep file order; one worker also assembles the multipolygon relations.
+    """
+    clock = time.perf_counter()
+    index = node_locations(pbf)
+    runs = pbf_runs(pbf, RUNS_PER_PROCESS * processes)
+    writer.seconds["index"] = time.perf_counter() - clock
+    try:
+        with _forked_pool(processes, pbf=pbf, writer=writer, index=index, options=options) as pool:
+            relations = pool.apply_async(_read_relations_forked)
+            parts = pool.map(_read_run_forked, list(enumerate(runs)), chunksize=1)
+            relations = relations.get()
+    finally:
+        _FORKED.clear()
+    writer.seconds["runs"] = time.perf_counter() - clock - writer.seconds["index"]
+    writer.seconds["runs_cpu"] = sum(part[-1] for part in parts) + relations[1]
+    relations = relations[0]
+    for _, tiles, n_ways, empty, _ in parts:
+        writer.way_tiles |= tiles
+        writer.n_ways += n_ways
+        writer.empty_ways = empty if writer.empty_ways is None else writer.empty_ways
+    if not writer.n_ways:
+        raise no_highways(pbf)
+    log.info("tile store: %s read in %d runs by %d processes", Path(pbf).name, len(runs), processes)
+    rows = [rows for rows, *_ in parts]
+    clock = time.perf_counter()
+    ext = extract_from_runs(pbf, rows, relations)
+    writer.seconds["merge"] = time.perf_counter() - clock
+    return ext
+
+
+def _read_run_forked(job):
+    """In a forked worker: one run of blocks (see :func:`_read_in_parts`)."""
+    run, blocks = job
+    cpu = time.process_time()  # the process's threads too (libosmium decodes in a pool)
+    writer = _FORKED["writer"]
+    writer.part, writer.chunks, writer.way_tiles, writer.n_ways = run, 0, set(), 0
+    rows = read_run(
+        _FORKED["pbf"], blocks, _FORKED["index"], on_ways=writer.add_ways, **_FORKED["options"]
+    )
+    return rows, writer.way_tiles, writer.n_ways, writer.empty_ways, time.process_time() - cpu
+
+
+def _read_relations_forked():
+    """In a forked worker: the multipolygon features (see :func:`_read_in_parts`)."""
+    cpu = time.process_time()
+    options = {k: v for k, v in _FORKED["options"].items() if k != "chunk_ways"}
+    features = read_relations(_FORKED["pbf"], _FORKED["index"], **options)
+    return features, time.process_time() - cpu
 
 
 def _check_target(out: str | os.PathLike, *, overwrite: bool) -> Path:
@@ -180,7 +287,8 @@ class _StoreWriter:
         self.tile_m, self.halo_m = float(tile_m), float(halo_m)
         self.tmp = self.target.with_name(f".{self.target.name}.part")
         shutil.rmtree(self.tmp, ignore_errors=True)
-        self.chunks, self.n_ways = 0, 0
+        self.part, self.chunks, self.n_ways = 0, 0, 0  # part: the run of blocks read
+        self.seconds: dict[str, float] = {}
         self.way_tiles: set[Tile] = set()
         self.empty_ways: gpd.GeoDataFrame | None = None
 
@@ -197,15 +305,28 @@ class _StoreWriter:
             self.empty_ways = ways.iloc[:0]
         for tile, rows in _by_tile(ways, self.tile_m, self.halo_m).items():
             part = ways.iloc[rows].reset_index(drop=True)
-            part.to_parquet(self.folder(tile) / f"ways-{self.chunks:06d}.parquet")
+            name = f"ways-{self.part:05d}-{self.chunks:06d}.parquet"  # sorts in file order
+            part.to_parquet(self.folder(tile) / name)
             self.way_tiles.add(tile)
         self.chunks += 1
         self.n_ways += len(ways)
 
     def finish(
-        self, *, features, dwellings, source, dwellings_how, feature_keys, feature_prefilter
+        self,
+        *,
+        features,
+        dwellings,
+        source,
+        dwellings_how,
+        feature_keys,
+        feature_prefilter,
+        processes: int = 1,
     ):
-        """Write the points and the manifest; move the store into place."""
+        """Write the points and the manifest; move the store into place.
+
+        With ``processes`` > 1 the tiles are written by that many forked workers.
+        """
+        clock = time.perf_counter()
         points = {
             "features": to_metric(features, STORE_CRS),
             "dwellings": to_metric(dwellings, STORE_CRS),
@@ -215,12 +336,19 @@ class _StoreWriter:
             "dwellings": _by_tile(points["dwellings"], self.tile_m, None),
         }
         tiles = sorted(self.way_tiles.union(*parts.values()))  # dwellings, and no street
-        for tile in tiles:
-            folder = self.folder(tile)
-            self._join_ways(folder)
-            for name, frame in points.items():
-                rows = parts[name].get(tile, np.empty(0, dtype=np.int64))
-                frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"{name}.parquet")
+        self.seconds["cut"] = time.perf_counter() - clock
+        if processes > 1 and len(tiles) > 1:
+            try:
+                with _forked_pool(processes, writer=self, points=points, parts=parts) as pool:
+                    size = max(1, len(tiles) // (RUNS_PER_PROCESS * processes))
+                    cpu = pool.map(_write_tile_forked, tiles, chunksize=size)
+                    self.seconds["tiles_cpu"] = sum(cpu)
+            finally:
+                _FORKED.clear()
+        else:
+            for tile in tiles:
+                self.write_tile(tile, points, parts)
+        self.seconds["tiles"] = time.perf_counter() - clock - self.seconds["cut"]
         manifest = {
             "format": _FORMAT,
             "tile_m": self.tile_m,
@@ -232,6 +360,11 @@ class _StoreWriter:
             "dwellings_how": dwellings_how,
             "tiles": [list(t) for t in tiles],
             "counts": {"ways": self.n_ways, **{n: int(len(f)) for n, f in points.items()}},
+            # how long it took, and with how many processes (provenance, and the benchmark's)
+            "conversion": {
+                "processes": processes,
+                **{f"{k}_s": round(v, 2) for k, v in self.seconds.items()},
+            },
         }
         self.tmp.mkdir(parents=True, exist_ok=True)
         (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
@@ -252,6 +385,14 @@ class _StoreWriter:
         )
         return open_store(self.target)
 
+    def write_tile(self, tile: Tile, points: dict, parts: dict) -> None:
+        """One tile's files: its ways joined, its features and dwellings."""
+        folder = self.folder(tile)
+        self._join_ways(folder)
+        for name, frame in points.items():
+            rows = parts[name].get(tile, np.empty(0, dtype=np.int64))
+            frame.iloc[rows].reset_index(drop=True).to_parquet(folder / f"{name}.parquet")
+
     def _join_ways(self, folder: Path) -> None:
         """One ``ways.parquet`` from the tile's chunk files, in chunk order."""
         files = sorted(folder.glob("ways-*.parquet"))
@@ -268,6 +409,13 @@ class _StoreWriter:
     def discard(self) -> None:
         """Remove the temporary folder (after a failure; a finished store was moved away)."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _write_tile_forked(tile: Tile) -> float:
+    """In a forked worker: one tile of :meth:`_StoreWriter.finish`."""
+    cpu = time.process_time()
+    _FORKED["writer"].write_tile(tile, _FORKED["points"], _FORKED["parts"])
+    return time.process_time() - cpu
 
 
 def _concat_parquet(files: list[Path], out: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -25,6 +26,12 @@ def _add_tiles(sub) -> None:
     t.add_argument("--tile-m", type=positive, default=10_000.0, help="tile size (default 10 km)")
     t.add_argument("--halo-m", type=positive, default=1_500.0, help="extra metres around each tile")
     t.add_argument("--weights", help="a weights file: the amenity tags its indicators need")
+    t.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes reading the file at once (default: one per core)",
+    )
     t.add_argument("--overwrite", action="store_true", help="replace an existing store")
 
 
@@ -63,6 +70,7 @@ def _tiles(args) -> str:
         feature_prefilter=rule_starts(cfg.indicators),
         tile_m=args.tile_m,
         halo_m=args.halo_m,
+        processes=args.processes,
         overwrite=args.overwrite,
     )
     return say(args.lang)["tiles_wrote"].format(
