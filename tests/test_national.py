@@ -335,7 +335,7 @@ def _same_store(a, b) -> None:
 
 
 def test_parallel_conversion_equals_the_serial_one(data_dir, tmp_path):
-    # Aachen in libosmium's 8,000-object blocks (47 of them): two processes read 29 runs of
+    # Aachen in libosmium's 8,000-object blocks (47 of them): two processes read 8 runs of
     # blocks, the first ones nodes only, one more the multipolygons (5 are amenities here)
     pbf = _as_libosmium_writes(data_dir / "osm" / "aachen.osm.pbf", tmp_path / "aachen.osm.pbf")
     opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "tile_m": 3000, "halo_m": 500}

@@ -143,9 +143,10 @@ def convert_pbf(
 #: What forked conversion workers inherit from the process that forks them: the store
 #: writer, the shared node locations (a C++ index, not picklable) and the reading options.
 _FORKED: dict = {}
-#: Runs of blocks per process in a parallel conversion: many, so that the processes finish
-#: together (a run costs the reading of the file's header block, a few milliseconds).
-RUNS_PER_PROCESS = 16
+#: Runs of blocks per process in a parallel conversion: several, so that the processes
+#: finish together, and not many, as each run leaves its own part file in every tile its
+#: ways meet (a PBF lists ways by id, not by place: on a country, nearly every tile)
+RUNS_PER_PROCESS = 4
 
 
 def _can_fork() -> bool:
