@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -340,6 +341,15 @@ class _Collector:
             self.relation_features.add("relation", a.orig_id(), wkb, values)
 
 
+@contextmanager
+def _reading(path):
+    """Turn libosmium's RuntimeError on a corrupt file into a one-line :class:`InputError`."""
+    try:
+        yield
+    except RuntimeError as exc:
+        raise InputError(f"OSM extract: could not read {path} ({exc})") from exc
+
+
 def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tuple) -> None:
     """The one pass: objects with ``keys`` go to the collector.
 
@@ -363,7 +373,7 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
     keep = osmium.filter.KeyFilter(*sorted(keys))
     node, way, area = collector.node, collector.way, collector.area
     Node, Way = osmium.osm.Node, osmium.osm.Way
-    try:
+    with _reading(path):
         if area_keys:  # multipolygon relations carrying these keys become areas
             manager = osmium.area.AreaManager()
             area_filter = osmium.filter.KeyFilter(*area_keys)
@@ -384,8 +394,6 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
         if areas:
             for a in areas:  # what the last flush left
                 area(a)
-    except RuntimeError as exc:  # libosmium reports corrupt files as RuntimeError
-        raise InputError(f"OSM extract: could not read {path} ({exc})") from exc
 
 
 # --- the same pass in parts, for a country (tilestore.convert_pbf with processes) -------
@@ -415,11 +423,9 @@ def node_locations(path: str | os.PathLike):
     index = osmium.index.create_map("flex_mem")
     handler = osmium.NodeLocationsForWays(index)
     pool = ThreadPool()  # held in a local until the pass is over (see _read_pass)
-    try:
+    with _reading(p):
         with Reader(str(p), osmium.osm.NODE, thread_pool=pool) as reader:
             osmium.apply(reader, handler)
-    except RuntimeError as exc:
-        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
     return index
 
 
@@ -464,7 +470,7 @@ def read_run(
     keep = osmium.filter.KeyFilter(*sorted(keys))
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
-    try:
+    with _reading(p):
         nodes = FileBuffer(data, "pbf")
         with Reader(nodes, osmium.osm.NODE, thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, keep):
@@ -473,8 +479,6 @@ def read_run(
         with Reader(ways, osmium.osm.WAY, thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, located, keep):
                 collector.way(obj)
-    except RuntimeError as exc:
-        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
     collector.flush_ways()
     return (
         _features(collector.features, collector.feature_tags),
@@ -508,15 +512,13 @@ def read_relations(
     area_filter = osmium.filter.KeyFilter(*area_keys)
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
-    try:
+    with _reading(p):
         with Reader(str(p), osmium.osm.RELATION, thread_pool=pool) as relations:
             osmium.apply(relations, area_filter, manager.first_pass_handler())
         areas = osmium.BufferIterator(area_filter)
         assemble = manager.second_pass_to_buffer(areas)
         with Reader(str(p), osmium.osm.WAY, thread_pool=pool) as ways:
             osmium.apply(ways, located, assemble)  # in C++: no way comes to Python
-    except RuntimeError as exc:
-        raise InputError(f"OSM extract: could not read {p} ({exc})") from exc
     for a in areas:
         collector.area(a)
     return _features(collector.relation_features, collector.feature_tags)

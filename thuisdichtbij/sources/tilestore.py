@@ -122,7 +122,8 @@ def convert_pbf(
     writer = _StoreWriter(out, tile_m=tile_m, halo_m=halo_m, overwrite=overwrite)
     clock = time.perf_counter()
     try:
-        options = {"feature_keys": tuple(feature_keys), "feature_prefilter": feature_prefilter}
+        keys = tuple(dict.fromkeys(feature_keys))
+        options = {"feature_keys": keys, "feature_prefilter": feature_prefilter}
         if processes > 1:
             ext = _read_in_parts(pbf, writer, processes, chunk_ways=chunk_ways, **options)
         else:
