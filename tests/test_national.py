@@ -340,7 +340,7 @@ def test_parallel_conversion_equals_the_serial_one(data_dir, tmp_path):
     pbf = _as_libosmium_writes(data_dir / "osm" / "aachen.osm.pbf", tmp_path / "aachen.osm.pbf")
     opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "tile_m": 3000, "halo_m": 500}
     one = convert_pbf(pbf, tmp_path / "one", **opts)
-    two = convert_pbf(pbf, tmp_path / "two", processes=2, chunk_ways=2000, **opts)
+    two = convert_pbf(pbf, tmp_path / "two", processes=2, chunk_ways=2000, progress=True, **opts)
     _same_store(one, two)
     manifests = [json.loads((s.path / "store.json").read_text()) for s in (one, two)]
     assert manifests[0]["counts"] == manifests[1]["counts"]

@@ -104,6 +104,7 @@ def convert_pbf(
     halo_m: float = 1_500.0,
     chunk_ways: int = 100_000,
     processes: int = 1,
+    progress: bool = False,
     overwrite: bool = False,
 ) -> TileStore:
     """Convert an extract into a tile store in one pass over the file (see the module).
@@ -112,7 +113,8 @@ def convert_pbf(
     time, so memory holds the points (amenity candidates, dwellings) and one chunk of
     ways, never the country's streets. With ``processes`` > 1 the file is read by that many
     forked processes, each a run of its blocks at a time (:func:`_read_in_parts`), and the
-    tiles are finished in parallel; the store is the same, file for file.
+    tiles are finished in parallel; the store is the same, file for file; ``progress``
+    shows a bar over the runs read.
     """
     if processes < 1:
         raise InputError(f"tile store: processes must be 1 or more, got {processes!r}")
@@ -125,7 +127,9 @@ def convert_pbf(
         keys = tuple(dict.fromkeys(feature_keys))
         options = {"feature_keys": keys, "feature_prefilter": feature_prefilter}
         if processes > 1:
-            ext = _read_in_parts(pbf, writer, processes, chunk_ways=chunk_ways, **options)
+            ext = _read_in_parts(
+                pbf, writer, processes, progress=progress, chunk_ways=chunk_ways, **options
+            )
         else:
             ext = read_osm(pbf, on_ways=writer.add_ways, chunk_ways=chunk_ways, **options)
             writer.seconds["read"] = time.perf_counter() - clock
@@ -166,7 +170,9 @@ def _forked_pool(processes: int, **inherit):
     return multiprocessing.get_context("fork").Pool(processes)
 
 
-def _read_in_parts(pbf, writer: _StoreWriter, processes: int, **options) -> OsmExtract:
+def _read_in_parts(
+    pbf, writer: _StoreWriter, processes: int, *, progress: bool, **options
+) -> OsmExtract:
     """The pass of :func:`read_osm` by ``processes`` processes; the ways written as read.
 
     The node locations are gathered once, in C++, and inherited by the forked workers
@@ -184,7 +190,12 @@ def _read_in_parts(pbf, writer: _StoreWriter, processes: int, **options) -> OsmE
     try:
         with _forked_pool(processes, pbf=pbf, writer=writer, index=index, options=options) as pool:
             relations = pool.apply_async(_read_relations_forked)
-            parts = pool.map(_read_run_forked, list(enumerate(runs)), chunksize=1)
+            parts = pool.imap(_read_run_forked, list(enumerate(runs)), chunksize=1)
+            if progress:
+                from tqdm.auto import tqdm
+
+                parts = tqdm(parts, total=len(runs), unit="run", desc="tiles", leave=False)
+            parts = list(parts)
             relations = relations.get()
     finally:
         _FORKED.clear()

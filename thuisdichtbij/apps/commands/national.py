@@ -33,6 +33,7 @@ def _add_tiles(sub) -> None:
         help="processes reading the file at once (default: one per core)",
     )
     t.add_argument("--overwrite", action="store_true", help="replace an existing store")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _add_scan_national(sub) -> None:
@@ -71,6 +72,7 @@ def _tiles(args) -> str:
         tile_m=args.tile_m,
         halo_m=args.halo_m,
         processes=args.processes,
+        progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
         overwrite=args.overwrite,
     )
     return say(args.lang)["tiles_wrote"].format(
