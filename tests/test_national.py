@@ -350,6 +350,18 @@ def test_parallel_conversion_equals_the_serial_one(data_dir, tmp_path):
     assert sum(f.startswith("relation/") for f in relations) == 5
 
 
+def test_without_fork_the_conversion_runs_in_one_process(data_dir, tmp_path, monkeypatch, caplog):
+    from thuisdichtbij.sources import tilestore
+
+    monkeypatch.setattr(tilestore, "_can_fork", lambda: False)  # as on Windows
+    store = convert_pbf(
+        _pbf(data_dir), tmp_path / "s", feature_keys=KEYS, feature_prefilter=STARTS, processes=4
+    )
+    manifest = json.loads((store.path / "store.json").read_text())
+    assert manifest["conversion"]["processes"] == 1
+    assert "cannot fork processes; converting in one" in caplog.text
+
+
 def test_parallel_conversion_of_a_damaged_file_is_one_line(data_dir, tmp_path, monkeypatch):
     # a run of bytes overwritten inside a data block (the blocks' headers intact): the pass
     # gathering the node locations decodes every block, and says so in one line
