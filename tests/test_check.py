@@ -91,21 +91,27 @@ def test_check_tells_missing_data_from_nothing_nearby(small):
         # from (0, 0) to (500, 600), |500 x 600 - 300 x 500| / 781.02 = 192.06 m away
         ((500, 300), 192.1),
         ((900, 5), 5.0),  # 5 m above the main street, the outline's lower side
-        ((100, 200), 0.0),  # left of the side from (0, 0) to (500, 600): outside the data
+        ((500, 0), 0.0),  # on the main street: on the outline itself
+        ((500, 0.3), 0.3),  # 30 cm inside it: "here", not "0 m from here"
+        ((100, 200), 0.0),  # left of the side from (0, 0) to (500, 600): beyond the data
     ],
 )
 def test_check_says_where_the_data_ends(small, xy, edge_m):
     _, ctx, _ = small
     data = check(ctx, rd(ctx, *xy), reach=False)["data"]
     assert data["edge_m"] == pytest.approx(edge_m, abs=0.05)
-    want = (
-        "deze plek ligt buiten de gegevens"
-        if edge_m == 0
-        else f"de gegevens (het wegennet) houden {edge_m:.0f} m hiervandaan op"
+    want, want_en = (
+        ("de gegevens (het wegennet) houden hier op", "the data (the street network) ends here")
+        if edge_m < 1
+        else (
+            f"de gegevens (het wegennet) houden {edge_m:.0f} m hiervandaan op",
+            f"the data (the street network) ends {edge_m:.0f} m from here",
+        )
     )
-    assert sum(n.startswith(want) for n in data["notes"]) == 1, data["notes"]
+    assert [n for n in data["notes"] if "wegennet" in n][0].startswith(want), data["notes"]
+    assert data["notes"][0].startswith(want)  # first: it bears on every row
     en = check(ctx, rd(ctx, *xy), reach=False, lang="en")["data"]["notes"]
-    assert any(n.startswith("th") and "data" in n and "(the street network)" in n for n in en)
+    assert en[0].startswith(want_en), en
 
 
 def test_check_far_from_the_data_edge_says_nothing_of_it(maastricht):
@@ -117,7 +123,7 @@ def test_check_far_from_the_data_edge_says_nothing_of_it(maastricht):
     # ... the north of Borgharen, past where the file ends (the scan's 94 % coverage): said
     north = check(ctx, parse_location(ctx, at="50.8930,5.7250"), reach=False)
     assert north["data"]["edge_m"] == 0
-    assert any(n.startswith("deze plek ligt buiten de gegevens") for n in north["data"]["notes"])
+    assert north["data"]["notes"][0].startswith("de gegevens (het wegennet) houden hier op")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 with a single scan of the same municipality."""
 
 import json
+import os
 import re
+import signal
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,7 +20,7 @@ from thuisdichtbij import scan
 from thuisdichtbij.apps.cli import main
 from thuisdichtbij.config import load_config
 from thuisdichtbij.engine.partition import Tiling
-from thuisdichtbij.errors import InputError
+from thuisdichtbij.errors import InputError, ThuisdichtbijError
 from thuisdichtbij.pipeline.national import required_halo_m, scan_national
 from thuisdichtbij.sources.osm import read_osm
 from thuisdichtbij.sources.tags import needed_keys, rule_starts
@@ -383,15 +385,48 @@ def test_parallel_conversion_of_a_damaged_file_is_one_line(data_dir, tmp_path, m
     pbf.write_bytes(good)
     real = tilestore.read_run
 
-    def fail_on_the_tenth_block(path, blocks, *args, **kwargs):
-        if any(b == pbf_blocks(pbf)[10] for b in blocks):
+    def fail_on_the_tenth_block(path, header, blocks, *args, **kwargs):
+        if pbf_blocks(pbf)[10] in blocks:
             raise InputError(f"OSM extract: could not read {path} (test)")
-        return real(path, blocks, *args, **kwargs)
+        return real(path, header, blocks, *args, **kwargs)
 
     monkeypatch.setattr(tilestore, "read_run", fail_on_the_tenth_block)
     with pytest.raises(InputError, match=r"could not read .* \(test\)"):
         convert_pbf(pbf, tmp_path / "s", **opts)
     assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+
+    # a worker killed from outside (as the out-of-memory killer does): one line, no wait
+    # without end, no half store
+    def killed_on_the_tenth_block(path, header, blocks, *args, **kwargs):
+        if pbf_blocks(pbf)[10] in blocks:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(path, header, blocks, *args, **kwargs)
+
+    monkeypatch.setattr(tilestore, "read_run", killed_on_the_tenth_block)
+    with pytest.raises(ThuisdichtbijError, match="a conversion process died .*fewer --processes"):
+        convert_pbf(pbf, tmp_path / "s", **opts)
+    assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+
+
+def test_parallel_conversion_of_nodes_out_of_id_order(data_dir, tmp_path):
+    # the nodes in two runs, each in id order (as `osmium cat` of two extracts leaves
+    # them): libosmium sorts its location index only when a pass meets its first way
+    import osmium
+
+    src, pbf = data_dir / "osm" / "aachen.osm.pbf", tmp_path / "two-runs.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as out:
+        for half in (0, 1):
+            for node in osmium.FileProcessor(str(src), osmium.osm.NODE):
+                if node.id % 2 == half:
+                    out.add_node(node)
+        for obj in osmium.FileProcessor(str(src), osmium.osm.WAY | osmium.osm.RELATION):
+            (out.add_way if obj.is_way() else out.add_relation)(obj)
+    opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "tile_m": 5000, "halo_m": 500}
+    one = convert_pbf(pbf, tmp_path / "one", **opts)
+    two = convert_pbf(pbf, tmp_path / "two", processes=2, **opts)
+    _same_store(one, two)
+    counts = json.loads((two.path / "store.json").read_text())["counts"]
+    assert counts["dwellings"] == len(read_osm(src, ways=False).dwellings)
 
 
 @pytest.mark.parametrize("processes", [1, 2])
@@ -459,10 +494,14 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
     en = ["--out", str(tmp_path / "s-en"), "--lang", "en"]
     assert main(["tiles", str(_pbf(data_dir)), *en, *small]) == 0
     assert "tiles of 5000 m (halo 750 m) to" in capsys.readouterr().out
-    for processes in ("0", "-2"):
+    for processes, why in (
+        ("0", "must be 1 or more"),
+        ("-2", "must be 1"),
+        ("1.5", "is not a whole"),
+    ):
         bad = ["--processes", processes, "--out", str(tmp_path / "s0")]
         assert main(["tiles", str(_pbf(data_dir)), *bad, *small]) == 2
-        assert "processes must be 1 or more" in capsys.readouterr().err
+        assert f"argument --processes: '{processes}' {why}" in capsys.readouterr().err
     args[2] = str(tmp_path / "s")
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err

@@ -193,8 +193,8 @@ _DATA_NOTES = {
         "none": "niets binnen {m:g} m",
         "edge": "de gegevens (het wegennet) houden {d:.0f} m hiervandaan op: wat daarachter "
         "ligt telt niet mee, dus een lage score kan hier aan de gegevens liggen",
-        "outside": "deze plek ligt buiten de gegevens (het wegennet) van de scan: wat hier "
-        "omheen ligt is niet bekend",
+        "at_edge": "de gegevens (het wegennet) houden hier op: wat verderop ligt telt niet "
+        "mee, dus een lage score kan hier aan de gegevens liggen",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
@@ -202,8 +202,8 @@ _DATA_NOTES = {
         "none": "nothing within {m:g} m",
         "edge": "the data (the street network) ends {d:.0f} m from here: what lies beyond "
         "is not counted, so a low score here may be a gap in the data",
-        "outside": "this spot lies outside the scan's data (the street network): what is "
-        "around it is not known",
+        "at_edge": "the data (the street network) ends here: what lies further on is not "
+        "counted, so a low score here may be a gap in the data",
     },
 }
 
@@ -227,10 +227,9 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
     foot = ctx.metadata.get("audit_footpaths", "ok")
     edge_m = _data_edge_m(ctx, point)
     notes = []  # where the data ends first: it bears on every row of the table
-    if edge_m == 0:
-        notes.append(_DATA_NOTES[lang]["outside"])
-    elif edge_m is not None:
-        notes.append(_DATA_NOTES[lang]["edge"].format(d=edge_m))
+    if edge_m is not None:
+        t = _DATA_NOTES[lang]
+        notes.append(t["at_edge"] if edge_m < 1 else t["edge"].format(d=edge_m))
     notes += [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])
@@ -238,15 +237,17 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
 
 
 def _data_edge_m(ctx: CheckContext, point) -> float | None:
-    """How far the data's edge lies, when it lies within the widest band (0: outside it).
+    """How far the data's edge lies, when it lies within the widest band (else None).
 
     The edge is that of the walking network's extent (:meth:`Network.extent`), the same
     yardstick as the scan's ``data_coverage``: amenities beyond it are not in the data, so
-    a walk that would reach them is not counted.
+    a walk that would reach them is not counted. A spot on the edge or beyond it (within
+    the snap limit of a street at the edge: farther ones are refused) gets 0. The hull is
+    convex: where the data's real edge bends inwards, it lies nearer than said.
     """
     if ctx.extent is None:  # a network on one line has no outline to measure from
         return None
-    if not ctx.extent.contains(point):
+    if not ctx.extent.covers(point):
         return 0.0
     d = float(ctx.extent.exterior.distance(point))
     return round(d, 1) if d < ctx.config.max_distance_m else None

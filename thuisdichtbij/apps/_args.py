@@ -19,6 +19,7 @@ __all__ = [
     "finite",
     "positive",
     "share",
+    "count",
     "new_file",
     "new_folder",
     "gpkg_to_update",
@@ -43,6 +44,17 @@ def positive(text: str) -> float:
     value = finite(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number of 1 or more (processes, workers)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
     return value
 
 

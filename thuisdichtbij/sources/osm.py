@@ -350,6 +350,24 @@ def _reading(path):
         raise InputError(f"OSM extract: could not read {path} ({exc})") from exc
 
 
+def _area_assembly(path: Path, area_keys: tuple[str, ...], pool):
+    """Multipolygon relations with ``area_keys`` read and set up to become areas.
+
+    Returns the buffer the areas arrive in (only those carrying ``area_keys``), and the
+    objects the assembly needs kept alive (see :func:`_read_pass`), the handler for the
+    pass over the ways last.
+    """
+    import osmium
+    from osmium.io import Reader
+
+    manager = osmium.area.AreaManager()
+    area_filter = osmium.filter.KeyFilter(*area_keys)
+    with Reader(str(path), osmium.osm.RELATION, thread_pool=pool) as relations:
+        osmium.apply(relations, area_filter, manager.first_pass_handler())
+    areas = osmium.BufferIterator(area_filter)
+    return areas, (manager, area_filter, manager.second_pass_to_buffer(areas))
+
+
 def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tuple) -> None:
     """The one pass: objects with ``keys`` go to the collector.
 
@@ -369,18 +387,14 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
     locations = osmium.NodeLocationsForWays(store)
     locations.ignore_errors()
     handlers: list = [locations]
-    areas = area_filter = None
+    areas = keep_alive = None
     keep = osmium.filter.KeyFilter(*sorted(keys))
     node, way, area = collector.node, collector.way, collector.area
     Node, Way = osmium.osm.Node, osmium.osm.Way
     with _reading(path):
         if area_keys:  # multipolygon relations carrying these keys become areas
-            manager = osmium.area.AreaManager()
-            area_filter = osmium.filter.KeyFilter(*area_keys)
-            with Reader(str(path), osmium.osm.RELATION, thread_pool=pool) as relations:
-                osmium.apply(relations, area_filter, manager.first_pass_handler())
-            areas = osmium.BufferIterator(area_filter)
-            handlers.append(manager.second_pass_to_buffer(areas))
+            areas, keep_alive = _area_assembly(path, area_keys, pool)
+            handlers.append(keep_alive[-1])
         with Reader(str(path), thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, *handlers, keep):
                 kind = type(obj)
@@ -405,32 +419,45 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
 # extract_from_runs puts the rows together in file order: the layers read_osm gives.
 
 
-def pbf_runs(path: str | os.PathLike, n: int) -> list[list[tuple[int, int]]]:
-    """The data blocks (not the header) in at most ``n`` runs of about equal size, in order."""
-    blocks = pbf_blocks(Path(path))[1:]
+def pbf_runs(path: str | os.PathLike, n: int):
+    """The header block, and the data blocks in at most ``n`` runs of about equal size.
+
+    Returns ``(header, runs)``: ``(offset, size)`` of the header block, and the runs in
+    file order, each a list of ``(offset, size)``.
+    """
+    header, *blocks = pbf_blocks(Path(path))
     sizes = np.cumsum([size for _, size in blocks])
     cut = np.searchsorted(sizes, sizes[-1] * np.arange(1, n) / n) if len(blocks) else []
     runs = np.split(np.arange(len(blocks)), np.unique(cut))
-    return [[blocks[i] for i in run] for run in runs if len(run)]
+    return header, [[blocks[i] for i in run] for run in runs if len(run)]
 
 
 def node_locations(path: str | os.PathLike):
     """Every node's location, gathered in one pass in C++ (no node comes to Python)."""
     import osmium
-    from osmium.io import Reader, ThreadPool
+    from osmium.io import FileBuffer, Reader, ThreadPool
 
     p = _check_pbf(path)
     index = osmium.index.create_map("flex_mem")
     handler = osmium.NodeLocationsForWays(index)
+    handler.ignore_errors()
     pool = ThreadPool()  # held in a local until the pass is over (see _read_pass)
     with _reading(p):
         with Reader(str(p), osmium.osm.NODE, thread_pool=pool) as reader:
             osmium.apply(reader, handler)
+    # libosmium sorts the index when its handler meets the first way, and only then (nodes
+    # out of id order, as ``osmium cat`` of two extracts leaves them, would otherwise be
+    # looked up in an unsorted index): one way, read from a line of OPL, sorts it here,
+    # before the workers are forked, none of which then writes to it
+    one_way = FileBuffer(b"w1 Nn1\n", "opl")
+    with Reader(one_way, osmium.osm.WAY) as reader:
+        osmium.apply(reader, handler)
     return index
 
 
 def read_run(
     path: str | os.PathLike,
+    header: tuple[int, int],
     blocks: list[tuple[int, int]],
     locations,
     *,
@@ -442,9 +469,10 @@ def read_run(
     """Read a run of the file's blocks: ways to ``on_ways``, features and dwellings returned.
 
     The features and dwellings come as points, for :func:`extract_from_runs`. The
-    blocks are read behind the file's header block as a PBF of their own, nodes first and
-    ways after (a sorted file holds the nodes before the ways, so the rows keep file
-    order); the ways take their locations from ``locations`` (:func:`node_locations`).
+    blocks are read behind the file's ``header`` block (see :func:`pbf_runs`) as a PBF of
+    their own, nodes first and ways after (a sorted file holds the nodes before the ways,
+    so the rows keep file order); the ways take their locations from ``locations``
+    (:func:`node_locations`). One decoding thread: the processes are the parallelism.
     """
     import osmium
     from osmium.io import FileBuffer, Reader, ThreadPool
@@ -458,15 +486,15 @@ def read_run(
         on_ways=on_ways,
         chunk_ways=chunk_ways,
     )
-    keys, _ = _pass_keys(feature_keys, feature_prefilter, True, True, False)
+    keys, _ = _pass_keys(feature_keys, feature_prefilter, ways=True, dwellings=True)
     with open(p, "rb") as f:
         data = bytearray()
-        for offset, size in [pbf_blocks(p)[0], *blocks]:
+        for offset, size in [header, *blocks]:
             f.seek(offset)
             data += f.read(size)
     data = bytes(data)
     # as in _read_pass, every buffer, handler and filter is held in a local name
-    pool = ThreadPool()
+    pool = ThreadPool(num_threads=1)
     keep = osmium.filter.KeyFilter(*sorted(keys))
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
@@ -504,21 +532,16 @@ def read_relations(
     collector = _Collector(
         ways=False, feature_keys=feature_keys, prefilter=feature_prefilter, dwellings=False
     )
-    _, area_keys = _pass_keys(feature_keys, feature_prefilter, False, False, False)
+    _, area_keys = _pass_keys(feature_keys, feature_prefilter)
     if not area_keys:
         return _features(collector.relation_features, collector.feature_tags)
-    pool = ThreadPool()
-    manager = osmium.area.AreaManager()
-    area_filter = osmium.filter.KeyFilter(*area_keys)
+    pool = ThreadPool(num_threads=1)  # as in read_run
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
     with _reading(p):
-        with Reader(str(p), osmium.osm.RELATION, thread_pool=pool) as relations:
-            osmium.apply(relations, area_filter, manager.first_pass_handler())
-        areas = osmium.BufferIterator(area_filter)
-        assemble = manager.second_pass_to_buffer(areas)
+        areas, keep_alive = _area_assembly(p, area_keys, pool)
         with Reader(str(p), osmium.osm.WAY, thread_pool=pool) as ways:
-            osmium.apply(ways, located, assemble)  # in C++: no way comes to Python
+            osmium.apply(ways, located, keep_alive[-1])  # in C++: no way comes to Python
     for a in areas:
         collector.area(a)
     return _features(collector.relation_features, collector.feature_tags)
@@ -665,7 +688,9 @@ def read_osm(
     """
     p = _check_pbf(path)
     feature_keys = tuple(dict.fromkeys(feature_keys))
-    keys, area_keys = _pass_keys(feature_keys, feature_prefilter, ways, dwellings, context)
+    keys, area_keys = _pass_keys(
+        feature_keys, feature_prefilter, ways=ways, dwellings=dwellings, context=context
+    )
     collector = _Collector(
         ways=ways,
         feature_keys=feature_keys,
@@ -698,7 +723,9 @@ def no_highways(path) -> InputError:
     return InputError(f"OSM extract: {path} holds no highway ways; is it the right area?")
 
 
-def _pass_keys(feature_keys, prefilter, ways: bool, dwellings: bool, context: bool):
+def _pass_keys(
+    feature_keys, prefilter, *, ways: bool = False, dwellings: bool = False, context: bool = False
+):
     """The keys that bring an object to Python, and those that make a relation an area."""
     keys = set(feature_keys if prefilter is None else prefilter)
     keys |= {"highway"} if ways else set()

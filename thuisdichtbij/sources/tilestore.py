@@ -26,17 +26,20 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from ..crs import to_metric
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, ThuisdichtbijError
 from .osm import (
     OsmExtract,
     extract_from_runs,
@@ -155,19 +158,52 @@ RUNS_PER_PROCESS = 4
 
 
 def _can_fork() -> bool:
-    """Whether processes can be forked here (not on Windows)."""
+    """Whether worker processes can be forked here: on Linux only.
+
+    Windows has no fork, and on macOS forking a process that has loaded system frameworks
+    is unsafe.
+    """
     import multiprocessing
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _forked_pool(processes: int, **inherit):
-    """A pool of ``processes`` forked workers that inherit ``inherit`` (see :data:`_FORKED`)."""
+@contextmanager
+def _forked_workers(processes: int, **inherit):
+    """``processes`` forked worker processes that inherit ``inherit`` (see :data:`_FORKED`).
+
+    A worker killed from outside (the out-of-memory killer, most likely) becomes a
+    one-line error instead of a wait without end; on any error the runs not started are
+    cancelled and the running ones waited for, so none writes into the store afterwards.
+    """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     _FORKED.clear()
     _FORKED.update(inherit)
-    return multiprocessing.get_context("fork").Pool(processes)
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(processes, mp_context=context)
+    try:
+        yield pool
+    except BrokenProcessPool as exc:
+        raise ThuisdichtbijError(
+            "tile store: a conversion process died (out of memory?); try fewer --processes"
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _FORKED.clear()
+
+
+class _Run(NamedTuple):
+    """What a worker hands back for one run of blocks."""
+
+    features: gpd.GeoDataFrame
+    dwellings: gpd.GeoDataFrame
+    way_tiles: set
+    n_ways: int
+    empty_ways: gpd.GeoDataFrame | None
+    cpu_s: float
 
 
 def _read_in_parts(
@@ -181,59 +217,70 @@ def _read_in_parts(
     process, taken as workers come free: a run of nodes takes a fraction of a run of
     ways' time), makes its features and dwellings points, and cuts its ways into the store
     as :meth:`_StoreWriter.add_ways` does, under its run's number so that each tile's ways
-    keep file order; one worker also assembles the multipolygon relations.
+    keep file order; one worker also assembles the multipolygon relations, beside the runs
+    (its time is recorded apart: it does not shrink with more processes).
     """
     clock = time.perf_counter()
     index = node_locations(pbf)
-    runs = pbf_runs(pbf, RUNS_PER_PROCESS * processes)
+    header, runs = pbf_runs(pbf, RUNS_PER_PROCESS * processes)
     writer.seconds["index"] = time.perf_counter() - clock
-    try:
-        with _forked_pool(processes, pbf=pbf, writer=writer, index=index, options=options) as pool:
-            relations = pool.apply_async(_read_relations_forked)
-            parts = pool.imap(_read_run_forked, list(enumerate(runs)), chunksize=1)
-            if progress:
-                from tqdm.auto import tqdm
+    inherit = {"pbf": pbf, "header": header, "writer": writer, "index": index, "options": options}
+    with _forked_workers(processes, **inherit) as pool:
+        relations = pool.submit(_read_relations_forked)
+        parts = pool.map(_read_run_forked, list(enumerate(runs)))
+        if progress:
+            from tqdm.auto import tqdm
 
-                parts = tqdm(parts, total=len(runs), unit="run", desc="tiles", leave=False)
-            parts = list(parts)
-            relations = relations.get()
-    finally:
-        _FORKED.clear()
+            parts = tqdm(parts, total=len(runs), unit="run", desc="tiles", leave=False)
+        parts: list[_Run] = list(parts)
+        relation_features, writer.seconds["relations"], relations_cpu = relations.result()
     writer.seconds["runs"] = time.perf_counter() - clock - writer.seconds["index"]
-    writer.seconds["runs_cpu"] = sum(part[-1] for part in parts) + relations[1]
-    relations = relations[0]
-    for _, tiles, n_ways, empty, _ in parts:
-        writer.way_tiles |= tiles
-        writer.n_ways += n_ways
-        writer.empty_ways = empty if writer.empty_ways is None else writer.empty_ways
+    writer.seconds["runs_cpu"] = sum(part.cpu_s for part in parts)
+    writer.seconds["relations_cpu"] = relations_cpu
+    for part in parts:
+        writer.way_tiles |= part.way_tiles
+        writer.n_ways += part.n_ways
+        writer.empty_ways = part.empty_ways if writer.empty_ways is None else writer.empty_ways
     if not writer.n_ways:
         raise no_highways(pbf)
     log.info("tile store: %s read in %d runs by %d processes", Path(pbf).name, len(runs), processes)
-    rows = [rows for rows, *_ in parts]
     clock = time.perf_counter()
-    ext = extract_from_runs(pbf, rows, relations)
+    points = [(part.features, part.dwellings) for part in parts]
+    ext = extract_from_runs(pbf, points, relation_features)
     writer.seconds["merge"] = time.perf_counter() - clock
     return ext
 
 
-def _read_run_forked(job):
+def _read_run_forked(job) -> _Run:
     """In a forked worker: one run of blocks (see :func:`_read_in_parts`)."""
     run, blocks = job
-    cpu = time.process_time()  # the process's threads too (libosmium decodes in a pool)
+    cpu = time.process_time()
     writer = _FORKED["writer"]
     writer.part, writer.chunks, writer.way_tiles, writer.n_ways = run, 0, set(), 0
-    rows = read_run(
-        _FORKED["pbf"], blocks, _FORKED["index"], on_ways=writer.add_ways, **_FORKED["options"]
+    features, dwellings = read_run(
+        _FORKED["pbf"],
+        _FORKED["header"],
+        blocks,
+        _FORKED["index"],
+        on_ways=writer.add_ways,
+        **_FORKED["options"],
     )
-    return rows, writer.way_tiles, writer.n_ways, writer.empty_ways, time.process_time() - cpu
+    return _Run(
+        features,
+        dwellings,
+        writer.way_tiles,
+        writer.n_ways,
+        writer.empty_ways,
+        time.process_time() - cpu,
+    )
 
 
 def _read_relations_forked():
-    """In a forked worker: the multipolygon features (see :func:`_read_in_parts`)."""
-    cpu = time.process_time()
+    """In a forked worker: the multipolygon features, their wall and CPU seconds."""
+    clock, cpu = time.perf_counter(), time.process_time()
     options = {k: v for k, v in _FORKED["options"].items() if k != "chunk_ways"}
     features = read_relations(_FORKED["pbf"], _FORKED["index"], **options)
-    return features, time.process_time() - cpu
+    return features, time.perf_counter() - clock, time.process_time() - cpu
 
 
 def _check_target(out: str | os.PathLike, *, overwrite: bool) -> Path:
@@ -351,13 +398,10 @@ class _StoreWriter:
         tiles = sorted(self.way_tiles.union(*parts.values()))  # dwellings, and no street
         self.seconds["cut"] = time.perf_counter() - clock
         if processes > 1 and len(tiles) > 1:
-            try:
-                with _forked_pool(processes, writer=self, points=points, parts=parts) as pool:
-                    size = max(1, len(tiles) // (RUNS_PER_PROCESS * processes))
-                    cpu = pool.map(_write_tile_forked, tiles, chunksize=size)
-                    self.seconds["tiles_cpu"] = sum(cpu)
-            finally:
-                _FORKED.clear()
+            with _forked_workers(processes, writer=self, points=points, parts=parts) as pool:
+                size = max(1, len(tiles) // (RUNS_PER_PROCESS * processes))
+                cpu = pool.map(_write_tile_forked, tiles, chunksize=size)
+                self.seconds["tiles_cpu"] = sum(cpu)
         else:
             for tile in tiles:
                 self.write_tile(tile, points, parts)

@@ -13,7 +13,7 @@ from ...engine.partition import Tiling
 from ...pipeline.national import scan_national
 from ...sources.tags import needed_keys, rule_starts
 from ...sources.tilestore import convert_pbf
-from .._args import new_folder, positive
+from .._args import count, new_folder, positive
 from .._console import say
 
 
@@ -28,12 +28,20 @@ def _add_tiles(sub) -> None:
     t.add_argument("--weights", help="a weights file: the amenity tags its indicators need")
     t.add_argument(
         "--processes",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="processes reading the file at once (default: one per core)",
+        type=count,
+        default=_cores(),
+        help="processes reading the file at once (default: one per core this process may use)",
     )
     t.add_argument("--overwrite", action="store_true", help="replace an existing store")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _cores() -> int:
+    """The cores this process may run on (its affinity: a container's limit, ``taskset``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every system
+        return os.cpu_count() or 1
 
 
 def _add_scan_national(sub) -> None:
