@@ -17,7 +17,7 @@ reads exactly its own files.
 A country is converted by several processes (``processes``): the node locations are
 gathered once and shared, each process reads runs of the file's blocks and cuts their ways
 into tiles, and the tiles are finished in parallel; the store is the one a single process
-writes, file for file.
+writes, layer for layer and row for row.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def convert_pbf(
     time, so memory holds the points (amenity candidates, dwellings) and one chunk of
     ways, never the country's streets. With ``processes`` > 1 the file is read by that many
     forked processes, each a run of its blocks at a time (:func:`_read_in_parts`), and the
-    tiles are finished in parallel; the store is the same, file for file; ``progress``
-    shows a bar over the runs read.
+    tiles are finished in parallel; the store is the same, layer for layer and row for
+    row; ``progress`` shows a bar over the runs read.
     """
     if processes < 1:
         raise InputError(f"tile store: processes must be 1 or more, got {processes!r}")
