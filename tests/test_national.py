@@ -369,7 +369,7 @@ def test_parallel_conversion_of_a_damaged_file_is_one_line(data_dir, tmp_path, m
     # gathering the node locations decodes every block, and says so in one line
     pbf = _as_libosmium_writes(data_dir / "osm" / "aachen.osm.pbf", tmp_path / "aachen.osm.pbf")
     from thuisdichtbij.sources import tilestore
-    from thuisdichtbij.sources.osm import pbf_blocks
+    from thuisdichtbij.sources.pbf_blocks import pbf_blocks
 
     opts = {"feature_keys": KEYS, "feature_prefilter": STARTS, "processes": 2}
     good = pbf.read_bytes()

@@ -30,12 +30,17 @@ from ..errors import InputError
 from ._io import as_points, require_file
 from ._osm_areas import is_area
 from ._osm_context import CONTEXT_KEYS, context_kind
+from .pbf_blocks import check_pbf_complete
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "OsmExtract",
     "read_osm",
+    "node_locations",
+    "read_run",
+    "read_relations",
+    "extract_from_runs",
     "read_osm_ways",
     "read_osm_features",
     "read_osm_dwellings",
@@ -119,81 +124,6 @@ def _check_pbf(path: str | os.PathLike) -> Path:
         )
     check_pbf_complete(p)
     return p
-
-
-def _damaged(p: Path, why: str) -> InputError:
-    return InputError(
-        f"OSM extract: {p} is damaged or incomplete ({why}); a download that broke off "
-        "leaves such a file: download it again"
-    )
-
-
-def check_pbf_complete(p: Path) -> None:
-    """Raise when the ``.osm.pbf`` is cut short (see :func:`pbf_blocks`)."""
-    pbf_blocks(p)
-
-
-def pbf_blocks(p: Path) -> list[tuple[int, int]]:
-    """The blocks of an ``.osm.pbf`` as ``(offset, size)``, walked by their headers only.
-
-    A PBF is a run of blocks: a 4-byte length, a ``BlobHeader`` message of that length
-    whose field 3 is the size of the blob that follows. A truncated download ends inside a
-    block (raised); a valid file ends exactly after its last blob. The first block is the
-    file's header.
-    """
-    size = p.stat().st_size
-    blocks = []
-    with open(p, "rb") as f:
-        pos = 0
-        while pos < size:
-            head = f.read(4)
-            n = int.from_bytes(head, "big") if len(head) == 4 else -1
-            if n <= 0 or n > 64 * 1024 or pos + 4 + n > size:
-                raise _damaged(p, f"a block header at byte {pos} runs past the end")
-            datasize = _blob_size(f.read(n))
-            if datasize is None:
-                raise _damaged(p, f"the block header at byte {pos} is not readable")
-            blocks.append((pos, 4 + n + datasize))
-            pos += 4 + n + datasize
-            if pos > size:
-                raise _damaged(p, f"the file ends {pos - size} bytes short of its last block")
-            f.seek(pos)
-    return blocks
-
-
-def _blob_size(header: bytes) -> int | None:
-    """Field 3 (``datasize``, a varint) of a protobuf ``BlobHeader``; ``None`` if absent."""
-    i = 0
-
-    def varint() -> int:
-        nonlocal i
-        shift = value = 0
-        while True:
-            if i >= len(header) or shift > 63:
-                raise ValueError("varint runs off the end")
-            b = header[i]
-            i += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value
-
-    try:
-        while i < len(header):
-            key = varint()
-            field, wire = key >> 3, key & 7
-            if wire == 0:
-                value = varint()
-                if field == 3:
-                    return value
-            elif wire == 2:
-                length = varint()  # read before i moves on: not ``i += varint()``
-                i += length
-            else:
-                return None
-    except ValueError:
-        return None
-    return None
 
 
 class _Rows:
@@ -411,25 +341,13 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
 
 
 # --- the same pass in parts, for a country (tilestore.convert_pbf with processes) -------
+# (the runs of blocks come from sources.pbf_blocks.pbf_runs)
 #
 # A national PBF is read by several processes at once: the node locations are gathered
 # once in C++ (node_locations) and shared with forked workers; each reads a run of the
 # file's blocks (read_run: its tagged nodes, then its ways, located from the shared
 # index), one more assembles the multipolygon relations (read_relations), and
 # extract_from_runs puts the rows together in file order: the layers read_osm gives.
-
-
-def pbf_runs(path: str | os.PathLike, n: int):
-    """The header block, and the data blocks in at most ``n`` runs of about equal size.
-
-    Returns ``(header, runs)``: ``(offset, size)`` of the header block, and the runs in
-    file order, each a list of ``(offset, size)``.
-    """
-    header, *blocks = pbf_blocks(Path(path))
-    sizes = np.cumsum([size for _, size in blocks])
-    cut = np.searchsorted(sizes, sizes[-1] * np.arange(1, n) / n) if len(blocks) else []
-    runs = np.split(np.arange(len(blocks)), np.unique(cut))
-    return header, [[blocks[i] for i in run] for run in runs if len(run)]
 
 
 def node_locations(path: str | os.PathLike):
@@ -469,10 +387,11 @@ def read_run(
     """Read a run of the file's blocks: ways to ``on_ways``, features and dwellings returned.
 
     The features and dwellings come as points, for :func:`extract_from_runs`. The
-    blocks are read behind the file's ``header`` block (see :func:`pbf_runs`) as a PBF of
-    their own, nodes first and ways after (a sorted file holds the nodes before the ways,
-    so the rows keep file order); the ways take their locations from ``locations``
-    (:func:`node_locations`). One decoding thread: the processes are the parallelism.
+    blocks are read behind the file's ``header`` block (both from
+    :func:`~thuisdichtbij.sources.pbf_blocks.pbf_runs`) as a PBF of their own, nodes first
+    and ways after (a sorted file holds the nodes before the ways, so the rows keep file
+    order); the ways take their locations from ``locations`` (:func:`node_locations`). One
+    decoding thread: the processes are the parallelism.
     """
     import osmium
     from osmium.io import FileBuffer, Reader, ThreadPool

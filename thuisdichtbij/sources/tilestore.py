@@ -45,11 +45,11 @@ from .osm import (
     extract_from_runs,
     no_highways,
     node_locations,
-    pbf_runs,
     read_osm,
     read_relations,
     read_run,
 )
+from .pbf_blocks import pbf_runs
 
 log = logging.getLogger(__name__)
 
