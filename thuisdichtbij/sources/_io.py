@@ -232,16 +232,25 @@ def points_from_xy(
 
 def as_points(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Replace non-point geometries (building outlines) by a point inside each of them."""
-    geom = gdf.geometry
-    not_point = geom.geom_type != "Point"
+    geoms = gdf.geometry.to_numpy()
+    kind = shapely.get_type_id(geoms)
+    not_point = kind != shapely.GeometryType.POINT  # missing geometries (-1) stay missing
     if not_point.any():
         gdf = gdf.copy()
-        shapes = geom[not_point]
+        shapes = geoms[not_point].copy()
         # A polygon without area (a closed way over two nodes, A-B-A) has no inside: take a
         # point on its outline, as for the same way read as a line, so that readers that
-        # build it as a polygon and readers that build it as a line agree.
-        polygon = shapes.geom_type.isin(["Polygon", "MultiPolygon"])
-        flat = polygon & (shapely.area(shapes.to_numpy()) == 0)
-        shapes = shapes.where(~flat, shapes.boundary)
-        gdf.loc[not_point, gdf.geometry.name] = shapes.representative_point()
+        # build it as a polygon and readers that build it as a line agree. (The outline is
+        # taken of those only: of every building it cost 0.04 s on Aachen.)
+        polygon = np.isin(kind[not_point], POLYGON_TYPES)
+        flat = polygon & (shapely.area(shapes) == 0)
+        shapes[flat] = shapely.boundary(shapes[flat])
+        points = shapely.point_on_surface(shapes)
+        gdf.loc[not_point, gdf.geometry.name] = gpd.GeoSeries(
+            points, index=gdf.index[not_point], crs=gdf.crs
+        )
     return gdf
+
+
+#: shapely's type ids of polygons and multipolygons.
+POLYGON_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
