@@ -1,10 +1,14 @@
 """The national path: the tile store, the tiled scan per municipality, and its equality
 with a single scan of the same municipality."""
 
+import contextlib
 import json
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -406,6 +410,70 @@ def test_parallel_conversion_of_a_damaged_file_is_one_line(data_dir, tmp_path, m
     with pytest.raises(ThuisdichtbijError, match="a conversion process died .*fewer --processes"):
         convert_pbf(pbf, tmp_path / "s", **opts)
     assert not (tmp_path / "s").exists() and not list(tmp_path.glob(".s*"))
+
+
+_STALLED_TILES = """
+import sys, time
+from thuisdichtbij.sources import tilestore
+tilestore.read_run = lambda *args, **kwargs: time.sleep(120)  # workers that stall
+from thuisdichtbij.apps.cli import main
+sys.exit(main(["tiles", sys.argv[1], "--out", sys.argv[2], "--processes", "2", "-q"]))
+"""
+
+
+def _children(pid: int) -> set[int]:
+    """The processes ``pid`` started that are still there (Linux's /proc)."""
+    kids = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            kids |= {int(k) for k in (task / "children").read_text().split()}
+    return kids
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    "signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGINT], [signal.SIGKILL]]
+)
+def test_a_stopped_conversion_leaves_no_workers_and_no_part(data_dir, tmp_path, signals):
+    # `kill` of the command, or Ctrl-C twice in a row, while its workers read: it ends (no
+    # wait without end), says so, and leaves neither worker processes nor a half store;
+    # `kill -9` leaves no worker either (they die with the parent; its folder stays)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = tmp_path / "s"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STALLED_TILES, str(_pbf(data_dir)), str(out)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # the workers are up once the parent has two children
+            if len(workers := _children(proc.pid)) >= 2:
+                break
+            time.sleep(0.05)
+        assert len(workers) >= 2
+        for sig in signals:
+            proc.send_signal(sig)
+            time.sleep(0.3)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    for _ in range(100):  # gone once the system has reaped them
+        if not any(_state(w) != "Z" for w in workers):
+            break
+        time.sleep(0.05)
+    assert not any(_state(w) != "Z" for w in workers)
+    if signals != [signal.SIGKILL]:
+        assert proc.returncode == 130 and "interrupted; nothing was written" in err, err
+        assert not out.exists() and not list(tmp_path.glob(".s*"))
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (Z: a zombie, already dead); Z when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def test_parallel_conversion_of_nodes_out_of_id_order(data_dir, tmp_path):

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from contextlib import contextmanager
 
 from .. import __version__
 from .._text import LANGS
@@ -70,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("distributed").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # fetch names the cause in one line
     try:
-        text = run(args)
+        with _terminate_as_interrupt():
+            text = run(args)
     except ThuisdichtbijError as exc:
         print(f"thuisdichtbij: error: {exc}", file=sys.stderr)
         return 2
@@ -84,6 +87,24 @@ def main(argv: list[str] | None = None) -> int:
         print("thuisdichtbij: interrupted; nothing was written", file=sys.stderr)
         return 130
     return _print(text)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """A ``kill`` (SIGTERM) ends the run as Ctrl-C does: temporary outputs are removed."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a caller's thread): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print(text: str) -> int:

@@ -173,26 +173,55 @@ def _forked_workers(processes: int, **inherit):
     """``processes`` forked worker processes that inherit ``inherit`` (see :data:`_FORKED`).
 
     A worker killed from outside (the out-of-memory killer, most likely) becomes a
-    one-line error instead of a wait without end; on any error the runs not started are
-    cancelled and the running ones waited for, so none writes into the store afterwards.
+    one-line error instead of a wait without end. On any error or interrupt in the parent
+    the workers are killed at once (no worker writes into the store afterwards, and a
+    second Ctrl-C cannot leave a wait on them); workers die with the parent (a ``kill``
+    of it leaves none behind) and leave Ctrl-C to it.
     """
     import multiprocessing
+    import warnings
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
     _FORKED.clear()
     _FORKED.update(inherit)
     context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(processes, mp_context=context)
+    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_worker_start)
     try:
-        yield pool
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of fork in a process with threads (pyarrow's, BLAS'): the
+            # workers use none of the parent's locks before their own imports re-create them
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", Warning)
+            yield pool
     except BrokenProcessPool as exc:
+        _kill_workers(pool)
         raise ThuisdichtbijError(
             "tile store: a conversion process died (out of memory?); try fewer --processes"
         ) from exc
+    except BaseException:
+        _kill_workers(pool)
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        _FORKED.clear()
+        try:
+            pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            _FORKED.clear()
+
+
+def _worker_start() -> None:
+    """In each forked worker, first: die with the parent, and leave Ctrl-C to it."""
+    import ctypes
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pr_set_pdeathsig = 1  # prctl(2); workers are forked on Linux only (see _can_fork)
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _kill_workers(pool) -> None:
+    """Kill the pool's worker processes now (Python 3.14 has ``kill_workers``)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
 
 
 class _Run(NamedTuple):
@@ -233,8 +262,8 @@ def _read_in_parts(
 
             parts = tqdm(parts, total=len(runs), unit="run", desc="tiles", leave=False)
         parts: list[_Run] = list(parts)
+        writer.seconds["runs"] = time.perf_counter() - clock - writer.seconds["index"]
         relation_features, writer.seconds["relations"], relations_cpu = relations.result()
-    writer.seconds["runs"] = time.perf_counter() - clock - writer.seconds["index"]
     writer.seconds["runs_cpu"] = sum(part.cpu_s for part in parts)
     writer.seconds["relations_cpu"] = relations_cpu
     for part in parts:

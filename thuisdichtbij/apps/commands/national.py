@@ -37,7 +37,10 @@ def _add_tiles(sub) -> None:
 
 
 def _cores() -> int:
-    """The cores this process may run on (its affinity: a container's limit, ``taskset``)."""
+    """The cores this process may run on, by its CPU affinity.
+
+    That follows ``taskset`` and a container's ``--cpuset-cpus``, not a ``--cpus`` quota.
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on every system
