@@ -407,11 +407,7 @@ def read_run(
     )
     keys, _ = _pass_keys(feature_keys, feature_prefilter, ways=True, dwellings=True)
     with open(p, "rb") as f:
-        data = bytearray()
-        for offset, size in [header, *blocks]:
-            f.seek(offset)
-            data += f.read(size)
-    data = bytes(data)
+        data = b"".join(os.pread(f.fileno(), size, at) for at, size in [header, *blocks])
     # as in _read_pass, every buffer, handler and filter is held in a local name
     pool = ThreadPool(num_threads=1)
     keep = osmium.filter.KeyFilter(*sorted(keys))
@@ -663,8 +659,7 @@ def _extract(p: Path, rows, *, ways: bool, features: bool, dwellings: bool, cont
     if features:
         out["features"] = _features(rows.features, rows.feature_tags)
     if dwellings:
-        points = _dwelling_points(rows.dwellings) if rows.dwellings.id else None
-        out.update(_dwellings(p, points))
+        out.update(_dwellings(p, _dwelling_points(rows.dwellings)))
     if context:
         out["context"] = _context(rows.context)
     return OsmExtract(path=p, **out)
@@ -685,10 +680,10 @@ def _context(rows: _Rows) -> gpd.GeoDataFrame:
     return frame[~frame.geometry.is_empty].reset_index(drop=True)
 
 
-def _dwellings(path: Path, points: gpd.GeoDataFrame | None) -> dict:
+def _dwellings(path: Path, points: gpd.GeoDataFrame) -> dict:
     """The dwellings: the address points, else (none) the residential buildings."""
     how = "OSM address points (addr:housenumber)"
-    if points is None or points.empty:
+    if points.empty:
         points = _residential_buildings(path)
         how = "OSM residential buildings"
         if points.empty:

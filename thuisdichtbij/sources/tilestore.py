@@ -80,9 +80,7 @@ class TileStore:
 
     def box(self, tile: Tile, *, halo: bool = True) -> tuple[float, float, float, float]:
         """The tile's square ``(xmin, ymin, xmax, ymax)``, grown by the halo unless asked not to."""
-        h = self.halo_m if halo else 0.0
-        x0, y0 = tile[0] * self.tile_m, tile[1] * self.tile_m
-        return (x0 - h, y0 - h, x0 + self.tile_m + h, y0 + self.tile_m + h)
+        return _square(tile, self.tile_m, self.halo_m if halo else 0.0)
 
     def read_tile(self, tile: Tile) -> OsmExtract:
         """The tile's layers, as the one-pass reader hands them over (but in the store CRS)."""
@@ -91,6 +89,12 @@ class TileStore:
             raise InputError(f"tile store: {self.path} has no tile {_tile_name(tile)}")
         layers = {name: gpd.read_parquet(folder / f"{name}.parquet") for name in LAYERS}
         return OsmExtract(path=Path(self.source), dwellings_how=self.dwellings_how, **layers)
+
+
+def _square(tile: Tile, tile_m: float, halo_m: float) -> tuple[float, float, float, float]:
+    """A tile's square ``(xmin, ymin, xmax, ymax)`` grown by ``halo_m`` on each side."""
+    x0, y0 = tile[0] * tile_m, tile[1] * tile_m
+    return (x0 - halo_m, y0 - halo_m, x0 + tile_m + halo_m, y0 + tile_m + halo_m)
 
 
 def _tile_name(tile: Tile) -> str:
@@ -131,7 +135,7 @@ def convert_pbf(
         options = {"feature_keys": keys, "feature_prefilter": feature_prefilter}
         if processes > 1:
             ext = _read_in_parts(
-                pbf, writer, processes, progress=progress, chunk_ways=chunk_ways, **options
+                pbf, writer, processes, progress=progress, chunk_ways=chunk_ways, options=options
             )
         else:
             ext = read_osm(pbf, on_ways=writer.add_ways, chunk_ways=chunk_ways, **options)
@@ -236,7 +240,7 @@ class _Run(NamedTuple):
 
 
 def _read_in_parts(
-    pbf, writer: _StoreWriter, processes: int, *, progress: bool, **options
+    pbf, writer: _StoreWriter, processes: int, *, progress: bool, chunk_ways: int, options: dict
 ) -> OsmExtract:
     """The pass of :func:`read_osm` by ``processes`` processes; the ways written as read.
 
@@ -253,7 +257,8 @@ def _read_in_parts(
     index = node_locations(pbf)
     header, runs = pbf_runs(pbf, RUNS_PER_PROCESS * processes)
     writer.seconds["index"] = time.perf_counter() - clock
-    inherit = {"pbf": pbf, "header": header, "writer": writer, "index": index, "options": options}
+    inherit = {"pbf": pbf, "header": header, "writer": writer, "index": index}
+    inherit.update(options=options, chunk_ways=chunk_ways)
     with _forked_workers(processes, **inherit) as pool:
         relations = pool.submit(_read_relations_forked)
         parts = pool.map(_read_run_forked, list(enumerate(runs)))
@@ -285,13 +290,14 @@ def _read_run_forked(job) -> _Run:
     run, blocks = job
     cpu = time.process_time()
     writer = _FORKED["writer"]
-    writer.part, writer.chunks, writer.way_tiles, writer.n_ways = run, 0, set(), 0
+    writer.start_run(run)
     features, dwellings = read_run(
         _FORKED["pbf"],
         _FORKED["header"],
         blocks,
         _FORKED["index"],
         on_ways=writer.add_ways,
+        chunk_ways=_FORKED["chunk_ways"],
         **_FORKED["options"],
     )
     return _Run(
@@ -307,8 +313,7 @@ def _read_run_forked(job) -> _Run:
 def _read_relations_forked():
     """In a forked worker: the multipolygon features, their wall and CPU seconds."""
     clock, cpu = time.perf_counter(), time.process_time()
-    options = {k: v for k, v in _FORKED["options"].items() if k != "chunk_ways"}
-    features = read_relations(_FORKED["pbf"], _FORKED["index"], **options)
+    features = read_relations(_FORKED["pbf"], _FORKED["index"], **_FORKED["options"])
     return features, time.perf_counter() - clock, time.process_time() - cpu
 
 
@@ -386,6 +391,10 @@ class _StoreWriter:
         folder = self.tmp / "tiles" / _tile_name(tile)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def start_run(self, run: int) -> None:
+        """In a worker: the ways added next are run ``run``'s (its part files, its counts)."""
+        self.part, self.chunks, self.way_tiles, self.n_ways = run, 0, set(), 0
 
     def add_ways(self, ways: gpd.GeoDataFrame) -> None:
         """Cut a chunk of way segments into tiles and write each tile's part."""
@@ -558,13 +567,12 @@ def _by_tile(gdf: gpd.GeoDataFrame, tile_m: float, halo_m: float | None) -> dict
             ij.append(lo[cand] + [dx, dy])
     candidates = _group(np.concatenate(rows), np.concatenate(ij))
     out = {}
-    for (i, j), cand in candidates.items():  # one square per tile, not one per candidate
-        x0, y0 = i * tile_m - halo_m, j * tile_m - halo_m
-        grown = shapely.box(x0, y0, x0 + tile_m + 2 * halo_m, y0 + tile_m + 2 * halo_m)
+    for tile, cand in candidates.items():  # one square per tile, not one per candidate
+        grown = shapely.box(*_square(tile, tile_m, halo_m))
         shapely.prepare(grown)
         meets = cand[shapely.intersects(grown, geoms[cand])]
         if len(meets):
-            out[(i, j)] = meets
+            out[tile] = meets
     return out
 
 
