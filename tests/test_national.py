@@ -464,7 +464,10 @@ def test_a_stopped_conversion_leaves_no_workers_and_no_part(data_dir, tmp_path, 
         time.sleep(0.05)
     assert not any(_state(w) != "Z" for w in workers)
     if signals != [signal.SIGKILL]:
-        assert proc.returncode == 130 and "interrupted; nothing was written" in err, err
+        # 130, or (a second Ctrl-C landing while Python exits, after the message) ended by
+        # SIGINT itself, which a shell reports as 130 too
+        assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
+        assert "interrupted; nothing was written" in err, err
         assert not out.exists() and not list(tmp_path.glob(".s*"))
 
 
