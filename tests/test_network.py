@@ -330,3 +330,16 @@ def test_edge_kinds_follow_their_edges_through_build_subset_and_arrays():
     arrays = net.to_arrays()
     del arrays["edge_kind"]
     assert Network.from_array_dict(arrays).edge_kind.tolist() == [0, 0, 0]
+
+
+def test_extent_is_the_hull_of_the_nodes_the_edges_use():
+    # an L of streets and a diagonal inside it: the hull is the triangle of the L's ends,
+    # (0, 0), (400, 0), (0, 300), whatever lies inside; area 400 x 300 / 2 by hand
+    net = network([(0, 0), (400, 0)], [(0, 0), (0, 300)], [(100, 50), (50, 100)])
+    hull = net.extent()
+    assert hull.geom_type == "Polygon"
+    assert hull.area == pytest.approx(60_000)
+    assert sorted(set(hull.exterior.coords)) == [(0, 0), (0, 300), (400, 0)]
+    # one street: its two ends make a line, not a polygon
+    line = network([(0, 0), (30, 40)]).extent()
+    assert line.geom_type == "LineString" and line.length == pytest.approx(50)

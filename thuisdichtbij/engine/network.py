@@ -281,8 +281,12 @@ class Network:
         The yardstick for "the data covers it" throughout (a study area's, a municipality's
         and an area's ``data_coverage``, the plot check's distance to the data's edge).
         """
-        used = np.unique(np.concatenate([self.edge_u, self.edge_v]))
-        return shapely.convex_hull(shapely.multipoints(self.node_xy[used])) if len(used) else None
+        xy = self.node_xy[np.unique(np.concatenate([self.edge_u, self.edge_v]))]
+        if len(xy) < 2:
+            return shapely.points(xy[0]) if len(xy) else None
+        # the hull of a line through the nodes is theirs, the same geometry, and the line is
+        # made 50 times faster than a multipoint of them (1.5 against 78 ms for Aachen's)
+        return shapely.convex_hull(shapely.linestrings(xy))
 
     def edges_frame(self) -> gpd.GeoDataFrame:
         """The edges as a GeoDataFrame (``u``, ``v``, ``length_m``, ``name``)."""
