@@ -97,6 +97,27 @@ def test_means_without_suppression(tmp_path):
     assert np.isnan(out["score_mean"].iloc[2])
 
 
+def test_a_column_is_averaged_over_the_dwellings_that_have_it(tmp_path):
+    # safety points are empty where the Leefbaarometer has no figure: such a dwelling
+    # counts in the score's mean, not in that column's, and no value is no value, not 0
+    p = tmp_path / "w.yaml"
+    p.write_text("aggregation:\n  min_dwellings: 1\n")
+    cfg = load_config(p)
+    d = dwellings(
+        [
+            ("A", 1, 10.0, 4.0),
+            ("A", 3, 2.0, np.nan),  # scored, no x
+            ("B", 2, 6.0, np.nan),  # B: no dwelling has x
+        ]
+    )
+    out = aggregate(d, areas((0, 0, 1, 1), (1, 0, 2, 1), ids=["A", "B"]), cfg, columns=["x"])
+    # A: score (10 + 6) / 4 = 4 over all 4 dwellings; x: 4 over the 1 that has it (not 1)
+    assert out["score_mean"].tolist() == [4.0, 6.0]
+    assert out["n_dwellings"].tolist() == [4, 2]
+    assert out["x"].iloc[0] == 4.0
+    assert np.isnan(out["x"].iloc[1])
+
+
 def test_select_areas_exact_minimum_share():
     # The study area covers x 50..250: A0 exactly half inside, A1 fully, A2 0.49 inside,
     # A3 touches nothing.

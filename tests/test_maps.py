@@ -310,6 +310,42 @@ def test_an_area_without_enough_data_is_hatched_grey_never_class_1(maastricht):
     assert web.loc["6223", "klasse"] == "Onvoldoende gegevens"
 
 
+def test_an_area_without_a_safety_figure_is_hatched_on_the_sheet_never_0_points(maastricht):
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._mapkit import read_scan_for_maps
+    from thuisdichtbij.outputs.static_map import indicators_figure
+
+    out, _ = maastricht
+    layers, meta = read_scan_for_maps(out)
+    areas = layers["areas"]
+    shown = ~areas["suppressed"].astype(bool)
+    assert shown.sum() > 3 and areas.loc[shown, "safety_pts"].notna().all()
+    first = areas.index[shown][0]
+    areas.loc[first, "safety_pts"] = None  # its postcode has no Leefbaarometer figure
+
+    def safety_panel(fig):
+        ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("Veiligheid"))
+        hatched = [c for c in ax.collections if c.get_hatch() == "////"]
+        return ax.get_title(loc="left"), sum(len(c.get_paths()) for c in hatched)
+
+    fig = indicators_figure(layers, meta)
+    try:
+        title, n_hatched = safety_panel(fig)
+        assert title == "Veiligheid\nLeefbaarometer"
+        assert n_hatched == 1 + areas["data_status"].map(lambda s: s != "ok").sum()
+    finally:
+        plt.close(fig)
+    areas["safety_pts"] = None  # no Leefbaarometer data at all (a scan abroad)
+    fig = indicators_figure(layers, meta)
+    try:
+        title, n_hatched = safety_panel(fig)
+        assert title == "Veiligheid\ngeen Leefbaarometer-gegevens"
+        assert n_hatched == len(areas)
+    finally:
+        plt.close(fig)
+
+
 def matplotlib_hex(rgba) -> str:
     from matplotlib.colors import to_hex
 

@@ -150,3 +150,12 @@ def test_areas_the_extract_covers_only_at_their_edge_get_no_class(delft, data_di
     rest = [a for a in areas.index if a not in partly]
     assert rest and areas.loc[rest, "score_class"].notna().all()
     assert delft.metadata["areas_partly_covered"].startswith(f"{len(partly)}: ")
+
+
+def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(data_dir):
+    """Scanned from the extract alone (no Leefbaarometer): empty safety points, never 0."""
+    res = scan(osm=data_dir / "osm" / "delft-tudelft.osm.pbf", cache=False)
+    assert res.dwellings["safety_pts"].isna().all()
+    shown = ~res.areas["suppressed"]
+    assert shown.sum() >= 5 and res.areas.loc[shown, "score_mean"].notna().all()
+    assert res.areas["safety_pts"].isna().all()

@@ -85,7 +85,8 @@ def aggregate(
     """Per area the dwelling-weighted mean of ``score`` and of ``columns``, and the count.
 
     ``dwellings`` needs ``area_id``, ``weight`` and ``score``. Only scored dwellings with a
-    known weight count. Areas with fewer than ``config.min_dwellings`` dwellings are
+    known weight count, and for each of ``columns`` only those that have a value (the mean
+    is empty where none has). Areas with fewer than ``config.min_dwellings`` dwellings are
     suppressed: their means are empty and ``suppressed`` is true. ``n_dwellings`` is a
     nullable integer: unknown (``<NA>``, never 0) where the area's scored points all have an
     unknown weight (e.g. a PC6 whose CBS dwelling count is secret); such an area is
@@ -95,9 +96,13 @@ def aggregate(
     unknown_only = set(d["area_id"].unique()) - set(d.loc[d["weight"].notna(), "area_id"].unique())
     d = d[d["weight"].notna()]
     w = d["weight"].astype(float)
-    sums = (d[["score", *columns]].astype(float).mul(w, axis=0)).groupby(d["area_id"]).sum()
+    values = d[["score", *columns]].astype(float)
+    sums = values.mul(w, axis=0).groupby(d["area_id"]).sum()
+    # each column over the dwellings that have it (safety_pts is empty where the
+    # Leefbaarometer has no figure): empty, never 0, where none has it
+    known = values.notna().mul(w, axis=0).groupby(d["area_id"]).sum()
+    means = sums / known.where(known > 0)
     n = w.groupby(d["area_id"]).sum()
-    means = sums.div(n, axis=0)
     out = areas[["area_id", areas.geometry.name]].copy()
     count = out["area_id"].map(n).fillna(0).round().astype("Int64")
     out["n_dwellings"] = count.mask(out["area_id"].isin(unknown_only))

@@ -78,6 +78,7 @@ _TEXT = {
         "distance_pts": "punten per voorziening (0 = niets binnen bereik)",
         "safety_pts": "punten voor veiligheid (Leefbaarometer)",
         "safety": "Veiligheid",
+        "no_safety_data": "geen Leefbaarometer-gegevens",
         "areas_and_grid": "postcodegebieden en raster",
     },
     "en": {
@@ -123,6 +124,7 @@ _TEXT = {
         "distance_pts": "points per amenity (0 = nothing within reach)",
         "safety_pts": "points for safety (Leefbaarometer)",
         "safety": "Safety",
+        "no_safety_data": "no Leefbaarometer data",
         "areas_and_grid": "postcode areas and grid",
     },
 }

@@ -283,8 +283,11 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
             linewidth=0.3,
         )
     else:
-        # areas without enough data are hatched here too, as on page 1, never coloured
-        bad = areas["data_status"].map(insufficient) if "data_status" in areas else False
+        # areas without enough data are hatched here too, as on page 1, never coloured; so
+        # are those with dwellings but no value (no safety figure for their postcode)
+        bad = areas[column].isna() & ~areas["suppressed"].astype(bool)
+        if "data_status" in areas:
+            bad |= areas["data_status"].map(insufficient).astype(bool)
         areas[~bad].plot(
             ax=ax,
             column=column,
@@ -295,7 +298,7 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
             linewidth=0.3,
             missing_kwds={"color": SUPPRESSED},
         )
-        if bad is not False and bad.any():
+        if bad.any():
             areas[bad].plot(
                 ax=ax,
                 facecolor=INSUFFICIENT_STYLE["fill"],
@@ -319,7 +322,11 @@ def _sheet_panels(cfg, layers: dict, lang: str) -> list[tuple[str, str, float, b
         n = int(counts.get(ind, 0))
         title = f"{indicator_plural(cfg, ind, lang)}\n{n} {t['in_data']}"
         panels.append((f"pts_{ind}", title, cfg.max_band_points, n == 0))
-    panels.append(("safety_pts", f"{t['safety']}\nLeefbaarometer", 5.0, False))
+    areas = layers["areas"]
+    # no Leefbaarometer figure (a scan abroad, or without the file): a gap, never 0 points
+    no_safety = "safety_pts" not in areas or bool(areas["safety_pts"].isna().all())
+    second = t["no_safety_data"] if no_safety else "Leefbaarometer"
+    panels.append(("safety_pts", f"{t['safety']}\n{second}", 5.0, no_safety))
     return panels
 
 
