@@ -71,7 +71,7 @@ def test_scan_summary_and_its_warning(tmp_path, capsys):
     assert "fysiotherapeut [ontbreekt]: geen in de invoer" in nl
     assert "WARNING: the input limits" in en and "physiotherapist [missing]" in en
     # numbers as each language writes them: the maximum 30.5, streets of 1 + 0.6 + 0.3 km
-    assert " van 30,5; " in nl and " of 30.5; " in en
+    assert " (van 30,5); " in nl and " (of 30.5); " in en
     assert "1,9 km (EPSG:28992)" in nl and "1.9 km (EPSG:28992)" in en
     assert re.search(r"geschreven in \d+,\d s", nl) and re.search(r" in \d+\.\d s", en)
 

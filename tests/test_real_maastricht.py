@@ -185,3 +185,16 @@ def test_audit_says_what_the_input_lacks(maastricht, tmp_path):
     assert md["audit_missing"] == "physio"
     assert set(md["audit_thin"].split(", ")) >= {"gp", "pharmacy"}
     assert md["audit_footpaths"] == "ontbreekt"
+
+
+def test_console_summary_gives_the_mean_per_dwelling(maastricht):
+    """Points stand for their CBS dwellings: the summary's mean weighs them as the classes
+    and the areas' means do, not one per point."""
+    from thuisdichtbij.apps.commands.scan import _summary
+
+    text = _summary(maastricht, "m.gpkg", 1.0, "en")
+    dw = maastricht.dwellings[maastricht.dwellings["snapped"]]
+    ok = dw["score"].notna() & dw["weight"].notna()
+    by_hand = (dw["score"][ok] * dw["weight"][ok]).sum() / dw["weight"][ok].sum()
+    assert abs(by_hand - dw["score"].mean()) > 0.05  # the two differ here
+    assert f"score: mean {by_hand:.2f} per dwelling (of 30.5)" in text

@@ -19,7 +19,8 @@ CONSOLE = {
         "scan_wrote": "{out} geschreven in {s} s",
         "scan_dwellings": "  woningen: {n} in {p} punt(en), {u} punt(en) niet gescoord (verder "
         "dan de snapgrens van een straat)",
-        "scan_score": "  score: gemiddeld {mean} van {max}; woningen per klasse: {classes}",
+        "scan_score": "  score: gemiddeld {mean} per woning (van {max}); woningen per klasse: "
+        "{classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
         "scan_partial": "WAARSCHUWING: de gegevens (het wegennet) bedekken {pct} % van het "
         "studiegebied; gebieden aan de rand van de gegevens zijn gemiddeld over de weinige "
@@ -108,7 +109,8 @@ CONSOLE = {
         "scan_wrote": "wrote {out} in {s} s",
         "scan_dwellings": "  dwellings: {n} in {p} point(s), {u} point(s) not scored (beyond "
         "the snap limit)",
-        "scan_score": "  score: mean {mean} of {max}; dwellings per class: {classes}",
+        "scan_score": "  score: mean {mean} per dwelling (of {max}); dwellings per class: "
+        "{classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
         "scan_partial": "WARNING: the data (the street network) covers {pct} % of the study "
         "area; areas at the data's edge are averaged over the few dwellings there.",

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..._text import decimal
 from ...analyses.audit import warning_text
 from ...config import load_config
@@ -181,7 +183,7 @@ def _summary(result, out, seconds: float, lang: str) -> str:
                 n=md["dwellings"], p=len(dw), u=md["dwelling_points_not_snapped"]
             ),
             t["scan_score"].format(
-                mean=decimal(scored["score"].mean(), ".2f", lang),
+                mean=decimal(_dwelling_mean(scored), ".2f", lang),
                 max=decimal(float(md["max_score"]), "g", lang),
                 classes=classes,
             ),
@@ -193,6 +195,18 @@ def _summary(result, out, seconds: float, lang: str) -> str:
             *([warning] if warning else []),
         ]
     )
+
+
+def _dwelling_mean(scored) -> float:
+    """The mean score per dwelling, as the classes and the areas' means count it.
+
+    A point stands for its ``weight`` in dwellings (a PC6 point for its CBS count): not the
+    mean over the points.
+    """
+    ok = scored["score"].notna() & (scored["weight"] > 0)
+    if not ok.any():
+        return float("nan")
+    return float(np.average(scored.loc[ok, "score"], weights=scored.loc[ok, "weight"]))
 
 
 def _partial(md: dict[str, str], lang: str) -> list[str]:
