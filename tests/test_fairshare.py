@@ -19,11 +19,14 @@ REGION = load_config(overrides={"fairshare": {"reference": "region"}}).fairshare
 # (SES-WOA, Leefbaarometer, households)
 CASES = pd.DataFrame(
     {
-        "ses": [-0.30, -0.30, 0.20, 0.20, np.nan, -0.10],
-        "lbm": [-0.10, 0.05, -0.10, 0.05, -0.10, np.nan],
-        "hh": [1000, 1000, 1000, 1000, 500, 500],
+        "ses": [-0.30, -0.30, 0.20, 0.20, np.nan, -0.10, np.nan, 0.10, np.nan],
+        "lbm": [-0.10, 0.05, -0.10, 0.05, -0.10, np.nan, 0.06, np.nan, np.nan],
+        "hh": [1000, 1000, 1000, 1000, 500, 500, 100, 100, 100],
     },
-    index=["both_low", "ses_low", "lbm_low", "neither", "no_ses", "no_lbm"],
+    index=[
+        *["both_low", "ses_low", "lbm_low", "neither", "no_ses", "no_lbm"],
+        *["no_ses_lbm_high", "no_lbm_ses_high", "no_scores"],
+    ],
 )
 
 
@@ -34,7 +37,15 @@ def test_four_combinations_and_missing_national_reference():
     assert (ses_ref, lbm_ref) == (0.0, 0.0)
     assert flag.loc["both_low"]
     assert flag.loc[["ses_low", "lbm_low", "neither"]].tolist() == [False, False, False]
-    assert flag.loc[["no_ses", "no_lbm"]].isna().all()
+    assert flag.loc[["no_ses", "no_lbm", "no_scores"]].isna().all()
+    # both must be below: one known at or above the reference settles it, the other missing
+    assert flag.loc[["no_ses_lbm_high", "no_lbm_ses_high"]].tolist() == [False, False]
+    assert reason.loc["no_ses_lbm_high"] == (
+        "niet kwetsbaar: Leefbaarometer (+0.060) op of boven de referentie (+0.000); "
+        "geen SES-WOA-score nodig"
+    )
+    assert reason.loc["no_lbm_ses_high"].startswith("niet kwetsbaar: SES-WOA (+0.100) op of")
+    assert reason.loc["no_scores"] == "onbekend: geen SES-WOA-score"
     assert reason.loc["both_low"].startswith(
         "kwetsbaar: SES-WOA (-0.300) en Leefbaarometer (-0.100)"
     )
@@ -46,10 +57,10 @@ def test_four_combinations_and_missing_national_reference():
 
 def test_region_reference_is_household_weighted():
     flag, _, ses_ref, lbm_ref = mark_vulnerable(CASES["ses"], CASES["lbm"], CASES["hh"], REGION)
-    # SES known for 5 areas: (-0.3 - 0.3 + 0.2 + 0.2) * 1000 + (-0.1) * 500, over 4500
-    assert ses_ref == pytest.approx((-0.2 * 1000 - 0.05 * 1000) / 4500)
-    # LBM known for 5 areas: (-0.1 + 0.05 - 0.1 + 0.05) * 1000 + (-0.1) * 500, over 4500
-    assert lbm_ref == pytest.approx((-0.1 * 1000 - 0.05 * 1000) / 4500)
+    # SES known for 6 areas: (-0.3 - 0.3 + 0.2 + 0.2) * 1000 - 0.1 * 500 + 0.1 * 100, / 4600
+    assert ses_ref == pytest.approx((-0.2 * 1000 - 0.05 * 1000 + 0.01 * 1000) / 4600)
+    # LBM known for 6 areas: (-0.1 + 0.05 - 0.1 + 0.05) * 1000 - 0.1 * 500 + 0.06 * 100, / 4600
+    assert lbm_ref == pytest.approx((-0.1 * 1000 - 0.05 * 1000 + 0.006 * 1000) / 4600)
     # ses_ref -0.0556, lbm_ref -0.0333: both_low stays, the others as before
     assert flag.loc["both_low"]
     assert not flag.loc["ses_low"] and not flag.loc["lbm_low"] and not flag.loc["neither"]

@@ -43,6 +43,10 @@ REASONS = {
         "neither": "niet kwetsbaar: SES-WOA en Leefbaarometer op of boven de referentie",
         "no_ses": "onbekend: geen SES-WOA-score",
         "no_lbm": "onbekend: geen Leefbaarometer-score",
+        "no_ses_lbm_ok": "niet kwetsbaar: Leefbaarometer ({lbm:+.3f}) op of boven de referentie "
+        "({lbm_ref:+.3f}); geen SES-WOA-score nodig",
+        "no_lbm_ses_ok": "niet kwetsbaar: SES-WOA ({ses:+.3f}) op of boven de referentie "
+        "({ses_ref:+.3f}); geen Leefbaarometer-score nodig",
     },
     "en": {
         "both": "vulnerable: SES-WOA ({ses:+.3f}) and Leefbaarometer ({lbm:+.3f}) both below the "
@@ -54,6 +58,10 @@ REASONS = {
         "neither": "not vulnerable: SES-WOA and Leefbaarometer at or above the reference",
         "no_ses": "unknown: no SES-WOA score",
         "no_lbm": "unknown: no Leefbaarometer score",
+        "no_ses_lbm_ok": "not vulnerable: Leefbaarometer ({lbm:+.3f}) at or above the reference "
+        "({lbm_ref:+.3f}); no SES-WOA score needed",
+        "no_lbm_ses_ok": "not vulnerable: SES-WOA ({ses:+.3f}) at or above the reference "
+        "({ses_ref:+.3f}); no Leefbaarometer score needed",
     },
 }
 
@@ -91,25 +99,30 @@ def mark_vulnerable(
 ) -> tuple[pd.Series, pd.Series, float, float]:
     """Flag areas whose SES-WOA AND Leefbaarometer scores are both below the reference.
 
-    Returns the flags (``True``/``False``, ``<NA>`` where a score is missing), the reasons
-    in words, and the two reference values: 0 and 0 for ``national``; for ``region`` the
-    household-weighted means over the areas that have the score.
+    Returns the flags, the reasons in words, and the two reference values: 0 and 0 for
+    ``national``; for ``region`` the household-weighted means over the areas that have the
+    score. A flag is ``<NA>`` only where a missing score decides it: one known score at or
+    above its reference settles "not vulnerable" whatever the other is.
     """
     if cfg.reference == "national":
         ses_ref = lbm_ref = 0.0
     else:
         ses_ref = _weighted_mean(ses, households)
         lbm_ref = _weighted_mean(lbm, households)
-    ses_low, lbm_low = ses < ses_ref, lbm < lbm_ref
-    flag = pd.Series(pd.array(ses_low & lbm_low, dtype="boolean"), index=ses.index)
-    flag[ses.isna() | lbm.isna()] = pd.NA
+    # below the reference: True, False, or <NA> without a score; and-ed as three-valued
+    # logic, so a known False settles it (pandas' boolean arrays follow Kleene's rules)
+    ses_low = pd.array(ses < ses_ref, dtype="boolean")
+    lbm_low = pd.array(lbm < lbm_ref, dtype="boolean")
+    ses_low[ses.isna().to_numpy()] = pd.NA
+    lbm_low[lbm.isna().to_numpy()] = pd.NA
+    flag = pd.Series(ses_low & lbm_low, index=ses.index)
     words = REASONS[lang]
     reasons = []
     for s, b, sl, bl in zip(ses, lbm, ses_low, lbm_low, strict=True):
         key = (
-            "no_ses"
+            ("no_ses_lbm_ok" if bl is not pd.NA and not bl else "no_ses")
             if np.isnan(s)
-            else "no_lbm"
+            else ("no_lbm_ses_ok" if sl is not pd.NA and not sl else "no_lbm")
             if np.isnan(b)
             else "both"
             if sl and bl
