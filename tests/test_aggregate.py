@@ -160,9 +160,10 @@ def test_score_grid_by_hand(tmp_path):
         crs=RD,
     )
     grid = score_grid(dw, cfg).set_index("cell_id")
-    # The unscored dwelling makes no cell; the second cell has one dwelling (< 2).
-    assert grid.index.tolist() == ["E0000N0000", "E0001N0000"]
-    assert grid["n_dwellings"].tolist() == [4, 1]
+    # The second cell has one dwelling (< 2); the unscored dwelling's cell is there too,
+    # with no scored dwelling and no mean (the caller marks it by its unscored share)
+    assert grid.index.tolist() == ["E0000N0000", "E0001N0000", "E0002N0000"]
+    assert grid["n_dwellings"].tolist() == [4, 1, 0]
     assert grid.loc["E0000N0000", "score_mean"] == 4.0
-    assert grid["suppressed"].tolist() == [False, True]
-    assert np.isnan(grid.loc["E0001N0000", "score_mean"])
+    assert grid["suppressed"].tolist() == [False, True, True]
+    assert grid.loc[["E0001N0000", "E0002N0000"], "score_mean"].isna().all()

@@ -680,12 +680,15 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert got["area_id"].to_dict() == {
         "a": "E0000N0010", "b": "E0000N0010", "c": "E0000N0010", "far": "E0050N0010"
     }  # fmt: skip
-    # the grid of 100 m: a cell for each scored dwelling
+    # the grid of 100 m: a cell for each dwelling; far's, unscored, without data (as its
+    # square of 500 m above), not left out as if no one lived there
     grid = pyogrio.read_dataframe(out.out / "gpkg" / "Papier.gpkg", layer="grid")
-    assert sorted(grid["cell_id"]) == ["E0001N0012", "E0002N0011", "E0004N0010"]
-    assert (grid["n_dwellings"] == 1).all() and grid["suppressed"].all()
+    grid = grid.sort_values("cell_id")
+    assert grid["cell_id"].tolist() == ["E0001N0012", "E0002N0011", "E0004N0010", "E0051N0011"]
+    assert grid["n_dwellings"].tolist() == [1, 1, 1, 0] and grid["suppressed"].all()
+    assert grid["data_status"].tolist() == ["ok"] * 3 + ["onvoldoende gegevens"]
     assert audit.loc["areas_insufficient", ["value", "unit"]].tolist() == [1.0, "van 2"]
-    assert audit.loc["grid_insufficient", ["value", "unit"]].tolist() == [0.0, "van 3"]
+    assert audit.loc["grid_insufficient", ["value", "unit"]].tolist() == [1.0, "van 4"]
     assert meta["areas_source"] == "squares of 500 m (no area polygons given)"
     assert meta["grid_cell_m"] == "100"
     assert "pharmacy" in out.municipalities[0]["audit_missing"]

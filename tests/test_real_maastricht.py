@@ -198,3 +198,18 @@ def test_console_summary_gives_the_mean_per_dwelling(maastricht):
     by_hand = (dw["score"][ok] * dw["weight"][ok]).sum() / dw["weight"][ok].sum()
     assert abs(by_hand - dw["score"].mean()) > 0.05  # the two differ here
     assert f"score: mean {by_hand:.2f} per dwelling (of 30.5)" in text
+
+
+def test_grid_cells_of_unscored_dwellings_say_so(maastricht):
+    """Borgharen's 24 PC6 points lie beyond the snap limit of any street: their cells are on
+    the grid as 'onvoldoende gegevens', not left out as if no one lived there."""
+    dw, grid = maastricht.dwellings, maastricht.grid
+    lost = dw[~dw["snapped"]]
+    assert len(lost) == 24
+    x, y = lost.geometry.x // 100 * 100, lost.geometry.y // 100 * 100
+    ids = {f"E{int(a // 100):04d}N{int(b // 100):04d}" for a, b in zip(x, y)}
+    cells = grid.set_index("cell_id").loc[sorted(ids)]
+    assert (cells["unscored_share"] > 0).all()
+    alone = cells[cells["unscored_share"] == 1]
+    assert len(alone) >= 1 and (alone["data_status"] == "onvoldoende gegevens").all()
+    assert alone["score_mean"].isna().all() and alone["score_class"].isna().all()

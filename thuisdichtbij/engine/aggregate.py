@@ -120,16 +120,18 @@ def score_grid(
     """The score grid: dwelling scores averaged per square cell of ``config.grid_cell_m``.
 
     Cells align with the CBS squares (corners on multiples of the cell size in the study's
-    metric CRS) and are suppressed below ``config.min_dwellings`` like areas. Columns
-    ``cell_id``, ``n_dwellings``, ``score_mean``, ``suppressed`` (classes are added by the
-    caller, against the distribution of the cell means), and the dwelling-weighted mean
-    of each of ``columns``.
+    metric CRS) and are suppressed below ``config.min_dwellings`` like areas. Every cell
+    holding a dwelling is there, scored or not: one whose dwellings could not be scored (too
+    far from any street) has no mean, and the caller marks it by its unscored share, so the
+    gap shows on the map instead of empty land. Columns ``cell_id``, ``n_dwellings`` (the
+    scored ones, as for areas), ``score_mean``, ``suppressed`` (classes are added by the
+    caller, against the distribution of the cell means), and the dwelling-weighted mean of
+    each of ``columns``.
     """
     columns = list(columns or [])
-    scored = dwellings[dwellings["score"].notna()]
     size = config.grid_cell_m
-    cells = square_cells(scored, size_m=size)
-    xy = shapely.get_coordinates(scored.geometry.to_numpy())
-    d = scored[["weight", "score", *columns]].assign(area_id=cell_ids(xy, size))
+    cells = square_cells(dwellings, size_m=size)
+    xy = shapely.get_coordinates(dwellings.geometry.to_numpy())
+    d = dwellings[["weight", "score", *columns]].assign(area_id=cell_ids(xy, size))
     grid = aggregate(d, cells, config, columns=columns)
     return grid.rename(columns={"area_id": "cell_id"})
