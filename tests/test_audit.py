@@ -53,6 +53,8 @@ def _dwellings():
     for ind in INDICATOR_IDS:
         d[f"dist_{ind}"] = [100.0, 250.0, 400.0, np.nan]
     d["dist_gp"] = [250.01, 600.0, np.inf, np.nan]
+    # a Leefbaarometer figure for 400 + 200 of the 900 scored dwellings
+    d["safety_pts"] = [4.0, np.nan, 3.0, np.nan]
     return d
 
 
@@ -121,12 +123,19 @@ def test_audit_table_on_paper():
     assert table.loc["m_per_dwelling", "value"] == pytest.approx(0.4)
     assert table.loc["unscored_share", "value"] == pytest.approx(0.1)
     assert table.loc["areas_insufficient", "value"] == 1
+    # 600 of 900 scored dwellings have a safety figure: below 1 - 20 % unscored allowed
+    assert table.loc["safety_share", "value"] == pytest.approx(600 / 900)
+    assert table.loc["safety_share", "verdict"] == "dun"
     md = audit_metadata(table.reset_index())
     assert md["audit_missing"] == "physio"
     assert md["audit_thin"] == ""
     text = warning_text(table.reset_index(), config=cfg, lang="en")
     assert "physiotherapist [missing]" in text
     assert "areas [thin]: 1 of 2" in text
+    assert (
+        "safety [thin]: 33.3% of the dwellings without a Leefbaarometer figure: the scores "
+        "count the distances only, scaled up to the same maximum"
+    ) in text
     assert "ontbreekt" not in text and "WAARSCHUWING" not in text
     # Dutch by default: the same findings in Dutch words, no English left
     text = warning_text(table.reset_index(), config=cfg)
@@ -136,6 +145,18 @@ def test_audit_table_on_paper():
     assert "Lees lage scores voor fysiotherapeut als een gat in de gegevens" in text
     for english in ("WARNING", "dwellings", "none in the input", "areas", "Treat low"):
         assert english not in text
+
+
+def test_no_safety_figure_at_all_is_said():
+    cfg = load_config(overrides={"safety": {"missing": "neutral"}})
+    d = _dwellings()
+    d["safety_pts"] = np.nan  # a scan abroad, or without the Leefbaarometer file
+    table = audit_table(d, _amenities({"gp": 1}), _network([EDGE_STREET, EDGE_FOOTPATH]), cfg)
+    row = table.set_index("item").loc["safety_share"]
+    assert row["value"] == 0 and row["verdict"] == "ontbreekt"
+    assert row["note"] == "geen Leefbaarometer-gegevens: veiligheid telt als voldoende (3 punten)"
+    text = warning_text(table, config=cfg, lang="en")
+    assert "  safety [missing]: no Leefbaarometer data: safety counts as sufficient" in text
 
 
 def test_thin_and_no_footpaths():

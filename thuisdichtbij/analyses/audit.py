@@ -141,6 +141,29 @@ def _network_rows(dwellings, network: Network, config: Config) -> list[dict]:
     return rows
 
 
+def _safety_row(dwellings, config: Config) -> dict:
+    """The share of the scored dwellings with a Leefbaarometer figure (safety_pts).
+
+    None at all: the safety points are missing (a scan abroad, or without the file), and
+    every score counts as ``safety.missing`` says; some: thin.
+    """
+    w = dwellings["weight"].astype(float).fillna(1.0)
+    scored = dwellings["snapped"].to_numpy(dtype=bool)
+    has = dwellings["safety_pts"].notna().to_numpy() & scored
+    share = float(w[has].sum() / w[scored].sum()) if scored.any() else np.nan
+    if share == 0:
+        verdict = MISSING
+    elif share < 1 - config.audit.max_unscored_share:
+        verdict = THIN
+    else:
+        verdict = OK
+    label = "woningen met een Leefbaarometer-cijfer (veiligheid)"
+    row = {"item": "safety_share", "group": "coverage", "label": label, "value": share,
+           "unit": "aandeel", "verdict": verdict}  # fmt: skip
+    row["note"] = "" if verdict == OK else _finding(pd.Series(row), _WARNING["nl"], config)
+    return row
+
+
 def _status_rows(statuses: Mapping[str, pd.Series]) -> list[dict]:
     rows = []
     for name, status in statuses.items():
@@ -208,6 +231,7 @@ def audit_table(
     """
     rows = _indicator_rows(dwellings, amenities, config)
     rows += _network_rows(dwellings, network, config)
+    rows += [_safety_row(dwellings, config)]
     rows += _status_rows(statuses or {})
     table = pd.DataFrame(rows)
     shares = [f"share_within_{b.max_m:g}m" for b in config.bands]
@@ -254,6 +278,7 @@ _WARNING = {
             "m_per_dwelling": "netwerk",
             "footpath_share": "netwerk",
             "unscored_share": "woningen",
+            "safety_share": "veiligheid",
             "areas_insufficient": "gebieden",
             "grid_insufficient": "rastercellen",
         },
@@ -264,6 +289,10 @@ _WARNING = {
         "no_paths": "{v} voetpaden: geen voetpaden, looproutes zijn langer dan in werkelijkheid",
         "few_paths": "{v} voetpaden: looproutes vallen te lang uit",
         "unscored": "{v} van de woningen ligt verder dan de snapgrens: niet gescoord",
+        "no_safety": "geen Leefbaarometer-gegevens: {how}",
+        "some_safety": "{v} van de woningen zonder Leefbaarometer-cijfer: {how}",
+        "safety_rescale": "de scores tellen alleen de afstanden, opgeschaald naar het maximum",
+        "safety_neutral": "veiligheid telt als voldoende (3 punten)",
         "insufficient": "{v:.0f} {unit} hebben te weinig gegevens (meer dan {max:.0%} van hun "
         "woningen niet gescoord, of minder dan de helft van het gebied binnen de gegevens): "
         "geen klasse ('{label}')",
@@ -276,6 +305,7 @@ _WARNING = {
             "m_per_dwelling": "network",
             "footpath_share": "network",
             "unscored_share": "dwellings",
+            "safety_share": "safety",
             "areas_insufficient": "areas",
             "grid_insufficient": "grid cells",
         },
@@ -286,6 +316,10 @@ _WARNING = {
         "no_paths": "{v} footpaths: no footpaths, walks are longer than in reality",
         "few_paths": "{v} footpaths: walks come out too long",
         "unscored": "{v} of the dwellings are beyond the snap limit: not scored",
+        "no_safety": "no Leefbaarometer data: {how}",
+        "some_safety": "{v} of the dwellings without a Leefbaarometer figure: {how}",
+        "safety_rescale": "the scores count the distances only, scaled up to the same maximum",
+        "safety_neutral": "safety counts as sufficient (3 points)",
         "insufficient": "{v:.0f} {unit} have too little data (more than {max:.0%} of their "
         "dwellings unscored, or less than half of the area within the data): no class "
         "('{label}')",
@@ -336,6 +370,10 @@ def _finding(r: pd.Series, t: dict, config: Config | None) -> str:
         return t["no_paths" if r["verdict"] == MISSING else "few_paths"].format(v=share)
     if r["item"] == "unscored_share":
         return t["unscored"].format(v=share)
+    if r["item"] == "safety_share":
+        how = t[f"safety_{config.safety.missing if config else 'rescale'}"]
+        key = "no_safety" if r["verdict"] == MISSING else "some_safety"
+        return t[key].format(v=decimal(1 - r["value"], ".1%", lang), how=how)
     unit = r["unit"] if lang == "nl" else r["unit"].replace("van", "of")
     most = config.audit.max_unscored_share if config else 0.2
     return t["insufficient"].format(v=r["value"], unit=unit, max=most, label=INSUFFICIENT)
