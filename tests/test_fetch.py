@@ -385,7 +385,7 @@ def test_fetch_checks_its_output_folder_before_any_download(tmp_path, capsys):
     a_file.write_text("x")
     cases = {
         str(a_file): "is a file; give a folder",
-        str(tmp_path / "missing" / "study"): "does not exist; create it first",
+        str(a_file / "studies" / "study"): "notes.txt is a file, not a folder",
     }
     for out, message in cases.items():
         # no server is running: a check that came after a download would fail otherwise
@@ -393,3 +393,12 @@ def test_fetch_checks_its_output_folder_before_any_download(tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and message in err and "Traceback" not in err
     assert a_file.read_text() == "x"
+
+
+def test_fetch_makes_a_new_output_folder_with_its_parents(tmp_path):
+    # the README's fetch --out studies/maastricht/ in a fresh clone, which has no studies/
+    from thuisdichtbij.apps._args import new_folder
+
+    out = tmp_path / "studies" / "maastricht"
+    assert new_folder(str(out)) == out
+    assert not (tmp_path / "studies").exists()  # made by fetch when it writes, not here

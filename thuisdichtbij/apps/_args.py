@@ -84,13 +84,23 @@ def new_file(*suffixes: str):
 
 
 def new_folder(text: str) -> Path:
-    """An output folder: new (in a folder that exists and may be written) or an existing one."""
+    """An output folder: an existing one, or a new one, made with its parents.
+
+    As ``mkdir -p`` would (``fetch --out studies/maastricht/`` in a fresh clone): the
+    nearest folder that exists must take it.
+    """
 
     def check(t: str) -> Path:
         out = Path(t)
         if out.exists() and not out.is_dir():
             raise ThuisdichtbijError(f"output: {out} is a file; give a folder")
-        check_output(out / "study.yaml" if out.is_dir() else out, what="output")
+        if out.is_dir():
+            check_output(out / "study.yaml", what="output")
+            return out
+        first = out  # the outermost folder still to make
+        while not first.parent.exists() and first.parent != first:
+            first = first.parent
+        check_output(first, what="output")
         return out
 
     return _checked(check, text)
