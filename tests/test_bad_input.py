@@ -263,6 +263,18 @@ def test_cli_output_must_be_a_geopackage(tmp_path, capsys):
     assert "must end in .gpkg" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [["scan", "--study", "x.yaml", "--out", "x.shp"], ["scna"], ["zones"], ["map", "a", "b"]],
+)
+def test_bad_arguments_are_one_line(argv, capsys):
+    # as every other bad input: one line on stderr and exit code 2, no usage block
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("thuisdichtbij") and "error: " in err
+    assert "--help)" in err
+
+
 def test_metric_crs_required(tmp_path, capsys):
     study = write_study(tmp_path)
     code = main(

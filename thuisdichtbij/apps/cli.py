@@ -45,8 +45,19 @@ _ALL = {
 COMMANDS = {name: _ALL[name] for name in _ORDER}
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments in one line, as any other bad input (the README's promise).
+
+    The usage block argparse prints first is what ``--help`` is for; the subcommands'
+    parsers are of this class too (argparse makes them of their parent's).
+    """
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="thuisdichtbij",
         description="Thuis en dichtbij-scan: walking access to everyday amenities per dwelling.",
     )
