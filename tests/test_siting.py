@@ -121,3 +121,26 @@ def test_cli_whatif_and_site(tmp_path, capsys):
     assert main(["whatif", str(path), "--add", "bakker@52,4"]) == 2
     assert main(["site", str(path), "--indicator", "gp", "--n", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sites"][0]["rank"] == 1
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "tip"),
+    [
+        ("nl", "1 nieuwe locatie(s) voor huisarts", "woningen ("),
+        ("en", "1 new site(s) for general practitioner", "dwellings ("),
+    ],
+)
+def test_site_maps_speak_the_language_asked(tmp_path, capsys, lang, title, tip):
+    from thuisdichtbij.apps.cli import main
+
+    pytest.importorskip("folium")
+    study = write_study(tmp_path)
+    path = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    png, html = tmp_path / "s.png", tmp_path / "s.html"
+    args = ["site", str(path), "--indicator", "gp", "--n", "1", "--png", str(png)]
+    assert main([*args, "--html", str(html), "--lang", lang, "-q"]) == 0
+    page = html.read_text()
+    assert title in page and tip in page
+    other = "dwellings (" if lang == "nl" else "woningen ("
+    assert other not in page
+    assert png.stat().st_size > 10_000

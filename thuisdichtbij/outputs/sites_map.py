@@ -5,11 +5,19 @@ Optional like the other maps (``pip install 'thuisdichtbij[maps]'``).
 
 from __future__ import annotations
 
+import html
 import os
 from datetime import date
 from pathlib import Path
 
-from ._mapkit import CLASS_COLOURS, SUPPRESSED, check_out, read_scan_for_maps, text
+from ._mapkit import (
+    CLASS_COLOURS,
+    SUPPRESSED,
+    check_out,
+    indicator_label,
+    read_scan_for_maps,
+    text,
+)
 from .scanfile import read_scan_layer
 
 __all__ = ["sites_png", "sites_html"]
@@ -21,25 +29,36 @@ def _street(site) -> str:
     return site["street"] if isinstance(site["street"], str) else "-"
 
 
-def _title(sites, layer: str, meta: dict) -> str:
+def _title(sites, layer: str, meta: dict, lang: str) -> str:
+    from ..config import load_config
+
+    key = layer.removeprefix("sites_")
+    cfg = load_config()
+    what = indicator_label(cfg, key, lang) if key in cfg.indicator_ids else key
     total = float(sites["gain_dwellings"].sum()) if len(sites) else 0.0
-    return (
-        f"{len(sites)} new {layer.removeprefix('sites_')} site(s), {meta.get('study', '')}: "
-        f"{total:.0f} dwellings into a better band"
+    return text(lang)["sites_title"].format(
+        n=len(sites), what=what, study=meta.get("study", ""), gain=f"{total:.0f}"
     )
 
 
-def sites_png(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
+def _footer(meta: dict, lang: str) -> str:
+    source = meta.get("attribution") or "thuisdichtbij scan"
+    return f"{source}. {text(lang)['sites_footer']}. {date.today().isoformat()}."
+
+
+def sites_png(
+    scan: str | os.PathLike, layer: str, path: str | os.PathLike, *, lang: str = "nl"
+) -> Path:
     """A static map (PNG or PDF): the scan's areas by class, the sites numbered by rank."""
     from .static_map import draw_classes, draw_context, panel, plan_page, save_figures, sheet
 
     out = check_out(path, (".png", ".pdf"))
     layers, meta = read_scan_for_maps(scan)
     sites = read_scan_layer(scan, layer)
-    t = text("en")
+    t = text(lang)
     page = plan_page(layers["areas"].total_bounds)
-    fig, ax = sheet(page, _title(sites, layer, meta))
-    handles = draw_classes(ax, layers["areas"], "en") + draw_context(ax, layers, t)
+    fig, ax = sheet(page, _title(sites, layer, meta, lang))
+    handles = draw_classes(ax, layers["areas"], lang) + draw_context(ax, layers, t)
     sites.plot(ax=ax, color=_SITE_COLOUR, markersize=160, edgecolor="white", zorder=5)
     for _, s in sites.iterrows():
         xy = (s.geometry.x, s.geometry.y)
@@ -63,21 +82,20 @@ def sites_png(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> P
             weight="bold",
             zorder=6,
         )
-    footer = (
-        f"{meta.get('attribution') or 'thuisdichtbij scan'}. Gains: dwellings moved into a "
-        f"better band by each site after those ranked before it. {date.today().isoformat()}."
-    )
-    panel(fig, page, handles, title=t["classes"], note="", footer=footer)
+    panel(fig, page, handles, title=t["classes"], note="", footer=_footer(meta, lang))
     return save_figures([fig], out)
 
 
-def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> Path:
+def sites_html(
+    scan: str | os.PathLike, layer: str, path: str | os.PathLike, *, lang: str = "nl"
+) -> Path:
     """An interactive map (one self-contained HTML file) of the areas and the ranked sites."""
     import folium
 
     from .web_map import folium_map, save_html
 
     out = check_out(path, (".html",))
+    t = text(lang)
     layers, meta = read_scan_for_maps(scan)
     areas = layers["areas"].to_crs(4326)
     sites = read_scan_layer(scan, layer).to_crs(4326)
@@ -101,14 +119,16 @@ def sites_html(scan: str | os.PathLike, layer: str, path: str | os.PathLike) -> 
             fill=True,
             fill_color=_SITE_COLOUR,
             fill_opacity=0.95,
-            tooltip=f"{s['rank']}: +{s['gain_dwellings']:.0f} dwellings ({_street(s)})",
+            tooltip=t["sites_tip"].format(
+                rank=s["rank"], gain=f"{s['gain_dwellings']:.0f}", street=_street(s)
+            ),
         ).add_to(m)
-    title = _title(sites, layer, meta)
+    title, footer = _title(sites, layer, meta, lang), _footer(meta, lang)
     m.get_root().html.add_child(
         folium.Element(
             f"<div style='position:fixed;top:8px;left:60px;"
             f"z-index:1000;background:white;padding:4px'>"
-            f"{title}</div>"
+            f"{html.escape(title)}<br><small>{html.escape(footer)}</small></div>"
         )
     )
     return save_html(m, out)

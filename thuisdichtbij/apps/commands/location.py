@@ -141,9 +141,9 @@ def _site(args) -> str:
         from ...outputs.sites_map import sites_html, sites_png
 
         if args.png:
-            written.append(str(sites_png(args.scan, result.layer, args.png)))
+            written.append(str(sites_png(args.scan, result.layer, args.png, lang=args.lang)))
         if args.html:
-            written.append(str(sites_html(args.scan, result.layer, args.html)))
+            written.append(str(sites_html(args.scan, result.layer, args.html, lang=args.lang)))
     if args.json:
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
     md = result.metadata
