@@ -559,12 +559,22 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
     args = ["scan-national", "--store", str(tmp_path / "none"), "--municipalities", str(gem)]
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     assert "has no readable store.json" in capsys.readouterr().err
+    # a halo too small for the configuration is refused before the extract is read
+    need = required_halo_m(CFG)
     small = ["--tile-m", "5000", "--halo-m", "750", "-q"]
+    assert main(["tiles", str(_pbf(data_dir)), "--out", str(tmp_path / "s"), *small]) == 2
+    err = capsys.readouterr().err
+    assert f"tiles: a halo of 750 m is less than the {need:g} m a walk needs" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "s").exists()
+    # ... and enough for one without the fragment rule (500 + 25 + 250 + 0 = 775 m)
+    light = tmp_path / "light.yaml"
+    light.write_text("network:\n  min_component_m: 0\n")
+    small = ["--tile-m", "5000", "--halo-m", "800", "--weights", str(light), "-q"]
     assert main(["tiles", str(_pbf(data_dir)), "--out", str(tmp_path / "s"), *small]) == 0
-    assert "tegels van 5000 m (rand 750 m) geschreven naar" in capsys.readouterr().out
+    assert "tegels van 5000 m (rand 800 m) geschreven naar" in capsys.readouterr().out
     en = ["--out", str(tmp_path / "s-en"), "--lang", "en"]
     assert main(["tiles", str(_pbf(data_dir)), *en, *small]) == 0
-    assert "tiles of 5000 m (halo 750 m) to" in capsys.readouterr().out
+    assert "tiles of 5000 m (halo 800 m) to" in capsys.readouterr().out
     for processes, why in (
         ("0", "must be 1 or more"),
         ("-2", "must be 1"),
@@ -573,10 +583,11 @@ def test_cli_tiles_and_one_line_errors(data_dir, tmp_path, capsys):
         bad = ["--processes", processes, "--out", str(tmp_path / "s0")]
         assert main(["tiles", str(_pbf(data_dir)), *bad, *small]) == 2
         assert f"argument --processes: '{processes}' {why}" in capsys.readouterr().err
+    # scanned with the default configuration, that store's halo is too small
     args[2] = str(tmp_path / "s")
     assert main([*args, "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert f"halo of 750 m is less than the {required_halo_m(CFG):g} m" in err
+    assert f"halo of 800 m is less than the {need:g} m" in err
     assert len(err.strip().splitlines()) == 1
 
 

@@ -69,6 +69,21 @@ def required_halo_m(cfg: Config) -> float:
     return cfg.max_distance_m + cfg.band_tolerance_m + cfg.max_snap_m + cfg.min_component_m
 
 
+def require_halo(halo_m: float, cfg: Config, *, what: str) -> None:
+    """Refuse a halo below :func:`required_halo_m`.
+
+    ``tiles`` asks before it reads the country, ``scan-national`` of a store converted with
+    one: the same rule, the same words.
+    """
+    need = required_halo_m(cfg)
+    if halo_m < need:
+        raise ConfigError(
+            f"{what}: a halo of {halo_m:g} m is less than the {need:g} m a walk needs (band "
+            f"{cfg.max_distance_m:g} + tolerance + snap + fragment); convert with --halo-m "
+            f"{need:g} or more"
+        )
+
+
 def scan_national(
     store: str | os.PathLike,
     *,
@@ -271,13 +286,7 @@ def _check(store, out, municipalities, field_name, bag, bag_layer, cfg, overwrit
             f"tile store: {st.path} was converted for other indicators than this configuration's; "
             "convert the extract again with the same --weights"
         )
-    need = required_halo_m(cfg)
-    if st.halo_m < need:
-        raise ConfigError(
-            f"tile store: its halo of {st.halo_m:g} m is less than the {need:g} m a walk needs "
-            f"(band {cfg.max_distance_m:g} + tolerance + snap + fragment); convert again with "
-            f"--halo-m {need:g} or more"
-        )
+    require_halo(st.halo_m, cfg, what=f"tile store {st.path}")
     fields = list(_with_crs(municipalities, "municipalities")["fields"])
     require_columns(
         gpd.GeoDataFrame(columns=fields), [field_name], what="municipalities", path=municipalities

@@ -10,7 +10,7 @@ from ..._text import decimal, short_list
 from ...config import load_config
 from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
-from ...pipeline.national import scan_national
+from ...pipeline.national import require_halo, scan_national
 from ...sources.tags import needed_keys, rule_starts
 from ...sources.tilestore import convert_pbf
 from .._args import count, new_folder, positive
@@ -74,6 +74,7 @@ def _add_scan_national(sub) -> None:
 
 def _tiles(args) -> str:
     cfg = load_config(args.weights)
+    require_halo(args.halo_m, cfg, what="tiles")  # before the country is read, not after
     start = time.perf_counter()
     store = convert_pbf(
         args.pbf,
