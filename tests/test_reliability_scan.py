@@ -52,8 +52,11 @@ def test_swapped_lat_lon_in_a_csv_names_the_file_and_its_bounds(tmp_path):
     lon, lat = lonlat(100, 10)
     pd.DataFrame({"id": ["a"], "lon": [lat], "lat": [lon]}).to_csv(tmp_path / "w.csv", index=False)
     _edit(study, dwellings={"file": "w.csv", "id": "id"})
-    with pytest.raises(InputError, match=r"dwellings: .*w.csv lies outside the street network"):
+    with pytest.raises(
+        InputError, match=r"dwellings: .*w.csv lies outside the street network"
+    ) as e:
         scan(study, data_dir=tmp_path)
+    assert ", while the street network spans x " in str(e.value) and "the the" not in str(e.value)
 
 
 def test_study_area_far_from_the_network_names_the_network(tmp_path):

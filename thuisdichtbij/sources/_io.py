@@ -179,7 +179,7 @@ def require_overlap(
         or own[3] < a[1]
     ):
         raise InputError(
-            f"{what}: {path} lies outside {area_name}: its extent is {_bounds_text(own)}, the "
+            f"{what}: {path} lies outside {area_name}: its extent is {_bounds_text(own)}, while "
             f"{area_name} spans {_bounds_text(a)} ({CRS.from_user_input(area_crs).to_string()}); "
             "check the file, its CRS, and the order of x and y"
         )
