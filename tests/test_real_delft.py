@@ -159,3 +159,11 @@ def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(d
     shown = ~res.areas["suppressed"]
     assert shown.sum() >= 5 and res.areas.loc[shown, "score_mean"].notna().all()
     assert res.areas["safety_pts"].isna().all()
+
+
+def test_a_crs_made_for_elsewhere_is_said(data_dir, caplog):
+    """UTM zone 32 for Delft (zone 31): measured as asked, and said (from the cache too)."""
+    with caplog.at_level("WARNING", logger="thuisdichtbij"):
+        res = scan(osm=data_dir / "osm" / "delft-tudelft.osm.pbf", crs="EPSG:32632", cache=False)
+    assert res.network.crs.to_epsg() == 32632
+    assert any(r.getMessage().startswith("crs: EPSG:32632 is made for") for r in caplog.records)

@@ -49,3 +49,26 @@ def test_utm_outside_the_netherlands():
     # Aachen reaches just south of RD New's area of use
     assert choose_metric_crs(lonlat_box(6.026, 50.745, 6.148, 50.794)).to_epsg() == 32632
     assert choose_metric_crs(lonlat_box(13.3, 52.4, 13.5, 52.6)).to_epsg() == 32633
+
+
+@pytest.mark.parametrize(
+    ("epsg", "bounds", "said"),
+    [
+        (32632, (4.355, 51.995, 4.386, 52.005), True),  # Delft (zone 31) in zone 32
+        (32631, (4.355, 51.995, 4.386, 52.005), False),  # its own zone
+        (28992, (6.026, 50.745, 6.148, 50.794), False),  # Aachen: just past RD New, in slack
+        (28992, (13.3, 52.4, 13.5, 52.6), True),  # Berlin in RD New
+    ],
+)
+def test_a_crs_given_for_data_beyond_its_area_of_use_is_said(epsg, bounds, said, caplog):
+    from pyproj import CRS
+
+    from thuisdichtbij.crs import warn_outside_area_of_use
+
+    with caplog.at_level("WARNING", logger="thuisdichtbij"):
+        assert warn_outside_area_of_use(CRS.from_epsg(epsg), bounds, "EPSG:4326") is said
+    warned = [r.getMessage() for r in caplog.records if r.name == "thuisdichtbij.crs"]
+    assert len(warned) == int(said)
+    if said:
+        assert warned[0].startswith(f"crs: EPSG:{epsg} is made for ")
+        assert f"the data lie at {bounds[0]:.2f} to {bounds[2]:.2f} E" in warned[0]

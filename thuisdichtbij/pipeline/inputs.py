@@ -21,7 +21,7 @@ from pyproj import CRS
 from .._progress import Stages
 from .._text import short_list
 from ..config import Config
-from ..crs import choose_metric_crs, to_metric
+from ..crs import choose_metric_crs, to_metric, warn_outside_area_of_use
 from ..engine.aggregate import (
     FULL_COVERAGE,
     assign_areas,
@@ -135,6 +135,7 @@ def study_network(
         net = load_network(folder, key) if key else None
         if net is not None:
             log.info("network: %d nodes, %d edges from the cache", net.n_nodes, net.n_edges)
+            _check_crs(wanted, net)
             return net, net.crs, _study_area(st, net.crs), "hit", None
         osm = None
         if st.network:
@@ -161,7 +162,16 @@ def study_network(
         net = build_network(edges, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
         if key:
             save_network(folder, key, net)
+    _check_crs(wanted, net)
     return net, metric, area, "miss" if key else "off", osm
+
+
+def _check_crs(wanted: CRS | None, net: Network) -> None:
+    """A CRS the user gave, said when the network lies beyond its area of use."""
+    if wanted is not None and net.n_nodes:
+        xy = net.node_xy
+        bounds = (*xy.min(axis=0), *xy.max(axis=0))
+        warn_outside_area_of_use(wanted, bounds, net.crs)
 
 
 def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
