@@ -399,6 +399,27 @@ def planner(maastricht):
     thread.join(timeout=10)
 
 
+def test_planner_page_names_areas_without_a_class(maastricht):
+    from fastapi.testclient import TestClient
+
+    from thuisdichtbij.apps.serve import create_app
+    from thuisdichtbij.outputs._mapkit import INSUFFICIENT_STYLE
+
+    out, _ = maastricht
+    with TestClient(create_app(out)) as client:
+        page = client.get("/").text
+        areas = client.get("/api/areas").json()["features"]
+    props = {f["properties"]["area_id"]: f["properties"] for f in areas}
+    # 6223 (a third of its dwellings beyond the snap limit): no class, said and drawn so
+    assert props["6223"]["state"] == "insufficient"
+    assert props["6223"]["label"] == "Onvoldoende gegevens"
+    assert props["6223"]["fill"] == INSUFFICIENT_STYLE["fill"]
+    classed = [p for a, p in props.items() if a != "6223"]
+    assert all(p["state"] == str(int(p["score_class"])) for p in classed)
+    assert "Onvoldoende gegevens</div>" in page and "Te weinig woningen" not in page
+    assert "Bronnen: © OpenStreetMap-bijdragers" in page and "Haltes: OVapi GTFS" in page
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium (apt-get install chromium)")
 def test_planner_page_in_a_real_browser(planner):
@@ -439,6 +460,11 @@ def test_planner_page_in_a_real_browser(planner):
             assert page.locator("path.nearest-amenity").count() == n_kinds
             assert page.locator("path.walk-route").count() == n_kinds
             page.screenshot(path=os.path.join(ARTIFACTS, "planner-click.png"))
+            # Borgharen (6223) has no class: named so in the legend, drawn dashed, not blank
+            legend = page.inner_text(".legend")
+            assert "Onvoldoende gegevens" in legend
+            assert page.locator('path.leaflet-interactive[stroke-dasharray="4 3"]').count() == 1
+            assert "Haltes: OVapi GTFS" in page.inner_text("#side")
             # search a postcode, written as people write it
             with page.expect_response(lambda r: "postcode=6211AL" in r.url) as resp:
                 page.fill("#q", "6211 al")

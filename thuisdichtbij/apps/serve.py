@@ -21,7 +21,14 @@ from ..analyses.routes import walking_routes
 from ..analyses.whatif import WhatifContext, load_whatif, parse_addition, whatif
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ..errors import ThuisdichtbijError
-from ..outputs._mapkit import CLASS_COLOURS, INDICATOR_STYLE
+from ..outputs._mapkit import (
+    CLASS_COLOURS,
+    INDICATOR_STYLE,
+    INSUFFICIENT_STYLE,
+    area_states,
+    state_fill,
+    state_label,
+)
 from ._console import say
 
 __all__ = ["create_app", "run"]
@@ -129,6 +136,12 @@ _PAGE_TEXT = {
     },
 }
 
+#: The legend swatch's edge per state without a class (dashed: as the area is drawn).
+_EDGE = {
+    "insufficient": f"border:1px dashed {INSUFFICIENT_STYLE['edge']}",
+    "suppressed": "border:1px solid #555",
+}
+
 #: How far the page looks for the nearest amenity to draw (beyond the bands: a red line).
 ROUTE_SEARCH_M = 2000.0
 
@@ -146,6 +159,17 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
         f'<div><span style="background:{c}"></span>{k}: {labels[k]}</div>'
         for k, c in CLASS_COLOURS.items()
     )
+    # an area without a class says why, in the legend too (as on the maps), never blank
+    present = set(area_states(ctx.areas))
+    legend += "".join(
+        f'<div><span style="background:{state_fill(s)};{_EDGE[s]}"></span>'
+        f"{state_label(s, lang)}</div>"
+        for s in ("insufficient", "suppressed")
+        if s in present
+    )
+    attribution = ctx.metadata.get("attribution")
+    if attribution:  # the scan's own sources (GTFS stops, the Leefbaarometer release, ...)
+        text["sources"] = f"{text['sources'].split(':')[0]}: {attribution}"
     return (
         _PAGE.read_text(encoding="utf-8")
         .replace("__LANG__", lang)
@@ -227,7 +251,7 @@ def _add_page_routes(app, ctx: CheckContext, lang: str) -> None:
     from fastapi.responses import HTMLResponse
     from fastapi.staticfiles import StaticFiles
 
-    areas_json = json.loads(ctx.areas.to_crs(4326).to_json(drop_id=True))
+    areas_json = json.loads(_areas_shown(ctx.areas, lang).to_json(drop_id=True))
     zones_json = (
         json.loads(ctx.zones.to_crs(4326).to_json(drop_id=True))
         if ctx.zones is not None
@@ -247,6 +271,19 @@ def _add_page_routes(app, ctx: CheckContext, lang: str) -> None:
     @app.get("/api/zones", summary="The scan's housing-with-care zones, if any (GeoJSON)")
     def api_zones() -> dict:
         return zones_json
+
+
+def _areas_shown(areas, lang: str):
+    """The areas in WGS84 with ``state`` (class 1-5, insufficient, suppressed), ``fill``, ``label``.
+
+    The page draws and names an area without a class as the maps do.
+    """
+    shown = areas.to_crs(4326)
+    states = area_states(shown)
+    shown["state"] = [str(s) for s in states]
+    shown["fill"] = [state_fill(s) for s in states]
+    shown["label"] = [state_label(s, lang) for s in states]
+    return shown
 
 
 def _lat(default):

@@ -206,6 +206,13 @@ def area_states(frame) -> list:
     return out
 
 
+def state_fill(state) -> str:
+    """The fill colour of a state of :func:`area_states`."""
+    if state == "insufficient":
+        return INSUFFICIENT_STYLE["fill"]
+    return SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
+
+
 def state_label(state, lang: str) -> str:
     if isinstance(state, int):
         return class_labels(lang)[state]

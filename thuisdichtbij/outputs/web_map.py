@@ -31,6 +31,7 @@ from ._mapkit import (
     read_scan_for_maps,
     scan_date,
     scan_title,
+    state_fill,
     state_label,
     text,
 )
@@ -155,12 +156,6 @@ _SWATCH = "display:inline-block;width:14px;height:14px;border:1px solid #555;mar
 _HATCH = f"repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px)"
 
 
-def _state_fill(state) -> str:
-    if state == "insufficient":
-        return INSUFFICIENT_STYLE["fill"]
-    return SUPPRESSED if state == "suppressed" else CLASS_COLOURS[state]
-
-
 def _row(swatch_css: str, label: str) -> str:
     return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
 
@@ -194,7 +189,7 @@ def _style_by_state(edge: str, weight: float, opacity: float):
     def style(feature):
         state = feature["properties"]["state"]
         st = {
-            "fillColor": _state_fill(state),
+            "fillColor": state_fill(state),
             "color": edge,
             "weight": weight,
             "fillOpacity": opacity,
