@@ -159,6 +159,14 @@ def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(d
     shown = ~res.areas["suppressed"]
     assert shown.sum() >= 5 and res.areas.loc[shown, "score_mean"].notna().all()
     assert res.areas["safety_pts"].isna().all()
+    # the console says what the areas are in its own language (the metadata in English)
+    from thuisdichtbij.apps.commands.scan import _summary
+
+    nl = _summary(res, "d.gpkg", 1.0, "nl")
+    assert f"gebieden: {len(res.areas)} (vierkanten van 500 m, geen gebiedsgrenzen" in nl
+    assert "squares" not in nl
+    assert "(squares of 500 m, no area polygons given)" in _summary(res, "d.gpkg", 1.0, "en")
+    assert "veiligheid [ontbreekt]: geen Leefbaarometer-gegevens" in nl
 
 
 def test_a_crs_made_for_elsewhere_is_said(data_dir, caplog):

@@ -22,6 +22,7 @@ CONSOLE = {
         "scan_score": "  score: gemiddeld {mean} per woning (van {max}); woningen per klasse: "
         "{classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
+        "scan_squares": "vierkanten van {m} m, geen gebiedsgrenzen opgegeven",
         "scan_partial": "WAARSCHUWING: de gegevens (het wegennet) bedekken {pct} % van het "
         "studiegebied; gebieden aan de rand van de gegevens zijn gemiddeld over de weinige "
         "woningen daar.",
@@ -112,6 +113,7 @@ CONSOLE = {
         "scan_score": "  score: mean {mean} per dwelling (of {max}); dwellings per class: "
         "{classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
+        "scan_squares": "squares of {m} m, no area polygons given",
         "scan_partial": "WARNING: the data (the street network) covers {pct} % of the study "
         "area; areas at the data's edge are averaged over the few dwellings there.",
         "scan_network": "  network: {net.n_nodes} nodes, {net.n_edges} edges, {km} km ({crs})",

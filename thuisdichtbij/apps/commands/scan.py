@@ -15,6 +15,7 @@ from ...config import load_config
 from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
 from ...outputs.export import check_scan_target
+from ...pipeline.inputs import areas_source
 from ...scan import scan
 from ...settings import cache_dir
 from ...sources.fetch import fetch
@@ -187,7 +188,9 @@ def _summary(result, out, seconds: float, lang: str) -> str:
                 max=decimal(float(md["max_score"]), "g", lang),
                 classes=classes,
             ),
-            t["scan_areas"].format(n=len(ar), source=md["areas_source"], s=md["areas_suppressed"]),
+            t["scan_areas"].format(
+                n=len(ar), source=_areas_source(result, lang), s=md["areas_suppressed"]
+            ),
             t["scan_network"].format(
                 net=result.network, km=decimal(result.network.length_km, ".1f", lang), crs=md["crs"]
             ),
@@ -195,6 +198,15 @@ def _summary(result, out, seconds: float, lang: str) -> str:
             *([warning] if warning else []),
         ]
     )
+
+
+def _areas_source(result, lang: str) -> str:
+    """What the areas are, in the summary's language (the metadata says it in English)."""
+    source = result.metadata["areas_source"]
+    if source == areas_source(None, result.config):  # no area polygons: squares
+        size = decimal(result.config.fallback_cell_m, "g", lang)
+        return say(lang)["scan_squares"].format(m=size)
+    return source
 
 
 def _dwelling_mean(scored) -> float:
