@@ -268,6 +268,13 @@ def test_cli_text_and_json(maastricht, capsys):
     assert "geen fysiotherapeut in de invoergegevens" in text
     assert "weinig huisartsen (3)" in text and "weinig apotheken (7)" in text
     assert "geen voetpaden" in text
+    # numbers as Dutch writes them (a decimal comma), English with a point; coordinates keep
+    # their point, as --at takes them
+    assert " van 30,5: klasse " in text and " x 0,5 = " in text and "30.5" not in text
+    assert text.startswith("Locatie 50.85140, 5.69100")
+    assert main(["check", "--scan", str(out), "--at", "50.8514,5.6910", "--lang", "en"]) == 0
+    en = capsys.readouterr().out
+    assert " of 30.5: class " in en and " x 0.5 = " in en and "0,5" not in en
     assert main(["check", "--scan", str(out), "--at", "50.8514,5.6910", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {"huisarts", "apotheek"} <= set(data["data"]["thin"])

@@ -455,6 +455,7 @@ def test_planner_page_in_a_real_browser(planner):
             side = page.inner_text("#side")
             assert "niets binnen 500 m" in side and "niets binnen bereik" not in side
             assert "relatief" in side
+            assert " / 30,5: klasse 5" in side and " × 0,5" in side  # a Dutch decimal comma
             # a marker and a route line per sub-indicator found within the search
             page.wait_for_timeout(300)
             assert page.locator("path.nearest-amenity").count() == n_kinds
