@@ -255,6 +255,75 @@ def test_zone_labels_overlap_nothing_on_the_maastricht_map(maastricht):
         plt.close(fig)
 
 
+@pytest.mark.parametrize(
+    "size_m",
+    [(6_000, 9_000), (9_000, 6_000), (2_100, 3_000), (14_000, 3_000), (40_000, 55_000)],
+)
+def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
+    """Whatever the map's scale and the page's orientation: the note under the legend, the
+    scale bar (a round length up to 1.5 inch of paper) and the north arrow overlap nothing
+    of each other and stay on the paper."""
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._page import plan_page
+    from thuisdichtbij.outputs.static_map import panel, sheet
+
+    page = plan_page((0, 0, *size_m))
+    fig, _ = sheet(page, "title")
+    note = "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: apotheek, huisarts, " * 3
+    try:
+        panel(fig, page, [], title="Klasse", note=note, footer="bronnen")
+        fig.canvas.draw()
+        parts = {
+            gid: _boxes(
+                fig, [a for a in [*fig.texts, *fig.artists, *fig.patches] if a.get_gid() == gid]
+            )
+            for gid in ("legend-note", "scale-bar", "north-arrow")
+        }
+        assert all(parts.values())
+        bar = [a for a in fig.artists if a.get_gid() == "scale-bar"][0]
+        (x0, x1), _ = bar.get_data()
+        assert 0.5 <= (x1 - x0) * page.size_in[0] <= 1.5  # inches of paper
+        for a, b in (
+            ("legend-note", "scale-bar"),
+            ("legend-note", "north-arrow"),
+            ("scale-bar", "north-arrow"),
+        ):
+            for box_a in parts[a]:
+                for box_b in parts[b]:
+                    assert not _intersect(box_a, box_b), (size_m, a, b)
+        for boxes in parts.values():
+            for box in boxes:
+                assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+    finally:
+        plt.close(fig)
+
+
+def test_the_maastricht_note_keeps_off_the_scale_bar(maastricht):
+    """Its data note is long (five findings and the coverage): it wraps short of the scale
+    bar beside it (it ran into it: '... bedekken' over the bar)."""
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._mapkit import read_scan_for_maps
+    from thuisdichtbij.outputs.static_map import scan_figure
+
+    out, _ = maastricht
+    layers, meta = read_scan_for_maps(out)
+    fig = scan_figure(layers, meta)
+    try:
+        fig.canvas.draw()
+        notes = [t for t in fig.texts if t.get_gid() == "legend-note"]
+        assert len(notes) == 1 and "bedekken" in notes[0].get_text()
+        note = _boxes(fig, notes)
+        tools = [a for a in [*fig.texts, *fig.artists, *fig.patches]
+                 if a.get_gid() in ("scale-bar", "north-arrow")]  # fmt: skip
+        assert len(tools) == 4
+        for box in _boxes(fig, tools):
+            assert not _intersect(note[0], box)
+    finally:
+        plt.close(fig)
+
+
 def test_labels_at_one_spot_are_spread_out():
     import matplotlib
 

@@ -143,18 +143,24 @@ def _anchor(geom) -> tuple[float, float]:
     return p.x, p.y
 
 
-def _nice_length(target_m: float) -> float:
-    for step in (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000):
-        if step >= target_m:
-            return float(step)
-    return 100000.0
+_NICE_M = (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000)
+#: Paper the scale bar may take (inches): it stops short of the north arrow beside it.
+_SCALE_BAR_MAX_IN = 1.5
+#: Paper between the scale bar's start and the north arrow (inches).
+_ARROW_OFFSET_IN = 1.7
+
+
+def _nice_length(max_m: float) -> float:
+    """The longest round length up to ``max_m`` (the shortest one when none fits)."""
+    fits = [step for step in _NICE_M if step <= max_m]
+    return float(fits[-1] if fits else _NICE_M[0])
 
 
 def _scale_bar(fig, page, x_in: float, y_in: float) -> None:
     """A scale bar drawn on the paper beside the map, at the map's own scale."""
     from matplotlib.lines import Line2D
 
-    length_m = _nice_length(1.2 / page.in_per_unit)
+    length_m = _nice_length(_SCALE_BAR_MAX_IN / page.in_per_unit)
     w, h = page.size_in
     x1 = x_in + length_m * page.in_per_unit
     fig.add_artist(
@@ -165,18 +171,36 @@ def _scale_bar(fig, page, x_in: float, y_in: float) -> None:
             lw=3,
             solid_capstyle="butt",
             transform=fig.transFigure,
+            gid="scale-bar",
         )
     )
     label = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
-    fig.text((x_in + x1) / 2 / w, (y_in + 0.06) / h, label, ha="center", va="bottom", fontsize=8)
+    fig.text(
+        (x_in + x1) / 2 / w,
+        (y_in + 0.06) / h,
+        label,
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        gid="scale-bar",
+    )
 
 
 def _north_arrow(fig, page, x_in: float, y_in: float) -> None:
     w, h = page.size_in
     fig.text(
-        x_in / w, (y_in + 0.5) / h, "N", ha="center", va="bottom", fontsize=11, fontweight="bold"
+        x_in / w,
+        (y_in + 0.5) / h,
+        "N",
+        ha="center",
+        va="bottom",
+        fontsize=11,
+        fontweight="bold",
+        gid="north-arrow",
     )
-    fig.patches.append(_arrow(fig, x_in / w, y_in / h, 0.45 / h))
+    arrow = _arrow(fig, x_in / w, y_in / h, 0.45 / h)
+    arrow.set_gid("north-arrow")
+    fig.patches.append(arrow)
 
 
 def _arrow(fig, x: float, y: float, dy: float):
@@ -217,7 +241,9 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
     note_xy = (px + 0.05, box.y0 - 0.05)
     tools = (px + 0.15, py + 0.25) if page.side == "right" else (px + pw - 1.9, py + 0.35)
     if note:
-        wrapped = textwrap.fill(note, 48 if page.side == "right" else 100)
+        # as wide as the panel leaves it: beside the scale bar when that sits to its right
+        room = (pw if page.side == "right" else tools[0] - px) - 0.15
+        wrapped = textwrap.fill(note, _chars_in(room, 8))
         fig.text(
             note_xy[0] / w,
             note_xy[1] / h,
@@ -228,19 +254,25 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
             gid="legend-note",
         )
     _scale_bar(fig, page, *tools)
-    _north_arrow(fig, page, tools[0] + 1.7, tools[1] - 0.05)
+    _north_arrow(fig, page, tools[0] + _ARROW_OFFSET_IN, tools[1] - 0.05)
     _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
+
+
+def _chars_in(width_in: float, points: float) -> int:
+    """Characters of DejaVu Sans at ``points`` that fit ``width_in`` inches of a line.
+
+    It averages about 0.55 em per character; 0.58 leaves a little over.
+    """
+    return int(width_in * 72 / (points * 0.58))
 
 
 def _footer_text(fig, x: float, y: float, footer: str) -> None:
     """The sources line at the foot of the page, wrapped so it never runs off the paper."""
     w_in = fig.get_size_inches()[0] * (1 - 2 * x)
-    # 7 pt DejaVu Sans averages about 0.55 em per character: characters per line that fit
-    per_line = int(w_in * 72 / (7 * 0.58))
     fig.text(
         x,
         y,
-        textwrap.fill(footer, per_line),
+        textwrap.fill(footer, _chars_in(w_in, 7)),
         fontsize=7,
         color="#444444",
         va="bottom",
