@@ -87,6 +87,12 @@ def test_map_command_writes_everything(maastricht, capsys):
     for area_id, label, fill in zip(areas["area_id"], labels, fills):
         assert shown[area_id][0]["klasse"] == label, area_id
         assert shown[area_id][1] == fill, area_id
+    # its popup says whose points they are: a third of 6223's dwellings are not scored
+    lost = areas.set_index("area_id").loc["6223", "unscored_share"]
+    popup = shown["6223"][0]["popup"]
+    assert f"Woningen met score {areas.set_index('area_id').loc['6223', 'n_dwellings']}" in popup
+    assert f"{lost:.0%} van de woningen hier niet gescoord" in popup
+    assert "niet gescoord" not in shown["6211"][0]["popup"]
     palette = [*CLASS_COLOURS.values(), INSUFFICIENT]
     assert assert_png_fills(folder / "m.png", areas, fills, palette) >= len(areas) - 1
     pdf = (folder / "m.pdf").read_bytes()

@@ -55,6 +55,9 @@ _TEXT = {
         "sensitivity": "Klasse niet robuust (aandeel woningen binnen 25 m van een grens)",
         "score": "Gemiddelde score",
         "dwellings": "Woningen",
+        "dwellings_scored": "Woningen met score",
+        "unscored_note": "{pct} van de woningen hier niet gescoord (te ver van een straat in de "
+        "gegevens): de punten gelden alleen voor de rest",
         "suppressed": "Te weinig woningen (< 5)",
         "insufficient": "Onvoldoende gegevens",
         "note_head": "Let op, invoergegevens",
@@ -106,6 +109,9 @@ _TEXT = {
         "sensitivity": "Class not robust (share of dwellings within 25 m of an edge)",
         "score": "Mean score",
         "dwellings": "Dwellings",
+        "dwellings_scored": "Dwellings scored",
+        "unscored_note": "{pct} of the dwellings here not scored (too far from a street in the "
+        "data): the points hold for the rest only",
         "suppressed": "Too few dwellings (< 5)",
         "insufficient": "Insufficient data",
         "note_head": "Mind the input data",

@@ -9,6 +9,7 @@ import os
 from html import escape
 from pathlib import Path
 
+from .._text import decimal
 from ..errors import ConfigError
 from ._mapkit import (
     CLASS_COLOURS,
@@ -220,10 +221,16 @@ def _area_popups(shown, cfg, lang: str) -> list[str]:
             f"<td>{'' if a[c] != a[c] else round(a[c], 2)}</td></tr>"
             for c in pts_cols
         )
+        share = a.get("unscored_share")
+        lost = (
+            f"<br><i>{t['unscored_note'].format(pct=decimal(share, '.0%', lang))}</i>"
+            if share == share and share
+            else ""
+        )
         out.append(
             f"<b>{a['area_id']}</b>: {t['score']} {a['score_mean']}, {a['klasse']}, "
-            f"{t['dwellings']} {a['n_dwellings']}<table><tr><th></th><th>{t['points']}</th></tr>"
-            f"{body}</table>"
+            f"{t['dwellings_scored']} {a['n_dwellings']}{lost}"
+            f"<table><tr><th></th><th>{t['points']}</th></tr>{body}</table>"
         )
     return out
 
@@ -242,7 +249,7 @@ def _area_layer(m, areas, cfg, lang: str) -> None:
         style_function=_style_by_state("#555555", 0.8, 0.6),
         tooltip=folium.GeoJsonTooltip(
             ["area_id", "score_mean", "klasse", "n_dwellings"],
-            aliases=["", t["score"], t["classes"], t["dwellings"]],
+            aliases=["", t["score"], t["classes"], t["dwellings_scored"]],
         ),
         popup=folium.GeoJsonPopup(["popup"], labels=False),
     ).add_to(m)
