@@ -169,9 +169,19 @@ def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(d
     assert "veiligheid [ontbreekt]: geen Leefbaarometer-gegevens" in nl
 
 
-def test_a_crs_made_for_elsewhere_is_said(data_dir, caplog):
-    """UTM zone 32 for Delft (zone 31): measured as asked, and said (from the cache too)."""
-    with caplog.at_level("WARNING", logger="thuisdichtbij"):
-        res = scan(osm=data_dir / "osm" / "delft-tudelft.osm.pbf", crs="EPSG:32632", cache=False)
-    assert res.network.crs.to_epsg() == 32632
-    assert any(r.getMessage().startswith("crs: EPSG:32632 is made for") for r in caplog.records)
+def test_a_crs_that_measures_off_is_said_or_refused(data_dir, tmp_path, caplog):
+    """UTM zone 33 for Delft (in 31; 0.6 % off): measured as asked, and said, from the
+    network cache too; Web Mercator (62 % off): refused in one line, nothing written."""
+    from thuisdichtbij.apps.cli import main
+
+    pbf = data_dir / "osm" / "delft-tudelft.osm.pbf"
+    for _ in range(2):  # built, then from the cache
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="thuisdichtbij"):
+            res = scan(osm=pbf, crs="EPSG:32633", cache=tmp_path / "cache")
+        assert res.network.crs.to_epsg() == 32633
+        said = [r.getMessage() for r in caplog.records if r.name == "thuisdichtbij.crs"]
+        assert len(said) == 1 and said[0].startswith("crs: EPSG:32633 measures 0.6 % off")
+    out = tmp_path / "m.gpkg"
+    assert main(["scan", "--osm", str(pbf), "--crs", "EPSG:3857", "--out", str(out)]) == 2
+    assert not out.exists()

@@ -52,23 +52,33 @@ def test_utm_outside_the_netherlands():
 
 
 @pytest.mark.parametrize(
-    ("epsg", "bounds", "said"),
+    ("epsg", "bounds", "verdict"),
     [
-        (32632, (4.355, 51.995, 4.386, 52.005), True),  # Delft (zone 31) in zone 32
-        (32631, (4.355, 51.995, 4.386, 52.005), False),  # its own zone
-        (28992, (6.026, 50.745, 6.148, 50.794), False),  # Aachen: just past RD New, in slack
-        (28992, (13.3, 52.4, 13.5, 52.6), True),  # Berlin in RD New
+        (32632, (4.355, 51.995, 4.386, 52.005), "ok"),  # Delft in UTM zone 32: 0.08 % off
+        (28992, (13.3, 52.4, 13.5, 52.6), "ok"),  # Berlin in RD New: 0.17 %
+        (32633, (4.355, 51.995, 4.386, 52.005), "said"),  # Delft in zone 33: 0.61 %
+        (32631, (13.3, 52.4, 13.5, 52.6), "said"),  # Berlin in zone 31: 0.57 %
+        (3857, (4.355, 51.995, 4.386, 52.005), "refused"),  # Web Mercator: 62 %
     ],
 )
-def test_a_crs_given_for_data_beyond_its_area_of_use_is_said(epsg, bounds, said, caplog):
-    from pyproj import CRS
+def test_a_crs_given_that_measures_the_data_off_is_said_or_refused(epsg, bounds, verdict, caplog):
+    from pyproj import CRS, Proj
 
-    from thuisdichtbij.crs import warn_outside_area_of_use
+    from thuisdichtbij.crs import check_scale
+    from thuisdichtbij.errors import CRSError
 
+    crs = CRS.from_epsg(epsg)
+    # the scale error by hand: pyproj's factors at the box's corners and centre
+    lons = [bounds[0], bounds[2], bounds[0], bounds[2], (bounds[0] + bounds[2]) / 2]
+    lats = [bounds[1], bounds[1], bounds[3], bounds[3], (bounds[1] + bounds[3]) / 2]
+    off = max(abs(v - 1) for v in Proj(crs).get_factors(lons, lats).parallel_scale)
     with caplog.at_level("WARNING", logger="thuisdichtbij"):
-        assert warn_outside_area_of_use(CRS.from_epsg(epsg), bounds, "EPSG:4326") is said
+        if verdict == "refused":
+            with pytest.raises(CRSError, match=r"measures 62\.\d % off at the data"):
+                check_scale(crs, bounds, "EPSG:4326")
+            return
+        assert check_scale(crs, bounds, "EPSG:4326") == pytest.approx(off, rel=1e-6)
     warned = [r.getMessage() for r in caplog.records if r.name == "thuisdichtbij.crs"]
-    assert len(warned) == int(said)
-    if said:
-        assert warned[0].startswith(f"crs: EPSG:{epsg} is made for ")
-        assert f"the data lie at {bounds[0]:.2f} to {bounds[2]:.2f} E" in warned[0]
+    assert len(warned) == (verdict == "said")
+    if warned:
+        assert warned[0].startswith(f"crs: EPSG:{epsg} measures {100 * off:.1f} % off at the")

@@ -7,6 +7,8 @@ import logging
 import geopandas as gpd
 from pyproj import CRS, Transformer
 
+from .errors import CRSError
+
 log = logging.getLogger(__name__)
 
 #: RD New, the Dutch national grid; used for studies that lie wholly in the Netherlands.
@@ -36,34 +38,36 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs)
 
 
-#: Degrees a study may reach beyond its CRS's area of use before that is said (a study on a
-#: zone's edge, as Aachen on RD New's, is measured well enough a little past it).
-AREA_OF_USE_SLACK_DEG = 1.0
+#: Scale error of a CRS given by the user at the data (a share): above the first it is said,
+#: above the second refused. A walk of 500 m is then 2.5 m, or 10 m, off: the first moves a
+#: band edge now and then, the second many (Web Mercator at 52° N is 62 % off).
+SCALE_WARN, SCALE_REFUSE = 0.005, 0.02
 
 
-def warn_outside_area_of_use(crs: CRS, bounds, bounds_crs) -> bool:
-    """Warn when data with ``bounds`` (in ``bounds_crs``) lie beyond a CRS's area of use.
+def check_scale(crs: CRS, bounds, bounds_crs) -> float:
+    """The largest scale error of ``crs`` over data with ``bounds`` (in ``bounds_crs``).
 
-    Said for a CRS the user gave: there its distances are distorted (UTM zone 32 for Delft,
-    in zone 31, moved classes). True when it warned.
+    For a CRS the user gave: a metric one made for elsewhere (another UTM zone, Web
+    Mercator) measures every walk too long or too short. Above :data:`SCALE_REFUSE` it is
+    refused (:class:`CRSError`), above :data:`SCALE_WARN` said in a warning. Taken at the
+    corners and the centre of the data's box (the error grows away from a CRS's centre).
     """
-    aou = crs.area_of_use
-    if aou is None:
-        return False
+    from pyproj import Proj
+
     to_lonlat = Transformer.from_crs(bounds_crs, 4326, always_xy=True)
-    west, south, east, north = to_lonlat.transform_bounds(*bounds)
-    slack = AREA_OF_USE_SLACK_DEG
-    if (
-        west >= aou.west - slack
-        and east <= aou.east + slack
-        and south >= aou.south - slack
-        and north <= aou.north + slack
-    ):
-        return False
-    log.warning(
-        "crs: %s is made for %.1f to %.1f E, %.1f to %.1f N; the data lie at %.2f to "
-        "%.2f E, %.2f to %.2f N, where its distances are distorted: leave the CRS out to "
-        "measure in RD New or the data's UTM zone",
-        crs.to_string(), aou.west, aou.east, aou.south, aou.north, west, east, south, north,
-    )  # fmt: skip
-    return True
+    w, s, e, n = to_lonlat.transform_bounds(*bounds)
+    lons, lats = [w, e, w, e, (w + e) / 2], [s, s, n, n, (s + n) / 2]
+    f = Proj(crs).get_factors(lons, lats)
+    error = float(max(abs(v - 1) for v in (*f.meridional_scale, *f.parallel_scale)))
+    text = (
+        f"crs: {crs.to_string()} measures {100 * error:.1f} % off at the data ({w:.2f} to "
+        f"{e:.2f} E, {s:.2f} to {n:.2f} N): a walk of 500 m would be {500 * error:.0f} m off"
+    )
+    if error > SCALE_REFUSE:
+        raise CRSError(
+            f"{text}; give a CRS made for this place (RD New, EPSG:28992, in the Netherlands; "
+            "else its UTM zone), or leave the CRS out to have it chosen"
+        )
+    if error > SCALE_WARN:
+        log.warning("%s; a CRS made for this place measures closer", text)
+    return error

@@ -21,7 +21,7 @@ from pyproj import CRS
 from .._progress import Stages
 from .._text import short_list
 from ..config import Config
-from ..crs import choose_metric_crs, to_metric, warn_outside_area_of_use
+from ..crs import check_scale, choose_metric_crs, to_metric
 from ..engine.aggregate import (
     FULL_COVERAGE,
     assign_areas,
@@ -145,6 +145,8 @@ def study_network(
         else:
             osm = osm_extract(st, cfg, ways=True)
             edges = osm.ways
+        if wanted is not None:  # before the network is built on it
+            check_scale(wanted, edges.total_bounds, edges.crs)
         metric = wanted or choose_metric_crs(edges)
         edges = to_metric(edges, metric)
         area = _study_area(st, metric)
@@ -162,16 +164,14 @@ def study_network(
         net = build_network(edges, min_component_m=cfg.min_component_m, exclude=cfg.profile_rules)
         if key:
             save_network(folder, key, net)
-    _check_crs(wanted, net)
     return net, metric, area, "miss" if key else "off", osm
 
 
 def _check_crs(wanted: CRS | None, net: Network) -> None:
-    """A CRS the user gave, said when the network lies beyond its area of use."""
+    """A CRS the user gave, checked on a network from the cache (see :func:`check_scale`)."""
     if wanted is not None and net.n_nodes:
         xy = net.node_xy
-        bounds = (*xy.min(axis=0), *xy.max(axis=0))
-        warn_outside_area_of_use(wanted, bounds, net.crs)
+        check_scale(wanted, (*xy.min(axis=0), *xy.max(axis=0)), net.crs)
 
 
 def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
