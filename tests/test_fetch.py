@@ -3,6 +3,7 @@
 import json
 import re
 import time
+from argparse import ArgumentTypeError
 
 import pytest
 import yaml
@@ -385,7 +386,7 @@ def test_fetch_checks_its_output_folder_before_any_download(tmp_path, capsys):
     a_file.write_text("x")
     cases = {
         str(a_file): "is a file; give a folder",
-        str(a_file / "studies" / "study"): "notes.txt is a file, not a folder",
+        str(a_file / "studies" / "study"): "notes.txt is not a folder (a file, or a link to",
     }
     for out, message in cases.items():
         # no server is running: a check that came after a download would fail otherwise
@@ -402,3 +403,9 @@ def test_fetch_makes_a_new_output_folder_with_its_parents(tmp_path):
     out = tmp_path / "studies" / "maastricht"
     assert new_folder(str(out)) == out
     assert not (tmp_path / "studies").exists()  # made by fetch when it writes, not here
+    # '..' is taken out, so no stray folder is made on the way
+    assert new_folder(str(tmp_path / "new" / ".." / "st")) == tmp_path / "st"
+    # a link to nothing on the way is refused at once, not after the download
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(ArgumentTypeError, match="dangling is not a folder"):
+        new_folder(str(tmp_path / "dangling" / "study"))

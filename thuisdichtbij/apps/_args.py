@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 from ..errors import ThuisdichtbijError
@@ -91,15 +92,20 @@ def new_folder(text: str) -> Path:
     """
 
     def check(t: str) -> Path:
-        out = Path(t)
+        out = Path(os.path.normpath(t)) if not Path(t).exists() else Path(t)
         if out.exists() and not out.is_dir():
             raise ThuisdichtbijError(f"output: {out} is a file; give a folder")
         if out.is_dir():
             check_output(out / "study.yaml", what="output")
             return out
-        first = out  # the outermost folder still to make
-        while not first.parent.exists() and first.parent != first:
+        first = out  # the outermost folder still to make ('..' taken out: no stray folder)
+        while not os.path.lexists(first.parent) and first.parent != first:
             first = first.parent
+        if not first.parent.is_dir():  # a file, or a link to nothing, on the way
+            raise ThuisdichtbijError(
+                f"output: {first.parent} is not a folder (a file, or a link to nothing); "
+                "choose another path"
+            )
         check_output(first, what="output")
         return out
 
