@@ -127,6 +127,7 @@ def test_audit_table_on_paper():
     assert table.loc["safety_share", "value"] == pytest.approx(600 / 900)
     assert table.loc["safety_share", "verdict"] == "dun"
     md = audit_metadata(table.reset_index())
+    assert md["audit_safety"] == "dun"
     assert md["audit_missing"] == "physio"
     assert md["audit_thin"] == ""
     text = warning_text(table.reset_index(), config=cfg, lang="en")
@@ -157,6 +158,11 @@ def test_no_safety_figure_at_all_is_said():
     assert row["note"] == "geen Leefbaarometer-gegevens: veiligheid telt als voldoende (3 punten)"
     text = warning_text(table, config=cfg, lang="en")
     assert "  safety [missing]: no Leefbaarometer data: safety counts as sufficient" in text
+    # weighed 0 by the configuration, safety leaves nothing out: no finding
+    cfg0 = load_config(overrides={"weights": {"safety": 0}})
+    table = audit_table(d, _amenities({"gp": 1}), _network([EDGE_STREET, EDGE_FOOTPATH]), cfg0)
+    assert table.set_index("item").loc["safety_share", "verdict"] == "ok"
+    assert "safety" not in warning_text(table, config=cfg0, lang="en")
 
 
 def test_thin_and_no_footpaths():

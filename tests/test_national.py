@@ -703,6 +703,9 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert meta["areas_source"] == "squares of 500 m (no area polygons given)"
     assert meta["grid_cell_m"] == "100"
     assert "pharmacy" in out.municipalities[0]["audit_missing"]
+    # no Leefbaarometer table was given: safety is missing, said per municipality too
+    assert out.municipalities[0]["audit_safety"] == "ontbreekt"
+    assert audit.loc["safety_share", "verdict"] == "ontbreekt"
     # a BAG GeoPackage in another CRS than the store's is refused before anything is written
     bag = gpd.GeoDataFrame(
         {"identificatie": ["1"], "gebruiksdoel": ["woonfunctie"], "status": ["x"]},

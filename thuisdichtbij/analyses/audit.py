@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._text import decimal, short_list, words
-from ..config import Config
+from ..config import SAFETY_ID, Config
 from ..engine.network import EDGE_FOOTPATH, EDGE_UNKNOWN, Network
 
 __all__ = [
@@ -141,19 +141,26 @@ def _network_rows(dwellings, network: Network, config: Config) -> list[dict]:
     return rows
 
 
+#: Below this share of scored dwellings with a Leefbaarometer figure, safety is thin.
+SAFETY_THIN_BELOW = 0.8
+
+
 def _safety_row(dwellings, config: Config) -> dict:
     """The share of the scored dwellings with a Leefbaarometer figure (safety_pts).
 
     None at all: the safety points are missing (a scan abroad, or without the file), and
-    every score counts as ``safety.missing`` says; some: thin.
+    every score counts as ``safety.missing`` says; below :data:`SAFETY_THIN_BELOW`: thin.
+    Never a finding when the configuration weighs safety 0 (nothing is then left out).
     """
     w = dwellings["weight"].astype(float).fillna(1.0)
     scored = dwellings["snapped"].to_numpy(dtype=bool)
     has = dwellings["safety_pts"].notna().to_numpy() & scored
     share = float(w[has].sum() / w[scored].sum()) if scored.any() else np.nan
-    if share == 0:
+    if config.weights.get(SAFETY_ID, 0) == 0:
+        verdict = OK
+    elif share == 0:
         verdict = MISSING
-    elif share < 1 - config.audit.max_unscored_share:
+    elif share < SAFETY_THIN_BELOW:
         verdict = THIN
     else:
         verdict = OK
@@ -261,6 +268,7 @@ def audit_metadata(table: pd.DataFrame) -> dict[str, str]:
         "audit_footpaths": foot["verdict"],
         "audit_footpath_share": f"{foot['value']:.4f}",
         "audit_unscored_share": f"{net.loc['unscored_share', 'value']:.4f}",
+        "audit_safety": net.loc["safety_share", "verdict"],
         "audit_m_per_dwelling": f"{net.loc['m_per_dwelling', 'value']:.1f}",
         "audit_verdicts": json.dumps(dict(zip(table["item"], table["verdict"])), sort_keys=True),
     }

@@ -119,6 +119,7 @@ def finish_municipality(
         "data_coverage": float(meta["data_coverage"]),
         "audit_missing": meta["audit_missing"],
         "audit_thin": meta["audit_thin"],
+        "audit_safety": meta["audit_safety"],
     }
 
 

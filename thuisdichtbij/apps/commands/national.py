@@ -7,6 +7,7 @@ import sys
 import time
 
 from ..._text import decimal, short_list
+from ...analyses.audit import OK
 from ...config import load_config
 from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
@@ -132,7 +133,11 @@ def _scan_national(args) -> str:
     if partial:
         names = short_list(partial, lang=args.lang)
         lines.append(t["national_partial"].format(n=len(partial), names=names))
-    gaps = [m["id"] for m in result.municipalities if m["audit_missing"] or m["audit_thin"]]
+    gaps = [
+        m["id"]
+        for m in result.municipalities
+        if m["audit_missing"] or m["audit_thin"] or m["audit_safety"] != OK
+    ]
     if gaps:
         lines.append(t["national_gaps"].format(n=len(gaps), names=short_list(gaps, lang=args.lang)))
     return "\n".join(lines)
