@@ -330,6 +330,25 @@ def test_the_maastricht_note_keeps_off_the_scale_bar(maastricht):
         plt.close(fig)
 
 
+@pytest.mark.parametrize("size_m", [(6_000, 9_000), (14_000, 3_000)])
+def test_a_long_title_wraps_on_the_paper(size_m):
+    # the site map's title ("3 nieuwe locatie(s) voor huisarts, ...: 5685 woningen in een
+    # betere afstandsband") ran off the page
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs._page import plan_page
+    from thuisdichtbij.outputs.static_map import sheet
+
+    title = "3 nieuwe locatie(s) voor huisarts, maastricht: 5685 woningen in een betere " * 2
+    fig, _ = sheet(plan_page((0, 0, *size_m)), title.strip())
+    try:
+        fig.canvas.draw()
+        (box,) = _boxes(fig, [t for t in fig.texts if t.get_gid() == "title"])
+        assert fig.bbox.x0 < box.x0 and box.x1 < fig.bbox.x1 and box.y1 < fig.bbox.y1
+    finally:
+        plt.close(fig)
+
+
 def test_labels_at_one_spot_are_spread_out():
     import matplotlib
 

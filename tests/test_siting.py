@@ -143,4 +143,9 @@ def test_site_maps_speak_the_language_asked(tmp_path, capsys, lang, title, tip):
     assert title in page and tip in page
     other = "dwellings (" if lang == "nl" else "woningen ("
     assert other not in page
+    # the areas as on the scan's web map: its legend, the classes in words, the states
+    legend = page.split('id="legend"')[1]
+    strong = "Sterk boven gemiddeld" if lang == "nl" else "Strongly above average"
+    assert strong in legend and "thuisdichtbij" not in legend.split("</b>")[0]
+    assert '"state"' in page and '"klasse"' in page
     assert png.stat().st_size > 10_000

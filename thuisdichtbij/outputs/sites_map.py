@@ -11,8 +11,6 @@ from datetime import date
 from pathlib import Path
 
 from ._mapkit import (
-    CLASS_COLOURS,
-    SUPPRESSED,
     check_out,
     indicator_label,
     read_scan_for_maps,
@@ -72,45 +70,35 @@ def sites_png(
             weight="bold",
             zorder=6,
         )
-        ax.annotate(
-            f"+{s['gain_dwellings']:.0f}",
-            xy,
-            xytext=(9, 6),
-            textcoords="offset points",
-            fontsize=8,
-            color=_SITE_COLOUR,
-            weight="bold",
-            zorder=6,
-        )
-    panel(fig, page, handles, title=t["classes"], note="", footer=_footer(meta, lang))
+    # each site's gain listed under the legend (on the map, beside markers a street apart,
+    # the numbers covered each other)
+    gains = "; ".join(
+        t["sites_tip"].format(rank=s["rank"], gain=f"{s['gain_dwellings']:.0f}", street=_street(s))
+        for _, s in sites.iterrows()
+    )
+    panel(fig, page, handles, title=t["classes"], note=gains, footer=_footer(meta, lang))
     return save_figures([fig], out)
 
 
 def sites_html(
     scan: str | os.PathLike, layer: str, path: str | os.PathLike, *, lang: str = "nl"
 ) -> Path:
-    """An interactive map (one self-contained HTML file) of the areas and the ranked sites."""
+    """An interactive map (one self-contained HTML file) of the areas and the ranked sites.
+
+    The areas as on the scan's web map (classes, grey states, tooltips, the same legend),
+    the sites numbered by rank over them.
+    """
     import folium
 
-    from .web_map import folium_map, save_html
+    from ..config import load_config
+    from .web_map import area_layer, folium_map, legend_html, save_html
 
     out = check_out(path, (".html",))
     t = text(lang)
     layers, meta = read_scan_for_maps(scan)
-    areas = layers["areas"].to_crs(4326)
     sites = read_scan_layer(scan, layer).to_crs(4326)
-    m = folium_map(areas.total_bounds)
-    folium.GeoJson(
-        areas[["area_id", "score_mean", "score_class", "geometry"]],
-        name="areas",
-        style_function=lambda f: {
-            "fillColor": CLASS_COLOURS.get(int(f["properties"]["score_class"] or 0), SUPPRESSED),
-            "color": "#555555",
-            "weight": 0.8,
-            "fillOpacity": 0.5,
-        },
-        tooltip=folium.GeoJsonTooltip(["area_id", "score_mean", "score_class"]),
-    ).add_to(m)
+    m = folium_map(layers["areas"].to_crs(4326).total_bounds)
+    area_layer(m, layers["areas"], load_config(), lang)
     for _, s in sites.iterrows():
         folium.CircleMarker(
             [s.geometry.y, s.geometry.x],
@@ -123,12 +111,15 @@ def sites_html(
                 rank=s["rank"], gain=f"{s['gain_dwellings']:.0f}", street=_street(s)
             ),
         ).add_to(m)
-    title, footer = _title(sites, layer, meta, lang), _footer(meta, lang)
+    title = _title(sites, layer, meta, lang)
     m.get_root().html.add_child(
         folium.Element(
             f"<div style='position:fixed;top:8px;left:60px;"
-            f"z-index:1000;background:white;padding:4px'>"
-            f"{html.escape(title)}<br><small>{html.escape(footer)}</small></div>"
+            f"z-index:1000;background:white;padding:4px'>{html.escape(title)}</div>"
         )
     )
+    legend = legend_html(
+        lang, html.escape(title), zones=False, note="", sources=_footer(meta, lang)
+    )
+    m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)

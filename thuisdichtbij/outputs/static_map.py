@@ -62,7 +62,16 @@ def sheet(page, title: str):
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal", adjustable="datalim")
     top = (page.map_in[1] + page.map_in[3]) / page.size_in[1]
-    fig.text(page.map_in[0] / page.size_in[0], top + 0.012, title, fontsize=15, va="bottom")
+    # one line at 15 pt when it fits over the map, else two or more at 12 pt
+    size = 15 if len(title) <= _chars_in(page.map_in[2], 15) else 12
+    fig.text(
+        page.map_in[0] / page.size_in[0],
+        top + 0.012,
+        textwrap.fill(title, _chars_in(page.map_in[2], size)),
+        fontsize=size,
+        va="bottom",
+        gid="title",
+    )
     return fig, ax
 
 

@@ -161,10 +161,13 @@ def _row(swatch_css: str, label: str) -> str:
     return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
 
 
-def _legend_html(
+def legend_html(
     lang: str, title: str, *, zones: bool, note: str, sources: str, context: tuple = ()
 ) -> str:
-    """The scan map's legend: classes (areas and grid alike), the grey states, lines."""
+    """The scan map's legend: classes (areas and grid alike), the grey states, lines.
+
+    Also under the sites map (:mod:`~thuisdichtbij.outputs.sites_map`), without zones.
+    """
     t, labels = text(lang), class_labels(lang)
     rows = "".join(_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
     rows += _row(f"background:{_HATCH}", t["insufficient"])
@@ -235,7 +238,7 @@ def _area_popups(shown, cfg, lang: str) -> list[str]:
     return out
 
 
-def _area_layer(m, areas, cfg, lang: str) -> None:
+def area_layer(m, areas, cfg, lang: str) -> None:
     """Areas in the five classes; tooltip: score, class, dwellings; popup: points per indicator."""
     import folium
 
@@ -471,7 +474,7 @@ def scan_html(
     _context_layer(m, layers, lang)
     if layers["network"] is not None:
         _network_layer(m, layers["network"], lang)
-    _area_layer(m, layers["areas"], cfg, lang)
+    area_layer(m, layers["areas"], cfg, lang)
     if layers["grid"] is not None:
         _grid_layer(m, layers["grid"], lang)
         if "share_not_robust" in layers["grid"]:
@@ -485,6 +488,6 @@ def scan_html(
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
     context = tuple(k for k in CONTEXT_COLOURS if layers.get(k) is not None)
-    legend = _legend_html(lang, title, zones=has_zones, note=note, sources=sources, context=context)
+    legend = legend_html(lang, title, zones=has_zones, note=note, sources=sources, context=context)
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)
