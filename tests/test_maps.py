@@ -114,7 +114,7 @@ def test_geotiff_matches_the_grid(maastricht):
     tif = grid_tif(out, folder / "grid.tif")
     grid = pyogrio.read_dataframe(out, layer="grid")
     with rasterio.open(tif) as r:
-        assert r.count == 2 and r.res == (100.0, 100.0)
+        assert r.count == 3 and r.res == (100.0, 100.0)
         assert r.transform.c % 100 == 0 and r.transform.f % 100 == 0
         assert r.crs.to_epsg() == 28992
         score, klass = r.read(1), r.read(2)
@@ -128,6 +128,17 @@ def test_geotiff_matches_the_grid(maastricht):
         assert ((klass == r.nodata) == (score == r.nodata)).all()
         assert set(np.unique(klass[klass != r.nodata])) <= {1, 2, 3, 4, 5}
         assert np.nanmax(score[score != r.nodata]) <= 30.5
+        # band 3 tells a gap in the data (Borgharen: no street near) from empty land
+        state = r.read(3)
+        for _, c in grid.iterrows():
+            row, col = r.index(c.geometry.centroid.x, c.geometry.centroid.y)
+            want = (
+                3 if c["data_status"] == "onvoldoende gegevens"
+                else 2 if c["suppressed"] else 1
+            )  # fmt: skip
+            assert state[row, col] == want, c["cell_id"]
+        assert (state == 3).sum() >= 10 and (state == r.nodata).sum() > 0
+        assert r.tags(3)["3"] == "onvoldoende gegevens"
 
 
 def test_map_of_a_file_that_is_not_a_scan(tmp_path, capsys):

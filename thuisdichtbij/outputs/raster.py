@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ._mapkit import atomic_write, check_out
+from ._mapkit import area_states, atomic_write, check_out
 
 __all__ = ["grid_tif"]
 
+#: Band 3's codes: a classed cell (any class 1-5), and the two states without a class.
+_STATE_NAMES = {"klasse": 1, "te weinig woningen": 2, "onvoldoende gegevens": 3}
+_STATE_CODES = {"suppressed": 2, "insufficient": 3}
+
 
 def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
-    """The score grid as a GeoTIFF: band 1 mean score (float32), band 2 class (uint8).
+    """The score grid as a GeoTIFF: band 1 mean score, band 2 class, band 3 the cell's state.
 
-    Empty and suppressed cells are nodata (-9999) in both bands. Cells align with the grid's own
-    multiples, in the scan's CRS.
+    Band 3 tells the cells without a class apart: 1 classed, 2 too few dwellings (suppressed),
+    3 onvoldoende gegevens (its dwellings lie beyond the snap limit: a gap in the data, not
+    empty land). Cells without dwellings are nodata (-9999) in all three bands, so are the
+    cells without a score or class in bands 1 and 2. One data type (float32) for all bands.
+    Cells align with the grid's own multiples, in the scan's CRS.
     """
     import numpy as np
     import rasterio
@@ -37,11 +44,13 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     score[rows[ok], cols[ok]] = grid["score_mean"].to_numpy()[ok]
     has = grid["score_class"].notna().to_numpy()
     klass[rows[has], cols[has]] = grid["score_class"].to_numpy()[has]
+    state = np.full(shape, -9999.0, dtype="float32")
+    state[rows, cols] = [_STATE_CODES.get(s, 1) for s in area_states(grid)]
     profile = {
         "driver": "GTiff",
         "height": shape[0],
         "width": shape[1],
-        "count": 2,
+        "count": 3,
         "dtype": "float32",
         "crs": grid.crs.to_wkt(),
         "transform": from_origin(x0, y1, size, size),
@@ -53,7 +62,10 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
         with rasterio.open(p, "w", **profile) as dst:
             dst.write(score, 1)
             dst.write(klass, 2)
+            dst.write(state, 3)
             dst.set_band_description(1, "score_mean")
             dst.set_band_description(2, "score_class")
+            dst.set_band_description(3, "data_status")
+            dst.update_tags(3, **{str(v): k for k, v in _STATE_NAMES.items()})
 
     return atomic_write(out, write)
