@@ -116,4 +116,4 @@ def test_check_names_walks_near_an_edge(tmp_path):
     assert (b["score_min"], b["score_max"]) == (9.5, 11.5)
     text = check_text(r, "nl")
     assert "ligt op 260 m: binnen 10 m van de 250 m-grens" in text
-    assert "Binnen 25 m karteerfout: score 9.5 tot 11.5" in text
+    assert "Binnen 25 m karteerfout: score 9,5 tot 11,5" in text
