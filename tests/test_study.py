@@ -51,34 +51,51 @@ def test_utm_outside_the_netherlands():
     assert choose_metric_crs(lonlat_box(13.3, 52.4, 13.5, 52.6)).to_epsg() == 32633
 
 
+DELFT = (4.355, 51.995, 4.386, 52.005)
+BERLIN = (13.3, 52.4, 13.5, 52.6)
+
+
+def _utm_k(zone: int, lon: float, lat: float) -> float:
+    """UTM's scale by hand: k0 (1 + (dlon cos lat)^2 / 2), dlon from the zone's meridian."""
+    import math
+
+    dlon = math.radians(lon - (zone * 6 - 183))
+    return 0.9996 * (1 + (dlon * math.cos(math.radians(lat))) ** 2 / 2)
+
+
 @pytest.mark.parametrize(
-    ("epsg", "bounds", "verdict"),
+    ("crs", "bounds", "verdict"),
     [
-        (32632, (4.355, 51.995, 4.386, 52.005), "ok"),  # Delft in UTM zone 32: 0.08 % off
-        (28992, (13.3, 52.4, 13.5, 52.6), "ok"),  # Berlin in RD New: 0.17 %
-        (32633, (4.355, 51.995, 4.386, 52.005), "said"),  # Delft in zone 33: 0.61 %
-        (32631, (13.3, 52.4, 13.5, 52.6), "said"),  # Berlin in zone 31: 0.57 %
-        (3857, (4.355, 51.995, 4.386, 52.005), "refused"),  # Web Mercator: 62 %
+        ("EPSG:28992", DELFT, "ok"),
+        ("EPSG:7415", DELFT, "ok"),  # RD New + NAP heights: its horizontal part
+        ("EPSG:32632", DELFT, "ok"),  # Delft (zone 31) in zone 32: 0.08 %
+        ("EPSG:32633", DELFT, "said"),  # in zone 33: 0.6 %
+        ("EPSG:32631", BERLIN, "said"),  # Berlin in zone 31: 0.6 %
+        ("EPSG:3857", DELFT, "62.4 % off"),  # Web Mercator: 1 / cos 52° = 1.624
+        ("ESRI:54008", DELFT, "3.1 % off"),  # World Sinusoidal: 3 % along one direction
+        ("EPSG:32660", DELFT, "turns north by 174°"),  # a zone of the other side of the world
+        ("EPSG:4978", DELFT, "is not a map projection"),  # geocentric
+        ("+proj=sterea +lat_0=52.156 +lon_0=5.387 +k=0.9999 +units=ft", DELFT, "in foot"),
     ],
 )
-def test_a_crs_given_that_measures_the_data_off_is_said_or_refused(epsg, bounds, verdict, caplog):
-    from pyproj import CRS, Proj
+def test_a_crs_given_that_cannot_measure_the_data_is_said_or_refused(crs, bounds, verdict, caplog):
+    from pyproj import CRS
 
-    from thuisdichtbij.crs import check_scale
+    from thuisdichtbij.crs import check_metric_crs
     from thuisdichtbij.errors import CRSError
 
-    crs = CRS.from_epsg(epsg)
-    # the scale error by hand: pyproj's factors at the box's corners and centre
-    lons = [bounds[0], bounds[2], bounds[0], bounds[2], (bounds[0] + bounds[2]) / 2]
-    lats = [bounds[1], bounds[1], bounds[3], bounds[3], (bounds[1] + bounds[3]) / 2]
-    off = max(abs(v - 1) for v in Proj(crs).get_factors(lons, lats).parallel_scale)
+    c = CRS.from_user_input(crs)
+    if verdict not in ("ok", "said"):
+        with pytest.raises(CRSError, match=verdict.replace(".", r"\.")):
+            check_metric_crs(c, bounds, "EPSG:4326")
+        return
     with caplog.at_level("WARNING", logger="thuisdichtbij"):
-        if verdict == "refused":
-            with pytest.raises(CRSError, match=r"measures 62\.\d % off at the data"):
-                check_scale(crs, bounds, "EPSG:4326")
-            return
-        assert check_scale(crs, bounds, "EPSG:4326") == pytest.approx(off, rel=1e-6)
+        error = check_metric_crs(c, bounds, "EPSG:4326")
     warned = [r.getMessage() for r in caplog.records if r.name == "thuisdichtbij.crs"]
     assert len(warned) == (verdict == "said")
+    if c.to_epsg() in (32632, 32633, 32631):  # the worst corner, by UTM's formula
+        zone = c.to_epsg() - 32600
+        corners = [(x, y) for x in bounds[::2] for y in bounds[1::2]]
+        assert error == pytest.approx(max(abs(_utm_k(zone, *p) - 1) for p in corners), abs=2e-5)
     if warned:
-        assert warned[0].startswith(f"crs: EPSG:{epsg} measures {100 * off:.1f} % off at the")
+        assert warned[0].startswith(f"crs: {crs} measures {100 * error:.1f} % off at the data")

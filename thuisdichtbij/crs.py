@@ -38,36 +38,60 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
     return gdf.to_crs(crs)
 
 
-#: Scale error of a CRS given by the user at the data (a share): above the first it is said,
-#: above the second refused. A walk of 500 m is then 2.5 m, or 10 m, off: the first moves a
-#: band edge now and then, the second many (Web Mercator at 52° N is 62 % off).
+#: Scale error of a CRS given by the user at the data (a share, in the worst direction):
+#: above the first it is said, above the second refused. A walk of 500 m is then 2.5 m, or
+#: 10 m, off: the first moves a band edge now and then, the second many (Web Mercator at
+#: 52° N is 62 % off, World Sinusoidal 3 % in one direction).
 SCALE_WARN, SCALE_REFUSE = 0.005, 0.02
+#: North may point this far from the map's up (degrees): a UTM zone's edge turns it about
+#: 2.5° at 52° N; a projection of another hemisphere turns the map upside down.
+MAX_CONVERGENCE_DEG = 10.0
 
 
-def check_scale(crs: CRS, bounds, bounds_crs) -> float:
-    """The largest scale error of ``crs`` over data with ``bounds`` (in ``bounds_crs``).
+def check_metric_crs(crs: CRS, bounds, bounds_crs) -> float:
+    """Refuse, or warn of, a CRS given by the user that cannot measure walks at the data.
 
-    For a CRS the user gave: a metric one made for elsewhere (another UTM zone, Web
-    Mercator) measures every walk too long or too short. Above :data:`SCALE_REFUSE` it is
-    refused (:class:`CRSError`), above :data:`SCALE_WARN` said in a warning. Taken at the
-    corners and the centre of the data's box (the error grows away from a CRS's centre).
+    It must be a map projection (the horizontal part of a compound CRS) in metres. Its
+    largest scale error over data with ``bounds`` (in ``bounds_crs``), in any direction
+    (Tissot's ellipse, at the box's corners and centre), is refused above
+    :data:`SCALE_REFUSE` (:class:`CRSError`) and said above :data:`SCALE_WARN`; a projection
+    whose north is turned more than :data:`MAX_CONVERGENCE_DEG` (one for another part of the
+    world) is refused. Returns the scale error.
     """
     from pyproj import Proj
+    from pyproj.exceptions import ProjError
 
+    name = crs.to_string()
+    horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
+    if not horizontal.is_projected:
+        raise CRSError(
+            f"crs: {name} is not a map projection (it is {horizontal.type_name}); give a "
+            "projected CRS in metres, such as EPSG:28992 (RD New)"
+        )
+    unit = horizontal.axis_info[0].unit_name if horizontal.axis_info else "metre"
+    if unit not in ("metre", "meter"):
+        raise CRSError(f"crs: {name} measures in {unit}, not metres; give a CRS in metres")
     to_lonlat = Transformer.from_crs(bounds_crs, 4326, always_xy=True)
     w, s, e, n = to_lonlat.transform_bounds(*bounds)
-    lons, lats = [w, e, w, e, (w + e) / 2], [s, s, n, n, (s + n) / 2]
-    f = Proj(crs).get_factors(lons, lats)
-    error = float(max(abs(v - 1) for v in (*f.meridional_scale, *f.parallel_scale)))
+    try:
+        f = Proj(horizontal).get_factors([w, e, w, e, (w + e) / 2], [s, s, n, n, (s + n) / 2])
+    except ProjError as exc:
+        raise CRSError(f"crs: {name} cannot measure at the data ({exc})") from exc
+    error = float(max(abs(v - 1) for v in (*f.tissot_semimajor, *f.tissot_semiminor)))
+    turned = float(max(abs(v) for v in f.meridian_convergence))
+    where = f"at the data ({w:.3f} to {e:.3f} E, {s:.3f} to {n:.3f} N)"
+    fix = (
+        "give a CRS made for this place (RD New, EPSG:28992, in the Netherlands; else its UTM "
+        "zone), or leave the CRS out to have it chosen"
+    )
+    if turned > MAX_CONVERGENCE_DEG:
+        raise CRSError(f"crs: {name} turns north by {turned:.0f}° {where}: made elsewhere; {fix}")
     text = (
-        f"crs: {crs.to_string()} measures {100 * error:.1f} % off at the data ({w:.2f} to "
-        f"{e:.2f} E, {s:.2f} to {n:.2f} N): a walk of 500 m would be {500 * error:.0f} m off"
+        f"crs: {name} measures {100 * error:.1f} % off {where}: a walk of 500 m would be "
+        f"{500 * error:.0f} m off"
     )
     if error > SCALE_REFUSE:
-        raise CRSError(
-            f"{text}; give a CRS made for this place (RD New, EPSG:28992, in the Netherlands; "
-            "else its UTM zone), or leave the CRS out to have it chosen"
-        )
+        raise CRSError(f"{text}; {fix}")
     if error > SCALE_WARN:
         log.warning("%s; a CRS made for this place measures closer", text)
     return error

@@ -21,7 +21,7 @@ from pyproj import CRS
 from .._progress import Stages
 from .._text import short_list
 from ..config import Config
-from ..crs import check_scale, choose_metric_crs, to_metric
+from ..crs import check_metric_crs, choose_metric_crs, to_metric
 from ..engine.aggregate import (
     FULL_COVERAGE,
     assign_areas,
@@ -146,7 +146,7 @@ def study_network(
             osm = osm_extract(st, cfg, ways=True)
             edges = osm.ways
         if wanted is not None:  # before the network is built on it
-            check_scale(wanted, edges.total_bounds, edges.crs)
+            check_metric_crs(wanted, edges.total_bounds, edges.crs)
         metric = wanted or choose_metric_crs(edges)
         edges = to_metric(edges, metric)
         area = _study_area(st, metric)
@@ -168,10 +168,10 @@ def study_network(
 
 
 def _check_crs(wanted: CRS | None, net: Network) -> None:
-    """A CRS the user gave, checked on a network from the cache (see :func:`check_scale`)."""
+    """A CRS the user gave, checked on a network from the cache (:func:`check_metric_crs`)."""
     if wanted is not None and net.n_nodes:
         xy = net.node_xy
-        check_scale(wanted, (*xy.min(axis=0), *xy.max(axis=0)), net.crs)
+        check_metric_crs(wanted, (*xy.min(axis=0), *xy.max(axis=0)), net.crs)
 
 
 def _audit_profile(edges: gpd.GeoDataFrame, cfg: Config) -> dict[str, str]:
