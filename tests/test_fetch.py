@@ -403,9 +403,17 @@ def test_fetch_makes_a_new_output_folder_with_its_parents(tmp_path):
     out = tmp_path / "studies" / "maastricht"
     assert new_folder(str(out)) == out
     assert not (tmp_path / "studies").exists()  # made by fetch when it writes, not here
-    # '..' is taken out, so no stray folder is made on the way
+    # '..' is taken out, so no stray folder is made on the way; through a link it is the
+    # link's target's parent, as mkdir -p would have it
     assert new_folder(str(tmp_path / "new" / ".." / "st")) == tmp_path / "st"
-    # a link to nothing on the way is refused at once, not after the download
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    (tmp_path / "lnk").symlink_to(tmp_path / "real" / "sub")
+    assert new_folder(str(tmp_path / "lnk" / ".." / "new5")) == tmp_path / "real" / "new5"
+    assert new_folder(str(tmp_path / "lnk" / "st")) == tmp_path / "real" / "sub" / "st"
+    # a link to nothing, or a file, on the way (or as the folder) is refused at once, not
+    # after the download or the conversion
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(ArgumentTypeError, match="dangling is not a folder"):
-        new_folder(str(tmp_path / "dangling" / "study"))
+    (tmp_path / "afile").write_text("x")
+    for bad in ("dangling/study", "dangling", "afile/..", "afile/x/y"):
+        with pytest.raises(ArgumentTypeError, match="is not a folder|is a file"):
+            new_folder(str(tmp_path / bad))

@@ -92,20 +92,24 @@ def new_folder(text: str) -> Path:
     """
 
     def check(t: str) -> Path:
-        out = Path(os.path.normpath(t)) if not Path(t).exists() else Path(t)
-        if out.exists() and not out.is_dir():
-            raise ThuisdichtbijError(f"output: {out} is a file; give a folder")
+        given = Path(t)
+        if given.exists() and not given.is_dir():
+            raise ThuisdichtbijError(f"output: {given} is a file; give a folder")
+        # a file, or a link to nothing, anywhere on the way (the folder itself included)
+        for step in [*reversed(given.parents), given]:
+            if os.path.lexists(step) and not step.is_dir():
+                raise ThuisdichtbijError(
+                    f"output: {step} is not a folder (a file, or a link to nothing); "
+                    "choose another path"
+                )
+        # '..' folded as the file system will, through links: no stray folder is made
+        out = Path(os.path.realpath(given))
         if out.is_dir():
             check_output(out / "study.yaml", what="output")
             return out
-        first = out  # the outermost folder still to make ('..' taken out: no stray folder)
-        while not os.path.lexists(first.parent) and first.parent != first:
+        first = out  # the outermost folder still to make
+        while not first.parent.exists() and first.parent != first:
             first = first.parent
-        if not first.parent.is_dir():  # a file, or a link to nothing, on the way
-            raise ThuisdichtbijError(
-                f"output: {first.parent} is not a folder (a file, or a link to nothing); "
-                "choose another path"
-            )
         check_output(first, what="output")
         return out
 
