@@ -274,7 +274,10 @@ def test_zone_labels_overlap_nothing_on_the_maastricht_map(maastricht):
 
 @pytest.mark.parametrize(
     "size_m",
-    [(6_000, 9_000), (9_000, 6_000), (2_100, 3_000), (14_000, 3_000), (40_000, 55_000)],
+    [
+        *[(6_000, 9_000), (9_000, 6_000), (2_100, 3_000), (14_000, 3_000), (40_000, 55_000)],
+        (300, 400),  # a plot and its street: a bar of tens of metres
+    ],
 )
 def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
     """Whatever the map's scale and the page's orientation: the note under the legend, the
@@ -607,6 +610,12 @@ def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
     note = data_note({"safety": "no Leefbaarometer data; safety handled as 'rescale'"}, "nl")
     assert "veiligheid niet meegeteld" in note
     assert "veiligheid" not in data_note({"safety": "Leefbaarometer 'onv' 2022"}, "nl")
+    # the audit's verdict on safety wins: none with safety weighed 0, and a thin one said
+    no_lbm = {"safety": "no Leefbaarometer data; safety handled as 'rescale'"}
+    assert "veiligheid" not in data_note({**no_lbm, "audit_safety": "ok"}, "nl")
+    thin = data_note({"safety": "Leefbaarometer 'onv' 2022", "audit_safety": "dun"}, "nl")
+    assert "veiligheid voor een deel van de woningen niet meegeteld" in thin
+    assert "safety not counted (no" in data_note({"audit_safety": "ontbreekt"}, "en")
     # an extract that ends inside the study area: the share it covers, in each language
     assert "de gegevens bedekken 94 % van het studiegebied" in data_note(
         {"data_coverage": "0.9445"}, "nl"

@@ -65,6 +65,8 @@ _TEXT = {
         "note_thin": "dun",
         "note_no_paths": "geen voetpaden: looproutes langer dan in werkelijkheid",
         "note_no_safety": "veiligheid niet meegeteld (geen Leefbaarometer-gegevens)",
+        "note_thin_safety": "veiligheid voor een deel van de woningen niet meegeteld (geen "
+        "Leefbaarometer-cijfer)",
         "note_partial": "de gegevens bedekken {pct} % van het studiegebied",
         "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
@@ -119,6 +121,8 @@ _TEXT = {
         "note_thin": "thin",
         "note_no_paths": "no footpaths: walks longer than in reality",
         "note_no_safety": "safety not counted (no Leefbaarometer data)",
+        "note_thin_safety": "safety not counted for part of the dwellings (no Leefbaarometer "
+        "figure)",
         "note_partial": "the data cover {pct} % of the study area",
         "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
@@ -234,8 +238,8 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     """The note under a map's legend naming missing and thin inputs ('' when all is well).
 
     Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
-    ``audit_footpaths``) and ``data_coverage`` (the share of the study area within the
-    data's reach); scans written before the audit have none and get no note.
+    ``audit_footpaths``, ``audit_safety``) and ``data_coverage`` (the share of the study area
+    within the data's reach); scans written before the audit have none and get no note.
     """
     from ..config import load_config
 
@@ -253,8 +257,13 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     paths = {"ontbreekt": "note_no_paths", "dun": "note_few_paths"}
     if metadata.get("audit_footpaths") in paths:
         parts.append(t[paths[metadata["audit_footpaths"]]])
-    if metadata.get("safety", "").startswith("no Leefbaarometer"):
-        parts.append(t["note_no_safety"])
+    # safety as the audit judged it (no finding when it is weighed 0); scans written before
+    # that verdict: by the safety source
+    safety = metadata.get("audit_safety")
+    if safety is None and metadata.get("safety", "").startswith("no Leefbaarometer"):
+        safety = "ontbreekt"
+    if safety in ("ontbreekt", "dun"):
+        parts.append(t["note_no_safety" if safety == "ontbreekt" else "note_thin_safety"])
     share = float(metadata.get("data_coverage", 1.0))
     if share < FULL_COVERAGE:  # the extract ends inside the study area
         parts.append(t["note_partial"].format(pct=decimal(100 * share, ".0f", lang)))

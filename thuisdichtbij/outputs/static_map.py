@@ -152,7 +152,7 @@ def _anchor(geom) -> tuple[float, float]:
     return p.x, p.y
 
 
-_NICE_M = (100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000, 100000)
+_NICE_M = (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
 #: Paper the scale bar may take (inches): it stops short of the north arrow beside it.
 _SCALE_BAR_MAX_IN = 1.5
 #: Paper between the scale bar's start and the north arrow (inches).
