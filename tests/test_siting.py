@@ -143,9 +143,26 @@ def test_site_maps_speak_the_language_asked(tmp_path, capsys, lang, title, tip):
     assert title in page and tip in page
     other = "dwellings (" if lang == "nl" else "woningen ("
     assert other not in page
-    # the areas as on the scan's web map: its legend, the classes in words, the states
+    # the areas as on the scan's web map: its legend, the classes in words, the states; a
+    # row for the sites, none for the network and grid this map does not draw
     legend = page.split('id="legend"')[1]
     strong = "Sterk boven gemiddeld" if lang == "nl" else "Strongly above average"
-    assert strong in legend and "thuisdichtbij" not in legend.split("</b>")[0]
+    site = "Nieuwe locatie" if lang == "nl" else "New site"
+    assert strong in legend and site in legend
+    assert "loopnetwerk" not in legend and "walking network" not in legend
     assert '"state"' in page and '"klasse"' in page
     assert png.stat().st_size > 10_000
+    # the PNG's words: the title, a line per site under the legend, the site in the legend
+    import matplotlib.pyplot as plt
+
+    from thuisdichtbij.outputs.sites_map import sites_figure
+
+    fig = sites_figure(path, "sites_gp", lang=lang)
+    try:
+        texts = {t.get_gid(): t.get_text() for t in fig.texts if t.get_gid()}
+        assert texts["title"].startswith(title)
+        lines = texts["legend-note"].splitlines()
+        assert len(lines) == 1 and lines[0].startswith("1: +") and tip in lines[0] + " ("
+        assert any(t.get_text().startswith(site) for t in fig.legends[0].get_texts())
+    finally:
+        plt.close(fig)

@@ -85,11 +85,13 @@ _TEXT = {
         "safety": "Veiligheid",
         "no_safety_data": "geen Leefbaarometer-gegevens",
         "areas_and_grid": "postcodegebieden en raster",
+        "areas_only": "postcodegebieden",
+        "site": "Nieuwe locatie (nummer: rang)",
         "sites_title": "{n} nieuwe locatie(s) voor {what}, {study}: {gain} woningen in een "
         "betere afstandsband",
         "sites_footer": "Winst: woningen die een locatie in een betere afstandsband brengt, "
         "na de locaties die voor haar in de rangorde staan",
-        "sites_tip": "{rank}: +{gain} woningen ({street})",
+        "sites_tip": "{rank}: +{gain} woningen{street}",
     },
     "en": {
         "fs_title": "Fair share: areas that are already vulnerable",
@@ -141,11 +143,13 @@ _TEXT = {
         "safety": "Safety",
         "no_safety_data": "no Leefbaarometer data",
         "areas_and_grid": "postcode areas and grid",
+        "areas_only": "postcode areas",
+        "site": "New site (number: rank)",
         "sites_title": "{n} new site(s) for {what}, {study}: {gain} dwellings into a better "
         "distance band",
         "sites_footer": "Gains: dwellings moved into a better distance band by each site after "
         "those ranked before it",
-        "sites_tip": "{rank}: +{gain} dwellings ({street})",
+        "sites_tip": "{rank}: +{gain} dwellings{street}",
     },
 }
 

@@ -18,13 +18,17 @@ from ._mapkit import (
 )
 from .scanfile import read_scan_layer
 
-__all__ = ["sites_png", "sites_html"]
+__all__ = ["sites_png", "sites_html", "sites_figure"]
 
 _SITE_COLOUR = "#6a3d9a"
 
 
-def _street(site) -> str:
-    return site["street"] if isinstance(site["street"], str) else "-"
+def _gain(site, lang: str) -> str:
+    """One site's line: its rank, its gain, and its street when it has a name."""
+    name = site["street"]
+    street = f" ({name})" if isinstance(name, str) and name else ""
+    gain = f"{site['gain_dwellings']:.0f}"
+    return text(lang)["sites_tip"].format(rank=site["rank"], gain=gain, street=street)
 
 
 def _title(sites, layer: str, meta: dict, lang: str) -> str:
@@ -48,15 +52,28 @@ def sites_png(
     scan: str | os.PathLike, layer: str, path: str | os.PathLike, *, lang: str = "nl"
 ) -> Path:
     """A static map (PNG or PDF): the scan's areas by class, the sites numbered by rank."""
-    from .static_map import draw_classes, draw_context, panel, plan_page, save_figures, sheet
+    from .static_map import save_figures
 
     out = check_out(path, (".png", ".pdf"))
+    return save_figures([sites_figure(scan, layer, lang=lang)], out)
+
+
+def sites_figure(scan: str | os.PathLike, layer: str, *, lang: str = "nl"):
+    """The figure :func:`sites_png` saves."""
+    from matplotlib.lines import Line2D
+
+    from .static_map import draw_classes, draw_context, panel, plan_page, sheet
+
     layers, meta = read_scan_for_maps(scan)
     sites = read_scan_layer(scan, layer)
     t = text(lang)
     page = plan_page(layers["areas"].total_bounds)
     fig, ax = sheet(page, _title(sites, layer, meta, lang))
     handles = draw_classes(ax, layers["areas"], lang) + draw_context(ax, layers, t)
+    handles.append(
+        Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor=_SITE_COLOUR,
+               markeredgecolor="white", label=t["site"])
+    )  # fmt: skip
     sites.plot(ax=ax, color=_SITE_COLOUR, markersize=160, edgecolor="white", zorder=5)
     for _, s in sites.iterrows():
         xy = (s.geometry.x, s.geometry.y)
@@ -70,14 +87,11 @@ def sites_png(
             weight="bold",
             zorder=6,
         )
-    # each site's gain listed under the legend (on the map, beside markers a street apart,
-    # the numbers covered each other)
-    gains = "; ".join(
-        t["sites_tip"].format(rank=s["rank"], gain=f"{s['gain_dwellings']:.0f}", street=_street(s))
-        for _, s in sites.iterrows()
-    )
+    # each site's gain listed under the legend, a line each (on the map, beside markers a
+    # street apart, the numbers covered each other)
+    gains = "\n".join(_gain(s, lang) for _, s in sites.iterrows())
     panel(fig, page, handles, title=t["classes"], note=gains, footer=_footer(meta, lang))
-    return save_figures([fig], out)
+    return fig
 
 
 def sites_html(
@@ -91,7 +105,7 @@ def sites_html(
     import folium
 
     from ..config import load_config
-    from .web_map import area_layer, folium_map, legend_html, save_html
+    from .web_map import area_layer, folium_map, legend_html, legend_row, save_html
 
     out = check_out(path, (".html",))
     t = text(lang)
@@ -107,9 +121,7 @@ def sites_html(
             fill=True,
             fill_color=_SITE_COLOUR,
             fill_opacity=0.95,
-            tooltip=t["sites_tip"].format(
-                rank=s["rank"], gain=f"{s['gain_dwellings']:.0f}", street=_street(s)
-            ),
+            tooltip=_gain(s, lang),
         ).add_to(m)
     title = _title(sites, layer, meta, lang)
     m.get_root().html.add_child(
@@ -118,8 +130,16 @@ def sites_html(
             f"z-index:1000;background:white;padding:4px'>{html.escape(title)}</div>"
         )
     )
+    site_row = legend_row(f"background:{_SITE_COLOUR};border-radius:50%", t["site"])
     legend = legend_html(
-        lang, html.escape(title), zones=False, note="", sources=_footer(meta, lang)
+        lang,
+        html.escape(title),
+        zones=False,
+        note="",
+        sources=_footer(meta, lang),
+        scan_layers=False,
+        extra=site_row,
     )
+
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)

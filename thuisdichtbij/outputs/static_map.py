@@ -252,7 +252,7 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
     if note:
         # as wide as the panel leaves it: beside the scale bar when that sits to its right
         room = (pw if page.side == "right" else tools[0] - px) - 0.15
-        wrapped = textwrap.fill(note, _chars_in(room, 8))
+        wrapped = "\n".join(textwrap.fill(line, _chars_in(room, 8)) for line in note.splitlines())
         fig.text(
             note_xy[0] / w,
             note_xy[1] / h,

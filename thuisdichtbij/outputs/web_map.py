@@ -157,26 +157,39 @@ _SWATCH = "display:inline-block;width:14px;height:14px;border:1px solid #555;mar
 _HATCH = f"repeating-linear-gradient(45deg,{INSUFFICIENT_COLOUR} 0 3px,#fff 3px 6px)"
 
 
-def _row(swatch_css: str, label: str) -> str:
+def legend_row(swatch_css: str, label: str) -> str:
     return f'<div><span style="{_SWATCH};{swatch_css}"></span>{label}</div>'
 
 
 def legend_html(
-    lang: str, title: str, *, zones: bool, note: str, sources: str, context: tuple = ()
+    lang: str,
+    title: str,
+    *,
+    zones: bool,
+    note: str,
+    sources: str,
+    context: tuple = (),
+    scan_layers: bool = True,
+    extra: str = "",
 ) -> str:
     """The scan map's legend: classes (areas and grid alike), the grey states, lines.
 
-    Also under the sites map (:mod:`~thuisdichtbij.outputs.sites_map`), without zones.
+    Also under the sites map (:mod:`~thuisdichtbij.outputs.sites_map`): without the
+    scan's network and grid (``scan_layers`` false), with a row of its own (``extra``).
     """
     t, labels = text(lang), class_labels(lang)
-    rows = "".join(_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
-    rows += _row(f"background:{_HATCH}", t["insufficient"])
-    rows += _row(f"background:{SUPPRESSED}", t["suppressed"])
+    rows = "".join(legend_row(f"background:{c}", labels[k]) for k, c in CLASS_COLOURS.items())
+    rows += legend_row(f"background:{_HATCH}", t["insufficient"])
+    rows += legend_row(f"background:{SUPPRESSED}", t["suppressed"])
     if zones:
-        rows += _row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
-    rows += _row(f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"])
+        rows += legend_row(f"border:3px solid {ZONE_COLOUR};background:none", t["zones"])
+    if scan_layers:
+        rows += legend_row(
+            f"border:none;border-top:2px solid {NETWORK_COLOUR};height:0", t["network"]
+        )
     for kind in context:
-        rows += _row(f"background:{CONTEXT_COLOURS[kind]};border-color:#ccc", t[kind])
+        rows += legend_row(f"background:{CONTEXT_COLOURS[kind]};border-color:#ccc", t[kind])
+    rows += extra
     note_html = (
         f'<div id="data-note" style="margin-top:4px;color:#8a4b00">{note}</div>' if note else ""
     )
@@ -184,7 +197,8 @@ def legend_html(
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
         "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
         'max-width:280px">'
-        f"<b>{title}</b><div>{t['classes']}: {t['areas_and_grid']}</div>{rows}{note_html}"
+        f"<b>{title}</b><div>{t['classes']}: {t['areas_and_grid' if scan_layers else 'areas_only']}"
+        f"</div>{rows}{note_html}"
         f'<div style="margin-top:4px;color:#555">{sources}</div></div>'
     )
 
