@@ -158,8 +158,14 @@ def test_no_safety_figure_at_all_is_said():
     assert row["note"] == "geen Leefbaarometer-gegevens: veiligheid telt als voldoende (3 punten)"
     text = warning_text(table, config=cfg, lang="en")
     assert "  safety [missing]: no Leefbaarometer data: safety counts as sufficient" in text
+    # its own threshold: 2 in 3 with a figure is thin whatever the unscored share allows
+    d["safety_pts"] = [4.0, np.nan, 3.0, np.nan]
+    lax = load_config(overrides={"audit": {"max_unscored_share": 0.5}})
+    table = audit_table(d, _amenities({"gp": 1}), _network([EDGE_STREET, EDGE_FOOTPATH]), lax)
+    assert table.set_index("item").loc["safety_share", "verdict"] == "dun"
     # weighed 0 by the configuration, safety leaves nothing out: no finding
     cfg0 = load_config(overrides={"weights": {"safety": 0}})
+    d["safety_pts"] = np.nan
     table = audit_table(d, _amenities({"gp": 1}), _network([EDGE_STREET, EDGE_FOOTPATH]), cfg0)
     assert table.set_index("item").loc["safety_share", "verdict"] == "ok"
     assert "safety" not in warning_text(table, config=cfg0, lang="en")

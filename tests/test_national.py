@@ -909,3 +909,16 @@ def test_areas_files_are_checked_before_the_tiles(tmp_path, capsys):
     gpkg = out.out / "gpkg" / "Papier.gpkg"
     assert pyogrio.read_info(gpkg, layer="areas")["features"] == 0
     assert pyogrio.read_info(gpkg, layer="areas")["geometry_type"] == "MultiPolygon"
+
+
+def test_the_console_names_municipalities_without_safety_figures():
+    from thuisdichtbij.apps.commands.national import input_gaps
+
+    town = {"audit_missing": "", "audit_thin": "", "audit_safety": "ok"}
+    towns = [
+        {**town, "id": "Heel"},
+        {**town, "id": "Zonder", "audit_safety": "ontbreekt"},
+        {**town, "id": "Deels", "audit_safety": "dun"},
+        {**town, "id": "Dun", "audit_thin": "gp"},
+    ]
+    assert input_gaps(towns) == ["Zonder", "Deels", "Dun"]

@@ -133,14 +133,19 @@ def _scan_national(args) -> str:
     if partial:
         names = short_list(partial, lang=args.lang)
         lines.append(t["national_partial"].format(n=len(partial), names=names))
-    gaps = [
-        m["id"]
-        for m in result.municipalities
-        if m["audit_missing"] or m["audit_thin"] or m["audit_safety"] != OK
-    ]
+    gaps = input_gaps(result.municipalities)
     if gaps:
         lines.append(t["national_gaps"].format(n=len(gaps), names=short_list(gaps, lang=args.lang)))
     return "\n".join(lines)
+
+
+def input_gaps(municipalities: list[dict]) -> list[str]:
+    """The municipalities whose audit found thin or missing input: amenities or safety."""
+    return [
+        m["id"]
+        for m in municipalities
+        if m["audit_missing"] or m["audit_thin"] or m["audit_safety"] != OK
+    ]
 
 
 #: name: (declare the arguments, run, INFO logging unless --quiet)
