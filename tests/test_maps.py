@@ -93,6 +93,10 @@ def test_map_command_writes_everything(maastricht, capsys):
     assert f"Woningen met score {areas.set_index('area_id').loc['6223', 'n_dwellings']}" in popup
     assert f"{lost:.0%} van de woningen hier niet gescoord" in popup
     assert "niet gescoord" not in shown["6211"][0]["popup"]
+    # numbers as Dutch writes them, in the tooltip and the popup
+    mean = areas.set_index("area_id").loc["6211", "score_mean"]
+    assert shown["6211"][0]["score_mean"] == f"{round(mean, 2):g}".replace(".", ",")
+    assert "," in shown["6211"][0]["score_mean"] and "0,0<" not in popup and "0<" in popup
     palette = [*CLASS_COLOURS.values(), INSUFFICIENT]
     assert assert_png_fills(folder / "m.png", areas, fills, palette) >= len(areas) - 1
     pdf = (folder / "m.pdf").read_bytes()
@@ -663,6 +667,18 @@ def test_zone_names_on_the_web_map_never_overlap(maastricht):
                 for b in shown[i + 1 :]:
                     assert not _meet(a, b), (a, b)
             page.screenshot(path=os.path.join(ARTIFACTS, "maastricht-web-labels.png"))
+            # the first view fits the areas beside the layer list and the legend, not under
+            w, s, e, n = pyogrio.read_dataframe(out, layer="areas").to_crs(4326).total_bounds
+            east = page.evaluate(
+                "([n, e]) => { const m = window[Object.keys(window).find(k =>"
+                " k.startsWith('map_'))]; return m.latLngToContainerPoint([n, e]).x; }",
+                [n, e],
+            )
+            panel = page.evaluate(
+                "() => Math.min(...['.leaflet-control-layers', '#legend'].map(q =>"
+                " document.querySelector(q).getBoundingClientRect().left))"
+            )
+            assert east <= panel
             # two zoom levels closer, more names fit, and still none overlaps another
             page.evaluate(
                 "() => { const m = window[Object.keys(window).find(k => k.startsWith('map_'))];"
