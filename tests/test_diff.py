@@ -1,6 +1,7 @@
 """Two scans that differ in one amenity, one weight, or both: the changes worked out by hand."""
 
 import json
+import re
 import shutil
 
 import geopandas as gpd
@@ -189,6 +190,9 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "voorzieningen: 0 erbij, 1 verdwenen" in text
     assert "config: weights.gp: 2 -> 3" in text
+    # numbers with a Dutch decimal comma: the study mean with four decimals, each side
+    mean = re.search(r"gemiddelde score van de studie: (\S+) -> (\S+);", text)
+    assert mean and all(re.fullmatch(r"\d+,\d{4}", m) for m in mean.groups())
     layers = {str(n) for n in pyogrio.list_layers(out)[:, 0]}
     assert {"diff_areas", "diff_dwellings", "diff_amenities", "diff_runs", "layer_styles"} <= layers
     styles = pyogrio.read_dataframe(out, layer="layer_styles")

@@ -1,5 +1,6 @@
 """Siting: coverage on paper, and the solver against brute force on a hand-made network."""
 
+import re
 from itertools import combinations
 
 import geopandas as gpd
@@ -119,6 +120,11 @@ def test_cli_whatif_and_site(tmp_path, capsys):
     assert {"dwellings_gaining", "dwellings_losing", "residents_65plus_gaining", "areas"} <= set(js)
     assert (tmp_path / "s.gpkg").is_file()
     assert main(["whatif", str(path), "--add", "bakker@52,4"]) == 2
+    capsys.readouterr()
+    # the table of areas whose mean changes, with a Dutch decimal comma
+    assert main(["whatif", str(path), "--add", f"huisarts@{lat},{lon}"]) == 0
+    table = capsys.readouterr().out.split("class_after")[1]
+    assert re.search(r"\d,\d{3}", table) and not re.search(r"\d\.\d{3}", table)
     assert main(["site", str(path), "--indicator", "gp", "--n", "1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sites"][0]["rank"] == 1
 

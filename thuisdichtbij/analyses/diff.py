@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._text import words
+from .._text import decimal, words
 from ..config import INDICATOR_IDS, SAFETY_ID
 from ..engine.score import classify
 from ..errors import InputError
@@ -44,10 +44,10 @@ _SUMMARY = {
         "een andere score",
         "amenities": "voorzieningen: {up} erbij, {gone} verdwenen",
         "area": "gebied {r[area_id]}: klasse {r[class_old]} -> {r[class_new]} "
-        "(score {r[score_old]:.2f} -> {r[score_new]:.2f}): {r[cause]}",
+        "(score {old} -> {new}): {r[cause]}",
         "no_change": "geen voorziening in de buurt veranderd",
-        "pts": "{i} {d:+.2g} punten: {why}",
-        "weight": "gewicht {i} {old:g}->{new:g}",
+        "pts": "{i} {d} punten: {why}",
+        "weight": "gewicht {i} {old}->{new}",
         "edges": "klassegrenzen verschoven ({n:+d} klasse)",
     },
     "en": {
@@ -58,10 +58,10 @@ _SUMMARY = {
         "another score",
         "amenities": "amenities: {up} appeared, {gone} disappeared",
         "area": "area {r[area_id]}: class {r[class_old]} -> {r[class_new]} "
-        "(score {r[score_old]:.2f} -> {r[score_new]:.2f}): {r[cause]}",
+        "(score {old} -> {new}): {r[cause]}",
         "no_change": "no amenity change nearby",
-        "pts": "{i} {d:+.2g} pts: {why}",
-        "weight": "weight {i} {old:g}->{new:g}",
+        "pts": "{i} {d} pts: {why}",
+        "weight": "weight {i} {old}->{new}",
         "edges": "class edges moved ({n:+d} class)",
     },
 }
@@ -115,7 +115,9 @@ class ScanDiff:
                 edges=len(moved) - own,
             ),
             t["mean"].format(
-                old=md["study_mean_old"], new=md["study_mean_new"], how=md["diff_matched_by"]
+                old=decimal(float(md["study_mean_old"]), ".4f", lang),
+                new=decimal(float(md["study_mean_new"]), ".4f", lang),
+                how=md["diff_matched_by"],
             ),
             t["dwellings"].format(
                 both=int((d["status"] == "both").sum()),
@@ -133,7 +135,8 @@ class ScanDiff:
                 f"  {r['kind']}: {r['item']}: {str(r['old'])[:40]} -> {str(r['new'])[:40]}"
             )
         for _, r in moved.sort_values("class_change").iterrows():
-            lines.append("  " + t["area"].format(r=r))
+            old, new = (decimal(r[c], ".2f", lang) for c in ("score_old", "score_new"))
+            lines.append("  " + t["area"].format(r=r, old=old, new=new))
         return "\n".join(lines)
 
     def layers(self) -> dict[str, pd.DataFrame]:
@@ -307,10 +310,11 @@ def _causes(ch: pd.DataFrame, near: dict, w_old: dict, w_new: dict, lang: str) -
             if pd.notna(d) and abs(d) > 1e-9:
                 found = near.get((idx, i))
                 why = ", ".join(found[:3]) if found else t["no_change"]
-                parts.append(t["pts"].format(i=i, d=d, why=why))
+                parts.append(t["pts"].format(i=i, d=decimal(d, "+.2g", lang), why=why))
         for i in (*INDICATOR_IDS, SAFETY_ID):
             if w_old[i] != w_new[i] and pd.notna(r["change_weights"]) and r["change_weights"]:
-                parts.append(t["weight"].format(i=i, old=w_old[i], new=w_new[i]))
+                old, new = decimal(w_old[i], "g", lang), decimal(w_new[i], "g", lang)
+                parts.append(t["weight"].format(i=i, old=old, new=new))
         if pd.notna(r["class_change_edges"]) and r["class_change_edges"] != 0:
             parts.append(t["edges"].format(n=int(r["class_change_edges"])))
         texts.append("; ".join(parts))

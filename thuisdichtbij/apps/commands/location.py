@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..._text import decimal
 from ...analyses.check import check, load_check, parse_location
 from ...analyses.siting import site
 from ...analyses.whatif import Removal, load_whatif, parse_addition, whatif
@@ -119,7 +120,10 @@ def _whatif(args) -> str:
     changed = result.areas[result.areas["score_delta"].fillna(0) != 0]
     cols = ["area_id", "score_mean_before", "score_mean_after", "class_before", "class_after"]
     if len(changed):
-        lines.append(changed[cols].round(3).to_string(index=False))
+        table = changed[cols].to_string(
+            index=False, float_format=lambda v: decimal(v, ".3f", args.lang)
+        )
+        lines.append(table)
     lines.append(t["wi_classes"])
     return "\n".join(lines + ([written] if written else []))
 
