@@ -126,6 +126,23 @@ def test_check_far_from_the_data_edge_says_nothing_of_it(maastricht):
     assert north["data"]["notes"][0].startswith("de gegevens (het wegennet) houden hier op")
 
 
+def test_check_in_an_area_without_enough_data_says_so(maastricht):
+    result, ctx, _ = maastricht
+    # Borgharen (6223): a third of its dwellings lie beyond the snap limit; a spot on one of
+    # its streets is scored (class 2 here), and the check says the area has too little data
+    areas = result.areas.set_index("area_id")
+    share = areas.loc["6223", "unscored_share"]
+    assert areas.loc["6223", "data_status"] == "onvoldoende gegevens" and share > 0.2
+    r = check(ctx, parse_location(ctx, postcode="6223BE"), reach=False)
+    assert r["location"]["area_id"] == "6223"
+    want = f"gebied 6223 heeft onvoldoende gegevens ({share:.0%} van zijn woningen ligt te ver"
+    assert any(n.startswith(want) for n in r["data"]["notes"]), r["data"]["notes"]
+    en = check(ctx, parse_location(ctx, postcode="6223BE"), reach=False, lang="en")
+    assert any(n.startswith("area 6223 has too little data (") for n in en["data"]["notes"])
+    markt = check(ctx, parse_location(ctx, at="50.8514,5.6910"), reach=False)
+    assert not any("onvoldoende gegevens" in n for n in markt["data"]["notes"])
+
+
 @pytest.mark.parametrize(
     ("xy", "distances", "score", "safety"),
     [

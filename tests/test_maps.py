@@ -186,7 +186,7 @@ def test_html_map_in_a_real_browser(maastricht):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.route("http*://**", lambda route: route.abort())  # no internet
             page.goto(html.as_uri())
-            page.wait_for_selector(".leaflet-container")
+            page.wait_for_selector(".leaflet-container.fitted")  # the first view is set
             legend = page.inner_text("#legend")
             for name in [*CLASS_NAMES, "Woonzorgzones", "Onvoldoende gegevens", "raster"]:
                 assert name in legend
@@ -655,6 +655,7 @@ def test_zone_names_on_the_web_map_never_overlap(maastricht):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.route("http*://**", lambda route: route.abort())  # no internet
             page.goto(html.as_uri())
+            page.wait_for_selector(".leaflet-container.fitted")  # the first view is set
             page.wait_for_function("document.querySelectorAll('.zone-label').length > 0")
             page.wait_for_timeout(300)
             boxes = page.evaluate(_LABEL_BOXES)

@@ -24,6 +24,7 @@ import shapely.geometry
 from pyproj import CRS, Transformer
 from shapely.ops import substring
 
+from .._text import decimal
 from ..config import SAFETY_ID, Config, config_from_json
 from ..engine.distance import edge_distances, node_distances
 from ..engine.network import Network
@@ -38,6 +39,7 @@ from ..engine.score import (
 from ..engine.snap import Snapped, snap_points
 from ..errors import CRSError, InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
+from .audit import INSUFFICIENT
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,9 @@ _DATA_NOTES = {
         "ligt telt niet mee, dus een lage score kan hier aan de gegevens liggen",
         "at_edge": "de gegevens (het wegennet) houden hier op: wat verderop ligt telt niet "
         "mee, dus een lage score kan hier aan de gegevens liggen",
+        "area_gap": "gebied {area} heeft onvoldoende gegevens ({pct} van zijn woningen ligt "
+        "te ver van een straat in de gegevens): geen klasse voor het gebied, en een lage "
+        "score kan hier aan de gegevens liggen",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
@@ -204,6 +209,9 @@ _DATA_NOTES = {
         "is not counted, so a low score here may be a gap in the data",
         "at_edge": "the data (the street network) ends here: what lies further on is not "
         "counted, so a low score here may be a gap in the data",
+        "area_gap": "area {area} has too little data ({pct} of its dwellings lie too far from "
+        "a street in the data): no class for the area, and a low score here may be a gap in "
+        "the data",
     },
 }
 
@@ -227,9 +235,14 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
     foot = ctx.metadata.get("audit_footpaths", "ok")
     edge_m = _data_edge_m(ctx, point)
     notes = []  # where the data ends first: it bears on every row of the table
+    t = _DATA_NOTES[lang]
     if edge_m is not None:
-        t = _DATA_NOTES[lang]
         notes.append(t["at_edge"] if edge_m < 1 else t["edge"].format(d=edge_m))
+    area = _within(ctx.areas, point)
+    if area is not None and area.get("data_status") == INSUFFICIENT:
+        share = area.get("unscored_share")
+        pct = "?" if share is None or share != share else decimal(share, ".0%", lang)
+        notes.append(t["area_gap"].format(area=area["area_id"], pct=pct))
     notes += [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])

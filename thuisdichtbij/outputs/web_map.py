@@ -75,7 +75,9 @@ window.addEventListener("load", function () {
   document.querySelectorAll('.leaflet-control-layers-expanded, #legend').forEach(
     function (el) { right = Math.max(right, el.offsetWidth + 20); });
   if (right > map.getSize().x * 0.45) { right = 0; }
-  map.fitBounds(%(bounds)s, {paddingTopLeft: [10, 10], paddingBottomRight: [right, 10]});
+  map.fitBounds(%(bounds)s,
+    {paddingTopLeft: [10, 10], paddingBottomRight: [right, 10], animate: false});
+  map.getContainer().classList.add("fitted");  // for whoever waits for the first view
 });
 """
 
