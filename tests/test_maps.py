@@ -446,6 +446,16 @@ def test_an_area_without_a_safety_figure_is_hatched_on_the_sheet_never_0_points(
         title, n_hatched = safety_panel(fig)
         assert title == "Veiligheid\nLeefbaarometer"
         assert n_hatched == 1 + areas["data_status"].map(lambda s: s != "ok").sum()
+        # a thin input says so over its map; numbers with a Dutch decimal comma; the
+        # hatching explained
+        titles = [a.get_title(loc="left") for a in fig.axes]
+        assert "Apotheken\n7 in de gegevens, dun" in titles
+        assert "Supermarkten\n42 in de gegevens" in titles  # not thin
+        fig.canvas.draw()
+        ticks = [t.get_text() for a in fig.axes for t in a.get_xticklabels() if t.get_text()]
+        assert "0,5" in ticks and not any("." in t for t in ticks)
+        assert any(t.get_gid() == "sheet-hatch" for t in fig.texts)
+        assert len(fig.axes) == 10 + 2  # ten small maps, two colour scales
     finally:
         plt.close(fig)
     areas["safety_pts"] = None  # no Leefbaarometer data at all (a scan abroad)
@@ -454,6 +464,8 @@ def test_an_area_without_a_safety_figure_is_hatched_on_the_sheet_never_0_points(
         title, n_hatched = safety_panel(fig)
         assert title == "Veiligheid\ngeen Leefbaarometer-gegevens"
         assert n_hatched == len(areas)
+        # no safety scale beside a map that is all hatched
+        assert len(fig.axes) == 10 + 1
     finally:
         plt.close(fig)
 

@@ -83,6 +83,9 @@ _TEXT = {
         "distance_pts": "punten per voorziening (0 = niets binnen bereik)",
         "safety_pts": "punten voor veiligheid (Leefbaarometer)",
         "safety": "Veiligheid",
+        "sheet_hatch": "Gearceerd: geen gegevens (geen voorziening van die soort in de invoer, "
+        "geen Leefbaarometer-cijfer, of te veel woningen niet gescoord); lichtgrijs: te weinig "
+        "woningen (< 5)",
         "no_safety_data": "geen Leefbaarometer-gegevens",
         "areas_and_grid": "postcodegebieden en raster",
         "areas_only": "postcodegebieden",
@@ -141,6 +144,9 @@ _TEXT = {
         "distance_pts": "points per amenity (0 = nothing within reach)",
         "safety_pts": "points for safety (Leefbaarometer)",
         "safety": "Safety",
+        "sheet_hatch": "Hatched: no data (no amenity of that kind in the input, no "
+        "Leefbaarometer figure, or too many dwellings not scored); light grey: too few "
+        "dwellings (< 5)",
         "no_safety_data": "no Leefbaarometer data",
         "areas_and_grid": "postcode areas and grid",
         "areas_only": "postcode areas",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from .._text import decimal
 from ._labels import place_labels
 from ._mapkit import (
     CLASS_COLOURS,
@@ -351,17 +352,25 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
     ax.set_title(title, fontsize=8.5, loc="left")
 
 
-def _sheet_panels(cfg, layers: dict, lang: str) -> list[tuple[str, str, float, bool]]:
-    """(column, title, top of scale, no data) per small map: each sub-indicator, then safety."""
+def _sheet_panels(
+    cfg, layers: dict, lang: str, meta: dict | None = None
+) -> list[tuple[str, str, float, bool]]:
+    """(column, title, top of scale, no data) per small map: each sub-indicator, then safety.
+
+    A sub-indicator the audit found thin says so in its title ("7 in de gegevens, dun"): its
+    red may be a gap in the data, not a fact about the neighbourhood.
+    """
     from ._mapkit import indicator_plural
 
     t = text(lang)
     amen = layers.get("amenities")
     counts = amen["indicator"].value_counts() if amen is not None else {}
+    thin = set((meta or {}).get("audit_thin", "").split(", "))
     panels = []
     for ind in cfg.indicator_ids:
         n = int(counts.get(ind, 0))
         title = f"{indicator_plural(cfg, ind, lang)}\n{n} {t['in_data']}"
+        title += f", {t['note_thin']}" if ind in thin and n else ""
         panels.append((f"pts_{ind}", title, cfg.max_band_points, n == 0))
     areas = layers["areas"]
     # no Leefbaarometer figure (a scan abroad, or without the file): a gap, never 0 points
@@ -378,7 +387,7 @@ def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
     plt = _pyplot()
     t, cfg = text(lang), load_config()
     areas = layers["areas"]
-    panels = _sheet_panels(cfg, layers, lang)
+    panels = _sheet_panels(cfg, layers, lang, meta)
     ncols = 5  # A4 landscape, two rows of five
     nrows = -(-len(panels) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=A4_IN)
@@ -390,19 +399,28 @@ def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
     for ax in flat[len(panels) :]:
         ax.set_axis_off()
     fig.suptitle(f"{t['sheet_title']} — {meta.get('study', '')}", x=0.02, ha="left", fontsize=13)
-    _colour_bars(fig, t, cfg.max_band_points)
+    _colour_bars(fig, t, cfg.max_band_points, safety=not panels[-1][3], lang=lang)
+    fig.text(0.02, 0.05, t["sheet_hatch"], fontsize=8, color="#333333", gid="sheet-hatch")
     _footer_text(fig, 0.02, 0.015, _footer(meta, t))
     return fig
 
 
-def _colour_bars(fig, t: dict, max_points: float) -> None:
+def _colour_bars(fig, t: dict, max_points: float, *, safety: bool, lang: str) -> None:
+    """The colour scales, ticks written as the language writes numbers.
+
+    No safety scale when the scan has no safety figures: its map is hatched.
+    """
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
+    from matplotlib.ticker import FuncFormatter
 
-    for i, (vmax, label) in enumerate(((max_points, t["distance_pts"]), (5, t["safety_pts"]))):
-        cax = fig.add_axes([0.06 + 0.48 * i, 0.1, 0.38, 0.015])
+    bars = [(max_points, t["distance_pts"])] + ([(5, t["safety_pts"])] if safety else [])
+    for i, (vmax, label) in enumerate(bars):
+        cax = fig.add_axes([0.06 + 0.48 * i, 0.125, 0.38, 0.015])
         sm = ScalarMappable(norm=Normalize(0, vmax), cmap="RdYlGn")
-        fig.colorbar(sm, cax=cax, orientation="horizontal").set_label(label, fontsize=8)
+        bar = fig.colorbar(sm, cax=cax, orientation="horizontal")
+        bar.set_label(label, fontsize=8)
+        bar.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: decimal(v, "g", lang)))
 
 
 def save_figures(figs: list, out: Path) -> Path:
