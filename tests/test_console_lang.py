@@ -123,7 +123,7 @@ def test_zones_and_compare_zones(study, capsys):
         capsys,
         ["zones", str(out), "-q"],
         nl=["woonzorgzone(s) (klasse >= 1", "cellen", "gemiddelde score", "laag zones geschreven"],
-        en=["woonzorgzone(s) (class >= 1", "cells", "mean score", "wrote layer zones"],
+        en=["housing-with-care zone(s) (woonzorgzones; class >= 1", "cells", "mean score"],
     )
     assert "dwellings" not in nl and "Z01" in nl and "Z01" in en
     # the mean score with a decimal comma in Dutch, a point in English
@@ -154,14 +154,14 @@ def test_whatif_site_and_check(study, capsys):
     _both(
         capsys,
         ["whatif", str(out), "--add", f"huisarts@{lat},{lon}"],
-        nl=["erbij gp", "woningen die vooruitgaan:", "klassen op de klassegrenzen"],
-        en=["add gp", "dwellings gaining:", "classes on the base run's class edges"],
+        nl=["erbij huisarts", "woningen die vooruitgaan:", "klassen op de klassegrenzen"],
+        en=["add general practitioner", "dwellings gaining:", "classes on the base run's"],
     )
     _both(
         capsys,
         ["site", str(out), "--indicator", "gp", "--n", "1"],
-        nl=["1 nieuwe locatie(s) voor gp uit", "gewogen naar: woningen", "laag sites_gp in"],
-        en=["1 new gp site(s) from", "weight: dwellings", "layer sites_gp in"],
+        nl=["1 nieuwe locatie(s) voor huisarts uit", "gewogen naar: woningen", "laag sites_gp"],
+        en=["1 new general practitioner site(s) from", "weight: dwellings", "layer sites_gp"],
     )
     _both(
         capsys,

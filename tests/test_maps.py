@@ -93,6 +93,13 @@ def test_map_command_writes_everything(maastricht, capsys):
     assert f"Woningen met score {areas.set_index('area_id').loc['6223', 'n_dwellings']}" in popup
     assert f"{lost:.0%} van de woningen hier niet gescoord" in popup
     assert "niet gescoord" not in shown["6211"][0]["popup"]
+    # the parts of 6211's score, each with its weight, add up to its mean score
+    a = areas.set_index("area_id").loc["6211"]
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([\d,]*)</td><td>× ([\d,]+)</td></tr>",
+                      shown["6211"][0]["popup"])  # fmt: skip
+    assert len(rows) == 10  # nine sub-indicators and safety
+    total = sum(float(p.replace(",", ".")) * float(w.replace(",", ".")) for p, w in rows if p)
+    assert total == pytest.approx(a["score_mean"], abs=0.1)
     # numbers as Dutch writes them, in the tooltip and the popup
     mean = areas.set_index("area_id").loc["6211", "score_mean"]
     assert shown["6211"][0]["score_mean"] == f"{round(mean, 2):g}".replace(".", ",")

@@ -146,7 +146,7 @@ CONSOLE = {
         "added": "added {layers} to {scan}",
         "pts_inside": "(a point inside each polygon)",
         # zones
-        "zones_head": "{n} woonzorgzone(s) ({rule}):",
+        "zones_head": "{n} housing-with-care zone(s) (woonzorgzones; {rule}):",
         "zone_line": "  {id} {name}: {cells} cells, {dwellings} dwellings, mean score {mean}",
         "zone_65": ", {n:.0f} residents 65+",
         "zones_wrote": "wrote layer {layer} to {scan}",

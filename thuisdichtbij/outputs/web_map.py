@@ -10,6 +10,7 @@ from html import escape
 from pathlib import Path
 
 from .._text import decimal
+from ..config import SAFETY_ID
 from ..errors import ConfigError
 from ._mapkit import (
     CLASS_COLOURS,
@@ -257,14 +258,24 @@ def _with_states(frame, lang: str):
 
 
 def _area_popups(shown, cfg, lang: str) -> list[str]:
+    """Per area: its score, class and dwellings, and the mean points of each part.
+
+    Each with the weight it counts for, safety too, so that they add up to the score.
+    """
     t = text(lang)
-    pts_cols = [c for c in shown.columns if c.startswith("pts_")]
+    parts = [(c, indicator_label(cfg, c[4:], lang), cfg.weights[c[4:]])
+             for c in shown.columns if c.startswith("pts_")]  # fmt: skip
+    if "safety_pts" in shown:
+        parts.append(("safety_pts", t["safety"], cfg.weights[SAFETY_ID]))
+
+    def num(v) -> str:
+        return "" if v != v else decimal(round(float(v), 2), "g", lang)
+
     out = []
     for _, a in shown.iterrows():
         body = "".join(
-            f"<tr><td>{indicator_label(cfg, c[4:], lang)}</td>"
-            f"<td>{'' if a[c] != a[c] else decimal(round(a[c], 2), 'g', lang)}</td></tr>"
-            for c in pts_cols
+            f"<tr><td>{label}</td><td>{num(a[c])}</td><td>× {num(w)}</td></tr>"
+            for c, label, w in parts
         )
         share = a.get("unscored_share")
         lost = (
@@ -275,7 +286,8 @@ def _area_popups(shown, cfg, lang: str) -> list[str]:
         out.append(
             f"<b>{a['area_id']}</b>: {t['score']} {a['score_mean']}, {a['klasse']}, "
             f"{t['dwellings_scored']} {a['n_dwellings']}{lost}"
-            f"<table><tr><th></th><th>{t['points']}</th></tr>{body}</table>"
+            f"<table><tr><th></th><th>{t['points']}</th><th>{t['weight']}</th></tr>"
+            f"{body}</table>"
         )
     return out
 

@@ -8,6 +8,7 @@ from ..._text import decimal
 from ...analyses.check import check, load_check, parse_location
 from ...analyses.siting import site
 from ...analyses.whatif import Removal, load_whatif, parse_addition, whatif
+from ...config import load_config
 from .._args import gpkg_to_update, new_file, positive
 from .._check_text import check_text
 from .._console import say
@@ -103,7 +104,8 @@ def _whatif(args) -> str:
     s = result.summary
     lines = [
         "; ".join(
-            f"{t.get('edit_' + e['edit'], e['edit'])} {e['indicator']} {e['name']} ({e['id']})"
+            f"{t.get('edit_' + e['edit'], e['edit'])} {_label(e['indicator'], args.lang)} "
+            f"{e['name']} ({e['id']})"
             for e in s["scenario"]
         ),
         t["wi_dwellings"].format(
@@ -126,6 +128,15 @@ def _whatif(args) -> str:
         lines.append(table)
     lines.append(t["wi_classes"])
     return "\n".join(lines + ([written] if written else []))
+
+
+def _label(indicator: str, lang: str) -> str:
+    """A sub-indicator by its label in the language (the id when it is not one)."""
+    cfg = load_config()
+    if indicator not in cfg.indicator_ids:
+        return indicator
+    spec = cfg.indicator(indicator)
+    return spec.label_nl if lang == "nl" else spec.label_en
 
 
 def _site(args) -> str:
@@ -154,7 +165,7 @@ def _site(args) -> str:
     cols = [c for c in result.sites.columns if c != "geometry"]
     head = t["site_head"].format(
         n=md["n"],
-        indicator=md["indicator"],
+        indicator=_label(md["indicator"], args.lang),
         candidates=md["candidates"],
         optimal=t["yes"] if md["optimal"] == "true" else t["no"],
         weight=t.get(f"site_{md['weight']}", md["weight"]),
