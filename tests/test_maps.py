@@ -549,6 +549,10 @@ def test_planner_page_names_areas_without_a_class(maastricht):
     assert all(p["state"] == str(int(p["score_class"])) for p in classed)
     assert "Onvoldoende gegevens</div>" in page and "Te weinig woningen" not in page
     assert "Bronnen: © OpenStreetMap-bijdragers" in page and "Haltes: OVapi GTFS" in page
+    # the walks' colours explained: one per band, and beyond them
+    routes = page.split('class="routes">')[1].split("</div>")[0]
+    assert routes.startswith("Looproute naar de dichtstbijzijnde: ")
+    assert "&le; 250 m" in routes and "&le; 500 m" in routes and routes.endswith("verder")
 
 
 @pytest.mark.slow

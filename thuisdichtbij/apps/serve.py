@@ -54,6 +54,8 @@ _PAGE_TEXT = {
         "safety_none": "geen Leefbaarometer-score hier",
         "near": "Net buiten bereik",
         "then_class": "dan klasse",
+        "routes": "Looproute naar de dichtstbijzijnde",
+        "beyond": "verder",
         "relative": "De klassen zijn relatief: ze vergelijken met de andere woningen in deze "
         "scan (de gemeente), niet met een landelijke norm.",
         "zone_in": "Ligt in woonzorgzone",
@@ -104,6 +106,8 @@ _PAGE_TEXT = {
         "safety_none": "no Leefbaarometer score here",
         "near": "Just out of reach",
         "then_class": "then class",
+        "routes": "Walk to the nearest",
+        "beyond": "farther",
         "relative": "Classes are relative: they compare with the other dwellings in this scan "
         "(the municipality), not with a national norm.",
         "zone_in": "Lies in the housing-with-care zone",
@@ -167,6 +171,11 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
         for s in ("insufficient", "suppressed")
         if s in present
     )
+    # the walks drawn to the nearest amenities, coloured by the band they fall in
+    line = '<span style="background:{c};height:4px;vertical-align:middle"></span>'
+    walks = [f"{line.format(c=c)}&le; {m} m" for m, c in _band_colours(ctx).items()]
+    walks.append(f"{line.format(c=_BEYOND)}{text['beyond']}")
+    legend += f'<div class="routes">{text["routes"]}: {" ".join(walks)}</div>'
     attribution = ctx.metadata.get("attribution")
     if attribution:  # the scan's own sources (GTFS stops, the Leefbaarometer release, ...)
         text["sources"] = f"{text['sources'].split(':')[0]}: {attribution}"
@@ -184,6 +193,7 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
         .replace("__TEXT__", json.dumps(text))
         .replace("__COLOURS__", json.dumps(CLASS_COLOURS))
         .replace("__BANDS__", json.dumps(_band_colours(ctx)))
+        .replace("__BEYOND__", _BEYOND)
         .replace("__INDICATORS__", json.dumps({k: v[0] for k, v in INDICATOR_STYLE.items()}))
     )
 
@@ -385,6 +395,10 @@ _GAINING_FIELDS = (
     "class_before",
     "class_after",
 )
+
+
+#: The colour of a walk beyond every band (as the page draws it).
+_BEYOND = "#d7191c"
 
 
 def _band_colours(ctx) -> dict[str, str]:
