@@ -152,7 +152,7 @@ def test_areas_the_extract_covers_only_at_their_edge_get_no_class(delft, data_di
     assert delft.metadata["areas_partly_covered"].startswith(f"{len(partly)}: ")
 
 
-def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(data_dir):
+def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(data_dir, tmp_path):
     """Scanned from the extract alone (no Leefbaarometer): empty safety points, never 0."""
     res = scan(osm=data_dir / "osm" / "delft-tudelft.osm.pbf", cache=False)
     assert res.dwellings["safety_pts"].isna().all()
@@ -167,6 +167,17 @@ def test_an_extract_alone_has_no_safety_figures_and_its_areas_no_safety_points(d
     assert "squares" not in nl
     assert "(squares of 500 m, no area polygons given)" in _summary(res, "d.gpkg", 1.0, "en")
     assert "veiligheid [ontbreekt]: geen Leefbaarometer-gegevens" in nl
+    # ... and the web map's legend calls its areas what they are
+    assert res.metadata["areas_square_m"] == "500"
+    from thuisdichtbij.outputs.web_map import legend_html
+
+    legend = legend_html("nl", "t", zones=False, note="", sources="", square_m="500")
+    assert "Klasse (relatief): vierkanten van 500 m en raster" in legend
+    assert "postcodegebieden" not in legend
+    from thuisdichtbij.outputs.web_map import scan_html
+
+    page = scan_html(res.to_gpkg(tmp_path / "d.gpkg"), tmp_path / "d.html").read_text()
+    assert "vierkanten van 500 m en raster" in page and "postcodegebieden en raster" not in page
 
 
 def test_a_crs_that_measures_off_is_said_or_refused(data_dir, tmp_path, caplog):

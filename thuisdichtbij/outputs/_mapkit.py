@@ -90,6 +90,8 @@ _TEXT = {
         "no_safety_data": "geen Leefbaarometer-gegevens",
         "areas_and_grid": "postcodegebieden en raster",
         "areas_only": "postcodegebieden",
+        "squares": "vierkanten van {m} m",
+        "and_grid": "{what} en raster",
         "site": "Nieuwe locatie (nummer: rang)",
         "sites_title": "{n} nieuwe locatie(s) voor {what}, {study}: {gain} woningen in een "
         "betere afstandsband",
@@ -152,6 +154,8 @@ _TEXT = {
         "no_safety_data": "no Leefbaarometer data",
         "areas_and_grid": "postcode areas and grid",
         "areas_only": "postcode areas",
+        "squares": "squares of {m} m",
+        "and_grid": "{what} and grid",
         "site": "New site (number: rank)",
         "sites_title": "{n} new site(s) for {what}, {study}: {gain} dwellings into a better "
         "distance band",

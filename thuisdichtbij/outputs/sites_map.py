@@ -139,6 +139,7 @@ def sites_html(
         sources=_footer(meta, lang),
         scan_layers=False,
         extra=site_row,
+        square_m=meta.get("areas_square_m"),
     )
 
     m.get_root().html.add_child(folium.Element(legend))

@@ -197,6 +197,7 @@ def legend_html(
     context: tuple = (),
     scan_layers: bool = True,
     extra: str = "",
+    square_m: str | None = None,
 ) -> str:
     """The scan map's legend: classes (areas and grid alike), the grey states, lines.
 
@@ -223,10 +224,18 @@ def legend_html(
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
         "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
         'max-width:280px">'
-        f"<b>{title}</b><div>{t['classes']}: {t['areas_and_grid' if scan_layers else 'areas_only']}"
+        f"<b>{title}</b><div>{t['classes']}: {_what_areas(t, scan_layers, square_m)}"
         f"</div>{rows}{note_html}"
         f'<div style="margin-top:4px;color:#555">{sources}</div></div>'
     )
+
+
+def _what_areas(t: dict, grid: bool, square_m: str | None) -> str:
+    """What the coloured areas are: postcode areas, or the squares drawn around dwellings."""
+    if square_m:
+        what = t["squares"].format(m=square_m)
+        return t["and_grid"].format(what=what) if grid else what
+    return t["areas_and_grid" if grid else "areas_only"]
 
 
 def _style_by_state(edge: str, weight: float, opacity: float):
@@ -542,6 +551,14 @@ def scan_html(
     sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
     context = tuple(k for k in CONTEXT_COLOURS if layers.get(k) is not None)
-    legend = legend_html(lang, title, zones=has_zones, note=note, sources=sources, context=context)
+    legend = legend_html(
+        lang,
+        title,
+        zones=has_zones,
+        note=note,
+        sources=sources,
+        context=context,
+        square_m=meta.get("areas_square_m"),
+    )
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)

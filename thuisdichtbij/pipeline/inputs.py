@@ -400,7 +400,7 @@ def study_areas(
     else:  # squares drawn around the dwellings, or the polygons holding them
         cells = square_cells(dw, size_m=cfg.fallback_cell_m) if all_areas is None else all_areas
         areas = _areas_in_data(cells, dw, net, meta)
-    meta["areas_source"] = areas_source(st.areas, cfg)
+    meta.update(areas_facts(st.areas, cfg))
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")
     return all_areas, areas
@@ -457,6 +457,14 @@ def areas_source(spec: dict | None, cfg: Config) -> str:
     if spec:
         return f"{Path(spec['file']).name} ({spec['id_field']})"
     return f"squares of {cfg.fallback_cell_m:g} m (no area polygons given)"
+
+
+def areas_facts(spec: dict | None, cfg: Config) -> dict[str, str]:
+    """``areas_source`` and, for squares, ``areas_square_m`` (what the maps' legends say)."""
+    facts = {"areas_source": areas_source(spec, cfg)}
+    if not spec:
+        facts["areas_square_m"] = f"{cfg.fallback_cell_m:g}"
+    return facts
 
 
 def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):

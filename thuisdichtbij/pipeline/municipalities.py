@@ -99,7 +99,7 @@ def finish_municipality(
         "study": job.id,
         "class_edges_dwellings": json.dumps([round(float(e), 4) for e in edges]),
         **facts.area_facts(config, agg, edges_ar, edges_gr),
-        "areas_source": inputs.areas_source(areas, config),
+        **inputs.areas_facts(areas, config),
         "n_dwellings": str(len(dw)),
         "n_scored": str(int(dw["snapped"].sum())),
         "data_coverage": f"{_covered(job):.4f}",
