@@ -922,3 +922,17 @@ def test_the_console_names_municipalities_without_safety_figures():
         {**town, "id": "Dun", "audit_thin": "gp"},
     ]
     assert input_gaps(towns) == ["Zonder", "Deels", "Dun"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+def test_an_interrupt_while_the_pool_starts_stays_an_interrupt():
+    """A Ctrl-C landing while the pool starts its manager thread (seen under load: the
+    thread made, not yet started) ends the run as an interrupt, not as a RuntimeError."""
+    import threading
+
+    from thuisdichtbij.sources.tilestore import _forked_workers
+
+    with pytest.raises(KeyboardInterrupt):
+        with _forked_workers(1) as pool:
+            pool._executor_manager_thread = threading.Thread(target=lambda: None)  # unstarted
+            raise KeyboardInterrupt

@@ -191,6 +191,7 @@ def _forked_workers(processes: int, **inherit):
     _FORKED.update(inherit)
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_worker_start)
+    failed = False
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns of fork in a process with threads (pyarrow's, BLAS'): the
@@ -198,16 +199,24 @@ def _forked_workers(processes: int, **inherit):
             warnings.filterwarnings("ignore", "This process .* is multi-threaded", Warning)
             yield pool
     except BrokenProcessPool as exc:
+        failed = True
         _kill_workers(pool)
         raise ThuisdichtbijError(
             "tile store: a conversion process died (out of memory?); try fewer --processes"
         ) from exc
     except BaseException:
+        failed = True
         _kill_workers(pool)
         raise
     finally:
         try:
             pool.shutdown(wait=True, cancel_futures=True)
+        except RuntimeError:
+            # an interrupt that landed while the pool started its thread leaves one never
+            # started ("cannot join thread before it is started"): the interrupt, not this
+            # error, is what ends the run; nothing runs that could be waited for
+            if not failed:
+                raise
         finally:
             _FORKED.clear()
 
