@@ -9,6 +9,7 @@ from ...analyses.check import check, load_check, parse_location
 from ...analyses.siting import site
 from ...analyses.whatif import Removal, load_whatif, parse_addition, whatif
 from ...config import load_config
+from ...outputs._mapkit import indicator_label
 from .._args import gpkg_to_update, new_file, positive
 from .._check_text import check_text
 from .._console import say
@@ -132,11 +133,7 @@ def _whatif(args) -> str:
 
 def _label(indicator: str, lang: str) -> str:
     """A sub-indicator by its label in the language (the id when it is not one)."""
-    cfg = load_config()
-    if indicator not in cfg.indicator_ids:
-        return indicator
-    spec = cfg.indicator(indicator)
-    return spec.label_nl if lang == "nl" else spec.label_en
+    return indicator_label(load_config(), indicator, lang)
 
 
 def _site(args) -> str:
