@@ -51,6 +51,30 @@ def test_utm_outside_the_netherlands():
     assert choose_metric_crs(lonlat_box(13.3, 52.4, 13.5, 52.6)).to_epsg() == 32633
 
 
+@pytest.mark.parametrize(
+    "lon, lat",
+    [
+        (6.087, 50.77),  # Aachen
+        (-73.98, 40.75),  # New York
+        (151.2, -33.87),  # Sydney
+        (6.0, 51.0),  # on a zone's edge: the western zone
+        (0.0, -10.0),
+        (3.0, 0.0),  # on the equator: the northern hemisphere
+        (6.0, 0.0),
+        (-180.0, 5.0),  # the first zone's western edge
+        (180.0, 5.0),  # the last zone's eastern edge
+        (179.99, -5.0),
+        (-0.001, 70.0),
+    ],
+)
+def test_the_utm_zone_is_the_one_geopandas_estimates(lon, lat):
+    # reckoned instead of looked up in PROJ's database; the same zone, edges included
+    from thuisdichtbij.crs import utm_crs
+
+    point = gpd.GeoDataFrame(geometry=gpd.points_from_xy([lon], [lat]), crs=4326)
+    assert utm_crs(lon, lat) == point.estimate_utm_crs()
+
+
 DELFT = (4.355, 51.995, 4.386, 52.005)
 BERLIN = (13.3, 52.4, 13.5, 52.6)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import geopandas as gpd
 from pyproj import CRS, Transformer
@@ -28,7 +29,20 @@ def choose_metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     w, s, e, n = _RD_BOUNDS
     if west >= w and south >= s and east <= e and north <= n:
         return RD_NEW
-    return gdf.estimate_utm_crs()
+    return utm_crs((west + east) / 2, (south + north) / 2)
+
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The WGS 84 UTM zone at a point, as GeoPandas' ``estimate_utm_crs`` gives it.
+
+    The zone is reckoned, not looked up in PROJ's database (60 ms a scan): zone ``n``
+    spans longitudes ``-180 + 6(n - 1)`` to ``-180 + 6n``, a point on a zone's edge goes
+    to the western one and a point on the equator to the northern hemisphere, as the
+    database's answer puts them first. (The Norwegian and Svalbard exceptions of the
+    military grid are not in EPSG's UTM zones, nor here.)
+    """
+    zone = min(max(math.ceil((lon + 180) / 6), 1), 60)
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:

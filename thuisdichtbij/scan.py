@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from ._process_wide import GC_PAUSED
 from ._progress import Stages
 from .analyses.audit import (
     audit_metadata,
@@ -134,7 +135,8 @@ def scan(
     cfg = config or load_config(weights or st.weights)
     stages = Stages(STAGES, progress=progress)
     try:
-        return _scan(st, cfg, crs, cache, tiling, stages)
+        with GC_PAUSED.held():
+            return _scan(st, cfg, crs, cache, tiling, stages)
     finally:
         stages.close()
 

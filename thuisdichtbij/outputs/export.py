@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from .._process_wide import GC_PAUSED, ProcessWide
 from ..errors import OutputError
 from .paths import check_output, clean_stale, target_lock, temporary
 
@@ -51,10 +51,19 @@ def _for_gpkg(gdf: pd.DataFrame) -> pd.DataFrame:
     return gdf.assign(**nulled) if nulled else gdf
 
 
-# Writers running now without SQLite's sync, and the setting to restore after the last.
-_UNSYNCED = {"writers": 0, "before": None}
-_UNSYNCED_LOCK = threading.Lock()
 _SYNC_KEY = "OGR_SQLITE_SYNCHRONOUS"
+
+
+def _sync_off():
+    before = pyogrio.get_gdal_config_option(_SYNC_KEY)
+    pyogrio.set_gdal_config_options({_SYNC_KEY: "OFF"})
+    return before
+
+
+#: SQLite's sync off while any writer of this process (threads of the web server) writes.
+_UNSYNCED = ProcessWide(
+    _sync_off, lambda before: pyogrio.set_gdal_config_options({_SYNC_KEY: before})
+)
 
 
 @contextmanager
@@ -65,20 +74,11 @@ def _one_sync(path: Path):
     disk that was most of the writing time. The file is a temporary one, moved into place
     only when whole, so one sync before the move keeps a crash from leaving a half file.
     GDAL's setting is process-wide: it is restored when the last writer of this process
-    (threads of the web server) is done.
+    (threads of the web server) is done. The garbage collector rests meanwhile (see
+    :data:`~thuisdichtbij._process_wide.GC_PAUSED`).
     """
-    with _UNSYNCED_LOCK:
-        if _UNSYNCED["writers"] == 0:
-            _UNSYNCED["before"] = pyogrio.get_gdal_config_option(_SYNC_KEY)
-            pyogrio.set_gdal_config_options({_SYNC_KEY: "OFF"})
-        _UNSYNCED["writers"] += 1
-    try:
+    with _UNSYNCED.held(), GC_PAUSED.held():
         yield
-    finally:
-        with _UNSYNCED_LOCK:
-            _UNSYNCED["writers"] -= 1
-            if _UNSYNCED["writers"] == 0:
-                pyogrio.set_gdal_config_options({_SYNC_KEY: _UNSYNCED["before"]})
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._process_wide import GC_PAUSED
 from ..errors import InputError
 from ._io import as_points, require_file
 from ._osm_areas import is_area
@@ -413,7 +414,7 @@ def read_run(
     keep = osmium.filter.KeyFilter(*sorted(keys))
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
-    with _reading(p):
+    with _reading(p), GC_PAUSED.held():
         nodes = FileBuffer(data, "pbf")
         with Reader(nodes, osmium.osm.NODE, thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, keep):
@@ -422,11 +423,11 @@ def read_run(
         with Reader(ways, osmium.osm.WAY, thread_pool=pool) as reader:
             for obj in osmium.OsmFileIterator(reader, located, keep):
                 collector.way(obj)
-    collector.flush_ways()
-    return (
-        _features(collector.features, collector.feature_tags),
-        _dwelling_points(collector.dwellings),
-    )
+        collector.flush_ways()
+        return (
+            _features(collector.features, collector.feature_tags),
+            _dwelling_points(collector.dwellings),
+        )
 
 
 def read_relations(
@@ -615,22 +616,23 @@ def read_osm(
         on_ways=on_ways,
         chunk_ways=chunk_ways,
     )
-    if keys:
-        _read_pass(p, collector, keys, area_keys)
-    if ways:
-        if not (collector.ways.id or collector.n_ways):
-            raise no_highways(path)
-        if on_ways is not None:
-            collector.flush_ways()
-    collector.features.extend(collector.relation_features)
-    return _extract(
-        p,
-        collector,
-        ways=ways and on_ways is None,
-        features=bool(feature_keys),
-        dwellings=dwellings,
-        context=context,
-    )
+    with GC_PAUSED.held():  # a tuple of tags per object: see GC_PAUSED
+        if keys:
+            _read_pass(p, collector, keys, area_keys)
+        if ways:
+            if not (collector.ways.id or collector.n_ways):
+                raise no_highways(path)
+            if on_ways is not None:
+                collector.flush_ways()
+        collector.features.extend(collector.relation_features)
+        return _extract(
+            p,
+            collector,
+            ways=ways and on_ways is None,
+            features=bool(feature_keys),
+            dwellings=dwellings,
+            context=context,
+        )
 
 
 def no_highways(path) -> InputError:
