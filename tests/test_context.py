@@ -85,6 +85,32 @@ def test_the_reader_finds_water_and_green_in_the_same_pass(lake_town):
     assert read_osm(lake_town, dwellings=False).context is None  # only when asked
 
 
+def test_water_and_green_bring_no_object_to_python(lake_town, monkeypatch):
+    # their areas come from libosmium's assembly; the ways and nodes that carry only their
+    # keys (the lake, the pond, trees) are not handed to the reader's Python loop
+    from thuisdichtbij.sources import osm
+
+    seen = []
+    for kind in ("node", "way"):
+        real = getattr(osm._Collector, kind)
+
+        def spy(self, obj, real=real, kind=kind):
+            seen.append((kind, dict(obj.tags)))
+            return real(self, obj)
+
+        monkeypatch.setattr(osm._Collector, kind, spy)
+    ext = read_osm(lake_town, ways=True, dwellings=True, context=True)
+    assert sorted(ext.context["name"]) == ["Meer", "Park", "Vijver"]
+    assert seen and not [t for _, t in seen if {"natural", "leisure", "landuse"} & set(t)]
+    assert {k for _, t in seen for k in t} <= {
+        "highway",
+        "addr:housenumber",
+        "amenity",
+        "shop",
+        "name",
+    }
+
+
 def test_small_areas_are_left_out_and_the_rest_cut_to_the_extent(lake_town):
     ctx = read_osm(lake_town, ways=False, dwellings=False, context=True).context.to_crs(28992)
     limits = {"water": 5_000.0, "green": 10_000.0}

@@ -319,7 +319,11 @@ def _read_pass(path: Path, collector: _Collector, keys: set[str], area_keys: tup
     locations.ignore_errors()
     handlers: list = [locations]
     areas = keep_alive = None
-    keep = osmium.filter.KeyFilter(*sorted(keys))
+    keep = (  # only the areas, when no key is asked for (a map's context alone)
+        osmium.filter.KeyFilter(*sorted(keys))
+        if keys
+        else osmium.filter.EntityFilter(osmium.osm.NOTHING)
+    )
     node, way, area = collector.node, collector.way, collector.area
     Node, Way = osmium.osm.Node, osmium.osm.Way
     with _reading(path):
@@ -617,7 +621,7 @@ def read_osm(
         chunk_ways=chunk_ways,
     )
     with GC_PAUSED.held():  # a tuple of tags per object: see GC_PAUSED
-        if keys:
+        if keys or area_keys:
             _read_pass(p, collector, keys, area_keys)
         if ways:
             if not (collector.ways.id or collector.n_ways):
@@ -643,11 +647,15 @@ def no_highways(path) -> InputError:
 def _pass_keys(
     feature_keys, prefilter, *, ways: bool = False, dwellings: bool = False, context: bool = False
 ):
-    """The keys that bring an object to Python, and those that make a relation an area."""
+    """The keys that bring an object to Python, and those that make a relation an area.
+
+    The water and green areas come from the area assembly alone (closed ways and
+    relations, in C++): their keys bring no node or way to Python (on Aachen 4,100 trees
+    and 4,800 ways, a sixth of the objects, came for nothing).
+    """
     keys = set(feature_keys if prefilter is None else prefilter)
     keys |= {"highway"} if ways else set()
     keys |= {_ADDRESS} if dwellings else set()
-    keys |= set(CONTEXT_KEYS) if context else set()
     area_keys = tuple(feature_keys if prefilter is None else prefilter)
     area_keys = (area_keys if feature_keys else ()) + (CONTEXT_KEYS if context else ())
     return keys, tuple(dict.fromkeys(area_keys))
