@@ -131,3 +131,24 @@ def test_cells_under_100_m_are_refused(tmp_path, key):
         load_config(f)
     f.write_text(f"aggregation:\n  {key}: 250\n")
     assert getattr(load_config(f), key) == 250
+
+
+def test_the_shipped_yaml_reads_the_same_through_libyaml():
+    # configuration is read with libyaml's loader where PyYAML has it (ten times faster):
+    # every shipped file (weights, studies, indicators, the source catalogue) gives what
+    # PyYAML's own safe loader gives, value for value and type for type
+    from pathlib import Path
+
+    import yaml
+
+    from thuisdichtbij.config import shipped_path
+    from thuisdichtbij.config_checks import parse_yaml
+
+    files = sorted(Path(shipped_path("config")).rglob("*.yaml"))
+    files += sorted(Path(default_indicators_dir()).glob("*.yaml"))
+    files += sorted(Path(shipped_path("data")).glob("*.yaml"))
+    assert len(files) >= 15
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        ours, reference = parse_yaml(text), yaml.safe_load(text)
+        assert ours == reference and repr(ours) == repr(reference), f

@@ -74,13 +74,22 @@ _INDICATOR_KEYS = {
 _SAFETY_DIMENSIONS = {"lbm", "afw", "fys", "onv", "soc", "vrz", "won"}
 
 
+#: libyaml's loader when PyYAML was built with it (its wheels are): the same documents,
+#: ten times faster than the pure-Python one (a scan reads ten configuration files).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load``, through libyaml when there is one."""
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def read_yaml(path: Path) -> Any:
     """A YAML file's content, or a one-line error naming the file."""
     if not path.is_file():
         raise InputFileNotFoundError(f"configuration file {path} does not exist")
     try:
-        with open(path, encoding="utf-8") as f:
-            return yaml.safe_load(f)
+        return parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"{path}: not valid YAML ({str(exc).splitlines()[0]}); check indentation and quoting"

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .config import INDICATOR_IDS, shipped_path
+from .config_checks import parse_yaml
 from .errors import ConfigError, InputFileNotFoundError, reject_unknown_keys
 from .settings import data_dir as _data_dir
 
@@ -188,7 +189,7 @@ def load_study(study: str | os.PathLike, *, data_dir: str | os.PathLike | None =
             f"presets: {', '.join(preset_names())}"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(raw, Mapping):

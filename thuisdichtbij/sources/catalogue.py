@@ -13,6 +13,7 @@ from types import MappingProxyType
 import yaml
 
 from ..config import shipped_path
+from ..config_checks import parse_yaml
 from ..errors import ConfigError
 
 __all__ = ["load_catalogue", "REQUIRED_KEYS"]
@@ -22,7 +23,7 @@ REQUIRED_KEYS = ("title", "url", "format", "licence", "attribution", "cut")
 
 def _read(p: Path) -> dict:
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = parse_yaml(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ConfigError(f"catalogue: {p} does not exist; check the path") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
