@@ -8,9 +8,11 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from .._process_wide import GC_PAUSED, ProcessWide
 from ..errors import OutputError
@@ -239,8 +241,10 @@ _EMPTY_AS = {"context": "MultiPolygon", "areas": "MultiPolygon", "grid": "MultiP
 
 def _polygons(frame: pd.DataFrame) -> bool:
     """True for a polygon layer: written as MultiPolygon, as GeoPackage readers prefer."""
-    geom = getattr(frame, "geom_type", None)
-    return geom is not None and bool(geom.str.contains("Polygon").any())
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return False
+    kinds = shapely.get_type_id(frame.geometry.to_numpy())
+    return bool(np.isin(kinds, (3, 6)).any())  # Polygon, MultiPolygon (names: 50 ms more)
 
 
 def check_add_target(path: str | os.PathLike, *, what: str = "output") -> Path:
