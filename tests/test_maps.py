@@ -152,6 +152,61 @@ def test_geotiff_matches_the_grid(maastricht):
         assert r.tags(3)["3"] == "onvoldoende gegevens"
 
 
+def test_geotiff_has_its_qgis_style_beside_it(maastricht, capsys, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    import rasterio
+    from rasterio.enums import ColorInterp
+
+    from thuisdichtbij.engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+    from thuisdichtbij.outputs._mapkit import CLASS_COLOURS as MAP_COLOURS
+    from thuisdichtbij.outputs.raster import grid_tif
+
+    out, folder = maastricht
+    qml = folder / "styled.qml"
+    qml.write_text("the user's own style")
+    # a GeoTIFF that fails to be written leaves the style the user had, and no GeoTIFF
+    monkeypatch.setattr(rasterio, "open", lambda *a, **k: (_ for _ in ()).throw(OSError("full")))
+    with pytest.raises(OSError, match="full"):
+        grid_tif(out, folder / "styled.tif")
+    assert qml.read_text() == "the user's own style" and not (folder / "styled.tif").exists()
+    assert not list(folder.glob(".styled.*"))  # no temporaries left
+    monkeypatch.undo()
+    for lang, labels in (("nl", CLASS_LABELS_NL), ("en", CLASS_LABELS_EN)):
+        assert main(["map", str(out), "--tif", str(folder / "styled.tif"), "--lang", lang]) == 0
+        said = capsys.readouterr().out
+        assert str(qml) in said and "QGIS" in said  # the user is told of the second file
+        root = ET.parse(qml).getroot()  # parses as XML; the user's file is replaced
+        (renderer,) = root.iter("rasterrenderer")
+        assert renderer.get("type") == "paletted" and renderer.get("band") == "2"
+        assert renderer.get("nodataColor") == ""  # nodata drawn in no colour: transparent
+        entries = [(e.get("value"), e.get("color"), e.get("label")) for e in renderer.iter(
+            "paletteEntry")]  # fmt: skip
+        # the five classes in the colours and labels of the scan's other maps, nothing more
+        assert entries == [(str(k), c, f"{k}: {labels[k]}") for k, c in MAP_COLOURS.items()]
+        # why a cell has no class (band 3), the gap in the data among them, in the notes
+        notes = root.find("userNotes").get("value")
+        assert "band 3 (data_status)" in notes
+        assert ("onvoldoende gegevens" if lang == "nl" else "insufficient data") in notes
+    # the GeoTIFF's bands are what they were, and not declared RGB
+    with rasterio.open(folder / "styled.tif") as r:
+        assert r.count == 3 and r.dtypes == ("float32",) * 3 and r.nodata == -9999.0
+        assert r.descriptions == ("score_mean", "score_class", "data_status")
+        assert r.colorinterp == (ColorInterp.gray, ColorInterp.undefined, ColorInterp.undefined)
+        assert r.tags(3)["3"] == "onvoldoende gegevens"
+        assert set(np.unique(r.read(2))) <= {-9999.0, 1, 2, 3, 4, 5}
+
+
+def test_a_style_that_cannot_be_replaced_stops_the_map_before_it_writes(maastricht, capsys):
+    out, folder = maastricht
+    (folder / "locked.qml").mkdir()
+    code = main(
+        ["map", str(out), "--out", str(folder / "locked.html"), "--tif", str(folder / "locked.tif")]
+    )
+    assert code == 2 and "locked.qml is a folder" in capsys.readouterr().err
+    assert not (folder / "locked.html").exists() and not (folder / "locked.tif").exists()
+
+
 def test_map_of_a_file_that_is_not_a_scan(tmp_path, capsys):
     import geopandas as gpd
     from shapely import Point

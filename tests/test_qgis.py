@@ -211,3 +211,66 @@ def test_diff_geopackage_opens_in_qgis(tmp_path):
     assert fields["cause"] == "String"
     assert layers["diff_runs"]["count"] >= 1
     assert "partially supported" not in run.stderr
+
+
+RASTER = """
+import json, os, sys
+from qgis.core import (QgsApplication, QgsLayerNotesUtils, QgsMapRendererSequentialJob,
+                       QgsMapSettings, QgsRasterLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+app = QgsApplication([], False)
+app.initQgis()
+lyr = QgsRasterLayer(sys.argv[1], "grid", "gdal")  # as QGIS opens a file: its default style
+r = lyr.renderer()
+out = {"valid": lyr.isValid(), "renderer": r.type(), "bands": r.usesBands(),
+       "classes": [[c.value, c.label, c.color.name()] for c in r.classes()]
+       if r.type() == "paletted" else [],
+       "notes": QgsLayerNotesUtils.layerNotes(lyr)}
+ms = QgsMapSettings()  # one pixel per cell, on a transparent background
+ms.setLayers([lyr]); ms.setDestinationCrs(lyr.crs()); ms.setExtent(lyr.extent())
+ms.setOutputSize(QSize(lyr.width(), lyr.height()))
+ms.setBackgroundColor(QColor(0, 0, 0, 0))
+job = QgsMapRendererSequentialJob(ms)
+job.start()
+job.waitForFinished()
+img = job.renderedImage()
+out["pixels"] = [[QColor.fromRgba(img.pixel(c, row)).name(QColor.HexArgb)
+                  for c in range(img.width())] for row in range(img.height())]
+print(json.dumps(out), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_geotiff_opens_in_qgis_as_the_class_map(tmp_path):
+    import rasterio
+
+    from thuisdichtbij.engine.score import CLASS_LABELS_EN
+    from thuisdichtbij.outputs._mapkit import CLASS_COLOURS
+    from thuisdichtbij.outputs.raster import grid_tif
+
+    # without a style QGIS 3.22 draws a 3-band raster as an RGB composite of all three
+    tif = grid_tif(scan_with_zones(tmp_path), tmp_path / "grid.tif", lang="en")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTHONPATH", None)
+    run = subprocess.run(
+        [SYSTEM_PYTHON, "-c", RASTER, str(tif)], capture_output=True, text=True, env=env,
+        timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["valid"] and got["renderer"] == "paletted" and got["bands"] == [2]
+    assert got["classes"] == [
+        [k, f"{k}: {CLASS_LABELS_EN[k]}", c] for k, c in CLASS_COLOURS.items()
+    ]
+    assert "band 3 (data_status)" in got["notes"] and "insufficient data" in got["notes"]
+    # each cell drawn in its class colour, opaque; cells without a class transparent
+    with rasterio.open(tif) as r:
+        klass = r.read(2)
+    want = [
+        ["#00000000" if v == -9999 else "#ff" + CLASS_COLOURS[int(v)][1:] for v in row]
+        for row in klass
+    ]
+    assert got["pixels"] == want
+    assert sum(v != -9999 for v in klass.ravel()) >= 3

@@ -15,6 +15,7 @@ CONSOLE = {
     "nl": {
         # every command
         "wrote": "geschreven: {what}",
+        "tif_and_style": "{tif} en ernaast de QGIS-stijl {qml}",
         # scan and fetch
         "scan_wrote": "{out} geschreven in {s} s",
         "scan_dwellings": "  woningen: {n} in {p} punt(en), {u} punt(en) niet gescoord (verder "
@@ -106,6 +107,7 @@ CONSOLE = {
     "en": {
         # every command
         "wrote": "wrote {what}",
+        "tif_and_style": "{tif} and beside it the QGIS style {qml}",
         # scan and fetch
         "scan_wrote": "wrote {out} in {s} s",
         "scan_dwellings": "  dwellings: {n} in {p} point(s), {u} point(s) not scored (beyond "

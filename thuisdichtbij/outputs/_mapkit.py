@@ -98,6 +98,10 @@ _TEXT = {
         "sites_footer": "Winst: woningen die een locatie in een betere afstandsband brengt, "
         "na de locaties die voor haar in de rangorde staan",
         "sites_tip": "{rank}: +{gain} woningen{street}",
+        "tif_note": "{classes} per cel van {m} m: band 2 (score_class). Een cel zonder klasse "
+        "is doorzichtig; band 3 (data_status) zegt waarom: 2 = {suppressed}, 3 = {insufficient} "
+        "(de woningen liggen te ver van een straat in de gegevens: een gat in de gegevens, geen "
+        "leeg land). Band 1 (score_mean): {score}.",
     },
     "en": {
         "fs_title": "Fair share: areas that are already vulnerable",
@@ -162,6 +166,10 @@ _TEXT = {
         "sites_footer": "Gains: dwellings moved into a better distance band by each site after "
         "those ranked before it",
         "sites_tip": "{rank}: +{gain} dwellings{street}",
+        "tif_note": "{classes} per cell of {m} m: band 2 (score_class). A cell without a class "
+        "is transparent; band 3 (data_status) says why: 2 = {suppressed}, 3 = {insufficient} "
+        "(its dwellings lie too far from a street in the data: a gap in the data, not empty "
+        "land). Band 1 (score_mean): {score}.",
     },
 }
 

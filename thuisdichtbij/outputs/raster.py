@@ -1,4 +1,8 @@
-"""The score grid as a GeoTIFF (rasterio; optional: ``pip install 'thuisdichtbij[maps]'``)."""
+"""The score grid as a GeoTIFF (rasterio; optional: ``pip install 'thuisdichtbij[maps]'``).
+
+Beside it goes its QGIS style (``grid.qml`` for ``grid.tif``), which QGIS loads when it
+opens the raster: the class map in the colours of the other maps, not an RGB composite.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,23 @@ from pathlib import Path
 
 from ._mapkit import area_states, atomic_write, check_out
 
-__all__ = ["grid_tif"]
+__all__ = ["grid_tif", "grid_tif_outputs"]
 
 #: Band 3's codes: a classed cell (any class 1-5), and the two states without a class.
 _STATE_NAMES = {"klasse": 1, "te weinig woningen": 2, "onvoldoende gegevens": 3}
 _STATE_CODES = {"suppressed": 2, "insufficient": 3}
 
 
-def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
+def grid_tif_outputs(path: str | os.PathLike) -> tuple[Path, Path]:
+    """The GeoTIFF at ``path`` and its QGIS style beside it (``.qml``), both checked writable.
+
+    QGIS finds a raster's default style by its name: the file's suffix replaced by ``.qml``.
+    """
+    out = check_out(path, (".tif", ".tiff"))
+    return out, check_out(out.with_suffix(".qml"), (".qml",))
+
+
+def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     """The score grid as a GeoTIFF: band 1 mean score, band 2 class, band 3 the cell's state.
 
     Band 3 tells the cells without a class apart: 1 classed, 2 too few dwellings (suppressed),
@@ -22,14 +35,19 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
     empty land). Cells without dwellings are nodata (-9999) in all three bands, so are the
     cells without a score or class in bands 1 and 2. One data type (float32) for all bands.
     Cells align with the grid's own multiples, in the scan's CRS.
+
+    Beside it, the QGIS style (:func:`~.styles.grid_tif_qml`, labels in ``lang``) under the
+    name of :func:`grid_tif_outputs`; an existing one is replaced only once the GeoTIFF is.
+    Returns the GeoTIFF's path.
     """
     import numpy as np
     import rasterio
     from rasterio.transform import from_origin
 
     from .scanfile import read_metadata, read_scan_layer, require_layer
+    from .styles import grid_tif_qml
 
-    out = check_out(path, (".tif", ".tiff"))
+    out, style = grid_tif_outputs(path)
     require_layer(scan, "grid", what="maps")
     grid = read_scan_layer(scan, "grid")
     size = float(read_metadata(scan).get("grid_cell_m", 100))
@@ -68,4 +86,13 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike) -> Path:
             dst.set_band_description(3, "data_status")
             dst.update_tags(3, **{str(v): k for k, v in _STATE_NAMES.items()})
 
-    return atomic_write(out, write)
+    qml = grid_tif_qml(lang, cell_m=size)
+
+    def write_style(p):
+        # the style's temporary first, then the GeoTIFF: a GeoTIFF that fails leaves the
+        # style the user had, and the new style takes its place right after the GeoTIFF
+        p.write_text(qml, encoding="utf-8")
+        atomic_write(out, write)
+
+    atomic_write(style, write_style)
+    return out

@@ -4,6 +4,7 @@ QGIS reads a layer's default style from this table when it opens the layer, so t
 layers come up in the five class colours with their names, and zones as labelled outlines.
 Areas and grid cells with ``data_status`` 'onvoldoende gegevens' (no class for lack of data)
 get a category of their own: grey, hatched with a line-pattern fill, never a class colour.
+The score grid's GeoTIFF gets its style as a file beside it (:func:`grid_tif_qml`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
+from .._text import label as plain
 from ..engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
 from ._mapkit import (
     CHANGE_COLOURS,
@@ -23,12 +25,10 @@ from ._mapkit import (
     text,
 )
 
-__all__ = ["layer_styles", "STYLED_LAYERS"]
+__all__ = ["layer_styles", "grid_tif_qml", "STYLED_LAYERS"]
 
-_HEAD = (
-    "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-    '<qgis version="3.22.0" styleCategories="Symbology|Labeling">\n'
-)
+_DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+_HEAD = _DOCTYPE + '<qgis version="3.22.0" styleCategories="Symbology|Labeling">\n'
 
 
 def _rgb(hex_colour: str, alpha: int = 255) -> str:
@@ -113,6 +113,42 @@ def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
         _HEAD + f'<renderer-v2 type="categorizedSymbol" attr={attr} symbollevels="0" '
         'enableorderby="0" forceraster="0">'
         f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
+    )
+
+
+def grid_tif_qml(lang: str, *, cell_m: float) -> str:
+    """The QGIS style of the score grid's GeoTIFF (``grid.qml`` beside ``grid.tif``).
+
+    QGIS 3.22 shows a 3-band raster as an RGB composite unless a style file named like it
+    says otherwise. This one draws band 2 (the class) as a paletted raster, exact values 1-5
+    in the class colours and labels of the scan's other maps, nearest neighbour; nodata and
+    any other value stay transparent. A renderer draws one band, so the cells without a class
+    are transparent whatever band 3 says; the layer's notes (an icon in QGIS's layer list)
+    say what band 3 tells apart, the gap in the data among them.
+    """
+    t = text(lang)
+    labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
+    palette = "".join(
+        f'<paletteEntry value="{k}" color="{c}" alpha="255" '
+        f"label={quoteattr(f'{k}: {labels[k]}')}/>"
+        for k, c in CLASS_COLOURS.items()
+    )
+    note = t["tif_note"].format(
+        classes=t["classes"],
+        m=plain(cell_m),
+        suppressed=t["suppressed"].lower(),
+        insufficient=t["insufficient"].lower(),
+        score=t["score"].lower(),
+    )
+    return (
+        _DOCTYPE + '<qgis version="3.22.0" styleCategories="Symbology|Notes">\n'
+        f"<userNotes value={quoteattr(f'<p>{escape(note)}</p>')}/>"
+        "<pipe><provider>"
+        '<resampling enabled="false" zoomedInResamplingMethod="nearestNeighbour" '
+        'zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/></provider>'
+        '<rasterrenderer type="paletted" band="2" opacity="1" alphaBand="-1" nodataColor="">'
+        f"<colorPalette>{palette}</colorPalette></rasterrenderer></pipe>"
+        "<blendMode>0</blendMode></qgis>\n"
     )
 
 
