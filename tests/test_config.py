@@ -142,7 +142,10 @@ def test_the_shipped_yaml_reads_the_same_through_libyaml():
     import yaml
 
     from thuisdichtbij.config import shipped_path
-    from thuisdichtbij.config_checks import parse_yaml
+    from thuisdichtbij.config_checks import _YAML_LOADER, parse_yaml
+
+    # libyaml's loader wherever PyYAML was built with it (its wheels are)
+    assert _YAML_LOADER is (yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
 
     files = sorted(Path(shipped_path("config")).rglob("*.yaml"))
     files += sorted(Path(default_indicators_dir()).glob("*.yaml"))

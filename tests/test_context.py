@@ -1,5 +1,6 @@
 """Water and large green for the maps: read from an OSM extract, kept, written, drawn."""
 
+import gc
 import os
 import re
 import shutil
@@ -89,26 +90,37 @@ def test_water_and_green_bring_no_object_to_python(lake_town, monkeypatch):
     # their areas come from libosmium's assembly; the ways and nodes that carry only their
     # keys (the lake, the pond, trees) are not handed to the reader's Python loop
     from thuisdichtbij.sources import osm
+    from thuisdichtbij.sources.pbf_blocks import pbf_runs
 
     seen = []
     for kind in ("node", "way"):
         real = getattr(osm._Collector, kind)
 
         def spy(self, obj, real=real, kind=kind):
-            seen.append((kind, dict(obj.tags)))
+            seen.append((kind, dict(obj.tags), gc.isenabled()))
             return real(self, obj)
 
         monkeypatch.setattr(osm._Collector, kind, spy)
     ext = read_osm(lake_town, ways=True, dwellings=True, context=True)
     assert sorted(ext.context["name"]) == ["Meer", "Park", "Vijver"]
-    assert seen and not [t for _, t in seen if {"natural", "leisure", "landuse"} & set(t)]
-    assert {k for _, t in seen for k in t} <= {
-        "highway",
-        "addr:housenumber",
-        "amenity",
-        "shop",
-        "name",
-    }
+    assert seen and not [t for _, t, _ in seen if {"natural", "leisure", "landuse"} & set(t)]
+    keys = {k for _, t, _ in seen for k in t}
+    assert keys <= {"highway", "addr:housenumber", "amenity", "shop", "name"}
+    # the garbage collector rests while the objects come (a tuple of tags each), and only then
+    assert not any(on for *_, on in seen) and gc.isenabled()
+    # so it does in the national conversion's reader of a run of blocks
+    seen.clear()
+    header, runs = pbf_runs(lake_town, 1)
+    osm.read_run(
+        lake_town,
+        header,
+        runs[0],
+        osm.node_locations(lake_town),
+        feature_keys=("amenity", "shop", "highway"),
+        feature_prefilter=None,
+        on_ways=lambda ways: None,
+    )
+    assert seen and not any(on for *_, on in seen) and gc.isenabled()
 
 
 def test_small_areas_are_left_out_and_the_rest_cut_to_the_extent(lake_town):

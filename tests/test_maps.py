@@ -207,6 +207,17 @@ def test_a_style_that_cannot_be_replaced_stops_the_map_before_it_writes(maastric
     assert not (folder / "locked.html").exists() and not (folder / "locked.tif").exists()
 
 
+def test_a_geotiff_named_like_the_scan_is_refused(maastricht, capsys):
+    # scan.qml beside scan.gpkg would be QGIS's style for the scan's unstyled layers too
+    out, folder = maastricht
+    tif = out.with_suffix(".tif")
+    code = main(["map", str(out), "--out", str(folder / "named.html"), "--tif", str(tif)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"{out.stem}.qml" in err and f"{out.stem}-grid.tif" in err
+    assert not tif.exists() and not out.with_suffix(".qml").exists()
+    assert not (folder / "named.html").exists()
+
+
 def test_map_of_a_file_that_is_not_a_scan(tmp_path, capsys):
     import geopandas as gpd
     from shapely import Point

@@ -217,6 +217,24 @@ def test_the_garbage_collector_rests_during_a_scan_and_comes_back(tmp_path, monk
         gc.enable()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_process_forked_during_a_pause_has_its_collector_back():
+    # its holders stay in the parent: without the reset the child would keep the
+    # collector off for good (and the SQLite sync setting changed)
+    from thuisdichtbij._process_wide import GC_PAUSED
+
+    with GC_PAUSED.held():
+        pid = os.fork()
+        if pid == 0:  # the child
+            ok = gc.isenabled()
+            with GC_PAUSED.held():
+                ok = ok and not gc.isenabled()
+            os._exit(0 if ok and gc.isenabled() else 1)
+        _, status = os.waitpid(pid, 0)
+        assert not gc.isenabled()  # the parent's pause goes on
+    assert os.waitstatus_to_exitcode(status) == 0 and gc.isenabled()
+
+
 def test_a_written_geopackage_and_its_folder_are_synced(tmp_path, monkeypatch):
     # the temporary file is synced before the move, the folder after it: a power cut
     # cannot leave half a file, nor bring the old one back after "wrote"

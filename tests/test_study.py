@@ -75,6 +75,19 @@ def test_the_utm_zone_is_the_one_geopandas_estimates(lon, lat):
     assert utm_crs(lon, lat) == point.estimate_utm_crs()
 
 
+@pytest.mark.parametrize("lon, lat", [(360.0, 51.0), (-181.0, 0.0), (6.0, 85.0), (6.0, -81.0)])
+def test_no_utm_zone_outside_their_reach_is_one_line(lon, lat):
+    # GeoPandas' estimate raised a RuntimeError there (a street file in 0-360 longitudes)
+    from thuisdichtbij import CRSError
+    from thuisdichtbij.crs import utm_crs
+
+    with pytest.raises(CRSError, match="outside the UTM zones.*give a metric CRS"):
+        utm_crs(lon, lat)
+    with pytest.raises(CRSError, match="latitude nan"):
+        utm_crs(6.0, float("nan"))
+    assert utm_crs(6.0, 84.0).to_epsg() == 32631 and utm_crs(6.0, -80.0).to_epsg() == 32731
+
+
 DELFT = (4.355, 51.995, 4.386, 52.005)
 BERLIN = (13.3, 52.4, 13.5, 52.6)
 

@@ -9,6 +9,7 @@ was there before when the last one leaves, on an error too.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,14 +24,21 @@ class ProcessWide:
         self._lock = threading.Lock()
         self._holders = 0
         self._before: Any = None
+        _ALL.append(self)
 
     @contextmanager
     def held(self) -> Iterator[None]:
         """The setting changed while this (or any overlapping holder) runs."""
         with self._lock:
-            if self._holders == 0:
-                self._before = self._change()
+            # counted before the change: an interrupt between the two must not leave the
+            # setting changed with no holder to restore it
             self._holders += 1
+            if self._holders == 1:
+                try:
+                    self._before = self._change()
+                except BaseException:
+                    self._holders -= 1
+                    raise
         try:
             yield
         finally:
@@ -38,6 +46,28 @@ class ProcessWide:
                 self._holders -= 1
                 if self._holders == 0:
                     self._restore(self._before)
+
+    def _after_fork(self) -> None:
+        """In a forked child: its holders stay in the parent, so the setting is restored.
+
+        A child forked while a thread of the parent holds the setting (or its lock) would
+        otherwise keep it changed for good, or wait on the lock for ever.
+        """
+        self._lock = threading.Lock()
+        if self._holders:
+            self._holders = 0
+            self._restore(self._before)
+
+
+_ALL: list[ProcessWide] = []
+
+
+def _after_fork_in_child() -> None:
+    for setting in _ALL:
+        setting._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _pause_gc() -> bool:

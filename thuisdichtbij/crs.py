@@ -39,8 +39,17 @@ def utm_crs(lon: float, lat: float) -> CRS:
     spans longitudes ``-180 + 6(n - 1)`` to ``-180 + 6n``, a point on a zone's edge goes
     to the western one and a point on the equator to the northern hemisphere, as the
     database's answer puts them first. (The Norwegian and Svalbard exceptions of the
-    military grid are not in EPSG's UTM zones, nor here.)
+    military grid are not in EPSG's UTM zones, nor here.) Outside the zones' reach
+    (longitudes beyond -180 to 180, latitudes beyond 80 S to 84 N, or no coordinates at all)
+    a :class:`CRSError` asks for a CRS.
     """
+    if not (-180 <= lon <= 180 and -80 <= lat <= 84):  # NaN fails both
+        raise CRSError(
+            f"crs: the data's centre (longitude {lon:g}, latitude {lat:g}) lies outside the UTM "
+            "zones (longitudes -180 to 180, latitudes 80 S to 84 N), so no CRS can be chosen "
+            "for it; check the input's coordinates, or give a metric CRS (--crs, or 'crs' in "
+            "the study file)"
+        )
     zone = min(max(math.ceil((lon + 180) / 6), 1), 60)
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 

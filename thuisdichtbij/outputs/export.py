@@ -241,7 +241,7 @@ _EMPTY_AS = {"context": "MultiPolygon", "areas": "MultiPolygon", "grid": "MultiP
 
 def _polygons(frame: pd.DataFrame) -> bool:
     """True for a polygon layer: written as MultiPolygon, as GeoPackage readers prefer."""
-    if not isinstance(frame, gpd.GeoDataFrame):
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.active_geometry_name is None:
         return False
     kinds = shapely.get_type_id(frame.geometry.to_numpy())
     return bool(np.isin(kinds, (3, 6)).any())  # Polygon, MultiPolygon (names: 50 ms more)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..errors import OutputError
 from ._mapkit import area_states, atomic_write, check_out
 
 __all__ = ["grid_tif", "grid_tif_outputs"]
@@ -22,9 +23,20 @@ def grid_tif_outputs(path: str | os.PathLike) -> tuple[Path, Path]:
     """The GeoTIFF at ``path`` and its QGIS style beside it (``.qml``), both checked writable.
 
     QGIS finds a raster's default style by its name: the file's suffix replaced by ``.qml``.
+    It finds a vector file's so too: beside a GeoPackage of the same name (the scan's own,
+    ``map scan.gpkg --tif scan.tif``) the style would also dress that file's unstyled layers
+    as a raster, so that name is refused.
     """
     out = check_out(path, (".tif", ".tiff"))
-    return out, check_out(out.with_suffix(".qml"), (".qml",))
+    style = out.with_suffix(".qml")
+    beside = out.with_suffix(".gpkg")
+    if beside.exists():
+        raise OutputError(
+            f"maps: the GeoTIFF's QGIS style would be {style.name}, which QGIS also takes as "
+            f"the style of {beside.name} beside it; give the GeoTIFF another name (e.g. "
+            f"{out.stem}-grid{out.suffix})"
+        )
+    return out, check_out(style, (".qml",))
 
 
 def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl") -> Path:

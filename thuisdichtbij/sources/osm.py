@@ -418,15 +418,16 @@ def read_run(
     keep = osmium.filter.KeyFilter(*sorted(keys))
     located = osmium.NodeLocationsForWays(locations)
     located.ignore_errors()
-    with _reading(p), GC_PAUSED.held():
-        nodes = FileBuffer(data, "pbf")
-        with Reader(nodes, osmium.osm.NODE, thread_pool=pool) as reader:
-            for obj in osmium.OsmFileIterator(reader, keep):
-                collector.node(obj)
-        ways = FileBuffer(data, "pbf")
-        with Reader(ways, osmium.osm.WAY, thread_pool=pool) as reader:
-            for obj in osmium.OsmFileIterator(reader, located, keep):
-                collector.way(obj)
+    with GC_PAUSED.held():  # a tuple of tags per object: see GC_PAUSED
+        with _reading(p):
+            nodes = FileBuffer(data, "pbf")
+            with Reader(nodes, osmium.osm.NODE, thread_pool=pool) as reader:
+                for obj in osmium.OsmFileIterator(reader, keep):
+                    collector.node(obj)
+            ways = FileBuffer(data, "pbf")
+            with Reader(ways, osmium.osm.WAY, thread_pool=pool) as reader:
+                for obj in osmium.OsmFileIterator(reader, located, keep):
+                    collector.way(obj)
         collector.flush_ways()
         return (
             _features(collector.features, collector.feature_tags),
