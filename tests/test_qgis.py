@@ -49,20 +49,22 @@ def _has_qgis() -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
-def test_geopackage_opens_in_qgis(tmp_path):
-    out = scan_with_zones(tmp_path)
+def _in_qgis(script: str, *args: str):
+    """Run ``script`` in QGIS's Python (Debian's, offscreen): its last line of output, as
+    JSON, and what it wrote to stderr (QGIS's warnings)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     env.pop("PYTHONPATH", None)
     run = subprocess.run(
-        [SYSTEM_PYTHON, "-c", SCRIPT, str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+        [SYSTEM_PYTHON, "-c", script, *args], capture_output=True, text=True, env=env, timeout=120
     )
     assert run.returncode == 0, run.stderr
-    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    return json.loads(run.stdout.strip().splitlines()[-1]), run.stderr
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_geopackage_opens_in_qgis(tmp_path):
+    out = scan_with_zones(tmp_path)
+    layers, warnings = _in_qgis(SCRIPT, str(out))
     assert all(layer["valid"] for layer in layers.values())
     assert layers["dwellings"]["count"] == 5
     assert layers["dwellings"]["crs"] == "EPSG:28992"
@@ -86,7 +88,7 @@ def test_geopackage_opens_in_qgis(tmp_path):
     # four cells with scored dwellings, and D5's (far from every street: no data)
     assert layers["zones"]["count"] == 3 and layers["grid"]["count"] == 5
     # no "GeoPackage 1.4 may only be partially supported" warning
-    assert "partially supported" not in run.stderr
+    assert "partially supported" not in warnings
     # band-edge sensitivity, typed
     assert layers["dwellings"]["fields"]["class_robust"] == "Boolean"
     assert layers["dwellings"]["fields"]["n_near_edge"] == "Integer64"
@@ -151,14 +153,7 @@ def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
         }
     )
     out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "s.gpkg")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    run = subprocess.run(
-        [SYSTEM_PYTHON, "-c", RENDER, str(out)], capture_output=True, text=True, env=env,
-        timeout=120,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    layers, _ = _in_qgis(RENDER, str(out))
     for name, layer in layers.items():
         cats = layer["categories"]
         assert [c[0] for c in cats] == ["1", "2", "3", "4", "5", "onvoldoende gegevens"], name
@@ -191,17 +186,7 @@ def test_diff_geopackage_opens_in_qgis(tmp_path):
     new = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "new.gpkg")
     assert main(["diff", str(old), str(new), "--out", str(tmp_path / "d.gpkg")]) == 0
     names = "diff_areas,diff_dwellings,diff_amenities,diff_runs"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    run = subprocess.run(
-        [SYSTEM_PYTHON, "-c", SCRIPT, str(tmp_path / "d.gpkg"), names],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr
-    layers = json.loads(run.stdout.strip().splitlines()[-1])
+    layers, warnings = _in_qgis(SCRIPT, str(tmp_path / "d.gpkg"), names)
     assert all(layer["valid"] for layer in layers.values())
     for name in ("diff_areas", "diff_dwellings"):
         assert layers[name]["renderer"] == "categorizedSymbol", name
@@ -210,7 +195,7 @@ def test_diff_geopackage_opens_in_qgis(tmp_path):
     assert fields["class_change"] == "Integer64" and fields["score_change"] == "Real"
     assert fields["cause"] == "String"
     assert layers["diff_runs"]["count"] >= 1
-    assert "partially supported" not in run.stderr
+    assert "partially supported" not in warnings
 
 
 RASTER = """
@@ -252,14 +237,7 @@ def test_geotiff_opens_in_qgis_as_the_class_map(tmp_path):
 
     # without a style QGIS 3.22 draws a 3-band raster as an RGB composite of all three
     tif = grid_tif(scan_with_zones(tmp_path), tmp_path / "grid.tif", lang="en")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("PYTHONPATH", None)
-    run = subprocess.run(
-        [SYSTEM_PYTHON, "-c", RASTER, str(tif)], capture_output=True, text=True, env=env,
-        timeout=120,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    got = json.loads(run.stdout.strip().splitlines()[-1])
+    got, _ = _in_qgis(RASTER, str(tif))
     assert got["valid"] and got["renderer"] == "paletted" and got["bands"] == [2]
     assert got["classes"] == [
         [k, f"{k}: {CLASS_LABELS_EN[k]}", c] for k, c in CLASS_COLOURS.items()
