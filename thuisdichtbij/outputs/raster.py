@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import OutputError
 from ._mapkit import area_states, atomic_write, check_out
 
 __all__ = ["grid_tif", "grid_tif_outputs"]
@@ -23,20 +22,9 @@ def grid_tif_outputs(path: str | os.PathLike) -> tuple[Path, Path]:
     """The GeoTIFF at ``path`` and its QGIS style beside it (``.qml``), both checked writable.
 
     QGIS finds a raster's default style by its name: the file's suffix replaced by ``.qml``.
-    It finds a vector file's so too: beside a GeoPackage of the same name (the scan's own,
-    ``map scan.gpkg --tif scan.tif``) the style would also dress that file's unstyled layers
-    as a raster, so that name is refused.
     """
     out = check_out(path, (".tif", ".tiff"))
-    style = out.with_suffix(".qml")
-    beside = out.with_suffix(".gpkg")
-    if beside.exists():
-        raise OutputError(
-            f"maps: the GeoTIFF's QGIS style would be {style.name}, which QGIS also takes as "
-            f"the style of {beside.name} beside it; give the GeoTIFF another name (e.g. "
-            f"{out.stem}-grid{out.suffix})"
-        )
-    return out, check_out(style, (".qml",))
+    return out, check_out(out.with_suffix(".qml"), (".qml",))
 
 
 def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "nl") -> Path:
@@ -98,7 +86,12 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "n
             dst.set_band_description(3, "data_status")
             dst.update_tags(3, **{str(v): k for k, v in _STATE_NAMES.items()})
 
-    qml = grid_tif_qml(lang, cell_m=size)
+    # QGIS finds a vector file's default style by its name too: beside a GeoPackage of the
+    # same name (the scan's own: map scan.gpkg --tif scan.tif) the notes would show on that
+    # file's layers without a style of their own (amenities, network; measured in QGIS 3.22).
+    # The renderer alone it does not apply to them, so there the style goes without notes.
+    notes = not out.with_suffix(".gpkg").exists()
+    qml = grid_tif_qml(lang, cell_m=size, notes=notes)
 
     def write_style(p):
         # the style's temporary first, then the GeoTIFF: a GeoTIFF that fails leaves the

@@ -116,7 +116,7 @@ def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
     )
 
 
-def grid_tif_qml(lang: str, *, cell_m: float) -> str:
+def grid_tif_qml(lang: str, *, cell_m: float, notes: bool = True) -> str:
     """The QGIS style of the score grid's GeoTIFF (``grid.qml`` beside ``grid.tif``).
 
     QGIS 3.22 shows a 3-band raster as an RGB composite unless a style file named like it
@@ -124,7 +124,9 @@ def grid_tif_qml(lang: str, *, cell_m: float) -> str:
     in the class colours and labels of the scan's other maps, nearest neighbour; nodata and
     any other value stay transparent. A renderer draws one band, so the cells without a class
     are transparent whatever band 3 says; the layer's notes (an icon in QGIS's layer list)
-    say what band 3 tells apart, the gap in the data among them.
+    say what band 3 tells apart, the gap in the data among them. Without ``notes`` the style
+    holds the renderer alone, which QGIS does not apply to a vector layer (see
+    :func:`~thuisdichtbij.outputs.raster.grid_tif`).
     """
     t = text(lang)
     labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
@@ -140,10 +142,10 @@ def grid_tif_qml(lang: str, *, cell_m: float) -> str:
         insufficient=t["insufficient"].lower(),
         score=t["score"].lower(),
     )
+    note_xml = f"<userNotes value={quoteattr(f'<p>{escape(note)}</p>')}/>" if notes else ""
     return (
         _DOCTYPE + '<qgis version="3.22.0" styleCategories="Symbology|Notes">\n'
-        f"<userNotes value={quoteattr(f'<p>{escape(note)}</p>')}/>"
-        "<pipe><provider>"
+        f"{note_xml}<pipe><provider>"
         '<resampling enabled="false" zoomedInResamplingMethod="nearestNeighbour" '
         'zoomedOutResamplingMethod="nearestNeighbour" maxOversampling="2"/></provider>'
         '<rasterrenderer type="paletted" band="2" opacity="1" alphaBand="-1" nodataColor="">'
