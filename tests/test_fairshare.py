@@ -10,6 +10,7 @@ import pytest
 from thuisdichtbij import load_config
 from thuisdichtbij.analyses.fairshare import fairshare, mark_vulnerable
 from thuisdichtbij.apps.cli import main
+from thuisdichtbij.outputs._mapkit import FAIRSHARE_STYLE
 
 from ._pictures import assert_png_fills, embedded_layer
 
@@ -199,6 +200,10 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
     meta = dict(zip(meta["key"], meta["value"], strict=True))
     assert meta["fairshare.reference"] == "region"
     assert "config_hash" in meta  # the scan's own metadata is kept
+    # QGIS opens the layer as the maps draw it, in the words of --lang (Dutch by default)
+    assert_fairshare_style(out, "nl")
+    styles = assert_fairshare_style(scan_out, "en")
+    assert {"dwellings", "areas", "grid"} <= set(styles)  # the scan's styles are kept
 
 
 def test_study_without_fairshare_section(data_dir, capsys):
@@ -219,3 +224,64 @@ def test_layers_of_another_study_area_are_refused(parkstad, tmp_path):
     with pytest.raises(OutputError, match="layer 'fairshare' .* lies wholly outside the 'areas'"):
         parkstad.to_gpkg(out)
     assert out.read_bytes() == before
+
+
+def _styles(gpkg) -> dict[str, dict]:
+    """The GeoPackage's ``layer_styles`` table: layer name -> its one row."""
+    table = pyogrio.read_dataframe(gpkg, layer="layer_styles")
+    assert table["f_table_name"].is_unique
+    return {row["f_table_name"]: row for row in table.to_dict("records")}
+
+
+def _rgba(hex_colour: str) -> str:
+    """A map colour as QML writes it (``#d6604d`` -> ``214,96,77,255``)."""
+    return ",".join(str(int(hex_colour[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+
+
+def assert_fairshare_style(gpkg, lang: str) -> dict[str, dict]:
+    """The ``fairshare`` layer's QGIS style: categories on ``vulnerable`` in the colours,
+    hatch and words of the maps (``FAIRSHARE_STYLE``), the default style; all styles."""
+    import xml.etree.ElementTree as ET
+
+    styles = _styles(gpkg)
+    row = styles["fairshare"]
+    assert row["useAsDefault"] and row["f_geometry_column"] == "geom"
+    renderer = ET.fromstring(row["styleQML"]).find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol"
+    assert '"vulnerable"' in renderer.get("attr")  # the field, which the layer has
+    assert "vulnerable" in pyogrio.read_info(gpkg, layer="fairshare")["fields"]
+    symbols = {s.get("name"): s for s in renderer.find("symbols")}
+    got = []
+    for cat in renderer.find("categories"):
+        layers = symbols[cat.get("symbol")].findall("layer")
+        fill = layers[0].find("Option/Option[@name='color']").get("value")
+        got.append((cat.get("label"), fill, [lyr.get("class") for lyr in layers]))
+    assert got == [
+        (
+            st["label"][lang],
+            _rgba(st["fill"]),
+            ["SimpleFill", "LinePatternFill"] if st["hatch"] else ["SimpleFill"],
+        )
+        for st in FAIRSHARE_STYLE.values()
+    ]
+    return styles
+
+
+def test_fairshare_layer_carries_the_maps_style(parkstad, tmp_path):
+    out = parkstad.to_gpkg(tmp_path / "fs.gpkg")
+    assert set(assert_fairshare_style(out, "nl")) == {"fairshare"}
+
+
+def test_fairshare_style_joins_a_scans_styles(data_dir, tmp_path):
+    from ._synthetic import scan_with_zones
+
+    out = scan_with_zones(tmp_path)  # a small study in Maastricht, with zones
+    before = _styles(out)
+    fairshare("maastricht", data_dir=data_dir, lang="en").to_gpkg(out)
+    after = assert_fairshare_style(out, "en")
+    assert set(after) == {"dwellings", "areas", "grid", "zones", "fairshare"}
+    for name, row in before.items():
+        assert after[name]["styleQML"] == row["styleQML"], name
+    # run again in Dutch: the layer's style is replaced, not added twice
+    fairshare("maastricht", data_dir=data_dir).to_gpkg(out)
+    assert set(assert_fairshare_style(out, "nl")) == set(after)

@@ -706,6 +706,8 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     # no Leefbaarometer table was given: safety is missing, said per municipality too
     assert out.municipalities[0]["audit_safety"] == "ontbreekt"
     assert audit.loc["safety_share", "verdict"] == "ontbreekt"
+    # QGIS opens the layers as a scan's: the styles of a scan's GeoPackage, layer for layer
+    _same_styles(out.out / "gpkg" / "Papier.gpkg", {"dwellings", "areas", "grid"}, tmp_path)
     # a BAG GeoPackage in another CRS than the store's is refused before anything is written
     bag = gpd.GeoDataFrame(
         {"identificatie": ["1"], "gebruiksdoel": ["woonfunctie"], "status": ["x"]},
@@ -719,6 +721,23 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
             bag=tmp_path / "bag.gpkg",
         )  # fmt: skip
     assert not (tmp_path / "out2").exists()
+
+
+def _same_styles(gpkg, names: set[str], tmp_path) -> None:
+    """The QGIS styles (``layer_styles``) of ``gpkg`` are those of a scan's, for ``names``."""
+    from ._synthetic import write_study
+
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    single = scan(write_study(folder), data_dir=folder).to_gpkg(folder / "s.gpkg")
+    cols = ["f_table_name", "f_geometry_column", "styleName", "styleQML", "useAsDefault"]
+    ours, theirs = (
+        pyogrio.read_dataframe(p, layer="layer_styles").set_index("f_table_name", drop=False)
+        for p in (gpkg, single)
+    )
+    assert set(ours.index) == names and names <= set(theirs.index)
+    for name in names:
+        assert ours.loc[name, cols].tolist() == theirs.loc[name, cols].tolist(), name
 
 
 def test_municipalities_in_another_crs_find_the_same_dwellings(tmp_path):

@@ -252,3 +252,96 @@ def test_geotiff_opens_in_qgis_as_the_class_map(tmp_path):
     ]
     assert got["pixels"] == want
     assert sum(v != -9999 for v in klass.ravel()) >= 3
+
+
+FAIRSHARE = """
+import json, os, sys
+from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsMapRendererSequentialJob,
+                       QgsMapSettings, QgsPointXY, QgsRenderContext, QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+app = QgsApplication([], False)
+app.initQgis()
+lyr = QgsVectorLayer(sys.argv[1] + "|layername=fairshare", "fairshare", "ogr")
+r = lyr.renderer()
+out = {"valid": lyr.isValid(), "renderer": r.type(), "attr": r.classAttribute(),
+       "categories": [[str(c.value()), c.label(), c.symbol().color().name(),
+                       [s.layerType() for s in c.symbol().symbolLayers()]]
+                      for c in r.categories()]}
+ctx = QgsRenderContext()
+ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
+r.startRender(ctx, lyr.fields())
+out["features"] = {}
+for f in lyr.getFeatures():
+    ctx.expressionContext().setFeature(f)
+    sym = r.symbolForFeature(f, ctx)
+    out["features"][f["area_id"]] = sym.color().name() if sym else None
+r.stopRender(ctx)
+ms = QgsMapSettings()  # the map as QGIS draws it, into a PNG
+ms.setLayers([lyr]); ms.setDestinationCrs(lyr.crs()); ms.setExtent(lyr.extent())
+ms.setOutputSize(QSize(600, 200)); ms.setBackgroundColor(QColor("white"))
+job = QgsMapRendererSequentialJob(ms)
+job.start()
+job.waitForFinished()
+img = job.renderedImage()
+img.save(sys.argv[2], "PNG")
+out["pixels"] = {}  # the colour drawn at each area's centre
+for f in lyr.getFeatures():
+    c = f.geometry().centroid().asPoint()
+    px = ms.mapToPixel().transform(QgsPointXY(c.x(), c.y()))
+    out["pixels"][f["area_id"]] = QColor(img.pixel(int(px.x()), int(px.y()))).name()
+print(json.dumps(out), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_fairshare_layer_opens_in_qgis_in_the_maps_colours(tmp_path):
+    import geopandas as gpd
+    import numpy as np
+    from shapely.geometry import box
+
+    from thuisdichtbij import load_config
+    from thuisdichtbij.analyses.fairshare import FairshareResult, mark_vulnerable
+    from thuisdichtbij.outputs._mapkit import FAIRSHARE_STYLE
+
+    # three areas side by side, one per verdict against the national reference (0): both
+    # scores below it (vulnerable); SES-WOA above it (not); SES-WOA missing, the other
+    # below (unknown)
+    ses, lbm = pd.Series([-0.2, 0.1, np.nan]), pd.Series([-0.1, -0.1, -0.1])
+    hh = pd.Series([100.0] * 3)
+    flag, reason, *_ = mark_vulnerable(ses, lbm, hh, load_config().fairshare, lang="en")
+    assert [None if pd.isna(v) else bool(v) for v in flag] == [True, False, None]
+    areas = gpd.GeoDataFrame(
+        {
+            "area_id": ["6411", "6412", "6413"],
+            "municipality": ["Heerlen"] * 3,
+            "ses_woa": ses,
+            "lbm_afw": lbm,
+            "households": hh,
+            "vulnerable": flag,
+            "reason": reason,
+        },
+        geometry=[box(190_000 + i * 1000, 320_000, 190_900 + i * 1000, 320_900) for i in range(3)],
+        crs="EPSG:28992",
+    )
+    summary = pd.DataFrame({"municipality": ["Heerlen"], "areas": [3]})
+    out = FairshareResult(areas, summary, {"study": "paper"}, lang="en").to_gpkg(
+        tmp_path / "fs.gpkg"
+    )
+    got, _ = _in_qgis(FAIRSHARE, str(out), str(tmp_path / "fs.png"))
+    assert got["valid"] and got["renderer"] == "categorizedSymbol"
+    assert '"vulnerable"' in got["attr"]
+    # the three states, in the static map's words (--lang), fills and hatch
+    cats = got["categories"]
+    hatched = ["SimpleFill", "LinePatternFill"]
+    assert [c[1:] for c in cats] == [
+        [st["label"]["en"], st["fill"], hatched if st["hatch"] else hatched[:1]]
+        for st in FAIRSHARE_STYLE.values()
+    ]
+    assert len({c[0] for c in cats}) == 3
+    # each area drawn in its verdict's colour; the unhatched ones so at their centre
+    fills = [FAIRSHARE_STYLE[s]["fill"] for s in (True, False, None)]
+    assert got["features"] == dict(zip(areas["area_id"], fills, strict=True))
+    assert [got["pixels"][a] for a in ("6412", "6413")] == fills[1:]
+    assert (tmp_path / "fs.png").stat().st_size > 0

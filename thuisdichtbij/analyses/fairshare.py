@@ -68,20 +68,30 @@ REASONS = {
 
 @dataclass
 class FairshareResult:
-    """The ``fairshare`` layer, the per-municipality ``summary`` and the run's metadata."""
+    """The ``fairshare`` layer, the per-municipality ``summary`` and the run's metadata.
+
+    ``lang`` is the language of the reasons, and of the legend of the layer's QGIS style.
+    """
 
     areas: gpd.GeoDataFrame
     summary: pd.DataFrame
     metadata: dict[str, str] = field(default_factory=dict)
     municipalities: gpd.GeoDataFrame | None = None
+    lang: str = "nl"
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
-        """Write to a new GeoPackage, or add the layers to an existing one (a scan)."""
+        """Write to a new GeoPackage, or add the layers to an existing one (a scan).
+
+        The ``fairshare`` layer's QGIS style goes into the file's ``layer_styles`` table
+        (in an existing file, beside the styles of its other layers).
+        """
         from ..outputs.export import add_layers, write_layers
+        from ..outputs.styles import layer_styles
 
         layers = {
             "fairshare": self.areas,
             "fairshare_summary": self.summary,
+            "layer_styles": layer_styles(["fairshare"], lang=self.lang),
         }
         if Path(path).exists():
             meta = {f"fairshare.{k}": v for k, v in self.metadata.items()}
@@ -189,7 +199,7 @@ def fairshare(
         "area_id", ignore_index=True
     )
     meta = _metadata(st, f, specs, out, gaps, (ses_ref, lbm_ref))
-    return FairshareResult(out, _summary(out), meta, munis)
+    return FairshareResult(out, _summary(out), meta, munis, lang=lang)
 
 
 def _specs(st: Study, level: str | None) -> dict[str, dict]:

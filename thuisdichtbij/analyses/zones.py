@@ -276,25 +276,17 @@ class ZonesResult:
     extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
-        """Add (or refresh) the zones layer (and ``extra`` layers) in the scan GeoPackage."""
-        import pyogrio
+        """Add (or refresh) the zones layer (and ``extra`` layers) in the scan GeoPackage.
 
+        Their QGIS styles join the scan's in its ``layer_styles`` table.
+        """
         from ..outputs.export import add_layers
         from ..outputs.styles import layer_styles
 
-        styles = (
-            pyogrio.read_dataframe(path, layer="layer_styles")
-            if "layer_styles" in set(pyogrio.list_layers(path)[:, 0])
-            else None
-        )
-        names = [self.layer, *self.extra]
-        new = layer_styles(names)
-        if styles is not None:
-            keep = styles[~styles["f_table_name"].isin(names)]
-            new = pd.concat([keep, new], ignore_index=True)
+        styles = layer_styles([self.layer, *self.extra])
         return add_layers(
             path,
-            {self.layer: self.zones, **self.extra, "layer_styles": new},
+            {self.layer: self.zones, **self.extra, "layer_styles": styles},
             metadata={f"{self.layer}.{k}": v for k, v in self.metadata.items()},
         )
 

@@ -26,14 +26,23 @@ CHANGE_COLOURS = {
     4: "#2166ac",
 }
 
+#: The fair-share verdict (``vulnerable``: True, False, None for unknown) on every map of it:
+#: the static map, the web map and the QGIS style. Vulnerable areas are hatched as well.
 FAIRSHARE_STYLE = {
-    True: {"fill": "#d6604d", "label": {"nl": "Kwetsbaar", "en": "Vulnerable"}},
-    False: {"fill": "#f4f4f4", "label": {"nl": "Niet kwetsbaar", "en": "Not vulnerable"}},
+    True: {"fill": "#d6604d", "hatch": "///", "label": {"nl": "Kwetsbaar", "en": "Vulnerable"}},
+    False: {
+        "fill": "#f4f4f4",
+        "hatch": None,
+        "label": {"nl": "Niet kwetsbaar", "en": "Not vulnerable"},
+    },
     None: {
         "fill": "#bdbdbd",
+        "hatch": None,
         "label": {"nl": "Onbekend (score ontbreekt)", "en": "Unknown (score missing)"},
     },
 }
+#: The outline of the fair-share areas, and of the hatch, on the static map and in QGIS.
+FAIRSHARE_EDGE = "#666666"
 _TEXT = {
     "nl": {
         "fs_title": "Fair share: gebieden die al kwetsbaar zijn",

@@ -267,6 +267,17 @@ def _merged_metadata(tmp: Path, existing: set[str], metadata: dict[str, str]) ->
     return pd.DataFrame({"key": list(merged), "value": list(merged.values())})
 
 
+def _merged_styles(tmp: Path, existing: set[str], styles: pd.DataFrame) -> pd.DataFrame:
+    """The file's QGIS layer styles with ``styles`` in: a layer's new style replaces its old."""
+    if "layer_styles" not in existing:
+        return styles
+    old = pyogrio.read_dataframe(tmp, layer="layer_styles")
+    keep = old[~old["f_table_name"].isin(styles["f_table_name"])]
+    if keep.empty:
+        return styles
+    return pd.concat([keep, styles], ignore_index=True) if len(styles) else keep
+
+
 def _require_same_place(target: Path, existing: set[str], layers: dict[str, pd.DataFrame]):
     """Refuse to add map layers that lie wholly elsewhere than the file's own (another study)."""
     own = next((n for n in ("areas", "dwellings") if n in existing), None)
@@ -297,9 +308,11 @@ def add_layers(
     """Add (or replace) layers and tables in an existing GeoPackage, atomically.
 
     The file is copied next to itself, changed, and moved back in place; ``metadata`` keys
-    are added to (or replace those in) its ``run_metadata`` table. The whole
+    are added to (or replace those in) its ``run_metadata`` table, and the rows of a
+    ``layer_styles`` table among ``layers`` (:func:`~.styles.layer_styles`) to the file's:
+    the styles of the layers it names are replaced, the others kept. The whole
     read-change-replace holds a lock on the file, so two commands adding layers to one
-    GeoPackage at the same time both keep theirs.
+    GeoPackage at the same time both keep theirs, and their styles.
     """
     target = check_add_target(path)
     with target_lock(target):
@@ -309,6 +322,9 @@ def add_layers(
         tmp = temporary(target)
         try:
             shutil.copyfile(target, tmp)
+            if "layer_styles" in layers:
+                styles = _merged_styles(tmp, existing, layers["layer_styles"])
+                layers = {**layers, "layer_styles": styles}
             if metadata:
                 layers = {**layers, "run_metadata": _merged_metadata(tmp, existing, metadata)}
             with _one_sync(tmp):

@@ -22,6 +22,7 @@ from ._labels import place_labels
 from ._mapkit import (
     CLASS_COLOURS,
     CONTEXT_COLOURS,
+    FAIRSHARE_EDGE,
     FAIRSHARE_STYLE,
     INSUFFICIENT_STYLE,
     NETWORK_COLOUR,
@@ -473,11 +474,7 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
     fig, ax = sheet(page, title or f"{t['fs_title']} — {result.metadata.get('study', '')}")
     handles = []
     for state, st in FAIRSHARE_STYLE.items():
-        style = {
-            "facecolor": st["fill"],
-            "edgecolor": "#666666",
-            "hatch": "///" if state is True else None,
-        }
+        style = {"facecolor": st["fill"], "edgecolor": FAIRSHARE_EDGE, "hatch": st["hatch"]}
         sel = areas[[flag_state(v) is state for v in areas["vulnerable"]]]
         if len(sel):
             sel.plot(ax=ax, linewidth=0.5, **style)

@@ -4,6 +4,7 @@ QGIS reads a layer's default style from this table when it opens the layer, so t
 layers come up in the five class colours with their names, and zones as labelled outlines.
 Areas and grid cells with ``data_status`` 'onvoldoende gegevens' (no class for lack of data)
 get a category of their own: grey, hatched with a line-pattern fill, never a class colour.
+The fair-share layer comes up as its static map draws it: vulnerable, not vulnerable, unknown.
 The score grid's GeoTIFF gets its style as a file beside it (:func:`grid_tif_qml`).
 """
 
@@ -20,6 +21,8 @@ from ._mapkit import (
     CHANGE_COLOURS,
     CLASS_COLOURS,
     CONTEXT_COLOURS,
+    FAIRSHARE_EDGE,
+    FAIRSHARE_STYLE,
     INSUFFICIENT,
     INSUFFICIENT_COLOUR,
     text,
@@ -66,12 +69,18 @@ def _symbol(kind: str, name: str, colour: str, *, outline: str = "#555555") -> s
     )
 
 
-def _hatched(name: str) -> str:
-    """Grey with diagonal lines: the fill of areas without a class for lack of data."""
+def _hatched(
+    name: str,
+    colour: str = INSUFFICIENT_COLOUR,
+    *,
+    line: str = "#404040",
+    outline: str = "#555555",
+) -> str:
+    """A fill with diagonal lines; by default grey, for areas without a class for lack of data."""
     lines = (
         f'<symbol type="line" name="@{name}@1" alpha="1" clip_to_extent="1" force_rhr="0">'
         '<layer class="SimpleLine" enabled="1" pass="0" locked="0"><Option type="Map">'
-        f'<Option name="line_color" value="{_rgb("#404040")}" type="QString"/>'
+        f'<Option name="line_color" value="{_rgb(line)}" type="QString"/>'
         '<Option name="line_width" value="0.3" type="QString"/>'
         '<Option name="line_width_unit" value="MM" type="QString"/>'
         "</Option></layer></symbol>"
@@ -84,7 +93,7 @@ def _hatched(name: str) -> str:
         '<Option name="line_width" value="0.3" type="QString"/>'
         f"</Option>{lines}</layer>"
     )
-    solid = _symbol("fill", name, INSUFFICIENT_COLOUR)
+    solid = _symbol("fill", name, colour, outline=outline)
     return solid.replace("</layer></symbol>", f"</layer>{hatch}</symbol>")
 
 
@@ -102,17 +111,22 @@ def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
         for i, k in enumerate(CLASS_COLOURS)
     )
     syms = "".join(_symbol(kind, str(i), c) for i, c in enumerate(CLASS_COLOURS.values()))
-    attr = quoteattr("score_class")
+    attr = "score_class"
     if status:
         n = str(len(CLASS_COLOURS))
         label = escape(text(lang)["insufficient"].lower())
         cats += f'<category value="{INSUFFICIENT}" label="{label}" symbol="{n}" render="true"/>'
         syms += _hatched(n)
-        attr = quoteattr(_AREA_CLASS)
+        attr = _AREA_CLASS
+    return _categorized(attr, cats, syms)
+
+
+def _categorized(attr: str, categories: str, symbols: str) -> str:
+    """A categorised renderer on ``attr`` (a field or an expression) as a whole QML."""
     return (
-        _HEAD + f'<renderer-v2 type="categorizedSymbol" attr={attr} symbollevels="0" '
+        _HEAD + f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attr)} symbollevels="0" '
         'enableorderby="0" forceraster="0">'
-        f"<categories>{cats}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
+        f"<categories>{categories}</categories><symbols>{symbols}</symbols></renderer-v2></qgis>\n"
     )
 
 
@@ -181,11 +195,7 @@ def _categories_qml(
         _symbol(kind, str(i), c, outline=c if quiet else "#555555")
         for i, (_, c) in enumerate(cats.values())
     )
-    return (
-        _HEAD + f'<renderer-v2 type="categorizedSymbol" attr="{attr}" symbollevels="0" '
-        'enableorderby="0" forceraster="0">'
-        f"<categories>{rows}</categories><symbols>{syms}</symbols></renderer-v2></qgis>\n"
-    )
+    return _categorized(attr, rows, syms)
 
 
 _CHANGE = {
@@ -204,6 +214,35 @@ def _class_change_qml(kind: str) -> str:
     """Categories of ``class_change`` (-4 to +4) between two scans, in the diff's colours."""
     cats = {str(k): (f"{k:+d}", c) for k, c in CHANGE_COLOURS.items()}
     return _categories_qml(kind, "class_change", cats)
+
+
+#: The category of each state of the maps' ``FAIRSHARE_STYLE`` (None: unknown).
+_FAIRSHARE_VALUES = {True: "true", False: "false", None: "unknown"}
+#: What QGIS categorises the fair-share areas on: the three-valued ``vulnerable`` as a word.
+#: The field is a GeoPackage boolean, NULL where a missing score decides it; QGIS reads it
+#: as true/false, older readers as 1/0: the expression takes both.
+_VULNERABLE = (
+    f"CASE WHEN \"vulnerable\" IS NULL THEN '{_FAIRSHARE_VALUES[None]}' "
+    f"WHEN \"vulnerable\" THEN '{_FAIRSHARE_VALUES[True]}' ELSE '{_FAIRSHARE_VALUES[False]}' END"
+)
+
+
+def _fairshare_qml(lang: str) -> str:
+    """The fair-share verdict in the static map's fills, hatch, outline and legend words."""
+    text(lang)  # an unknown language is refused as the maps refuse it
+    rows, syms = "", ""
+    for i, (state, st) in enumerate(FAIRSHARE_STYLE.items()):
+        label = escape(st["label"][lang])
+        rows += (
+            f'<category value="{_FAIRSHARE_VALUES[state]}" label="{label}" symbol="{i}" '
+            'render="true"/>'
+        )
+        syms += (
+            _hatched(str(i), st["fill"], line=FAIRSHARE_EDGE, outline=FAIRSHARE_EDGE)
+            if st["hatch"]
+            else _symbol("fill", str(i), st["fill"], outline=FAIRSHARE_EDGE)
+        )
+    return _categorized(_VULNERABLE, rows, syms)
 
 
 def _context_qml(lang: str) -> str:
@@ -226,13 +265,14 @@ STYLED_LAYERS = {
     "diff_dwellings": lambda lang: _class_change_qml("marker"),
     "zones_demand": lambda lang: _zones_qml(),
     "demand_grid": lambda lang: _classes_qml("fill", lang),
+    "fairshare": _fairshare_qml,
 }
 
 
 def layer_styles(layers: list[str], *, lang: str = "nl") -> pd.DataFrame:
     """The ``layer_styles`` rows for those of ``layers`` that have a style (default styles)."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    rows = [
+    rows: list[dict[str, object]] = [
         {
             "f_table_catalog": "",
             "f_table_schema": "",
@@ -250,4 +290,21 @@ def layer_styles(layers: list[str], *, lang: str = "nl") -> pd.DataFrame:
         for name in layers
         if name in STYLED_LAYERS
     ]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+#: The columns of QGIS's ``layer_styles`` table (an empty one has them too).
+_COLUMNS = [
+    "f_table_catalog",
+    "f_table_schema",
+    "f_table_name",
+    "f_geometry_column",
+    "styleName",
+    "styleQML",
+    "styleSLD",
+    "useAsDefault",
+    "description",
+    "owner",
+    "ui",
+    "update_time",
+]

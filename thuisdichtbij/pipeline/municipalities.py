@@ -6,9 +6,10 @@ the study, as in a scan of that municipality alone) and written twice: as a part
 the national GeoParquet (``dwellings/municipality=<id>/part-0.parquet``) and as the
 municipality's GeoPackage (``gpkg/<id>.gpkg``, layers ``dwellings``, ``areas`` (the
 dwelling-weighted means per area), ``grid``, ``amenities`` and the data audit ``audit``,
-with the fields a scan writes, and ``run_metadata``). The areas are those a scan of the
-municipality alone reports on: the polygons of an areas file with half their surface or
-more in it, else the squares of ``aggregation.fallback_cell_m`` holding its dwellings.
+with the fields a scan writes, their QGIS styles in ``layer_styles`` as a scan's, and
+``run_metadata``). The areas are those a scan of the municipality alone reports on: the
+polygons of an areas file with half their surface or more in it, else the squares of
+``aggregation.fallback_cell_m`` holding its dwellings.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ..config import Config
 from ..crs import to_metric
 from ..engine.aggregate import assign_areas
 from ..outputs.export import write_layers
+from ..outputs.styles import layer_styles
 from ..sources.areas import area_frame
 from . import compute, facts, inputs
 from .tile_scan import AMENITY_COLUMNS, EDGE_KINDS, peak_rss_mb, read_in_box, write_parquet
@@ -106,6 +108,7 @@ def finish_municipality(
     }
     layers = {"dwellings": dw, "areas": agg, "grid": grid}
     layers.update(amenities=amen[[*AMENITY_COLUMNS, "geometry"]], audit=audit)
+    layers["layer_styles"] = layer_styles(list(layers))  # a scan's QGIS styles, as a scan's
     (Path(out) / "gpkg").mkdir(parents=True, exist_ok=True)
     gpkg = write_layers(Path(out) / "gpkg" / f"{stem}.gpkg", layers, metadata=meta)
     return {
