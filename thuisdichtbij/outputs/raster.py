@@ -45,7 +45,6 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "n
     from rasterio.transform import from_origin
 
     from .scanfile import read_metadata, read_scan_layer, require_layer
-    from .styles import grid_tif_qml
 
     out, style = grid_tif_outputs(path)
     require_layer(scan, "grid", what="maps")
@@ -86,18 +85,27 @@ def grid_tif(scan: str | os.PathLike, path: str | os.PathLike, *, lang: str = "n
             dst.set_band_description(3, "data_status")
             dst.update_tags(3, **{str(v): k for k, v in _STATE_NAMES.items()})
 
-    # QGIS finds a vector file's default style by its name too: beside a GeoPackage of the
-    # same name (the scan's own: map scan.gpkg --tif scan.tif) the notes would show on that
-    # file's layers without a style of their own (amenities, network; measured in QGIS 3.22).
-    # The renderer alone it does not apply to them, so there the style goes without notes.
-    notes = not out.with_suffix(".gpkg").exists()
-    qml = grid_tif_qml(lang, cell_m=size, notes=notes)
+    _write_with_style(out, write, style, lang=lang, cell_m=size)
+    return out
+
+
+def _write_with_style(out: Path, write, style: Path, *, lang: str, cell_m: float) -> None:
+    """The GeoTIFF (``write(path)``) and its style, each atomically, the style's first.
+
+    A GeoTIFF that fails leaves the style the user had, and the new style takes its place
+    right after the GeoTIFF.
+
+    QGIS finds a vector file's default style by its name too: beside a GeoPackage of the
+    same name (the scan's own: ``map scan.gpkg --tif scan.tif``) the notes would show on that
+    file's layers without a style of their own (amenities, network; measured in QGIS 3.22).
+    The renderer alone it does not apply to them, so there the style goes without notes.
+    """
+    from .styles import grid_tif_qml
+
+    qml = grid_tif_qml(lang, cell_m=cell_m, notes=not out.with_suffix(".gpkg").exists())
 
     def write_style(p):
-        # the style's temporary first, then the GeoTIFF: a GeoTIFF that fails leaves the
-        # style the user had, and the new style takes its place right after the GeoTIFF
         p.write_text(qml, encoding="utf-8")
         atomic_write(out, write)
 
     atomic_write(style, write_style)
-    return out
