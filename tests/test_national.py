@@ -955,3 +955,31 @@ def test_an_interrupt_while_the_pool_starts_stays_an_interrupt():
         with _forked_workers(1) as pool:
             pool._executor_manager_thread = threading.Thread(target=lambda: None)  # unstarted
             raise KeyboardInterrupt
+
+
+def _half_a_result():
+    """In a forked worker: half a message into the pool's result pipe, then a wait without end
+    (as a worker killed while it sends its result leaves the pipe)."""
+    import struct
+
+    from thuisdichtbij.sources.tilestore import _FORKED
+
+    os.write(_FORKED["result_pipe"], struct.pack("!i", 100_000) + b"x" * 10)
+    time.sleep(600)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked workers: Linux only")
+@pytest.mark.timeout(120)
+def test_an_error_while_a_worker_sends_its_result_ends_the_pool():
+    """The pool's manager thread, reading half a message from a killed worker, waited for the
+    rest for ever (the parent held the pipe's writing end): the error must end the run."""
+    from thuisdichtbij.sources import tilestore
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="elsewhere"):
+        with tilestore._forked_workers(1) as pool:
+            tilestore._FORKED["result_pipe"] = pool._result_queue._writer.fileno()
+            pool.submit(_half_a_result)
+            time.sleep(2)  # the half message is in the pipe, the manager reading it
+            raise RuntimeError("an error elsewhere in the parent")
+    assert time.monotonic() - started < 60

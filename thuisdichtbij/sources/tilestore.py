@@ -232,9 +232,25 @@ def _worker_start() -> None:
 
 
 def _kill_workers(pool) -> None:
-    """Kill the pool's worker processes now (Python 3.14 has ``kill_workers``)."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    """Kill the pool's worker processes now (Python 3.14 has ``kill_workers``).
+
+    A worker killed while it wrote its result leaves half a message in the pool's result
+    pipe, and the pool's manager thread, reading it, would wait for the rest for ever: this
+    process holds the pipe's writing end open too (it never writes). Once the workers are
+    gone that end is closed here, so the read ends (the pool is broken, as it is) and the
+    pool can shut down. (One CI run stopped for good in this state: the parent idle, the
+    killed workers unreaped.)
+    """
+    from multiprocessing.connection import wait
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         process.kill()
+    # gone when its sentinel is ready (not reaped here: the pool's thread does that)
+    gone = all(wait([process.sentinel], timeout=10) for process in processes)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if gone and writer is not None:
+        writer.close()
 
 
 class _Run(NamedTuple):
