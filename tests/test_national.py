@@ -980,6 +980,8 @@ def test_an_error_while_a_worker_sends_its_result_ends_the_pool():
         with tilestore._forked_workers(1) as pool:
             tilestore._FORKED["result_pipe"] = pool._result_queue._writer.fileno()
             pool.submit(_half_a_result)
+            manager = pool._executor_manager_thread
             time.sleep(2)  # the half message is in the pipe, the manager reading it
             raise RuntimeError("an error elsewhere in the parent")
-    assert time.monotonic() - started < 60
+    # the manager thread has ended (a stuck one would also hold the interpreter's exit)
+    assert not manager.is_alive() and time.monotonic() - started < 60

@@ -234,23 +234,35 @@ def _worker_start() -> None:
 def _kill_workers(pool) -> None:
     """Kill the pool's worker processes now (Python 3.14 has ``kill_workers``).
 
-    A worker killed while it wrote its result leaves half a message in the pool's result
-    pipe, and the pool's manager thread, reading it, would wait for the rest for ever: this
-    process holds the pipe's writing end open too (it never writes). Once the workers are
-    gone that end is closed here, so the read ends (the pool is broken, as it is) and the
-    pool can shut down. (One CI run stopped for good in this state: the parent idle, the
-    killed workers unreaped.)
+    The pool is told to shut down first, so that its manager thread takes the workers'
+    deaths as the end of the work. A worker killed while it sent its result leaves half a
+    message in the pool's result pipe, and the manager, reading it, would wait for the rest
+    for ever: this process holds the pipe's writing end open too (it never writes). A
+    manager still running once the workers are gone is in that read: this process's end is
+    closed, so the read ends and the pool shuts down as broken. (One CI run stopped for good
+    in this state: the parent idle, the killed workers unreaped.)
     """
     from multiprocessing.connection import wait
 
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if manager is not None and manager.ident is not None:  # started
+        pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.kill()
-    # gone when its sentinel is ready (not reaped here: the pool's thread does that)
     gone = all(wait([process.sentinel], timeout=10) for process in processes)
-    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    if gone and writer is not None:
+    if not gone or manager is None or manager.ident is None or writer is None:
+        return
+    manager.join(timeout=2)  # with its workers dead, a manager that is not stuck ends
+    if manager.is_alive():
+        # the broken pool fails its unfinished futures: not those cancelled already
+        pending = getattr(manager, "pending_work_items", {})
+        for work_id, item in list(pending.items()):
+            if item.future.done():
+                del pending[work_id]
         writer.close()
+        manager.join(timeout=10)
 
 
 class _Run(NamedTuple):
