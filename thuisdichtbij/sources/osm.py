@@ -651,8 +651,8 @@ def _pass_keys(
     """The keys that bring an object to Python, and those that make a relation an area.
 
     The water and green areas come from the area assembly alone (closed ways and
-    relations, in C++): their keys bring no node or way to Python (on Aachen 4,100 trees
-    and 4,800 ways, a sixth of the objects, came for nothing).
+    relations, in C++): their keys bring no node or way to Python (on Aachen 4,091 nodes,
+    mostly trees, and 3,535 ways, a seventh of the objects, came for nothing).
     """
     keys = set(feature_keys if prefilter is None else prefilter)
     keys |= {"highway"} if ways else set()

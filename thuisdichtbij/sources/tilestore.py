@@ -247,12 +247,13 @@ def _kill_workers(pool) -> None:
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
     writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    if manager is not None and manager.ident is not None:  # started
+    started = manager is not None and manager.ident is not None
+    if started:
         pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.kill()
     gone = all(wait([process.sentinel], timeout=10) for process in processes)
-    if not gone or manager is None or manager.ident is None or writer is None:
+    if not (gone and started and writer is not None):
         return
     manager.join(timeout=2)  # with its workers dead, a manager that is not stuck ends
     if manager.is_alive():
