@@ -10,7 +10,7 @@ import pytest
 from thuisdichtbij import load_config
 from thuisdichtbij.analyses.fairshare import fairshare, mark_vulnerable
 from thuisdichtbij.apps.cli import main
-from thuisdichtbij.outputs._mapkit import FAIRSHARE_STYLE
+from thuisdichtbij.outputs._mapkit import FAIRSHARE_EDGE, FAIRSHARE_STYLE
 
 from ._pictures import assert_png_fills, embedded_layer
 
@@ -168,6 +168,7 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
     assert sorted(shown) == sorted(fs["area_id"])
     for area_id, st in zip(fs["area_id"], state):
         assert shown[area_id][1] == fill[st], area_id
+    assert f'"color": "{FAIRSHARE_EDGE}"' in html  # outlined as on the PNG and in QGIS
     judged = assert_png_fills(tmp_path / "p.png", fs, [fill[v] for v in state], fill.values())
     assert judged >= 0.8 * len(fs)
 

@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from ._mapkit import (
     CLASS_COLOURS,
     CONTEXT_COLOURS,
+    FAIRSHARE_EDGE,
     FAIRSHARE_STYLE,
     INDICATOR_STYLE,
     INSUFFICIENT_COLOUR,
@@ -138,7 +139,7 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
 
     def style(feature):
         st = FAIRSHARE_STYLE[flag_state(feature["properties"]["vulnerable"])]
-        return {"fillColor": st["fill"], "color": "#555555", "weight": 0.8, "fillOpacity": 0.7}
+        return {"fillColor": st["fill"], "color": FAIRSHARE_EDGE, "weight": 0.8, "fillOpacity": 0.7}
 
     shown = areas[
         ["area_id", "municipality", "ses_woa", lbm_col, "vulnerable", "reason", "geometry"]
