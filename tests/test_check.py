@@ -256,8 +256,10 @@ def test_postcode_lookup(maastricht):
         (["--at", "95,4"], "is not a latitude, longitude"),
         (["--postcode", "6299ZZ"], "is not among the scan's"),
         (["--postcode", "62"], "is not a 6-character postcode"),
-        # Borgharen: inside the study area, but the street file has no streets there
-        (["--at", "50.899639,5.698704"], "farther than 250 m from any walkable street"),
+        # Borgharen: inside the study area, but the street file ends 890 m before it
+        (["--at", "50.899639,5.698704"], "beyond the scan's data: its street network ends 890 m"),
+        # the ENCI quarry: within the street file's reach, but no walkable street near
+        (["--at", "50.810145,5.699667"], "farther than 250 m from any walkable street"),
     ],
 )
 def test_cli_bad_locations(maastricht, capsys, args, message):

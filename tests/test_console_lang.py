@@ -8,6 +8,7 @@ command that forgets to pass its ``lang`` on prints the same text twice and fail
 
 import re
 
+import pandas as pd
 import pytest
 
 from thuisdichtbij.apps.cli import main
@@ -106,12 +107,36 @@ def test_scan_says_when_the_data_covers_the_study_area_in_part(tmp_path, capsys)
         capsys,
         [*base, "--study", str(tmp_path / "Groot.yaml"), "--out", str(tmp_path / "g.gpkg")],
         en_args=[*base, "--study", str(tmp_path / "Groot.yaml"), "--out", str(tmp_path / "e.gpkg")],
-        nl=["WAARSCHUWING: de gegevens (het wegennet) bedekken 41 % van het studiegebied;"],
-        en=["WARNING: the data (the street network) covers 41 % of the study area;"],
+        nl=[
+            "WAARSCHUWING: de gegevens (het wegennet) bedekken 41 % van het studiegebied;",
+            "0 afgeschermd (te weinig woningen), 1 zonder klasse (onvoldoende gegevens)",
+        ],
+        en=[
+            "WARNING: the data (the street network) covers 41 % of the study area;",
+            "0 suppressed, 1 without a class (too little data)",
+        ],
     )
     meta = pyogrio.read_dataframe(tmp_path / "g.gpkg", layer="run_metadata")
     share = float(meta.set_index("key").loc["data_coverage", "value"])
     assert share == pytest.approx(390_000 / 960_000, abs=1e-4)
+    # Each area's own share: PC4 6211 (x -100..450, y -100..700, 440,000 m2) holds the part
+    # of the hull left of x=450, whose edge from (0,0) to (500,600) is x = 5y/6: the
+    # integral of 450 - 5y/6 over y 0..540 = 121,500 m2, 27.6 %: no class, however many
+    # dwellings it holds; 6212 (x 450..1100, 520,000 m2) the rest, 268,500 m2: 51.6 %
+    areas = pyogrio.read_dataframe(tmp_path / "g.gpkg", layer="areas").set_index("area_id")
+    assert areas["data_coverage"].to_dict() == pytest.approx(
+        {"6211": 121_500 / 440_000, "6212": 268_500 / 520_000}, abs=1e-4
+    )
+    assert areas["data_status"].to_dict() == {"6211": "onvoldoende gegevens", "6212": "ok"}
+    assert areas.loc["6211", "n_dwellings"] >= 5 and pd.isna(areas.loc["6211", "score_class"])
+    # the plot check, in 6211 beside a street, says why the area has no class
+    check = ["check", "--scan", str(tmp_path / "g.gpkg"), "--at", "176200,318020"]
+    _both(
+        capsys,
+        [*check, "--crs", "EPSG:28992"],
+        nl=["gebied 6211 heeft onvoldoende gegevens (maar 28% ervan ligt binnen de gegevens)"],
+        en=["area 6211 has too little data (only 28% of it lies within the data)"],
+    )
     klein = [*base, "--study", str(tmp_path / "Klein.yaml"), "--out", str(tmp_path / "k.gpkg")]
     out = _printed(capsys, klein)
     assert "bedekken" not in out and "WAARSCHUWING: de gegevens" not in out

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._text import decimal, short_list, words
 from ..config import SAFETY_ID, Config
+from ..engine.aggregate import INSUFFICIENT
 from ..engine.network import EDGE_FOOTPATH, EDGE_UNKNOWN, Network
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
 
 #: Verdicts of the audit, in Dutch as in every output.
 OK, THIN, MISSING = "ok", "dun", "ontbreekt"
-#: ``data_status`` of an area or grid cell where too many dwellings were not scored.
-INSUFFICIENT = "onvoldoende gegevens"
 #: Below this footpath share a network counts as having none at all.
 NO_FOOTPATHS_SHARE = 0.01
 

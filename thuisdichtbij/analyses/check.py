@@ -200,6 +200,9 @@ _DATA_NOTES = {
         "area_gap": "gebied {area} heeft onvoldoende gegevens ({pct} van zijn woningen ligt "
         "te ver van een straat in de gegevens): geen klasse voor het gebied, en een lage "
         "score kan hier aan de gegevens liggen",
+        "area_outside": "gebied {area} heeft onvoldoende gegevens (maar {pct} ervan ligt "
+        "binnen de gegevens): geen klasse voor het gebied, en een lage score kan hier aan de "
+        "gegevens liggen",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
@@ -212,6 +215,8 @@ _DATA_NOTES = {
         "area_gap": "area {area} has too little data ({pct} of its dwellings lie too far from "
         "a street in the data): no class for the area, and a low score here may be a gap in "
         "the data",
+        "area_outside": "area {area} has too little data (only {pct} of it lies within the "
+        "data): no class for the area, and a low score here may be a gap in the data",
     },
 }
 
@@ -240,13 +245,25 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
         notes.append(t["at_edge"] if edge_m < 1 else t["edge"].format(d=edge_m))
     area = _within(ctx.areas, point)
     if area is not None and area.get("data_status") == INSUFFICIENT:
-        share = area.get("unscored_share")
-        pct = "?" if share is None or share != share else decimal(share, ".0%", lang)
-        notes.append(t["area_gap"].format(area=area["area_id"], pct=pct))
+        notes.append(_area_gap(area, t, lang))
     notes += [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])
     return {"missing": missing, "thin": thin, "footpaths": foot, "edge_m": edge_m, "notes": notes}
+
+
+def _area_gap(area, t: dict[str, str], lang: str) -> str:
+    """Why the area holding the spot has no class.
+
+    The data covers too little of it, or too many of its dwellings lie too far from a
+    street (see ``pipeline.compute``).
+    """
+    covered = area.get("data_coverage")
+    if covered is not None and covered == covered and covered < 0.5:
+        return t["area_outside"].format(area=area["area_id"], pct=decimal(covered, ".0%", lang))
+    share = area.get("unscored_share")
+    pct = "?" if share is None or share != share else decimal(share, ".0%", lang)
+    return t["area_gap"].format(area=area["area_id"], pct=pct)
 
 
 def _data_edge_m(ctx: CheckContext, point) -> float | None:
@@ -499,6 +516,14 @@ def _snap_location(ctx: CheckContext, point: shapely.Point) -> Snapped:
             nl=f"locatie: {where} ligt buiten het studiegebied van {ctx.path.name}",
         )
     here = snap_points(np.array([point]), ctx.network, max_snap_m=cfg.max_snap_m)
+    if not here.ok[0] and ctx.extent is not None and not ctx.extent.covers(point):
+        d = f"{ctx.extent.distance(point):.0f}"
+        raise InputError(
+            f"location: beyond the scan's data: its street network ends {d} m from here; the "
+            "scan has nothing to say about this spot",
+            nl=f"locatie: buiten de gegevens van de scan: het wegennet houdt {d} m hiervandaan "
+            "op; de scan zegt niets over deze plek",
+        )
     if not here.ok[0]:
         raise InputError(
             f"location: farther than {cfg.max_snap_m:g} m from any walkable street; the scan "

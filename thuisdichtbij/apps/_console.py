@@ -23,10 +23,11 @@ CONSOLE = {
         "scan_score": "  score: gemiddeld {mean} per woning (van {max}); woningen per klasse: "
         "{classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
+        "scan_areas_gap": ", {g} zonder klasse (onvoldoende gegevens)",
         "scan_squares": "vierkanten van {m} m, geen gebiedsgrenzen opgegeven",
         "scan_partial": "WAARSCHUWING: de gegevens (het wegennet) bedekken {pct} % van het "
-        "studiegebied; gebieden aan de rand van de gegevens zijn gemiddeld over de weinige "
-        "woningen daar.",
+        "studiegebied; gebieden die voor minder dan de helft binnen de gegevens liggen krijgen "
+        "geen klasse, die aan de rand zijn gemiddeld over de weinige woningen daar.",
         "scan_network": "  netwerk: {net.n_nodes} knopen, {net.n_edges} verbindingen, "
         "{km} km ({crs})",
         "fetch_wrote": "{path} geschreven; scan de studie met: thuisdichtbij scan --study {path} "
@@ -115,9 +116,11 @@ CONSOLE = {
         "scan_score": "  score: mean {mean} per dwelling (of {max}); dwellings per class: "
         "{classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
+        "scan_areas_gap": ", {g} without a class (too little data)",
         "scan_squares": "squares of {m} m, no area polygons given",
         "scan_partial": "WARNING: the data (the street network) covers {pct} % of the study "
-        "area; areas at the data's edge are averaged over the few dwellings there.",
+        "area; areas less than half within the data get no class, those at its edge are "
+        "averaged over the few dwellings there.",
         "scan_network": "  network: {net.n_nodes} nodes, {net.n_edges} edges, {km} km ({crs})",
         "fetch_wrote": "wrote {path}; scan it with: thuisdichtbij scan --study {path} "
         "--out <file>.gpkg",

@@ -16,6 +16,9 @@ __all__ = ["assign_areas", "aggregate", "square_cells", "select_areas", "cell_id
 #: A study area (or a municipality of a national run) covered less than this by the data
 #: (the walking network's extent) is said in a warning: the extract ends inside it.
 FULL_COVERAGE = 0.99
+#: ``data_status`` of an area or grid cell with too little data for a class: too many of
+#: its dwellings not scored, or less than half of it within the data (its ``data_coverage``).
+INSUFFICIENT = "onvoldoende gegevens"
 
 
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:

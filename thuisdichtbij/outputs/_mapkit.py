@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._text import decimal, words
-from ..engine.aggregate import FULL_COVERAGE
+from ..engine.aggregate import FULL_COVERAGE, INSUFFICIENT
 from .paths import check_output, temporary
 
 #: Classes 1-5, red (strongly below average) to green (strongly above).
@@ -218,8 +218,8 @@ def flag_state(v) -> bool | None:
 
 
 SUPPRESSED = "#d9d9d9"
-#: Areas and cells with ``data_status`` 'onvoldoende gegevens': grey, hatched where possible.
-INSUFFICIENT = "onvoldoende gegevens"
+#: Areas and cells with ``data_status`` 'onvoldoende gegevens' (:data:`INSUFFICIENT`): grey,
+#: hatched where possible.
 INSUFFICIENT_COLOUR = "#969696"
 #: How such areas are drawn: grey with a hatch, never a class colour.
 INSUFFICIENT_STYLE = {"fill": INSUFFICIENT_COLOUR, "edge": "#333333", "hatch": "////"}

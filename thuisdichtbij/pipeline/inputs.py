@@ -396,10 +396,11 @@ def study_areas(
         where.require(all_areas, "areas", st.areas["file"])
     if area is not None:
         _study_coverage(area, net, meta)
-        areas = areas_in_study_area(all_areas, area, dw, cfg)
+        areas = areas_in_study_area(all_areas, area, dw, cfg, net.extent())
     else:  # squares drawn around the dwellings, or the polygons holding them
         cells = square_cells(dw, size_m=cfg.fallback_cell_m) if all_areas is None else all_areas
-        areas = _areas_in_data(cells, dw, net, meta)
+        areas = _areas_in_data(cells, dw, net)
+    _note_partly_covered(areas, meta)
     meta.update(areas_facts(st.areas, cfg))
     if areas.empty:
         raise InputError("areas: none of the area polygons lies in the study area")
@@ -410,17 +411,18 @@ def covered_share(outline, extent, *, what: str) -> float:
     """The share of ``outline`` within ``extent`` (0 without one), warned below full.
 
     ``what`` names the outline in the warning (a study area, a municipality), logged below
-    :data:`FULL_COVERAGE`. Its areas at the data's edge hold only the dwellings the data
-    has there: they are still classed (as any area with half its surface in it), on few
-    dwellings.
+    :data:`FULL_COVERAGE`. Its areas less than half within the data get no class (their
+    ``data_coverage``); those with half or more hold only the dwellings the data has
+    there, and are classed on them.
     """
     share = 0.0
     if extent is not None and outline.area > 0:
         share = float(outline.intersection(extent).area / outline.area)
     if share < FULL_COVERAGE:
         log.warning(
-            "%s: the data (the walking network's extent) covers %.0f%% of it; its areas at "
-            "the data's edge are averaged over the few dwellings there",
+            "%s: the data (the walking network's extent) covers %.0f%% of it; its areas less "
+            "than half within the data get no class, those at its edge are averaged over the "
+            "few dwellings there",
             what,
             100 * share,
         )
@@ -438,18 +440,42 @@ def areas_in_study_area(
     area: gpd.GeoDataFrame,
     dw: gpd.GeoDataFrame,
     cfg: Config,
+    extent,
 ) -> gpd.GeoDataFrame:
-    """The areas a scan with a study area reports on.
+    """The areas a scan with a study area reports on, with the share the data covers.
 
-    The polygons of ``all_areas`` with half their surface or more in the study area (its
-    data covers them: ``data_coverage`` 1); without polygons, the squares of
-    ``cfg.fallback_cell_m`` holding the dwellings (which all lie in the study area).
+    The polygons of ``all_areas`` with half their surface or more in the study area;
+    without polygons, the squares of ``cfg.fallback_cell_m`` holding the dwellings (which
+    all lie in the study area). ``data_coverage`` is the share of each one's part in the
+    study area that lies within ``extent``, the data's reach (:meth:`Network.extent`): a
+    study area larger than its data (a municipality scanned with an extract of its centre)
+    leaves the areas beyond the data without a class ('onvoldoende gegevens'), not with
+    a verdict from the few dwellings there, as in a scan without a study area.
     """
     if all_areas is None:
-        return square_cells(dw, size_m=cfg.fallback_cell_m)
-    areas = select_areas(all_areas, study_area=area, dwellings=dw)
-    areas["data_coverage"] = 1.0
+        areas = square_cells(dw, size_m=cfg.fallback_cell_m)
+    else:
+        areas = select_areas(all_areas, study_area=area, dwellings=dw)
+    areas["data_coverage"] = _coverage(areas.geometry.to_numpy(), extent, area.union_all())
     return areas
+
+
+def _coverage(geom: np.ndarray, extent, within=None) -> np.ndarray:
+    """The share of each polygon (of its part ``within``, when given) inside ``extent``.
+
+    1 where the extent has no surface to measure by (no edge, or a network on one line:
+    the plot check measures no edge there either); nothing is then known to be missing.
+    """
+    if extent is None or shapely.area(extent) == 0:
+        return np.ones(len(geom))
+    if within is not None:
+        shapely.prepare(within)
+        inside = shapely.covered_by(geom, within)  # most: spare the intersection
+        geom = geom.copy()
+        geom[~inside] = shapely.intersection(geom[~inside], within)
+    total = shapely.area(geom)
+    covered = shapely.area(shapely.intersection(geom, extent))
+    return np.divide(covered, total, out=np.zeros(len(geom)), where=total > 0)
 
 
 def areas_source(spec: dict | None, cfg: Config) -> str:
@@ -467,7 +493,7 @@ def areas_facts(spec: dict | None, cfg: Config) -> dict[str, str]:
     return facts
 
 
-def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
+def _areas_in_data(all_areas, dw, net: Network):
     """The areas holding dwellings, with the share of each that the data covers.
 
     For a scan without a study area (an OSM extract, a box): ``data_coverage`` is the
@@ -475,10 +501,13 @@ def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
     its edge gets no class ('onvoldoende gegevens'), never a verdict from the few
     dwellings there.
     """
-    hull = net.extent()
     areas = select_areas(all_areas, study_area=None, dwellings=dw)
-    geom = areas.geometry.to_numpy()
-    areas["data_coverage"] = shapely.area(shapely.intersection(geom, hull)) / shapely.area(geom)
+    areas["data_coverage"] = _coverage(areas.geometry.to_numpy(), net.extent())
+    return areas
+
+
+def _note_partly_covered(areas: gpd.GeoDataFrame, meta: dict[str, str]) -> None:
+    """Log the areas the data covers less than half of, and name them in the metadata."""
     partly = areas.loc[areas["data_coverage"] < 0.5, "area_id"].tolist()
     if partly:
         log.info(
@@ -488,7 +517,6 @@ def _areas_in_data(all_areas, dw, net: Network, meta: dict[str, str]):
             short_list(partly),
         )
         meta["areas_partly_covered"] = f"{len(partly)}: {short_list(partly)}"
-    return areas
 
 
 def study_context(

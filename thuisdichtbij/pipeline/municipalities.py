@@ -140,7 +140,8 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
             spec["file"], outline.total_bounds, crs, spec["id_field"], layer=spec.get("layer")
         )
         polys = to_metric(area_frame(found, id_field=spec["id_field"], path=spec["file"]), crs)
-    areas = inputs.areas_in_study_area(polys, outline, dw, config)
+    extent = None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
+    areas = inputs.areas_in_study_area(polys, outline, dw, config, extent)
     if areas.empty:  # a scan of it alone refuses; a national run goes on with the others
         log.warning(
             "areas: no polygon of %s lies half or more in municipality %s; its areas layer "

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..._text import decimal
-from ...analyses.audit import warning_text
+from ...analyses.audit import INSUFFICIENT, warning_text
 from ...config import load_config
 from ...engine.aggregate import FULL_COVERAGE
 from ...engine.partition import Tiling
@@ -188,9 +188,7 @@ def _summary(result, out, seconds: float, lang: str) -> str:
                 max=decimal(float(md["max_score"]), "g", lang),
                 classes=classes,
             ),
-            t["scan_areas"].format(
-                n=len(ar), source=_areas_source(result, lang), s=md["areas_suppressed"]
-            ),
+            _areas_line(ar, result, lang),
             t["scan_network"].format(
                 net=result.network, km=decimal(result.network.length_km, ".1f", lang), crs=md["crs"]
             ),
@@ -198,6 +196,20 @@ def _summary(result, out, seconds: float, lang: str) -> str:
             *([warning] if warning else []),
         ]
     )
+
+
+def _areas_line(ar, result, lang: str) -> str:
+    """How many areas, what they are, how many suppressed and how many lack data.
+
+    An area without data (beyond the data's reach, or with too many unscored dwellings) is
+    counted as such, not as suppressed for too few dwellings, as the maps draw it.
+    """
+    t = say(lang)
+    gap = ar["data_status"] == INSUFFICIENT
+    line = t["scan_areas"].format(
+        n=len(ar), source=_areas_source(result, lang), s=int((ar["suppressed"] & ~gap).sum())
+    )
+    return line + (t["scan_areas_gap"].format(g=int(gap.sum())) if gap.any() else "")
 
 
 def _areas_source(result, lang: str) -> str:
