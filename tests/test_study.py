@@ -112,6 +112,11 @@ def _utm_k(zone: int, lon: float, lat: float) -> float:
         ("ESRI:54008", DELFT, "3.1 % off"),  # World Sinusoidal: 3 % along one direction
         ("EPSG:32660", DELFT, "turns north by 174°"),  # a zone of the other side of the world
         ("EPSG:4978", DELFT, "is not a map projection"),  # geocentric
+        ("EPSG:25831", DELFT, "ok"),  # ETRS89 / UTM 31N: one of the data's datums
+        # a third datum, reached from WGS 84 and from RD New along different paths: a point
+        # read from each lands tens of metres apart (DHDN; OSGB 36 only a ballpark offset)
+        ("EPSG:31466", DELFT, r"on another datum \(Deutsches Hauptdreiecksnetz\)"),
+        ("EPSG:27700", DELFT, r"on another datum \(Ordnance Survey of Great Britain 1936\)"),
         ("+proj=sterea +lat_0=52.156 +lon_0=5.387 +k=0.9999 +units=ft", DELFT, "in foot"),
     ],
 )

@@ -117,4 +117,46 @@ def check_metric_crs(crs: CRS, bounds, bounds_crs) -> float:
         raise CRSError(f"{text}; {fix}")
     if error > SCALE_WARN:
         log.warning("%s; a CRS made for this place measures closer", text)
+    _check_datum(horizontal, name, ((w + e) / 2, (s + n) / 2), fix)
     return error
+
+
+#: The datums the Dutch sources come in: OSM, GTFS and lat/lon tables on WGS 84, PDOK's
+#: and CBS's files on RD New (Amersfoort) or ETRS89. A CRS on one of them takes every
+#: input along that datum's own transformations.
+DATA_DATUMS = ("World Geodetic System 1984", "European Terrestrial Reference System 1989")
+DATA_DATUMS += ("Amersfoort",)
+#: Inputs on different datums may land this far apart (metres) in a CRS on yet another.
+MAX_DATUM_SHIFT_M = 1.0
+
+
+def _check_datum(horizontal: CRS, name: str, lonlat: tuple[float, float], fix: str) -> None:
+    """Refuse a CRS on a third datum that the data's datums reach along disagreeing paths.
+
+    PROJ takes WGS 84 and RD New (Amersfoort) onto another datum by different
+    transformations, some only a ballpark offset: at Maastricht, EPSG:31466 (DHDN) puts
+    a point read in WGS 84 46 m from the same point read in RD New, EPSG:27700 (OSGB 36)
+    99 m, so dwellings would shift against the areas and streets of another source. A
+    point at the data's centre is taken there directly from WGS 84, and through RD New
+    and ETRS89; paths more than :data:`MAX_DATUM_SHIFT_M` apart are refused.
+    """
+    import warnings
+
+    datum = horizontal.datum.name if horizontal.datum else ""
+    if datum.startswith(DATA_DATUMS):
+        return
+    with warnings.catch_warnings():  # a missing grid: PROJ warns, and takes another path
+        warnings.simplefilter("ignore")
+        direct = Transformer.from_crs(4326, horizontal, always_xy=True).transform(*lonlat)
+        shift = 0.0
+        for pivot in (28992, 4258):
+            there = Transformer.from_crs(4326, pivot, always_xy=True).transform(*lonlat)
+            x, y = Transformer.from_crs(pivot, horizontal, always_xy=True).transform(*there)
+            shift = max(shift, math.hypot(x - direct[0], y - direct[1]))
+    if not shift <= MAX_DATUM_SHIFT_M:  # NaN or inf: no path at all
+        raise CRSError(
+            f"crs: {name} lies on another datum ({datum}) than the data's (WGS 84, ETRS89, "
+            f"RD New): the same point read from WGS 84 and from RD New lands {shift:.0f} m "
+            "apart in it, so inputs from different sources would shift against each other; "
+            f"{fix}"
+        )
