@@ -256,6 +256,8 @@ def test_postcode_lookup(maastricht):
         (["--at", "95,4"], "is not a latitude, longitude"),
         (["--postcode", "6299ZZ"], "is not among the scan's"),
         (["--postcode", "62"], "is not a 6-character postcode"),
+        # RD coordinates said to be lon/lat: PROJ gives inf, which is not a place
+        (["--at", "176500,318000", "--crs", "EPSG:4326"], "cannot be coordinates in EPSG:4326"),
         # Borgharen: inside the study area, but the street file ends 890 m before it
         (["--at", "50.899639,5.698704"], "beyond the scan's data: its street network ends 890 m"),
         # the ENCI quarry: within the street file's reach, but no walkable street near

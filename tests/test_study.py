@@ -141,3 +141,20 @@ def test_a_crs_given_that_cannot_measure_the_data_is_said_or_refused(crs, bounds
         assert error == pytest.approx(max(abs(_utm_k(zone, *p) - 1) for p in corners), abs=2e-5)
     if warned:
         assert warned[0].startswith(f"crs: {crs} measures {100 * error:.1f} % off at the data")
+
+
+def test_a_preset_without_its_data_folder_says_how_to_name_it(tmp_path, capsys):
+    # a preset run away from the data mirror: the missing folder, and the way to name it
+    from thuisdichtbij.apps.cli import main
+
+    out = tmp_path / "m.gpkg"
+    args = ["scan", "--study", "maastricht", "--data-dir", str(tmp_path / "nowhere")]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"its folder {tmp_path / 'nowhere' / 'maastricht'} does not exist either" in err
+    assert "pass --data-dir, or set THUISDICHTBIJ_DATA" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+    # a file missing from a folder that exists: only the path to check
+    (tmp_path / "nowhere" / "maastricht").mkdir(parents=True)
+    assert main([*args, "--out", str(out)]) == 2
+    assert "does not exist; check the path" in capsys.readouterr().err

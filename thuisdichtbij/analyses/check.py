@@ -386,6 +386,13 @@ def _from_text(ctx: CheckContext, at: str, crs: str | None) -> shapely.Point:
         ) from exc
     to_scan = Transformer.from_crs(src, ctx.crs, always_xy=True)
     point = shapely.Point(*to_scan.transform(a, b))
+    if not np.isfinite(shapely.get_coordinates(point)).all():  # PROJ's inf: out of range
+        raise InputError(
+            f"location: {_num(a)},{_num(b)} cannot be coordinates in {crs} (out of its range); "
+            "give 'x,y' in the CRS they are in",
+            nl=f"locatie: {_num(a)},{_num(b)} kunnen geen coördinaten in {crs} zijn (buiten "
+            "het bereik); geef 'x,y' in het stelsel waarin ze staan",
+        )
     if not ctx.region.contains(point) and ctx.region.contains(
         shapely.Point(*to_scan.transform(b, a))
     ):

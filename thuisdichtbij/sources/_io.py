@@ -15,6 +15,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as _PyprojCRSError
 
 from ..errors import CRSError, InputError, InputFileNotFoundError
+from ..settings import DATA_DIR_ENV
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet")
 
@@ -24,8 +25,22 @@ def require_file(path: str | os.PathLike, what: str) -> Path:
     p = Path(path)
     if not p.is_file():
         hint = " (it is a folder)" if p.is_dir() else ""
-        raise InputFileNotFoundError(f"{what}: file {p} does not exist{hint}; check the path")
+        raise InputFileNotFoundError(f"{what}: file {p} does not exist{hint}; {_fix(p)}")
     return p
+
+
+def _fix(p: Path) -> str:
+    """What to do about a missing file.
+
+    When its folder is missing too, it is most often the data folder of a preset run
+    from elsewhere than beside the data (``../shared/data`` by default).
+    """
+    if str(p.parent) in ("", ".") or p.parent.is_dir():
+        return "check the path"
+    return (
+        f"its folder {p.parent} does not exist either (seen from {Path.cwd()}): pass --data-dir, "
+        f"or set {DATA_DIR_ENV}, to the folder that holds the data, or check the path"
+    )
 
 
 def parse_crs(value: object, what: str) -> CRS:
