@@ -166,3 +166,52 @@ def test_failed_run_keeps_the_old_output(study, tmp_path, capsys):
     assert code == 2
     assert "GTFS stops" in capsys.readouterr().err
     assert out.read_bytes() == b"an older file the user had"
+
+
+def test_dwellings_whose_cbs_count_is_secret_are_a_gap_not_too_few(tmp_path, capsys):
+    # The CBS PC6 GeoPackage as CBS serves it (layer cbs_pc6_2021, -99997 for a secret
+    # count): 6211AA, under D1 and D4 (PC4 6211), holds 12; 6212AA (D2, D3) is secret. D5
+    # lies in no PC6. 6212's dwellings are unknown: it has no class for want of data, not
+    # for "fewer than 5 dwellings" (6211 has none either: the data covers 28 % of it); the
+    # audit and the console say how many points lack a count (3 of 5).
+    import geopandas as gpd
+    import yaml
+    from shapely import box
+
+    from ._synthetic import RD, at
+
+    study = write_study(tmp_path)
+    fields = ["aantal_inwoners", "aantal_inwoners_65_jaar_en_ouder", "aantal_part_huishoudens"]
+    pc6 = gpd.GeoDataFrame(
+        {"postcode6": ["6211AA", "6212AA"], **{f: [-99997, 20] for f in fields}},
+        geometry=[box(*at(-100, -100), *at(450, 700)), box(*at(450, -100), *at(1100, 700))],
+        crs=RD,
+    ).assign(aantal_woningen=[12, -99997])
+    pc6.to_file(tmp_path / "cbs_pc6_2021_vol.gpkg", layer="cbs_pc6_2021", engine="pyogrio")
+    points = pd.read_csv(tmp_path / "woningen.csv").assign(pc="")  # from the PC6 polygons
+    points.to_csv(tmp_path / "woningen.csv", index=False)
+    spec = yaml.safe_load(study.read_text())
+    del spec["dwellings"]["weight"]
+    spec["dwellings"].update(cbs_pc6="cbs_pc6_2021_vol.gpkg", postcode="pc")
+    study.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "scan.gpkg"
+    args = ["scan", "--study", str(study), "--data-dir", str(tmp_path), "--no-cache", "-q"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    areas = pyogrio.read_dataframe(out, layer="areas").set_index("area_id")
+    assert pd.isna(areas.loc["6212", "n_dwellings"]) and pd.isna(areas.loc["6212", "score_class"])
+    assert areas.loc["6212", "data_status"] == "onvoldoende gegevens"
+    assert areas.loc["6211", "n_dwellings"] == 12 and areas.loc["6211", "data_coverage"] < 0.5
+    audit = pyogrio.read_dataframe(out, layer="audit").set_index("item")
+    assert audit.loc["weight_share", "value"] == pytest.approx(2 / 5)
+    assert audit.loc["weight_share", "verdict"] == "dun"
+    assert (
+        "woningaantallen [dun]: 60,0% van de woningpunten zonder bekend aantal woningen "
+        "(CBS geheim of ontbrekend)"
+    ) in printed
+    assert "0 afgeschermd (te weinig woningen), 2 zonder klasse (onvoldoende gegevens)" in printed
+    # and the maps' legend note says it
+    from thuisdichtbij.outputs._mapkit import data_note
+
+    meta = pyogrio.read_dataframe(out, layer="run_metadata").set_index("key")["value"]
+    assert "aantal woningen onbekend voor een deel van de punten" in data_note(meta.to_dict(), "nl")

@@ -170,6 +170,27 @@ def _safety_row(dwellings, config: Config) -> dict:
     return row
 
 
+#: Below this share of dwelling points with a known number of dwellings, weights are thin.
+WEIGHTS_THIN_BELOW = 0.99
+
+
+def _weight_row(dwellings) -> dict:
+    """The share of the dwelling points whose number of dwellings is known.
+
+    A point's weight is unknown where the CBS table masks its postcode's count (-99997,
+    secret) or lacks the postcode: its dwellings count in no mean, and an area holding only
+    such points has no known number of dwellings, so no class. Thin below
+    :data:`WEIGHTS_THIN_BELOW` (one postcode missing from the table is no finding).
+    """
+    known = dwellings["weight"].notna().to_numpy()
+    share = float(known.mean()) if len(known) else np.nan
+    row = {"item": "weight_share", "group": "coverage", "value": share, "unit": "aandeel",
+           "label": "woningpunten met een bekend aantal woningen",
+           "verdict": THIN if share < WEIGHTS_THIN_BELOW else OK}  # fmt: skip
+    row["note"] = "" if row["verdict"] == OK else _finding(pd.Series(row), _WARNING["nl"], None)
+    return row
+
+
 def _status_rows(statuses: Mapping[str, pd.Series]) -> list[dict]:
     rows = []
     for name, status in statuses.items():
@@ -237,7 +258,7 @@ def audit_table(
     """
     rows = _indicator_rows(dwellings, amenities, config)
     rows += _network_rows(dwellings, network, config)
-    rows += [_safety_row(dwellings, config)]
+    rows += [_safety_row(dwellings, config), _weight_row(dwellings)]
     rows += _status_rows(statuses or {})
     table = pd.DataFrame(rows)
     shares = [f"share_within_{b.max_m:g}m" for b in config.bands]
@@ -268,6 +289,7 @@ def audit_metadata(table: pd.DataFrame) -> dict[str, str]:
         "audit_footpath_share": f"{foot['value']:.4f}",
         "audit_unscored_share": f"{net.loc['unscored_share', 'value']:.4f}",
         "audit_safety": net.loc["safety_share", "verdict"],
+        "audit_weights": net.loc["weight_share", "verdict"],
         "audit_m_per_dwelling": f"{net.loc['m_per_dwelling', 'value']:.1f}",
         "audit_verdicts": json.dumps(dict(zip(table["item"], table["verdict"])), sort_keys=True),
     }
@@ -286,6 +308,7 @@ _WARNING = {
             "footpath_share": "netwerk",
             "unscored_share": "woningen",
             "safety_share": "veiligheid",
+            "weight_share": "woningaantallen",
             "areas_insufficient": "gebieden",
             "grid_insufficient": "rastercellen",
         },
@@ -300,9 +323,12 @@ _WARNING = {
         "some_safety": "{v} van de woningen zonder Leefbaarometer-cijfer: {how}",
         "safety_rescale": "de scores tellen alleen de afstanden, opgeschaald naar het maximum",
         "safety_neutral": "veiligheid telt als voldoende (3 punten)",
+        "weights": "{v} van de woningpunten zonder bekend aantal woningen (CBS geheim of "
+        "ontbrekend): hun woningen tellen in geen gemiddelde mee, en een gebied met alleen "
+        "zulke punten krijgt geen klasse",
         "insufficient": "{v:.0f} {unit} hebben te weinig gegevens (meer dan {max:.0%} van hun "
-        "woningen niet gescoord, of minder dan de helft van het gebied binnen de gegevens): "
-        "geen klasse ('{label}')",
+        "woningen niet gescoord, minder dan de helft van het gebied binnen de gegevens, of geen "
+        "bekend aantal woningen): geen klasse ('{label}')",
         "gap": "Lees lage scores voor {names} als een gat in de gegevens, niet als een feit "
         "over de buurt.",
     },
@@ -313,6 +339,7 @@ _WARNING = {
             "footpath_share": "network",
             "unscored_share": "dwellings",
             "safety_share": "safety",
+            "weight_share": "dwelling counts",
             "areas_insufficient": "areas",
             "grid_insufficient": "grid cells",
         },
@@ -327,9 +354,12 @@ _WARNING = {
         "some_safety": "{v} of the dwellings without a Leefbaarometer figure: {how}",
         "safety_rescale": "the scores count the distances only, scaled up to the same maximum",
         "safety_neutral": "safety counts as sufficient (3 points)",
+        "weights": "{v} of the dwelling points without a known number of dwellings (CBS "
+        "secret or missing): their dwellings count in no mean, and an area of such points "
+        "alone gets no class",
         "insufficient": "{v:.0f} {unit} have too little data (more than {max:.0%} of their "
-        "dwellings unscored, or less than half of the area within the data): no class "
-        "('{label}')",
+        "dwellings unscored, less than half of the area within the data, or no known number of "
+        "dwellings): no class ('{label}')",
         "gap": "Treat low scores for {names} as a data gap, not as a fact about the neighbourhood.",
     },
 }
@@ -377,6 +407,8 @@ def _finding(r: pd.Series, t: dict, config: Config | None) -> str:
         return t["no_paths" if r["verdict"] == MISSING else "few_paths"].format(v=share)
     if r["item"] == "unscored_share":
         return t["unscored"].format(v=share)
+    if r["item"] == "weight_share":
+        return t["weights"].format(v=decimal(1 - r["value"], ".1%", lang))
     if r["item"] == "safety_share":
         how = t[f"safety_{config.safety.missing if config else 'rescale'}"]
         key = "no_safety" if r["verdict"] == MISSING else "some_safety"

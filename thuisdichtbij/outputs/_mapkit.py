@@ -77,6 +77,7 @@ _TEXT = {
         "note_thin_safety": "veiligheid voor een deel van de woningen niet meegeteld (geen "
         "Leefbaarometer-cijfer)",
         "note_partial": "de gegevens bedekken {pct} % van het studiegebied",
+        "note_weights": "aantal woningen onbekend voor een deel van de punten (CBS geheim)",
         "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "gemiddelde punten",
@@ -145,6 +146,7 @@ _TEXT = {
         "note_thin_safety": "safety not counted for part of the dwellings (no Leefbaarometer "
         "figure)",
         "note_partial": "the data cover {pct} % of the study area",
+        "note_weights": "number of dwellings unknown for part of the points (CBS secret)",
         "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
         "points": "mean points",
@@ -271,8 +273,9 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     """The note under a map's legend naming missing and thin inputs ('' when all is well).
 
     Read from the scan's ``run_metadata`` audit keys (``audit_missing``, ``audit_thin``,
-    ``audit_footpaths``, ``audit_safety``) and ``data_coverage`` (the share of the study area
-    within the data's reach); scans written before the audit have none and get no note.
+    ``audit_footpaths``, ``audit_safety``, ``audit_weights``) and ``data_coverage`` (the
+    share of the study area within the data's reach); scans written before the audit have
+    none and get no note.
     """
     from ..config import load_config
 
@@ -297,6 +300,8 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
         safety = "ontbreekt"
     if safety in ("ontbreekt", "dun"):
         parts.append(t["note_no_safety" if safety == "ontbreekt" else "note_thin_safety"])
+    if metadata.get("audit_weights") == "dun":
+        parts.append(t["note_weights"])
     share = float(metadata.get("data_coverage", 1.0))
     if share < FULL_COVERAGE:  # the extract ends inside the study area
         parts.append(t["note_partial"].format(pct=decimal(100 * share, ".0f", lang)))

@@ -149,11 +149,14 @@ def _classes(
 ) -> np.ndarray:
     """Add ``unscored_share``, ``data_status`` and ``score_class`` to an area-like layer.
 
-    Areas (or cells) with too many unscored dwellings, or less than half covered by the
-    data, get no class and do not shape the class edges of the others; returns the edges.
+    Areas (or cells) with too many unscored dwellings, less than half covered by the data,
+    or without a known number of dwellings, get no class and do not shape the class edges
+    of the others; returns the edges.
     """
     layer["unscored_share"] = layer[key].map(share).astype(float)
     status = data_status(layer["unscored_share"], cfg)
+    # no known number of dwellings (only points whose CBS count is secret): not "too few"
+    status = status.where(layer["n_dwellings"].notna().to_numpy(), INSUFFICIENT)
     if coverage is not None:
         layer["data_coverage"] = coverage.astype(float).fillna(1.0).round(4).to_numpy()
         status = status.where(layer["data_coverage"].to_numpy() >= 0.5, INSUFFICIENT)
