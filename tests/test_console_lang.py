@@ -27,6 +27,17 @@ def _printed(capsys, args) -> str:
     return capsys.readouterr().out
 
 
+def _style_labels(gpkg, layer: str) -> list[str]:
+    """The legend labels of ``layer``'s QGIS style in the file's ``layer_styles``."""
+    import xml.etree.ElementTree as ET
+
+    import pyogrio
+
+    styles = pyogrio.read_dataframe(gpkg, layer="layer_styles").set_index("f_table_name")
+    qml = ET.fromstring(styles.loc[layer, "styleQML"])
+    return [c.get("label") for c in qml.iter("category")]
+
+
 def _both(capsys, args, *, nl, en, en_args=None):
     """The Dutch (default) and English output of ``args``; ``nl``/``en``: phrases of each."""
     dutch = _printed(capsys, args)
@@ -67,6 +78,12 @@ def test_scan_summary_and_its_warning(tmp_path, capsys):
         nl=["nl.gpkg geschreven in", "  woningen: 20 in 5 punt(en)", "knopen", "afgeschermd"],
         en=["wrote", "  dwellings: 20 in 5 point(s)", "nodes", "suppressed"],
     )
+    # the QGIS styles' legends in the same language
+    from thuisdichtbij.engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+
+    assert f"1: {CLASS_LABELS_NL[1]}" in _style_labels(tmp_path / "nl.gpkg", "areas")
+    assert f"1: {CLASS_LABELS_EN[1]}" in _style_labels(tmp_path / "en.gpkg", "areas")
+    assert f"1: {CLASS_LABELS_EN[1]}" in _style_labels(tmp_path / "en.gpkg", "dwellings")
     # the audit's WARNING block: the study has no physiotherapist
     assert "WAARSCHUWING: de invoer beperkt" in nl
     assert "fysiotherapeut [ontbreekt]: geen in de invoer" in nl
@@ -153,6 +170,13 @@ def test_zones_and_compare_zones(study, capsys):
     assert "dwellings" not in nl and "Z01" in nl and "Z01" in en
     # the mean score with a decimal comma in Dutch, a point in English
     assert re.search(r"gemiddelde score \d+,\d\d;", nl) and re.search(r"mean score \d+\.\d\d;", en)
+    # zones by demand add a grid whose QGIS style is labelled in the language asked for
+    from thuisdichtbij.engine.score import CLASS_LABELS_EN, CLASS_LABELS_NL
+
+    demand = ["--demand", str(folder / "cbs.csv"), "--points", str(folder / "pc6.csv"), "-q"]
+    for lang, labels in (("en", CLASS_LABELS_EN), ("nl", CLASS_LABELS_NL)):
+        _printed(capsys, ["zones", str(out), *demand, "--lang", lang])
+        assert f"1: {labels[1]}" in _style_labels(out, "demand_grid"), lang
     _both(
         capsys,
         ["compare-zones", str(out), "--reference", str(out), "--reference-layer", "zones"]
@@ -176,12 +200,16 @@ def test_demand(study, capsys):
 def test_whatif_site_and_check(study, capsys):
     folder, out = study
     lon, lat = lonlat(300, 5)
+    whatif = ["whatif", str(out), "--add", f"huisarts@{lat},{lon}", "--out"]
     _both(
         capsys,
-        ["whatif", str(out), "--add", f"huisarts@{lat},{lon}"],
+        [*whatif, str(folder / "w-nl.gpkg")],
+        en_args=[*whatif, str(folder / "w-en.gpkg")],
         nl=["erbij huisarts", "woningen die vooruitgaan:", "klassen op de klassegrenzen"],
         en=["add general practitioner", "dwellings gaining:", "classes on the base run's"],
     )
+    assert "beter" in _style_labels(folder / "w-nl.gpkg", "change")
+    assert "better" in _style_labels(folder / "w-en.gpkg", "change")
     _both(
         capsys,
         ["site", str(out), "--indicator", "gp", "--n", "1"],

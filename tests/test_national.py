@@ -723,6 +723,19 @@ def test_tiles_on_paper_with_a_tile_without_streets(tmp_path):
     assert not (tmp_path / "out2").exists()
 
 
+def test_the_qgis_styles_follow_the_language(tmp_path):
+    from thuisdichtbij.engine.score import CLASS_LABELS_EN
+
+    from .test_console_lang import _style_labels
+
+    store, _ = _paper_store(tmp_path)  # and gem.gpkg
+    out = scan_national(
+        store.path, out=tmp_path / "out", municipalities=tmp_path / "gem.gpkg", lang="en"
+    )
+    gpkg = out.out / "gpkg" / "Papier.gpkg"
+    assert f"1: {CLASS_LABELS_EN[1]}" in _style_labels(gpkg, "areas")
+
+
 def _same_styles(gpkg, names: set[str], tmp_path) -> None:
     """The QGIS styles (``layer_styles``) of ``gpkg`` are those of a scan's, for ``names``."""
     from ._synthetic import write_study

@@ -78,11 +78,16 @@ class ScanResult:
     audit: pd.DataFrame | None = field(default=None, repr=False)
     context: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
-    def to_gpkg(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``."""
+    def to_gpkg(
+        self, path: str | os.PathLike, *, overwrite: bool = False, lang: str = "nl"
+    ) -> Path:
+        """Write the result to a GeoPackage, atomically; see ``export.write_gpkg``.
+
+        ``lang`` is that of the QGIS styles' legend labels.
+        """
         from .outputs.export import write_gpkg
 
-        return write_gpkg(self, path, overwrite=overwrite)
+        return write_gpkg(self, path, overwrite=overwrite, lang=lang)
 
 
 def scan(

@@ -272,15 +272,18 @@ class WhatifResult:
             "zones": None if self.zones is None else _records(self.zones, "zone_id"),
         }
 
-    def to_gpkg(self, path: str | os.PathLike) -> Path:
-        """Write layers ``change``, ``area_change``, ``scenario`` (and ``zone_change``)."""
+    def to_gpkg(self, path: str | os.PathLike, *, lang: str = "nl") -> Path:
+        """Write layers ``change``, ``area_change``, ``scenario`` (and ``zone_change``).
+
+        ``lang`` is that of the QGIS styles' legend labels.
+        """
         from ..outputs.export import write_layers
         from ..outputs.styles import layer_styles
 
         layers = {"change": self.change, "area_change": self.areas, "scenario": self.amenities}
         if self.zones is not None:
             layers["zone_change"] = self.zones
-        layers["layer_styles"] = layer_styles(list(layers))
+        layers["layer_styles"] = layer_styles(list(layers), lang=lang)
         return write_layers(path, layers, metadata=self.metadata)
 
 

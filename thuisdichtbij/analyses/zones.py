@@ -274,6 +274,7 @@ class ZonesResult:
     metadata: dict[str, str]
     layer: str = "zones"
     extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    lang: str = "nl"  # of the QGIS styles' legend labels, as of the zones' profiles
 
     def to_gpkg(self, path: str | os.PathLike) -> Path:
         """Add (or refresh) the zones layer (and ``extra`` layers) in the scan GeoPackage.
@@ -283,7 +284,7 @@ class ZonesResult:
         from ..outputs.export import add_layers
         from ..outputs.styles import layer_styles
 
-        styles = layer_styles([self.layer, *self.extra])
+        styles = layer_styles([self.layer, *self.extra], lang=self.lang)
         return add_layers(
             path,
             {self.layer: self.zones, **self.extra, "layer_styles": styles},
@@ -342,7 +343,7 @@ def make_zones(
     }
     log.info("zones: %d found (%s)", len(zones), facts["rule"])
     layer = "zones" if population is None else "zones_demand"
-    return ZonesResult(zones, facts, layer=layer, extra=extra)
+    return ZonesResult(zones, facts, layer=layer, extra=extra, lang=lang)
 
 
 def _demand_zones(scan, grid, cfg: Config, population, points, cell_m: float):

@@ -142,7 +142,9 @@ def check_scan_target(path: str | os.PathLike, *, overwrite: bool = False) -> Pa
     return out
 
 
-def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+def write_gpkg(
+    result, path: str | os.PathLike, *, overwrite: bool = False, lang: str = "nl"
+) -> Path:
     """Write a :class:`~thuisdichtbij.scan.ScanResult` to ``path``.
 
     Layers ``dwellings`` (points), ``areas`` (polygons), ``amenities`` (points), the
@@ -171,7 +173,7 @@ def write_gpkg(result, path: str | os.PathLike, *, overwrite: bool = False) -> P
         layers["audit"] = result.audit
     from .styles import layer_styles
 
-    layers["layer_styles"] = layer_styles(list(layers))
+    layers["layer_styles"] = layer_styles(list(layers), lang=lang)
     return write_layers(
         path,
         layers,

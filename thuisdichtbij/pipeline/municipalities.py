@@ -69,11 +69,12 @@ def finish_municipality(
     crs: str,
     metadata: dict[str, str],
     areas: dict[str, str] | None = None,
+    lang: str = "nl",
 ) -> dict[str, object]:
     """Score, class, aggregate and write one municipality; returns its counts, files and CPU.
 
     ``areas``: the area polygons' ``file`` and ``id_field`` (as a study's ``areas``), or
-    None for squares.
+    None for squares; ``lang``: that of the QGIS styles' legend labels.
     """
     cpu = time.process_time()
     dw = _dwellings(job, crs)
@@ -108,7 +109,7 @@ def finish_municipality(
     }
     layers = {"dwellings": dw, "areas": agg, "grid": grid}
     layers.update(amenities=amen[[*AMENITY_COLUMNS, "geometry"]], audit=audit)
-    layers["layer_styles"] = layer_styles(list(layers))  # a scan's QGIS styles, as a scan's
+    layers["layer_styles"] = layer_styles(list(layers), lang=lang)  # a scan's QGIS styles
     (Path(out) / "gpkg").mkdir(parents=True, exist_ok=True)
     gpkg = write_layers(Path(out) / "gpkg" / f"{stem}.gpkg", layers, metadata=meta)
     return {

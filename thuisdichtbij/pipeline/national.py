@@ -102,6 +102,7 @@ def scan_national(
     tiling: Tiling | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    lang: str = "nl",
 ) -> NationalResult:
     """Scan every tile of a store and write the results per municipality (see the module).
 
@@ -135,6 +136,8 @@ def scan_national(
     tiling
         Where the tasks run (its ``workers`` or ``scheduler``; the tile size is the
         store's); without it, one after another in this process.
+    lang
+        The language of the GeoPackages' QGIS styles (legend labels), ``nl`` or ``en``.
     """
     cfg = config or load_config()
     stages = Stages(STAGES, progress=progress)
@@ -168,7 +171,7 @@ def scan_national(
             with stages("municipalities"):
                 jobs = _jobs(tiles, st, municipalities, municipality_field)
                 meta = _metadata(st, cfg, bag, leefbaarometer)
-                args = [(j, cfg, str(work), st.crs, meta, spec) for j in jobs]
+                args = [(j, cfg, str(work), st.crs, meta, spec, lang) for j in jobs]
                 done = _run(client, _finish, args, progress)
         _move_in(work, target)
     finally:
@@ -207,10 +210,12 @@ def _move_in(work: Path, target: Path) -> None:
             os.replace(new, old)
 
 
-def _finish(job, cfg, out, crs, meta, areas):
+def _finish(job, cfg, out, crs, meta, areas, lang):
     from .municipalities import finish_municipality
 
-    return finish_municipality(job, config=cfg, out=out, crs=crs, metadata=meta, areas=areas)
+    return finish_municipality(
+        job, config=cfg, out=out, crs=crs, metadata=meta, areas=areas, lang=lang
+    )
 
 
 @contextmanager

@@ -99,7 +99,7 @@ def _whatif(args) -> str:
     adds = [parse_addition(ctx, a, crs=args.crs) for a in args.add]
     result = whatif(ctx, add=adds, remove=[Removal(r) for r in args.remove])
     t = say(args.lang)
-    written = t["wrote"].format(what=result.to_gpkg(args.out)) if args.out else ""
+    written = t["wrote"].format(what=result.to_gpkg(args.out, lang=args.lang)) if args.out else ""
     if args.json:
         return json.dumps(result.to_json(), ensure_ascii=False, indent=1)
     s = result.summary

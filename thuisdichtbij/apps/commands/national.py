@@ -116,6 +116,7 @@ def _scan_national(args) -> str:
         tiling=Tiling(workers=args.workers, scheduler=args.scheduler),
         overwrite=args.overwrite,
         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
+        lang=args.lang,
     )
     t = say(args.lang)
     lines = [

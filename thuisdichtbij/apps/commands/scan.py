@@ -275,7 +275,7 @@ def _scan(args) -> str:
         tiling=tiling,
         progress=not (args.no_progress or args.quiet) and sys.stderr.isatty(),
     )
-    out = result.to_gpkg(args.out, overwrite=args.overwrite)
+    out = result.to_gpkg(args.out, overwrite=args.overwrite, lang=args.lang)
     return _summary(result, out, time.perf_counter() - start, args.lang)
 
 
