@@ -412,6 +412,9 @@ def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht
             west = _open_and_click(browser, base, (50.84646, 5.64213))
             west_notes = west.locator("#out p.data").all_inner_texts()
             west.screenshot(path=os.path.join(ARTIFACTS, "maastricht-check-border.png"))
+            # 261 m from a supermarket, a few steps south-west of the Markt
+            shop = _open_and_click(browser, base, (50.85125, 5.69095))
+            shop_lines = shop.locator("#out p").all_inner_texts()
         finally:
             browser.close()
     assert "Score" in out and "klasse" in out
@@ -425,6 +428,10 @@ def test_planner_page_shows_the_data_notes_after_a_click_at_the_markt(maastricht
     assert any("geen voetpaden" in n for n in notes), notes
     assert all(n.startswith("Let op, invoergegevens:") for n in notes)
     assert not any("wegennet" in n for n in notes), notes  # the Markt lies far from the edge
+    # a supermarket 261 m away: already within the 500 m band, just beyond the 250 m one,
+    # said as such (not "just out of reach", as if it did not count)
+    near = [t for t in shop_lines if t.startswith("Net buiten een nauwere afstandsband: ")]
+    assert any(re.search(r"supermarkt 26\d m \(\+3 bij hoogstens 250 m", t) for t in near), near
     edge = [n for n in west_notes if "de gegevens (het wegennet) houden" in n]
     assert len(edge) == 1 and re.search(r"houden 3\d\d m hiervandaan op", edge[0]), west_notes
     assert west_notes[0] == edge[0]  # first: it bears on every row of the table

@@ -52,8 +52,9 @@ _PAGE_TEXT = {
         "safety": "Veiligheid (Leefbaarometer)",
         "safety_area": "gebied {area}: {points} van 5 punten",
         "safety_none": "geen Leefbaarometer-score hier",
-        "near": "Net buiten bereik",
+        "near": "Net buiten een nauwere afstandsband",
         "then_class": "dan klasse",
+        "at_most": "bij hoogstens",
         "routes": "Looproute naar de dichtstbijzijnde",
         "beyond": "verder",
         "relative": "De klassen zijn relatief: ze vergelijken met de andere woningen in deze "
@@ -104,8 +105,9 @@ _PAGE_TEXT = {
         "safety": "Safety (Leefbaarometer)",
         "safety_area": "area {area}: {points} of 5 points",
         "safety_none": "no Leefbaarometer score here",
-        "near": "Just out of reach",
+        "near": "Just beyond a nearer band",
         "then_class": "then class",
+        "at_most": "within",
         "routes": "Walk to the nearest",
         "beyond": "farther",
         "relative": "Classes are relative: they compare with the other dwellings in this scan "
