@@ -42,13 +42,13 @@ def test_four_combinations_and_missing_national_reference():
     # both must be below: one known at or above the reference settles it, the other missing
     assert flag.loc[["no_ses_lbm_high", "no_lbm_ses_high"]].tolist() == [False, False]
     assert reason.loc["no_ses_lbm_high"] == (
-        "niet kwetsbaar: Leefbaarometer (+0.060) op of boven de referentie (+0.000); "
+        "niet kwetsbaar: Leefbaarometer (+0,060) op of boven de referentie (+0,000); "
         "geen SES-WOA-score nodig"
     )
-    assert reason.loc["no_lbm_ses_high"].startswith("niet kwetsbaar: SES-WOA (+0.100) op of")
+    assert reason.loc["no_lbm_ses_high"].startswith("niet kwetsbaar: SES-WOA (+0,100) op of")
     assert reason.loc["no_scores"] == "onbekend: geen SES-WOA-score"
     assert reason.loc["both_low"].startswith(
-        "kwetsbaar: SES-WOA (-0.300) en Leefbaarometer (-0.100)"
+        "kwetsbaar: SES-WOA (-0,300) en Leefbaarometer (-0,100)"  # decimal commas
     )
     assert reason.loc["ses_low"].startswith("niet kwetsbaar: alleen SES-WOA")
     assert reason.loc["lbm_low"].startswith("niet kwetsbaar: alleen Leefbaarometer")

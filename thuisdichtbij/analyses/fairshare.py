@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._text import short_list
+from .._text import decimal, short_list
 from ..config import Config, FairshareConfig, load_config
 from ..crs import RD_NEW, to_metric
 from ..engine.aggregate import select_areas
@@ -31,37 +31,33 @@ log = logging.getLogger(__name__)
 
 __all__ = ["FairshareResult", "fairshare", "mark_vulnerable", "REASONS"]
 
-#: Reasons in words, per language.
+#: Reasons in words, per language (the scores written with :func:`decimal`, as ``+.3f``).
 REASONS = {
     "nl": {
-        "both": "kwetsbaar: SES-WOA ({ses:+.3f}) en Leefbaarometer ({lbm:+.3f}) beide onder de "
-        "referentie ({ses_ref:+.3f} / {lbm_ref:+.3f})",
-        "ses_only": "niet kwetsbaar: alleen SES-WOA ({ses:+.3f}) onder de referentie "
-        "({ses_ref:+.3f})",
-        "lbm_only": "niet kwetsbaar: alleen Leefbaarometer ({lbm:+.3f}) onder de referentie "
-        "({lbm_ref:+.3f})",
+        "both": "kwetsbaar: SES-WOA ({ses}) en Leefbaarometer ({lbm}) beide onder de "
+        "referentie ({ses_ref} / {lbm_ref})",
+        "ses_only": "niet kwetsbaar: alleen SES-WOA ({ses}) onder de referentie ({ses_ref})",
+        "lbm_only": "niet kwetsbaar: alleen Leefbaarometer ({lbm}) onder de referentie ({lbm_ref})",
         "neither": "niet kwetsbaar: SES-WOA en Leefbaarometer op of boven de referentie",
         "no_ses": "onbekend: geen SES-WOA-score",
         "no_lbm": "onbekend: geen Leefbaarometer-score",
-        "no_ses_lbm_ok": "niet kwetsbaar: Leefbaarometer ({lbm:+.3f}) op of boven de referentie "
-        "({lbm_ref:+.3f}); geen SES-WOA-score nodig",
-        "no_lbm_ses_ok": "niet kwetsbaar: SES-WOA ({ses:+.3f}) op of boven de referentie "
-        "({ses_ref:+.3f}); geen Leefbaarometer-score nodig",
+        "no_ses_lbm_ok": "niet kwetsbaar: Leefbaarometer ({lbm}) op of boven de referentie "
+        "({lbm_ref}); geen SES-WOA-score nodig",
+        "no_lbm_ses_ok": "niet kwetsbaar: SES-WOA ({ses}) op of boven de referentie "
+        "({ses_ref}); geen Leefbaarometer-score nodig",
     },
     "en": {
-        "both": "vulnerable: SES-WOA ({ses:+.3f}) and Leefbaarometer ({lbm:+.3f}) both below the "
-        "reference ({ses_ref:+.3f} / {lbm_ref:+.3f})",
-        "ses_only": "not vulnerable: only SES-WOA ({ses:+.3f}) below the reference "
-        "({ses_ref:+.3f})",
-        "lbm_only": "not vulnerable: only Leefbaarometer ({lbm:+.3f}) below the reference "
-        "({lbm_ref:+.3f})",
+        "both": "vulnerable: SES-WOA ({ses}) and Leefbaarometer ({lbm}) both below the "
+        "reference ({ses_ref} / {lbm_ref})",
+        "ses_only": "not vulnerable: only SES-WOA ({ses}) below the reference ({ses_ref})",
+        "lbm_only": "not vulnerable: only Leefbaarometer ({lbm}) below the reference ({lbm_ref})",
         "neither": "not vulnerable: SES-WOA and Leefbaarometer at or above the reference",
         "no_ses": "unknown: no SES-WOA score",
         "no_lbm": "unknown: no Leefbaarometer score",
-        "no_ses_lbm_ok": "not vulnerable: Leefbaarometer ({lbm:+.3f}) at or above the reference "
-        "({lbm_ref:+.3f}); no SES-WOA score needed",
-        "no_lbm_ses_ok": "not vulnerable: SES-WOA ({ses:+.3f}) at or above the reference "
-        "({ses_ref:+.3f}); no Leefbaarometer score needed",
+        "no_ses_lbm_ok": "not vulnerable: Leefbaarometer ({lbm}) at or above the reference "
+        "({lbm_ref}); no SES-WOA score needed",
+        "no_lbm_ses_ok": "not vulnerable: SES-WOA ({ses}) at or above the reference "
+        "({ses_ref}); no Leefbaarometer score needed",
     },
 }
 
@@ -142,7 +138,10 @@ def mark_vulnerable(
             if bl
             else "neither"
         )
-        reasons.append(words[key].format(ses=s, lbm=b, ses_ref=ses_ref, lbm_ref=lbm_ref))
+        scores = {"ses": s, "lbm": b, "ses_ref": ses_ref, "lbm_ref": lbm_ref}
+        reasons.append(
+            words[key].format(**{k: decimal(v, "+.3f", lang) for k, v in scores.items()})
+        )
     return flag, pd.Series(reasons, index=ses.index, dtype="string"), ses_ref, lbm_ref
 
 
