@@ -363,8 +363,9 @@ def test_zone_labels_overlap_nothing_on_the_maastricht_map(maastricht):
 )
 def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
     """Whatever the map's scale and the page's orientation: the note under the legend, the
-    scale bar (a round length up to 1.5 inch of paper) and the north arrow overlap nothing
-    of each other and stay on the paper."""
+    scale bar (a round length up to 1.5 inch of paper), the north arrow and the sources
+    line overlap nothing of each other and stay on the paper (a long note ran into the
+    sources line on a portrait page)."""
     import matplotlib.pyplot as plt
 
     from thuisdichtbij.outputs._page import plan_page
@@ -372,15 +373,19 @@ def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
 
     page = plan_page((0, 0, *size_m))
     fig, _ = sheet(page, "title")
-    note = "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: apotheek, huisarts, " * 3
+    note = "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: apotheek, huisarts, " * 5
+    footer = "© OpenStreetMap-bijdragers (ODbL 1.0); Haltes: OVapi GTFS; CBS (CC BY 4.0); " * 2
     try:
-        panel(fig, page, [], title="Klasse", note=note, footer="bronnen")
+        from matplotlib.patches import Patch
+
+        handles = [Patch(facecolor="#cccccc", label=f"Klasse {i} (relatief)") for i in range(10)]
+        panel(fig, page, handles, title="Klasse", note=note, footer=footer)
         fig.canvas.draw()
         parts = {
             gid: _boxes(
                 fig, [a for a in [*fig.texts, *fig.artists, *fig.patches] if a.get_gid() == gid]
             )
-            for gid in ("legend-note", "scale-bar", "north-arrow")
+            for gid in ("legend-note", "scale-bar", "north-arrow", "sources")
         }
         assert all(parts.values())
         bar = [a for a in fig.artists if a.get_gid() == "scale-bar"][0]
@@ -390,6 +395,7 @@ def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
             ("legend-note", "scale-bar"),
             ("legend-note", "north-arrow"),
             ("scale-bar", "north-arrow"),
+            ("legend-note", "sources"),
         ):
             for box_a in parts[a]:
                 for box_b in parts[b]:

@@ -251,22 +251,36 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
     box = leg.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
     note_xy = (px + 0.05, box.y0 - 0.05)
     tools = (px + 0.15, py + 0.25) if page.side == "right" else (px + pw - 1.9, py + 0.35)
+    sources = _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
     if note:
         # as wide as the panel leaves it: beside the scale bar when that sits to its right
         room = (pw if page.side == "right" else tools[0] - px) - 0.15
-        wrapped = "\n".join(textwrap.fill(line, _chars_in(room, 8)) for line in note.splitlines())
-        fig.text(
-            note_xy[0] / w,
-            note_xy[1] / h,
-            wrapped,
-            fontsize=8,
-            va="top",
-            color="#333333",
-            gid="legend-note",
-        )
+        floor = sources.get_window_extent(renderer).y1 + 0.05 * fig.dpi  # above the sources
+        _note_text(fig, note, (note_xy[0] / w, note_xy[1] / h), room, floor)
     _scale_bar(fig, page, *tools)
     _north_arrow(fig, page, tools[0] + _ARROW_OFFSET_IN, tools[1] - 0.05)
-    _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
+
+
+#: Font sizes the note under the legend may take, largest first, to keep off the sources.
+_NOTE_POINTS = (8.0, 7.5, 7.0, 6.5, 6.0)
+
+
+def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px: float):
+    """The note, wrapped to ``room_in`` inches, in the largest size that fits.
+
+    It must end above ``floor_px``, the sources line's top: a long note ran into it on
+    portrait pages. The smallest size is kept whatever it reaches.
+    """
+    renderer = fig.canvas.get_renderer()
+    for points in _NOTE_POINTS:
+        lines = note.splitlines()
+        wrapped = "\n".join(textwrap.fill(line, _chars_in(room_in, points)) for line in lines)
+        text = fig.text(*xy, wrapped, fontsize=points, va="top", color="#333333")
+        text.set_gid("legend-note")
+        if text.get_window_extent(renderer).y0 >= floor_px or points == _NOTE_POINTS[-1]:
+            return text
+        text.remove()
+    return None
 
 
 def _chars_in(width_in: float, points: float) -> int:
@@ -280,7 +294,7 @@ def _chars_in(width_in: float, points: float) -> int:
 def _footer_text(fig, x: float, y: float, footer: str) -> None:
     """The sources line at the foot of the page, wrapped so it never runs off the paper."""
     w_in = fig.get_size_inches()[0] * (1 - 2 * x)
-    fig.text(
+    return fig.text(
         x,
         y,
         textwrap.fill(footer, _chars_in(w_in, 7)),
