@@ -215,3 +215,41 @@ def test_dwellings_whose_cbs_count_is_secret_are_a_gap_not_too_few(tmp_path, cap
 
     meta = pyogrio.read_dataframe(out, layer="run_metadata").set_index("key")["value"]
     assert "aantal woningen onbekend voor een deel van de punten" in data_note(meta.to_dict(), "nl")
+
+
+def test_an_area_mostly_without_a_leefbaarometer_figure_has_no_class(tmp_path, capsys):
+    # The Leefbaarometer table (its official columns) without PC4 6212: its dwellings (D2,
+    # D3) get no safety figure while 6211's have one. With safety.missing 'rescale' their
+    # scores count the distances only, scaled up, and a low distance score then gains less
+    # than the lowest safety level would give: 6212 gets no class ('onvoldoende gegevens',
+    # its safety_share 0) instead of a low one; the plot check says why.
+    study = write_study(tmp_path)
+    lbm = tmp_path / "leefbaarometer.csv"
+    lbm.write_text("".join(ln for ln in lbm.read_text().splitlines(True) if ln[:5] != "6212,"))
+    out = tmp_path / "scan.gpkg"
+    args = ["scan", "--study", str(study), "--data-dir", str(tmp_path), "--no-cache", "-q"]
+    assert main([*args, "--out", str(out)]) == 0
+    areas = pyogrio.read_dataframe(out, layer="areas").set_index("area_id")
+    assert areas["safety_share"].to_dict() == {"6211": 1.0, "6212": 0.0}
+    assert areas.loc["6212", "data_status"] == "onvoldoende gegevens"
+    assert pd.isna(areas.loc["6212", "score_class"])
+    grid = pyogrio.read_dataframe(out, layer="grid")
+    assert (grid.loc[grid["safety_share"] == 0, "data_status"] == "onvoldoende gegevens").all()
+    capsys.readouterr()
+    from ._synthetic import lonlat
+
+    lon, lat = lonlat(900, 5)  # D3, in 6212
+    assert main(["check", "--scan", str(out), "--at", f"{lat},{lon}"]) == 0
+    assert (
+        "gebied 6212 heeft onvoldoende gegevens (maar 0% van zijn woningen heeft een "
+        "Leefbaarometer-cijfer)" in capsys.readouterr().out
+    )
+    # in a run without any figure, every score counts alike: no area is judged by it
+    import yaml
+
+    spec = yaml.safe_load(study.read_text())
+    del spec["leefbaarometer"]
+    study.write_text(yaml.safe_dump(spec))
+    assert main([*args, "--out", str(tmp_path / "none.gpkg")]) == 0
+    areas = pyogrio.read_dataframe(tmp_path / "none.gpkg", layer="areas").set_index("area_id")
+    assert areas["safety_share"].isna().all() and areas.loc["6212", "data_status"] == "ok"

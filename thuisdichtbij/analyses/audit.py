@@ -29,6 +29,8 @@ __all__ = [
     "audit_table",
     "audit_metadata",
     "unscored_share",
+    "safety_shares",
+    "MIN_SAFETY_SHARE",
     "data_status",
     "warning_text",
 ]
@@ -49,6 +51,36 @@ def unscored_share(dwellings: pd.DataFrame, keys: pd.Series | np.ndarray) -> pd.
     frame = pd.DataFrame({"key": np.asarray(keys, dtype=object), "w": w, "lost": lost})
     sums = frame.dropna(subset=["key"]).groupby("key")[["w", "lost"]].sum()
     return (sums["lost"] / sums["w"].where(sums["w"] > 0)).rename("unscored_share")
+
+
+def safety_shares(dwellings: pd.DataFrame, keys, config: Config) -> pd.Series | None:
+    """Per key (area or cell id), the weighted share of scored dwellings with a safety figure.
+
+    The figure is the Leefbaarometer's. None when the configuration weighs safety 0, or
+    when no dwelling has a figure (a run without the Leefbaarometer: every score counts
+    the same way, and the audit says so once). In a run where some have one, the others'
+    scores count safety as ``safety.missing`` says: with ``rescale`` a low distance score
+    gains less than the lowest safety level gives, so an area mostly without a figure
+    would look worse than it is.
+    """
+    if config.weights.get(SAFETY_ID, 0) == 0:
+        return None
+    scored = dwellings["snapped"].to_numpy(dtype=bool)
+    has = dwellings["safety_pts"].notna().to_numpy() & scored
+    if not has.any():
+        return None
+    w = dwellings["weight"].astype(float).fillna(1.0).to_numpy()
+    frame = pd.DataFrame(
+        {"key": np.asarray(keys, dtype=object), "w": np.where(scored, w, 0.0),
+         "has": np.where(has, w, 0.0)}
+    )  # fmt: skip
+    sums = frame.dropna(subset=["key"]).groupby("key")[["w", "has"]].sum()
+    return (sums["has"] / sums["w"].where(sums["w"] > 0)).rename("safety_share")
+
+
+#: An area or cell with a Leefbaarometer figure for fewer of its scored dwellings than this
+#: gets no class in a run where others have one (see :func:`safety_shares`).
+MIN_SAFETY_SHARE = 0.5
 
 
 def data_status(share: pd.Series, config: Config) -> pd.Series:
@@ -327,8 +359,9 @@ _WARNING = {
         "ontbrekend): hun woningen tellen in geen gemiddelde mee, en een gebied met alleen "
         "zulke punten krijgt geen klasse",
         "insufficient": "{v:.0f} {unit} hebben te weinig gegevens (meer dan {max:.0%} van hun "
-        "woningen niet gescoord, minder dan de helft van het gebied binnen de gegevens, of geen "
-        "bekend aantal woningen): geen klasse ('{label}')",
+        "woningen niet gescoord, minder dan de helft van het gebied binnen de gegevens, geen "
+        "bekend aantal woningen, of voor minder dan de helft van de woningen een "
+        "Leefbaarometer-cijfer): geen klasse ('{label}')",
         "gap": "Lees lage scores voor {names} als een gat in de gegevens, niet als een feit "
         "over de buurt.",
     },
@@ -358,8 +391,9 @@ _WARNING = {
         "secret or missing): their dwellings count in no mean, and an area of such points "
         "alone gets no class",
         "insufficient": "{v:.0f} {unit} have too little data (more than {max:.0%} of their "
-        "dwellings unscored, less than half of the area within the data, or no known number of "
-        "dwellings): no class ('{label}')",
+        "dwellings unscored, less than half of the area within the data, no known number of "
+        "dwellings, or a Leefbaarometer figure for fewer than half of the dwellings): no class "
+        "('{label}')",
         "gap": "Treat low scores for {names} as a data gap, not as a fact about the neighbourhood.",
     },
 }

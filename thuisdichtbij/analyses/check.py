@@ -39,7 +39,7 @@ from ..engine.score import (
 from ..engine.snap import Snapped, snap_points
 from ..errors import CRSError, InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
-from .audit import INSUFFICIENT
+from .audit import INSUFFICIENT, MIN_SAFETY_SHARE
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +203,11 @@ _DATA_NOTES = {
         "area_outside": "gebied {area} heeft onvoldoende gegevens (maar {pct} ervan ligt "
         "binnen de gegevens): geen klasse voor het gebied, en een lage score kan hier aan de "
         "gegevens liggen",
+        "area_safety": "gebied {area} heeft onvoldoende gegevens (maar {pct} van zijn woningen "
+        "heeft een Leefbaarometer-cijfer): geen klasse voor het gebied, en een lage score kan "
+        "hier aan de gegevens liggen",
+        "area_count": "gebied {area} heeft onvoldoende gegevens (het aantal woningen is "
+        "onbekend: CBS geheim): geen klasse voor het gebied",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
@@ -217,6 +222,11 @@ _DATA_NOTES = {
         "the data",
         "area_outside": "area {area} has too little data (only {pct} of it lies within the "
         "data): no class for the area, and a low score here may be a gap in the data",
+        "area_safety": "area {area} has too little data (only {pct} of its dwellings have a "
+        "Leefbaarometer figure): no class for the area, and a low score here may be a gap in "
+        "the data",
+        "area_count": "area {area} has too little data (its number of dwellings is unknown: "
+        "CBS secret): no class for the area",
     },
 }
 
@@ -245,25 +255,41 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
         notes.append(t["at_edge"] if edge_m < 1 else t["edge"].format(d=edge_m))
     area = _within(ctx.areas, point)
     if area is not None and area.get("data_status") == INSUFFICIENT:
-        notes.append(_area_gap(area, t, lang))
+        notes.append(_area_gap(area, t, lang, ctx.config.audit.max_unscored_share))
     notes += [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])
     return {"missing": missing, "thin": thin, "footpaths": foot, "edge_m": edge_m, "notes": notes}
 
 
-def _area_gap(area, t: dict[str, str], lang: str) -> str:
-    """Why the area holding the spot has no class.
+def _area_gap(area, t: dict[str, str], lang: str, most_unscored: float) -> str:
+    """Why the area holding the spot has no class (see ``pipeline.compute._classes``).
 
-    The data covers too little of it, or too many of its dwellings lie too far from a
-    street (see ``pipeline.compute``).
+    The data covers too little of it, too many of its dwellings lie too far from a street,
+    too few have a Leefbaarometer figure, or its number of dwellings is unknown.
     """
-    covered = area.get("data_coverage")
-    if covered is not None and covered == covered and covered < 0.5:
-        return t["area_outside"].format(area=area["area_id"], pct=decimal(covered, ".0%", lang))
-    share = area.get("unscored_share")
-    pct = "?" if share is None or share != share else decimal(share, ".0%", lang)
-    return t["area_gap"].format(area=area["area_id"], pct=pct)
+
+    def value(column: str) -> float | None:
+        v = area.get(column)
+        return None if v is None or pd.isna(v) else float(v)
+
+    def pct(v: float) -> str:
+        return decimal(v, ".0%", lang)
+
+    covered, unscored, safety = (
+        value(c) for c in ("data_coverage", "unscored_share", "safety_share")
+    )
+    if covered is not None and covered < 0.5:
+        return t["area_outside"].format(area=area["area_id"], pct=pct(covered))
+    if unscored is not None and unscored > most_unscored:
+        return t["area_gap"].format(area=area["area_id"], pct=pct(unscored))
+    if safety is not None and safety < MIN_SAFETY_SHARE:
+        return t["area_safety"].format(area=area["area_id"], pct=pct(safety))
+    if value("n_dwellings") is None:
+        return t["area_count"].format(area=area["area_id"])
+    return t["area_gap"].format(
+        area=area["area_id"], pct="?" if unscored is None else pct(unscored)
+    )
 
 
 def _data_edge_m(ctx: CheckContext, point) -> float | None:

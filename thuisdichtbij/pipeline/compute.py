@@ -11,8 +11,10 @@ import shapely
 
 from ..analyses.audit import (
     INSUFFICIENT,
+    MIN_SAFETY_SHARE,
     OK,
     data_status,
+    safety_shares,
     unscored_share,
 )
 from ..config import Config
@@ -135,26 +137,35 @@ def aggregate_scores(dw, areas, cfg: Config):
     dw["not_robust"] = (~dw["class_robust"]).astype(float)
     agg = aggregate(dw, areas, cfg, columns=[*cols, "not_robust"])
     coverage = agg["area_id"].map(areas.set_index("area_id").get("data_coverage", {}))
-    edges_ar = _classes(agg, "area_id", unscored_share(dw, dw["area_id"]), cfg, coverage)
+    shares = (unscored_share(dw, dw["area_id"]), safety_shares(dw, dw["area_id"], cfg))
+    edges_ar = _classes(agg, "area_id", shares, cfg, coverage)
     agg["share_not_robust"] = agg.pop("not_robust")
     grid = score_grid(dw, cfg, columns=["not_robust"])
     cells = cell_ids(shapely.get_coordinates(dw.geometry.to_numpy()), cfg.grid_cell_m)
-    edges_gr = _classes(grid, "cell_id", unscored_share(dw, cells), cfg)
+    shares = (unscored_share(dw, cells), safety_shares(dw, cells, cfg))
+    edges_gr = _classes(grid, "cell_id", shares, cfg)
     grid["share_not_robust"] = grid.pop("not_robust")
     return agg, grid, (edges_ar, edges_gr)
 
 
 def _classes(
-    layer: gpd.GeoDataFrame, key: str, share: pd.Series, cfg: Config, coverage=None
+    layer: gpd.GeoDataFrame, key: str, shares: tuple, cfg: Config, coverage=None
 ) -> np.ndarray:
-    """Add ``unscored_share``, ``data_status`` and ``score_class`` to an area-like layer.
+    """Add ``unscored_share``, ``safety_share``, ``data_status``, ``score_class`` to a layer.
 
     Areas (or cells) with too many unscored dwellings, less than half covered by the data,
-    or without a known number of dwellings, get no class and do not shape the class edges
-    of the others; returns the edges.
+    without a known number of dwellings, or (in a run with Leefbaarometer figures) with a
+    figure for fewer than half of their dwellings, get no class and do not shape the class
+    edges of the others; returns the edges. ``shares``: the unscored and the safety shares
+    per key (:func:`~thuisdichtbij.analyses.audit.safety_shares`, None: not judged).
     """
-    layer["unscored_share"] = layer[key].map(share).astype(float)
+    unscored, safety = shares
+    layer["unscored_share"] = layer[key].map(unscored).astype(float)
     status = data_status(layer["unscored_share"], cfg)
+    # NULL where not judged (safety weighed 0, or no figure anywhere in the run)
+    layer["safety_share"] = np.nan if safety is None else layer[key].map(safety).astype(float)
+    known = layer["safety_share"].fillna(1.0).to_numpy()
+    status = status.where(known >= MIN_SAFETY_SHARE, INSUFFICIENT)
     # no known number of dwellings (only points whose CBS count is secret): not "too few"
     status = status.where(layer["n_dwellings"].notna().to_numpy(), INSUFFICIENT)
     if coverage is not None:
