@@ -10,6 +10,7 @@ from thuisdichtbij.analyses.audit import (
     audit_metadata,
     audit_table,
     data_status,
+    finding,
     unscored_share,
     warning_text,
 )
@@ -133,6 +134,12 @@ def test_audit_table_on_paper():
     text = warning_text(table.reset_index(), config=cfg, lang="en")
     assert "physiotherapist [missing]" in text
     assert "areas [thin]: 1 of 2" in text
+    # one item's line (the site advice says it): the block's own line, nothing for an ok one
+    for lang in ("nl", "en"):
+        block = warning_text(table.reset_index(), config=cfg, lang=lang).splitlines()
+        line = finding(table.reset_index(), "physio", config=cfg, lang=lang)
+        assert f"  {line}" in block
+    assert finding(table.reset_index(), "gp", config=cfg) == ""
     assert (
         "safety [thin]: 33.3% of the dwellings without a Leefbaarometer figure: the scores "
         "count the distances only, scaled up to the same maximum"

@@ -14,6 +14,7 @@ from thuisdichtbij.analyses.whatif import load_whatif, parse_addition, whatif
 from thuisdichtbij.config import load_config
 from thuisdichtbij.engine.network import build_network
 from thuisdichtbij.engine.snap import snap_points
+from thuisdichtbij.errors import InputError
 
 from ._synthetic import write_study
 
@@ -101,6 +102,77 @@ def test_site_on_a_scan_agrees_with_whatif(tmp_path):
     import pyogrio
 
     assert "sites_gp" in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    # GPs are there as the audit expects them: nothing to warn about
+    assert result.metadata["audit_verdict"] == "ok" and result.warning == {}
+    assert not any(k.startswith("audit_warning") for k in result.metadata)
+
+
+def test_site_refuses_a_sub_indicator_the_input_lacks(tmp_path, capsys):
+    # the synthetic study has no physiotherapist: every dwelling scores 0 for them, so the
+    # sites would only follow the dwellings
+    from thuisdichtbij.apps.cli import main
+
+    study = write_study(tmp_path)
+    path = scan(study, data_dir=tmp_path).to_gpkg(tmp_path / "scan.gpkg")
+    with pytest.raises(InputError, match="no physiotherapist .*'ontbreekt'") as err:
+        site(load_whatif(path), indicator="fysiotherapeut", n=1)
+    assert "geen fysiotherapeut" in err.value.in_language("nl")
+    assert main(["site", str(path), "--indicator", "physio", "--png", str(tmp_path / "s.png")]) == 2
+    said = capsys.readouterr()
+    assert said.out == "" and len(said.err.strip().splitlines()) == 1
+    assert "indicator: physio" in said.err  # the fix: how to add them to the study
+    import pyogrio
+
+    assert "sites_physio" not in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_site_on_maastricht_says_its_gps_are_thin(data_dir, tmp_path, capsys):
+    # the mirror holds 3 GPs for ~62,000 dwellings (0.5 per 10,000, reference 6.2): the
+    # advice stands, but says what the scan says, where the planner looks
+    import matplotlib.pyplot as plt
+    import pyogrio
+
+    from thuisdichtbij.analyses.audit import finding, warning_text
+    from thuisdichtbij.apps.cli import main
+    from thuisdichtbij.outputs.scanfile import read_metadata
+    from thuisdichtbij.outputs.sites_map import sites_figure
+
+    pytest.importorskip("folium")
+    result = scan("maastricht", data_dir=data_dir)
+    path = result.to_gpkg(tmp_path / "m.gpkg")
+    png, html = tmp_path / "s.png", tmp_path / "s.html"
+    args = ["site", str(path), "--indicator", "huisarts", "--n", "1", "-q"]
+    assert main([*args, "--png", str(png), "--html", str(html)]) == 0
+    out = capsys.readouterr().out
+    scan_said = warning_text(result.audit, config=result.config, lang="nl").splitlines()
+    line = next(x for x in scan_said if x.startswith("  huisarts [dun]"))
+    assert "3 in de invoer, 0,5 per 10.000 woningen (referentie 6,2)" in line
+    # the scan's own WARNING head and line, and what it means for the gains, last
+    assert scan_said[0] in out and f"{line}\n" in out and out.rstrip().endswith("tellen niet mee.")
+    meta = read_metadata(path)
+    nl = finding(result.audit, "gp", config=result.config, lang="nl")
+    assert meta["sites_gp.audit_verdict"] == "dun"
+    assert meta["sites_gp.audit_warning_nl"].startswith(f"{nl}. De winst van deze locaties")
+    en = finding(result.audit, "gp", config=result.config, lang="en")
+    assert en.startswith("general practitioner [thin]: 3 in the input")
+    assert meta["sites_gp.audit_warning_en"].startswith(f"{en}. The sites' gains are overstated")
+    assert "sites_gp" in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    note = html.read_text().split('id="data-note"')[1].split("</div>")[0]
+    assert nl in note and "overschat" in note
+    assert main([*args, "--lang", "en"]) == 0
+    assert "general practitioner [thin]" in capsys.readouterr().out
+    fig = sites_figure(path, "sites_gp", lang="en")
+    try:
+        texts = {t.get_gid(): t for t in fig.texts if t.get_gid()}
+        said = texts["legend-note"].get_text().replace("\n", " ")
+        assert en in said and "overstated" in said and "+" in said.split("overstated")[1]
+        # the longer note makes the panel taller: it ends above the sources line
+        r = fig.canvas.get_renderer()
+        bottom = texts["legend-note"].get_window_extent(r).y0
+        assert bottom > texts["sources"].get_window_extent(r).y1
+    finally:
+        plt.close(fig)
 
 
 def test_cli_whatif_and_site(tmp_path, capsys):
@@ -167,8 +239,11 @@ def test_site_maps_speak_the_language_asked(tmp_path, capsys, lang, title, tip):
     try:
         texts = {t.get_gid(): t.get_text() for t in fig.texts if t.get_gid()}
         assert texts["title"].startswith(title)
+        # the scan's own note first (this scan has no physiotherapist), the site's line last
         lines = texts["legend-note"].splitlines()
-        assert len(lines) == 1 and lines[0].startswith("1: +") and tip in lines[0] + " ("
+        head = "Let op, invoergegevens" if lang == "nl" else "Mind the input data"
+        assert lines[0].startswith(head)
+        assert lines[-1].startswith("1: +") and tip in lines[-1] + " ("
         assert any(t.get_text().startswith(site) for t in fig.legends[0].get_texts())
     finally:
         plt.close(fig)

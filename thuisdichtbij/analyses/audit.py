@@ -33,6 +33,7 @@ __all__ = [
     "MIN_SAFETY_SHARE",
     "data_status",
     "warning_text",
+    "finding",
 ]
 
 #: Verdicts of the audit, in Dutch as in every output.
@@ -411,18 +412,42 @@ def warning_text(table: pd.DataFrame, *, config: Config | None = None, lang: str
     bad = table[table["verdict"] != OK]
     if bad.empty:
         return ""
-    names = dict(zip(table["item"], table["label"])) | t["names"]
-    if config is not None:
-        names |= {i.id: i.label_nl if lang == "nl" else i.label_en for i in config.indicators}
+    names = _names(table, t, config, lang)
     lines = [t["head"]]
-    for _, r in bad.iterrows():
-        verdict = r["verdict"] if lang == "nl" else _VERDICT_EN.get(r["verdict"], r["verdict"])
-        lines.append(f"  {names.get(r['item'], r['item'])} [{verdict}]: {_finding(r, t, config)}")
+    lines += [f"  {_line(r, t, names, config, lang)}" for _, r in bad.iterrows()]
     thin = _items(table, "indicator", THIN) + _items(table, "indicator", MISSING)
     if thin:
         listed = short_list([names.get(i, i) for i in thin], lang=lang)
         lines.append("  " + t["gap"].format(names=listed))
     return "\n".join(lines)
+
+
+def finding(
+    table: pd.DataFrame, item: str, *, config: Config | None = None, lang: str = "nl"
+) -> str:
+    """One item's line of the WARNING block, without its indent ('' when it is ok).
+
+    ``"huisarts [dun]: 3 in de invoer, 0,5 per 10.000 woningen (referentie 6,2): afstanden
+    vallen te lang uit"``; ``item`` is a row's ``item`` (a sub-indicator's id, ...).
+    """
+    t = words(_WARNING, lang)
+    rows = table[(table["item"] == item) & (table["verdict"] != OK)]
+    if rows.empty:
+        return ""
+    return _line(rows.iloc[0], t, _names(table, t, config, lang), config, lang)
+
+
+def _names(table: pd.DataFrame, t: dict, config: Config | None, lang: str) -> dict[str, str]:
+    """The items by name: sub-indicators by their labels in ``lang`` when ``config`` is given."""
+    names = dict(zip(table["item"], table["label"])) | t["names"]
+    if config is not None:
+        names |= {i.id: i.label_nl if lang == "nl" else i.label_en for i in config.indicators}
+    return names
+
+
+def _line(r: pd.Series, t: dict, names: dict, config: Config | None, lang: str) -> str:
+    verdict = r["verdict"] if lang == "nl" else _VERDICT_EN.get(r["verdict"], r["verdict"])
+    return f"{names.get(r['item'], r['item'])} [{verdict}]: {_finding(r, t, config)}"
 
 
 def _finding(r: pd.Series, t: dict, config: Config | None) -> str:

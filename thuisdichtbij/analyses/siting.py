@@ -7,6 +7,10 @@ dwelling when an amenity there would give it more points for the sub-indicator t
 that spot reports. The n sites that together cover the most dwellings (or residents of
 65+) are found exactly, as an integer programme solved by HiGHS (``scipy.optimize.milp``),
 and then ranked by the gain each adds to those before it.
+
+The advice is only as good as the scan's amenities: where the data audit finds the
+sub-indicator thin (``dun``), the result carries the audit's WARNING and says the gains are
+overstated; where it finds none (``ontbreekt``), :func:`site` refuses (see there).
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from .._text import LANGS, words
 from ..config import Config
 from ..engine.distance import edge_distances, node_distances
 from ..engine.network import Network
 from ..engine.score import band_points
 from ..engine.snap import Snapped, snap_points
 from ..errors import InputError
+from ..outputs.scanfile import read_scan_layer, scan_layers
 from ..provenance import utc_now
+from .audit import MISSING, OK, finding, warning_text
 from .whatif import WhatifContext, indicator_id
 
 log = logging.getLogger(__name__)
@@ -46,6 +53,26 @@ __all__ = [
 
 #: Candidates whose walks are searched in one call (memory: chunk x nodes floats).
 _CHUNK = 128
+
+#: What the data audit's verdict on the sub-indicator means for the advice.
+_WORDS = {
+    "nl": {
+        "overstated": "De winst van deze locaties is daardoor overschat: bestaande {plural} "
+        "die in de gegevens ontbreken, tellen niet mee.",
+        "missing": "site: de invoer van de scan heeft geen {label} (data-audit: "
+        "'ontbreekt'), dus elke woning telt als zonder en de locaties zouden alleen de "
+        "woningen volgen; voeg de {plural} toe aan de voorzieningen van de studie (bijv. "
+        "{{file: ..., format: points, indicator: {id}}}) en scan opnieuw",
+    },
+    "en": {
+        "overstated": "The sites' gains are overstated: existing {plural} missing from the "
+        "data are not counted.",
+        "missing": "site: the scan's input holds no {label} (data audit: 'ontbreekt'), so "
+        "every dwelling counts as without one and the sites would only follow the dwellings; "
+        "add the {plural} to the study's amenities (e.g. {{file: ..., format: points, "
+        "indicator: {id}}}) and scan again",
+    },
+}
 
 
 def grid_candidates(
@@ -184,6 +211,9 @@ class SitingResult:
     indicator: str
     sites: gpd.GeoDataFrame
     metadata: dict[str, str] = field(default_factory=dict)
+    #: The data audit's WARNING on the sub-indicator per language (``{}`` when it is ok),
+    #: for the end of the console summary.
+    warning: dict[str, str] = field(default_factory=dict)
 
     @property
     def layer(self) -> str:
@@ -225,6 +255,58 @@ def _weights(ctx: WhatifContext, weight: str) -> np.ndarray:
     raise InputError(f"site: weight {weight!r} is neither 'dwellings' nor '65plus'")
 
 
+def _audit_words(ctx: WhatifContext, ind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The audit's verdict on ``ind`` for the metadata, and its WARNING for the console.
+
+    The metadata gets ``audit_verdict`` and, when it is not ok, ``audit_warning_nl`` and
+    ``audit_warning_en`` (the audit's finding and what it means for the gains: the maps'
+    note); the WARNING is the scan's block for this sub-indicator with that meaning added.
+    Scans written before the audit have no table: their verdict only.
+    """
+    verdict = ctx.check.verdicts.get(ind, OK)
+    meta, block = {"audit_verdict": verdict}, {}
+    if verdict == OK or "audit" not in scan_layers(ctx.check.path):
+        return meta, block
+    table = read_scan_layer(ctx.check.path, "audit")
+    spec = ctx.config.indicator(ind)
+    for lang in LANGS:
+        line = finding(table, ind, config=ctx.config, lang=lang)
+        if not line:
+            continue
+        after = words(_WORDS, lang)["overstated"].format(plural=_plural(spec, lang))
+        meta[f"audit_warning_{lang}"] = f"{line}. {after}"
+        rows = table[table["item"] == ind]
+        block[lang] = f"{warning_text(rows, config=ctx.config, lang=lang)}\n  {after}"
+    return meta, block
+
+
+def _plural(spec, lang: str) -> str:
+    """A sub-indicator's plural in ``lang`` (its label when it has none)."""
+    one = spec.label_nl if lang == "nl" else spec.label_en
+    return (spec.plural_nl if lang == "nl" else spec.plural_en) or one
+
+
+def _refuse_missing(ctx: WhatifContext, ind: str) -> None:
+    """Refuse the advice when the scan's input holds none of the sub-indicator.
+
+    With none, every dwelling scores 0 for it, so every candidate 'covers' all the dwellings
+    within the largest band and the sites follow where dwellings are dense: the data gap,
+    not a lack of the amenity, would decide them.
+    """
+    if ctx.check.verdicts.get(ind) != MISSING:
+        return
+    spec = ctx.config.indicator(ind)
+    said = {
+        lang: words(_WORDS, lang)["missing"].format(
+            label=spec.label_nl if lang == "nl" else spec.label_en,
+            plural=_plural(spec, lang),
+            id=ind,
+        )
+        for lang in LANGS
+    }
+    raise InputError(said["en"], nl=said["nl"])
+
+
 def site(
     ctx: WhatifContext,
     *,
@@ -254,10 +336,18 @@ def site(
         ``dwellings`` or ``65plus`` (residents of 65+, needs the population in ``ctx``).
     time_limit_s
         Limit for the solver; the result says whether it proved optimality.
+
+    Raises
+    ------
+    InputError
+        When the scan's data audit finds none of the sub-indicator in the input
+        (``ontbreekt``): the advice would rest on the gap alone. When it finds them thin
+        (``dun``), the result says so (``warning``, ``audit_warning_*`` in its metadata).
     """
     ind = indicator_id(ctx.config, indicator)
     if n < 1:
         raise InputError(f"site: --n must be at least 1, got {n}")
+    _refuse_missing(ctx, ind)
     cfg, net = ctx.config, ctx.network
     w = _weights(ctx, weight)
     if candidates is None:
@@ -279,6 +369,7 @@ def site(
     chosen, optimal = solve_mclp(cover, w, min(n, len(pts)), time_limit_s=time_limit_s)
     order, gains = rank_sites(cover, w, chosen)
     sites = _sites_frame(ctx, cover, order, pts, snap)
+    audit_meta, warning = _audit_words(ctx, ind)
     meta = {
         "indicator": ind,
         "n": str(n),
@@ -287,9 +378,10 @@ def site(
         "solver": "maximal covering location, integer programme, HiGHS (scipy.optimize.milp)",
         "optimal": str(bool(optimal)).lower(),
         "covered": f"{float(gains.sum()):.0f}",
+        **audit_meta,
         "created_utc": utc_now(),
     }
-    return SitingResult(indicator=ind, sites=sites, metadata=meta)
+    return SitingResult(indicator=ind, sites=sites, metadata=meta, warning=warning)
 
 
 def _sites_frame(ctx, cover, order, pts, snap) -> gpd.GeoDataFrame:

@@ -13,6 +13,7 @@ from pathlib import Path
 from ._mapkit import (
     check_out,
     indicator_label,
+    legend_note,
     read_scan_for_maps,
     text,
 )
@@ -48,6 +49,17 @@ def _footer(meta: dict, lang: str) -> str:
     return f"{source}. {text(lang)['sites_footer']}. {date.today().isoformat()}."
 
 
+def _note(layer: str, meta: dict, lang: str) -> str:
+    """The note under the legend: the scan's (as under its own map), then the sites' own.
+
+    The sites' own is the data audit's finding on their sub-indicator and what it means for
+    the gains (``<layer>.audit_warning_<lang>`` in ``run_metadata``, written by the siting
+    when the audit finds the input thin); '' when neither has anything to say.
+    """
+    own = meta.get(f"{layer}.audit_warning_{lang}", "")
+    return "\n".join(n for n in (legend_note(meta, lang), own) if n)
+
+
 def sites_png(
     scan: str | os.PathLike, layer: str, path: str | os.PathLike, *, lang: str = "nl"
 ) -> Path:
@@ -67,7 +79,11 @@ def sites_figure(scan: str | os.PathLike, layer: str, *, lang: str = "nl"):
     layers, meta = read_scan_for_maps(scan)
     sites = read_scan_layer(scan, layer)
     t = text(lang)
-    page = plan_page(layers["areas"].total_bounds)
+    # each site's gain listed under the legend, a line each (on the map, beside markers a
+    # street apart, the numbers covered each other), after what the data leaves out
+    gains = "\n".join(_gain(s, lang) for _, s in sites.iterrows())
+    note = "\n".join(n for n in (_note(layer, meta, lang), gains) if n)
+    page = plan_page(layers["areas"].total_bounds, note=note)
     fig, ax = sheet(page, _title(sites, layer, meta, lang))
     handles = draw_classes(ax, layers["areas"], lang) + draw_context(ax, layers, t)
     handles.append(
@@ -87,10 +103,7 @@ def sites_figure(scan: str | os.PathLike, layer: str, *, lang: str = "nl"):
             weight="bold",
             zorder=6,
         )
-    # each site's gain listed under the legend, a line each (on the map, beside markers a
-    # street apart, the numbers covered each other)
-    gains = "\n".join(_gain(s, lang) for _, s in sites.iterrows())
-    panel(fig, page, handles, title=t["classes"], note=gains, footer=_footer(meta, lang))
+    panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, lang))
     return fig
 
 
@@ -135,7 +148,7 @@ def sites_html(
         lang,
         html.escape(title),
         zones=False,
-        note="",
+        note=html.escape(_note(layer, meta, lang)).replace("\n", "<br>"),
         sources=_footer(meta, lang),
         scan_layers=False,
         extra=site_row,

@@ -40,7 +40,7 @@ from ._mapkit import (
     state_label,
     text,
 )
-from ._page import A4_IN, plan_page
+from ._page import A4_IN, NOTE_PT, chars_in, note_width_in, plan_page
 
 __all__ = ["fairshare_png", "indicators_figure", "scan_figure", "scan_static"]
 
@@ -65,11 +65,11 @@ def sheet(page, title: str):
     ax.set_aspect("equal", adjustable="datalim")
     top = (page.map_in[1] + page.map_in[3]) / page.size_in[1]
     # one line at 15 pt when it fits over the map, else two or more at 12 pt
-    size = 15 if len(title) <= _chars_in(page.map_in[2], 15) else 12
+    size = 15 if len(title) <= chars_in(page.map_in[2], 15) else 12
     fig.text(
         page.map_in[0] / page.size_in[0],
         top + 0.012,
-        textwrap.fill(title, _chars_in(page.map_in[2], size)),
+        textwrap.fill(title, chars_in(page.map_in[2], size)),
         fontsize=size,
         va="bottom",
         gid="title",
@@ -254,15 +254,17 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
     sources = _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
     if note:
         # as wide as the panel leaves it: beside the scale bar when that sits to its right
-        room = (pw if page.side == "right" else tools[0] - px) - 0.15
+        room = note_width_in(page.side, pw)
         floor = sources.get_window_extent(renderer).y1 + 0.05 * fig.dpi  # above the sources
         _note_text(fig, note, (note_xy[0] / w, note_xy[1] / h), room, floor)
     _scale_bar(fig, page, *tools)
     _north_arrow(fig, page, tools[0] + _ARROW_OFFSET_IN, tools[1] - 0.05)
 
 
-#: Font sizes the note under the legend may take, largest first, to keep off the sources.
-_NOTE_POINTS = (8.0, 7.5, 7.0, 6.5, 6.0)
+#: Font sizes the note under the legend may take, largest first, to keep off the sources:
+#: the page plan makes room for a long note (``plan_page(note=)``), and a legend taller
+#: than it reckons with still shrinks the letters rather than cover the sources line.
+_NOTE_POINTS = (NOTE_PT, 7.5, 7.0, 6.5, 6.0)
 
 
 def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px: float):
@@ -274,7 +276,7 @@ def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px
     renderer = fig.canvas.get_renderer()
     for points in _NOTE_POINTS:
         lines = note.splitlines()
-        wrapped = "\n".join(textwrap.fill(line, _chars_in(room_in, points)) for line in lines)
+        wrapped = "\n".join(textwrap.fill(line, chars_in(room_in, points)) for line in lines)
         text = fig.text(*xy, wrapped, fontsize=points, va="top", color="#333333")
         text.set_gid("legend-note")
         if text.get_window_extent(renderer).y0 >= floor_px or points == _NOTE_POINTS[-1]:
@@ -283,21 +285,13 @@ def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px
     return None
 
 
-def _chars_in(width_in: float, points: float) -> int:
-    """Characters of DejaVu Sans at ``points`` that fit ``width_in`` inches of a line.
-
-    It averages about 0.55 em per character; 0.58 leaves a little over.
-    """
-    return int(width_in * 72 / (points * 0.58))
-
-
 def _footer_text(fig, x: float, y: float, footer: str) -> None:
     """The sources line at the foot of the page, wrapped so it never runs off the paper."""
     w_in = fig.get_size_inches()[0] * (1 - 2 * x)
     return fig.text(
         x,
         y,
-        textwrap.fill(footer, _chars_in(w_in, 7)),
+        textwrap.fill(footer, chars_in(w_in, 7)),
         fontsize=7,
         color="#444444",
         va="bottom",
@@ -315,14 +309,14 @@ def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None 
     """Page 1: the classes over the network and outline, zones, legend panel (a Figure)."""
     t = text(lang)
     areas = layers["areas"]
-    page = plan_page(areas.total_bounds)
+    note = legend_note(meta, lang) if note is None else note
+    page = plan_page(areas.total_bounds, note=note)
     fig, ax = sheet(page, scan_title(meta, lang))
     handles = draw_classes(ax, areas, lang)
     handles += draw_context(ax, layers, t)
     zones = layers.get("zones")
     if zones is not None and len(zones):
         handles += _draw_zones(ax, zones, t)
-    note = legend_note(meta, lang) if note is None else note
     panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, t))
     return fig
 

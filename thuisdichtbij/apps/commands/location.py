@@ -167,11 +167,14 @@ def _site(args) -> str:
         optimal=t["yes"] if md["optimal"] == "true" else t["no"],
         weight=t.get(f"site_{md['weight']}", md["weight"]),
     )
+    # the data audit's word on the sub-indicator last, where the scan's summary has its own
+    warning = result.warning.get(args.lang, "")
     return "\n".join(
         [
             head,
             result.sites[cols].to_string(index=False, na_rep="-"),
             t["wrote"].format(what=", ".join(written)),
+            *([warning] if warning else []),
         ]
     )
 
