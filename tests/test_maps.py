@@ -506,6 +506,25 @@ def test_an_area_without_enough_data_is_hatched_grey_never_class_1(maastricht):
     assert web.loc["6223", "klasse"] == "Onvoldoende gegevens"
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_qgis_style_names_and_colours_too_few_dwellings_as_the_maps_do(lang):
+    import xml.etree.ElementTree as ET
+
+    from thuisdichtbij.outputs._mapkit import SUPPRESSED, text
+    from thuisdichtbij.outputs.styles import layer_styles
+
+    rgba = ",".join(str(int(SUPPRESSED[i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+    styles = layer_styles(["areas", "grid"], lang=lang).set_index("f_table_name")
+    for name in ("areas", "grid"):
+        renderer = ET.fromstring(styles.loc[name, "styleQML"]).find("renderer-v2")
+        cat = renderer.find("categories")[-1]
+        assert cat.get("label") == text(lang)["suppressed"]  # "Too few dwellings (< 5)"
+        assert f"WHEN \"suppressed\" THEN '{cat.get('value')}'" in renderer.get("attr")
+        symbol = renderer.find(f"symbols/symbol[@name='{cat.get('symbol')}']")
+        assert [lyr.get("class") for lyr in symbol.findall("layer")] == ["SimpleFill"]
+        assert symbol.find("layer/Option/Option[@name='color']").get("value") == rgba
+
+
 def test_an_area_without_a_safety_figure_is_hatched_on_the_sheet_never_0_points(maastricht):
     import matplotlib.pyplot as plt
 

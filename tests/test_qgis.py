@@ -82,7 +82,7 @@ def test_geopackage_opens_in_qgis(tmp_path):
     ]
     for name in ("areas", "grid", "dwellings"):
         assert layers[name]["renderer"] == "categorizedSymbol", name
-        extra = ["onvoldoende gegevens"] if name != "dwellings" else []
+        extra = ["onvoldoende gegevens", "Te weinig woningen (< 5)"] if name != "dwellings" else []
         assert layers[name]["categories"] == classes + extra, name
     assert layers["zones"]["renderer"] == "singleSymbol" and layers["zones"]["labels"]
     # four cells with scored dwellings, and D5's (far from every street: no data)
@@ -156,8 +156,9 @@ def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
     layers, _ = _in_qgis(RENDER, str(out))
     for name, layer in layers.items():
         cats = layer["categories"]
-        assert [c[0] for c in cats] == ["1", "2", "3", "4", "5", "onvoldoende gegevens"], name
-        value, label, colour, kinds = cats[-1]
+        values = ["1", "2", "3", "4", "5", "onvoldoende gegevens", "suppressed"]
+        assert [c[0] for c in cats] == values, name
+        value, label, colour, kinds = cats[-2]
         assert label == "onvoldoende gegevens" and colour == "#969696"
         assert kinds == ["SimpleFill", "LinePatternFill"]  # grey, hatched
         feats = layer["features"].values()
@@ -171,6 +172,94 @@ def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
         # each classed feature is drawn in its class colour, none hatched
         colours = {c[0]: c[2] for c in cats}
         assert all(f["colour"] == colours[str(f["class"])] for f in classed), name
+
+
+DRAWN = """
+import json, os, sys
+from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsMapRendererSequentialJob,
+                       QgsMapSettings, QgsPointXY, QgsRenderContext, QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in ("areas", "grid"):
+    lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
+    r = lyr.renderer()
+    ctx = QgsRenderContext()
+    ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
+    r.startRender(ctx, lyr.fields())
+    symbols = {}
+    for f in lyr.getFeatures():
+        ctx.expressionContext().setFeature(f)
+        sym = r.symbolForFeature(f, ctx)
+        symbols[f.id()] = [sym.color().name(), [s.layerType() for s in sym.symbolLayers()]] \
+            if sym else [None, []]  # no category: not drawn
+    r.stopRender(ctx)
+    ms = QgsMapSettings()  # the layer as QGIS draws it, on white
+    ms.setLayers([lyr]); ms.setDestinationCrs(lyr.crs()); ms.setExtent(lyr.extent())
+    ms.setOutputSize(QSize(800, 800)); ms.setBackgroundColor(QColor("white"))
+    job = QgsMapRendererSequentialJob(ms)
+    job.start()
+    job.waitForFinished()
+    img = job.renderedImage()
+    img.save(sys.argv[2] + "-" + name + ".png", "PNG")
+    feats = []  # in the order of their ids, as GeoPandas reads them
+    for f in lyr.getFeatures():
+        p = f.geometry().pointOnSurface().asPoint()
+        px = ms.mapToPixel().transform(QgsPointXY(p.x(), p.y()))
+        feats.append(symbols[f.id()] + [QColor(img.pixel(int(px.x()), int(px.y()))).name()])
+    out[name] = {"categories": [[str(c.value()), c.label(), c.symbol().color().name()]
+                                for c in r.categories()], "features": feats}
+print(json.dumps(out), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
+def test_too_few_dwellings_is_drawn_light_grey_in_qgis_as_on_the_maps(tmp_path):
+    from collections import Counter
+
+    import geopandas as gpd
+
+    from thuisdichtbij import load_config, scan
+    from thuisdichtbij.outputs._mapkit import (
+        INSUFFICIENT_COLOUR,
+        SUPPRESSED,
+        area_states,
+        state_fill,
+        text,
+    )
+
+    from ._synthetic import write_study
+
+    # With 8 dwellings needed: PC4 6212 (7) is suppressed, 6211 has too little data; of the
+    # cells D1's (10) is classed, D2's, D3's and D4's are suppressed, and D5's (its one
+    # dwelling not scored) both suppressed and without data: insufficient data wins there,
+    # as on the maps (area_states). QGIS drew the suppressed ones not at all (no category).
+    study = write_study(tmp_path)
+    cfg = load_config(overrides={"aggregation": {"min_dwellings": 8}})
+    out = scan(study, data_dir=tmp_path, config=cfg).to_gpkg(tmp_path / "s.gpkg")
+    layers, _ = _in_qgis(DRAWN, str(out), str(tmp_path / "qgis"))
+    hatched = ["SimpleFill", "LinePatternFill"]
+    want = {
+        "areas": {"insufficient": 1, "suppressed": 1},
+        "grid": {"class": 1, "suppressed": 3, "insufficient": 1},
+    }
+    for name, layer in layers.items():
+        assert layer["categories"][-1] == ["suppressed", text("nl")["suppressed"], SUPPRESSED]
+        frame = gpd.read_file(out, layer=name)
+        states = area_states(frame)
+        kinds_of = Counter(s if isinstance(s, str) else "class" for s in states)
+        assert kinds_of == want[name], name
+        for (colour, kinds, pixel), state in zip(layer["features"], states, strict=True):
+            if state == "insufficient":  # grey, hatched: the hatch's lines at the centre
+                assert [colour, kinds] == [INSUFFICIENT_COLOUR, hatched], name
+            else:  # in the maps' colour: light grey for too few dwellings, drawn
+                fill = state_fill(state)
+                assert [colour, kinds, pixel] == [fill, ["SimpleFill"], fill], name
+    grid = gpd.read_file(out, layer="grid")
+    assert grid["suppressed"].iloc[area_states(grid).index("insufficient")]
 
 
 @pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")

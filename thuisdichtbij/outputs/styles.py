@@ -3,7 +3,10 @@
 QGIS reads a layer's default style from this table when it opens the layer, so the scan's
 layers come up in the five class colours with their names, and zones as labelled outlines.
 Areas and grid cells with ``data_status`` 'onvoldoende gegevens' (no class for lack of data)
-get a category of their own: grey, hatched with a line-pattern fill, never a class colour.
+get a category of their own: grey, hatched with a line-pattern fill, never a class colour;
+those with too few dwellings (``suppressed``) one in the maps' light grey. Which of the two
+an area gets is decided as the maps decide it
+(:func:`~thuisdichtbij.outputs._mapkit.area_states`).
 The fair-share layer comes up as its static map draws it: vulnerable, not vulnerable, unknown.
 The score grid's GeoTIFF gets its style as a file beside it (:func:`grid_tif_qml`).
 """
@@ -25,6 +28,7 @@ from ._mapkit import (
     FAIRSHARE_STYLE,
     INSUFFICIENT,
     INSUFFICIENT_COLOUR,
+    SUPPRESSED,
     text,
 )
 
@@ -97,14 +101,25 @@ def _hatched(
     return solid.replace("</layer></symbol>", f"</layer>{hatch}</symbol>")
 
 
-#: What QGIS categorises areas and cells on: the class, or the insufficient-data status.
+#: The category of areas and cells with too few dwellings (``suppressed``, no class).
+_SUPPRESSED_VALUE = "suppressed"
+#: What QGIS categorises areas and cells on, as ``area_states`` decides for the maps: the
+#: insufficient-data status first, then the class, then too few dwellings; an area without
+#: a class and not suppressed has too little data to be classed. ``suppressed`` is a
+#: GeoPackage boolean, read as true/false or 1/0: the expression takes both.
 _AREA_CLASS = (
-    f"CASE WHEN \"data_status\" = '{INSUFFICIENT}' THEN '{INSUFFICIENT}' ELSE \"score_class\" END"
+    f"CASE WHEN \"data_status\" = '{INSUFFICIENT}' THEN '{INSUFFICIENT}' "
+    'WHEN "score_class" IS NOT NULL THEN "score_class" '
+    f"WHEN \"suppressed\" THEN '{_SUPPRESSED_VALUE}' ELSE '{INSUFFICIENT}' END"
 )
 
 
 def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
-    """Five classes on ``score_class``; with ``status`` a sixth for insufficient data."""
+    """Five classes on ``score_class``; with ``status`` two more, as the maps draw them.
+
+    Insufficient data (grey, hatched) and too few dwellings (light grey), in the maps' words.
+    """
+    t = text(lang)
     labels = CLASS_LABELS_NL if lang == "nl" else CLASS_LABELS_EN
     cats = "".join(
         f'<category value="{k}" label="{k}: {escape(labels[k])}" symbol="{i}" render="true"/>'
@@ -113,10 +128,15 @@ def _classes_qml(kind: str, lang: str, *, status: bool = False) -> str:
     syms = "".join(_symbol(kind, str(i), c) for i, c in enumerate(CLASS_COLOURS.values()))
     attr = "score_class"
     if status:
-        n = str(len(CLASS_COLOURS))
-        label = escape(text(lang)["insufficient"].lower())
+        n, m = len(CLASS_COLOURS), len(CLASS_COLOURS) + 1
+        label = escape(t["insufficient"].lower())
         cats += f'<category value="{INSUFFICIENT}" label="{label}" symbol="{n}" render="true"/>'
-        syms += _hatched(n)
+        syms += _hatched(str(n))
+        label = escape(t["suppressed"])
+        cats += (
+            f'<category value="{_SUPPRESSED_VALUE}" label="{label}" symbol="{m}" render="true"/>'
+        )
+        syms += _symbol(kind, str(m), SUPPRESSED)
         attr = _AREA_CLASS
     return _categorized(attr, cats, syms)
 
