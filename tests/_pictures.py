@@ -1,5 +1,6 @@
 """Reading what a map shows: the GeoJSON a folium page embeds, the colours of a PNG."""
 
+import html as html_text
 import json
 import re
 
@@ -80,3 +81,26 @@ def assert_png_fills(png, shapes, colours, palette):
         assert votes.argmax() == want, (colour, dict(zip(palette, votes)))
         assert votes[want] >= 0.9 * votes.sum(), (colour, dict(zip(palette, votes)))
     return judged
+
+
+def shown_sources(page: str) -> str:
+    """The sources line in a web map's legend (its ``#sources`` block), as a reader sees it."""
+    m = re.search(r'<div id="sources"[^>]*>(.*?)</div>', page, re.S)
+    return html_text.unescape(m.group(1)) if m else ""
+
+
+def printed_sources(monkeypatch) -> list[str]:
+    """A list that gets the sources line of every page a static map saves, unwrapped."""
+    from thuisdichtbij.outputs import static_map
+
+    got, save = [], static_map.save_figures
+
+    def catch(figs, out):
+        for fig in figs:
+            got.extend(
+                " ".join(t.get_text().split()) for t in fig.texts if t.get_gid() == "sources"
+            )
+        return save(figs, out)
+
+    monkeypatch.setattr(static_map, "save_figures", catch)
+    return got

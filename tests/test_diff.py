@@ -15,6 +15,7 @@ from thuisdichtbij import load_config, scan
 from thuisdichtbij.analyses.diff import diff_scans
 from thuisdichtbij.apps.cli import main
 
+from ._pictures import printed_sources, shown_sources
 from ._synthetic import write_study
 
 PHARMACY = "node/1"  # Apotheek Hoofdstraat at (350, 0)
@@ -180,8 +181,33 @@ def test_own_change_and_moved_average_are_told_apart(tmp_path):
     assert np.isclose(ar.loc["A1", "score_change"], 2.0)
 
 
-def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
+def test_the_maps_of_a_diff_credit_the_sources_of_both_scans(scans, tmp_path, monkeypatch):
     pytest.importorskip("folium")
+    from thuisdichtbij.outputs.diff_map import diff_html, diff_png
+
+    (old, om, _), (new, nm, _) = scans["old"], scans["weight"]
+    osm = "© OpenStreetMap-bijdragers (ODbL 1.0)"
+    om = {**om, "attribution": f"{osm}; CBS (CC BY 4.0)"}
+    nm = {**nm, "attribution": f"{osm}; Haltes: OVapi GTFS"}
+    d = diff_scans(old, new, old_metadata=om, new_metadata=nm)
+    footers = printed_sources(monkeypatch)
+    diff_png(d, tmp_path / "d.png", lang="en")
+    page = diff_html(d, tmp_path / "d.html", lang="en").read_text()
+    # each source once, the old scan's first
+    assert footers == [
+        f"{osm}; CBS (CC BY 4.0); Haltes: OVapi GTFS. thuisdichtbij diff: classes are relative; "
+        "see the table diff_areas."
+    ]
+    assert shown_sources(page) == footers[0]
+
+
+def test_cli_writes_tables_and_maps(scans, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("folium")
+    from thuisdichtbij.outputs._mapkit import scan_credits
+    from thuisdichtbij.outputs.scanfile import read_metadata
+    from thuisdichtbij.outputs.static_map import _footer
+
+    footers = printed_sources(monkeypatch)
     old = _gpkg(scans, "old")
     new = _gpkg(scans, "both")
     out, html, png = tmp_path / "diff.gpkg", tmp_path / "diff.html", tmp_path / "diff.png"
@@ -202,6 +228,11 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys):
     page = html.read_text()
     assert "Klasseverandering" in page and "-node/1 (Apotheek Hoofdstraat)" in page
     assert png.stat().st_size > 10_000
+    # both maps credit the sources the scans' own maps credit (the PNG had no sources line)
+    meta = read_metadata(new)
+    assert footers[0].startswith(scan_credits(meta, "nl") + ". ")
+    assert _footer(meta, "nl").startswith(scan_credits(meta, "nl") + ". ")
+    assert shown_sources(page) == footers[0]
     # Without --out the tables go into the new scan, next to its own layers.
     assert main(["diff", str(old), str(new)]) == 0
     assert "diff_areas" in {str(n) for n in pyogrio.list_layers(new)[:, 0]}

@@ -10,9 +10,9 @@ import pytest
 from thuisdichtbij import load_config
 from thuisdichtbij.analyses.fairshare import fairshare, mark_vulnerable
 from thuisdichtbij.apps.cli import main
-from thuisdichtbij.outputs._mapkit import FAIRSHARE_EDGE, FAIRSHARE_STYLE
+from thuisdichtbij.outputs._mapkit import FAIRSHARE_EDGE, FAIRSHARE_STYLE, fairshare_credits
 
-from ._pictures import assert_png_fills, embedded_layer
+from ._pictures import assert_png_fills, embedded_layer, printed_sources, shown_sources
 
 NATIONAL = load_config().fairshare
 REGION = load_config(overrides={"fairshare": {"reference": "region"}}).fairshare
@@ -129,8 +129,9 @@ def test_parkstad_metadata_records_years(parkstad):
     assert md["year_mismatch"].startswith("yes")
 
 
-def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
+def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys, monkeypatch):
     out = tmp_path / "parkstad.gpkg"
+    footers = printed_sources(monkeypatch)
     code = main(
         [
             "fairshare",
@@ -169,6 +170,9 @@ def test_cli_parkstad_and_maastricht(data_dir, tmp_path, capsys):
     for area_id, st in zip(fs["area_id"], state):
         assert shown[area_id][1] == fill[st], area_id
     assert f'"color": "{FAIRSHARE_EDGE}"' in html  # outlined as on the PNG and in QGIS
+    # both credit CBS and the Leefbaarometer, in the same words (the page had none)
+    assert shown_sources(html) == footers[0] == fairshare_credits("nl")
+    assert "CBS SES-WOA, Leefbaarometer 3.0 (BZK)" in footers[0]
     judged = assert_png_fills(tmp_path / "p.png", fs, [fill[v] for v in state], fill.values())
     assert judged >= 0.8 * len(fs)
 

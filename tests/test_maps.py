@@ -717,7 +717,7 @@ def test_planner_page_in_a_real_browser(planner):
 
 
 def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
-    from thuisdichtbij.outputs._mapkit import data_note, text
+    from thuisdichtbij.outputs._mapkit import data_note
     from thuisdichtbij.outputs.static_map import _footer
     from thuisdichtbij.study import load_study, study_from_osm
 
@@ -728,7 +728,7 @@ def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
     ]
     assert list(study_from_osm("x.osm.pbf").sources) == ["osm"]
     meta = {"attribution": "© OpenStreetMap-bijdragers (ODbL 1.0)", "package_version": "9"}
-    footer = _footer(meta, text("nl"))
+    footer = _footer(meta, "nl")
     assert footer.startswith("© OpenStreetMap-bijdragers") and "CBS" not in footer
     note = data_note({"safety": "no Leefbaarometer data; safety handled as 'rescale'"}, "nl")
     assert "veiligheid niet meegeteld" in note

@@ -465,6 +465,9 @@ def diff_scans(
         "study_mean_new": f"{mean_new:.4f}",
         "class_edges_areas_old": old_metadata.get("class_edges_areas", ""),
         "class_edges_areas_new": new_metadata.get("class_edges_areas", ""),
+        # whom the maps of the change credit: the sources of both scans
+        "attribution_old": old_metadata.get("attribution", ""),
+        "attribution_new": new_metadata.get("attribution", ""),
     }
     runs = run_changes(old_metadata, new_metadata)
     return ScanDiff(dwellings=dwellings, areas=areas, runs=runs, amenities=amen, metadata=meta)

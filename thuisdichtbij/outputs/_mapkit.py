@@ -308,6 +308,29 @@ def data_note(metadata: dict[str, str], lang: str) -> str:
     return f"{t['note_head']}: " + "; ".join(parts) + "." if parts else ""
 
 
+def scan_credits(meta: dict, lang: str, *, keys: tuple[str, ...] = ("attribution",)) -> str:
+    """The sources a map of a scan credits: the scan's ``attribution`` (its study's ``sources``).
+
+    ``keys`` name the ``run_metadata`` entries that hold it (a diff has one per scan); a
+    source both name is credited once. A scan without any (written before attribution)
+    credits the sources a scan usually has.
+    """
+    named: list[str] = []
+    for key in keys:
+        for part in str(meta.get(key) or "").split("; "):
+            if part and part not in named:
+                named.append(part)
+    return "; ".join(named) or text(lang)["scan_sources"]
+
+
+def fairshare_credits(lang: str) -> str:
+    """The sources line of the fair-share maps (static and web): the inputs, and the day made."""
+    from datetime import date
+
+    t = text(lang)
+    return f"{t['sources']}. {t['made']} {date.today().isoformat()}."
+
+
 def legend_note(meta: dict, lang: str) -> str:
     """The note under a map's legend: the scan's audit, or a note of its own.
 

@@ -7,11 +7,12 @@ optional like the other maps (``pip install 'thuisdichtbij[maps]'``).
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 
 import pandas as pd
 
-from ._mapkit import CHANGE_COLOURS, SUPPRESSED, check_out
+from ._mapkit import CHANGE_COLOURS, SUPPRESSED, check_out, scan_credits
 
 __all__ = ["diff_html", "diff_png"]
 
@@ -58,6 +59,12 @@ def _legend_rows(lang: str) -> list[tuple[str, str]]:
     rows[0] = (rows[0][0], rows[0][1] + " " + ("of meer" if lang == "nl" else "or more"))
     rows[-1] = (rows[-1][0], rows[-1][1] + " " + ("of meer" if lang == "nl" else "or more"))
     return rows + [(SUPPRESSED, _TEXT[lang]["none"])]
+
+
+def _sources(diff, lang: str) -> str:
+    """The sources line: what the two scans credit, as their own maps do, and what to read."""
+    sources = scan_credits(diff.metadata, lang, keys=("attribution_old", "attribution_new"))
+    return f"{sources}. {_TEXT[lang]['footer']}."
 
 
 def _title(diff, lang: str) -> str:
@@ -115,8 +122,11 @@ def diff_html(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     )
     legend = (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
-        'background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif">'
-        f"<b>{_title(diff, lang)}</b>{rows}</div>"
+        "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
+        'max-width:320px">'
+        f"<b>{_title(diff, lang)}</b>{rows}"
+        f'<div id="sources" style="margin-top:4px;color:#555">{escape(_sources(diff, lang))}</div>'
+        "</div>"
     )
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)
@@ -148,5 +158,6 @@ def diff_png(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     handles.append(Patch(facecolor="white", edgecolor="#333", hatch="///", label=t["dashed"]))
     md = diff.metadata
     note = f"{md.get('study_mean_old', '')} -> {md.get('study_mean_new', '')}"
-    panel(fig, page, handles, title=t["change"], note=f"{t['mean']}: {note}", footer=t["footer"])
+    footer = _sources(diff, lang)
+    panel(fig, page, handles, title=t["change"], note=f"{t['mean']}: {note}", footer=footer)
     return save_figures([fig], out)

@@ -15,6 +15,7 @@ from ._mapkit import (
     indicator_label,
     legend_note,
     read_scan_for_maps,
+    scan_credits,
     text,
 )
 from .scanfile import read_scan_layer
@@ -45,8 +46,7 @@ def _title(sites, layer: str, meta: dict, lang: str) -> str:
 
 
 def _footer(meta: dict, lang: str) -> str:
-    source = meta.get("attribution") or "thuisdichtbij scan"
-    return f"{source}. {text(lang)['sites_footer']}. {date.today().isoformat()}."
+    return f"{scan_credits(meta, lang)}. {text(lang)['sites_footer']}. {date.today().isoformat()}."
 
 
 def _note(layer: str, meta: dict, lang: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import textwrap
-from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -31,10 +30,12 @@ from ._mapkit import (
     area_states,
     atomic_write,
     check_out,
+    fairshare_credits,
     flag_state,
     insufficient,
     legend_note,
     read_scan_for_maps,
+    scan_credits,
     scan_date,
     scan_title,
     state_label,
@@ -299,10 +300,10 @@ def _footer_text(fig, x: float, y: float, footer: str) -> None:
     )
 
 
-def _footer(meta: dict, t: dict) -> str:
-    sources = meta.get("attribution") or t["scan_sources"]
+def _footer(meta: dict, lang: str) -> str:
     version = meta.get("package_version", "")
-    return f"{sources}. {t['scan_of']} {scan_date(meta)}, thuisdichtbij {version}."
+    scan_of = text(lang)["scan_of"]
+    return f"{scan_credits(meta, lang)}. {scan_of} {scan_date(meta)}, thuisdichtbij {version}."
 
 
 def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None = None):
@@ -317,7 +318,7 @@ def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None 
     zones = layers.get("zones")
     if zones is not None and len(zones):
         handles += _draw_zones(ax, zones, t)
-    panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, t))
+    panel(fig, page, handles, title=t["classes"], note=note, footer=_footer(meta, lang))
     return fig
 
 
@@ -410,7 +411,7 @@ def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
     fig.suptitle(f"{t['sheet_title']} — {meta.get('study', '')}", x=0.02, ha="left", fontsize=13)
     _colour_bars(fig, t, cfg.max_band_points, safety=not panels[-1][3], lang=lang)
     fig.text(0.02, 0.05, t["sheet_hatch"], fontsize=8, color="#333333", gid="sheet-hatch")
-    _footer_text(fig, 0.02, 0.015, _footer(meta, t))
+    _footer_text(fig, 0.02, 0.015, _footer(meta, lang))
     return fig
 
 
@@ -499,6 +500,6 @@ def fairshare_png(result, path: str | os.PathLike, *, lang: str = "nl", title: s
         )
         handles.append(Line2D([], [], color="#111111", linewidth=1.6, label=t["borders"]))
     ref = t.get(result.metadata.get("reference", ""), "")
-    footer = f"{t['sources']}. {t['made']} {date.today().isoformat()}."
+    footer = fairshare_credits(lang)
     panel(fig, page, handles, title="", note=f"{t['reference']}: {ref}", footer=footer)
     return save_figures([fig], out)

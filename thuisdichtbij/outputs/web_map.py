@@ -27,11 +27,13 @@ from ._mapkit import (
     atomic_write,
     check_out,
     class_labels,
+    fairshare_credits,
     flag_state,
     indicator_label,
     indicator_plural,
     legend_note,
     read_scan_for_maps,
+    scan_credits,
     scan_date,
     scan_title,
     state_fill,
@@ -172,9 +174,12 @@ def fairshare_html(result, path: str | os.PathLike, *, lang: str = "nl", title: 
     title = title or f"{t['fs_title']} — {result.metadata.get('study', '')}"
     legend = (
         '<div id="legend" style="position:fixed;bottom:30px;right:10px;z-index:9999;'
-        'background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif">'
+        "background:white;padding:8px 10px;border:1px solid #999;font:13px sans-serif;"
+        'max-width:320px">'
         f"<b>{title}</b>{rows}"
-        f'<div style="margin-top:4px;color:#555">{t["reference"]}: {ref}</div></div>'
+        f'<div style="margin-top:4px;color:#555">{t["reference"]}: {ref}</div>'
+        f'<div id="sources" style="margin-top:4px;color:#555">'
+        f"{escape(fairshare_credits(lang))}</div></div>"
     )
     m.get_root().html.add_child(folium.Element(legend))
     return save_html(m, out)
@@ -549,7 +554,7 @@ def scan_html(
     _amenity_layers(m, layers["amenities"], cfg, lang)
     folium.LayerControl(collapsed=False).add_to(m)
     title = scan_title(meta, lang)
-    sources = f"{meta.get('attribution') or t['scan_sources']}. {t['scan_of']} {scan_date(meta)}."
+    sources = f"{scan_credits(meta, lang)}. {t['scan_of']} {scan_date(meta)}."
     note = legend_note(meta, lang) if note is None else note
     context = tuple(k for k in CONTEXT_COLOURS if layers.get(k) is not None)
     legend = legend_html(
