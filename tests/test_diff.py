@@ -91,6 +91,23 @@ def test_one_amenity_gone(scans):
     assert "-node/1" in ar.loc["6212", "cause"]
 
 
+def test_the_summary_counts_points_as_points_and_dwellings_by_their_weight(scans):
+    d = _diff(scans, "amenity")
+    # Five points standing for 20 dwellings (weights 10, 3, 4, 2, 1); the pharmacy's loss
+    # changes the scores of D1, D2 and D4: 3 points, 15 dwellings. D5 is not scored.
+    assert d.summary(lang="en").splitlines()[2] == (
+        "dwellings: 20 in 5 point(s) in both, 0 in 0 point(s) new, 0 in 0 point(s) gone; "
+        "15 in 3 point(s) with another score"
+    )
+    # D3 (4 dwellings) only in the new scan, D5 (1) only in the old
+    status = d.dwellings["status"].where(~d.dwellings["dwelling_id"].eq("D3"), "new_only")
+    d.dwellings["status"] = status.where(~d.dwellings["dwelling_id"].eq("D5"), "old_only")
+    assert d.summary(lang="nl").splitlines()[2] == (
+        "woningen: 15 in 3 punt(en) in beide, 4 in 1 punt(en) nieuw, 1 in 1 punt(en) "
+        "verdwenen; 15 in 3 punt(en) met een andere score"
+    )
+
+
 def test_one_weight_changed(scans):
     d = _diff(scans, "weight")
     dw = d.dwellings.set_index("dwelling_id")
@@ -215,6 +232,7 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys, monkeypatch):
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "voorzieningen: 0 erbij, 1 verdwenen" in text
+    assert "woningen: 20 in 5 punt(en) in beide" in text  # points and the dwellings they hold
     assert "config: weights.gp: 2 -> 3" in text
     # numbers with a Dutch decimal comma: the study mean with four decimals, each side
     mean = re.search(r"gemiddelde score van de studie: (\S+) -> (\S+);", text)

@@ -40,8 +40,9 @@ _SUMMARY = {
         "{down} omlaag); {own} door hun eigen score, {edges} alleen doordat de klassegrenzen "
         "verschoven",
         "mean": "gemiddelde score van de studie: {old} -> {new}; woningen gekoppeld op {how}",
-        "dwellings": "woningen: {both} in beide, {new} nieuw, {gone} verdwenen; {other} met "
-        "een andere score",
+        "dwellings": "woningen: {both_n} in {both} punt(en) in beide, {new_n} in {new} punt(en) "
+        "nieuw, {gone_n} in {gone} punt(en) verdwenen; {other_n} in {other} punt(en) met een "
+        "andere score",
         "amenities": "voorzieningen: {up} erbij, {gone} verdwenen",
         "area": "gebied {r[area_id]}: klasse {r[class_old]} -> {r[class_new]} "
         "(score {old} -> {new}): {r[cause]}",
@@ -54,7 +55,8 @@ _SUMMARY = {
         "areas": "areas compared: {n}; changed class: {moved} ({up} up, {down} down); "
         "{own} by their own score, {edges} only because the class edges moved",
         "mean": "study mean score: {old} -> {new}; dwellings matched by {how}",
-        "dwellings": "dwellings: {both} in both, {new} new, {gone} gone; {other} with "
+        "dwellings": "dwellings: {both_n} in {both} point(s) in both, {new_n} in {new} "
+        "point(s) new, {gone_n} in {gone} point(s) gone; {other_n} in {other} point(s) with "
         "another score",
         "amenities": "amenities: {up} appeared, {gone} disappeared",
         "area": "area {r[area_id]}: class {r[class_old]} -> {r[class_new]} "
@@ -119,12 +121,7 @@ class ScanDiff:
                 new=decimal(float(md["study_mean_new"]), ".4f", lang),
                 how=md["diff_matched_by"],
             ),
-            t["dwellings"].format(
-                both=int((d["status"] == "both").sum()),
-                new=int((d["status"] == "new_only").sum()),
-                gone=int((d["status"] == "old_only").sum()),
-                other=int((d["score_change"].abs() > 1e-9).sum()),
-            ),
+            _dwellings_line(d, t["dwellings"]),
             t["amenities"].format(
                 up=int((am["change"] == "appeared").sum()),
                 gone=int((am["change"] == "disappeared").sum()),
@@ -147,6 +144,25 @@ class ScanDiff:
             "diff_amenities": self.amenities,
             "diff_runs": self.runs,
         }
+
+
+def _dwellings_line(d: pd.DataFrame, line: str) -> str:
+    """Points, and the dwellings they stand for, in both scans, new, gone, scored otherwise.
+
+    A row of ``diff_dwellings`` is a dwelling point (an address, or a PC6 centroid that stands
+    for its dwellings); a matched point counts with its new weight.
+    """
+    groups = {
+        "both": d["status"] == "both",
+        "new": d["status"] == "new_only",
+        "gone": d["status"] == "old_only",
+        "other": d["score_change"].abs() > 1e-9,
+    }
+    counts: dict[str, int] = {}
+    for key, rows in groups.items():
+        counts[key] = int(rows.sum())
+        counts[f"{key}_n"] = int(round(d.loc[rows, "weight"].sum()))
+    return line.format(**counts)
 
 
 def _flat(value, prefix: str = "") -> dict[str, str]:
