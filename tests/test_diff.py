@@ -255,3 +255,12 @@ def test_cli_writes_tables_and_maps(scans, tmp_path, capsys, monkeypatch):
     assert main(["diff", str(old), str(new)]) == 0
     assert "diff_areas" in {str(n) for n in pyogrio.list_layers(new)[:, 0]}
     assert main(["diff", str(old), str(tmp_path / "missing.gpkg")]) == 2
+
+
+def test_the_diff_map_writes_the_mean_as_the_console_does():
+    # a decimal comma in Dutch (the PNG's note said "6.6996 -> 6.7961")
+    from thuisdichtbij.outputs.diff_map import mean_note
+
+    md = {"study_mean_old": "6.6996", "study_mean_new": "6.7961"}
+    assert mean_note(md, "nl") == "Gemiddelde score van het studiegebied: 6,6996 -> 6,7961"
+    assert mean_note(md, "en") == "Mean score of the study area: 6.6996 -> 6.7961"

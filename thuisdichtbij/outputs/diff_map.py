@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._text import decimal
 from ._mapkit import CHANGE_COLOURS, SUPPRESSED, check_out, scan_credits
 
 __all__ = ["diff_html", "diff_png"]
@@ -132,6 +133,12 @@ def diff_html(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     return save_html(m, out)
 
 
+def mean_note(md: dict, lang: str) -> str:
+    """The study's mean score before and after, as the console writes it (decimal comma)."""
+    old, new = (decimal(float(md[k]), ".4f", lang) for k in ("study_mean_old", "study_mean_new"))
+    return f"{_TEXT[lang]['mean']}: {old} -> {new}"
+
+
 def diff_png(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
     """A static map (PNG or PDF, A4) of the class changes, on the scan maps' page layout.
 
@@ -156,8 +163,6 @@ def diff_png(diff, path: str | os.PathLike, *, lang: str = "nl") -> Path:
         edges_only.plot(ax=ax, facecolor="none", edgecolor="#333", hatch="///", linewidth=0)
     handles = [Patch(facecolor=c, edgecolor="#666", label=label) for c, label in _legend_rows(lang)]
     handles.append(Patch(facecolor="white", edgecolor="#333", hatch="///", label=t["dashed"]))
-    md = diff.metadata
-    note = f"{md.get('study_mean_old', '')} -> {md.get('study_mean_new', '')}"
     footer = _sources(diff, lang)
-    panel(fig, page, handles, title=t["change"], note=f"{t['mean']}: {note}", footer=footer)
+    panel(fig, page, handles, title=t["change"], note=mean_note(diff.metadata, lang), footer=footer)
     return save_figures([fig], out)
