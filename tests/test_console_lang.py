@@ -168,6 +168,9 @@ def test_zones_and_compare_zones(study, capsys):
         en=["housing-with-care zone(s) (woonzorgzones; class >= 1", "cells", "mean score"],
     )
     assert "dwellings" not in nl and "Z01" in nl and "Z01" in en
+    # the zones stand on the scan's input: its WARNING block (no physiotherapist) ends both
+    assert "WAARSCHUWING: de invoer beperkt" in nl and "fysiotherapeut [ontbreekt]" in nl
+    assert "WARNING: the input limits" in en and "physiotherapist [missing]" in en
     # the mean score with a decimal comma in Dutch, a point in English
     assert re.search(r"gemiddelde score \d+,\d\d;", nl) and re.search(r"mean score \d+\.\d\d;", en)
     # zones by demand add a grid whose QGIS style is labelled in the language asked for

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from ..._text import decimal
+from ...analyses.audit import warning_text
 from ...analyses.zones import compare_zones, make_zones
+from ...config import load_config
+from ...outputs.scanfile import read_scan_layer, scan_layers
 from .._args import gpkg_to_update, share
 from .._console import say
 
@@ -56,7 +59,15 @@ def _zones(args) -> str:
             + f"; {r['profile']}"
         )
     lines.append(t["zones_wrote"].format(layer=result.layer, scan=args.scan))
-    return "\n".join(lines)
+    return "\n".join([*lines, *_scan_warning(args.scan, args.lang)])
+
+
+def _scan_warning(scan, lang: str) -> list[str]:
+    """The scan's data audit WARNING block: the zones stand on the same input."""
+    if "audit" not in scan_layers(scan):  # a scan written before the audit
+        return []
+    block = warning_text(read_scan_layer(scan, "audit"), config=load_config(), lang=lang)
+    return [block] if block else []
 
 
 def _compare(args) -> str:
