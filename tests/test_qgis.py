@@ -95,19 +95,28 @@ def test_geopackage_opens_in_qgis(tmp_path):
     assert layers["areas"]["fields"]["share_not_robust"] == "Real"
 
 
-RENDER = """
+#: The start of a script run in QGIS: each of areas and grid opened with its stored style,
+#: its renderer started as QGIS draws (the layer's scopes, the feature set).
+_EACH_STYLED_LAYER = """
 import json, os, sys
-from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsRenderContext,
-                       QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsMapRendererSequentialJob,
+                       QgsMapSettings, QgsPointXY, QgsRenderContext, QgsVectorLayer)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
 app = QgsApplication([], False)
 app.initQgis()
 out = {}
 for name in ("areas", "grid"):
     lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
     r = lyr.renderer()
-    ctx = QgsRenderContext()  # as QGIS draws: the layer's scopes, the feature set
+    ctx = QgsRenderContext()
     ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
     r.startRender(ctx, lyr.fields())
+"""
+
+RENDER = (
+    _EACH_STYLED_LAYER
+    + """
     feats = {}
     for f in lyr.getFeatures():
         ctx.expressionContext().setFeature(f)
@@ -129,6 +138,7 @@ for name in ("areas", "grid"):
 print(json.dumps(out), flush=True)
 os._exit(0)
 """
+)
 
 
 @pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
@@ -174,21 +184,9 @@ def test_insufficient_data_has_its_own_hatched_category_in_qgis(tmp_path):
         assert all(f["colour"] == colours[str(f["class"])] for f in classed), name
 
 
-DRAWN = """
-import json, os, sys
-from qgis.core import (QgsApplication, QgsExpressionContextUtils, QgsMapRendererSequentialJob,
-                       QgsMapSettings, QgsPointXY, QgsRenderContext, QgsVectorLayer)
-from qgis.PyQt.QtCore import QSize
-from qgis.PyQt.QtGui import QColor
-app = QgsApplication([], False)
-app.initQgis()
-out = {}
-for name in ("areas", "grid"):
-    lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + name, name, "ogr")
-    r = lyr.renderer()
-    ctx = QgsRenderContext()
-    ctx.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(lyr))
-    r.startRender(ctx, lyr.fields())
+DRAWN = (
+    _EACH_STYLED_LAYER
+    + """
     symbols = {}
     for f in lyr.getFeatures():
         ctx.expressionContext().setFeature(f)
@@ -214,6 +212,7 @@ for name in ("areas", "grid"):
 print(json.dumps(out), flush=True)
 os._exit(0)
 """
+)
 
 
 @pytest.mark.skipif(not _has_qgis(), reason="QGIS (python3-qgis) is not installed")
