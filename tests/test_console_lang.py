@@ -126,11 +126,13 @@ def test_scan_says_when_the_data_covers_the_study_area_in_part(tmp_path, capsys)
         en_args=[*base, "--study", str(tmp_path / "Groot.yaml"), "--out", str(tmp_path / "e.gpkg")],
         nl=[
             "WAARSCHUWING: de gegevens (het wegennet) bedekken 41 % van het studiegebied;",
-            "0 afgeschermd (te weinig woningen), 1 zonder klasse (onvoldoende gegevens)",
+            "0 afgeschermd (te weinig woningen), 1 zonder klasse (onvoldoende gegevens); de "
+            "klassen zetten maar 1 gebied(en) tegen elkaar af: weinig zeggend",
         ],
         en=[
             "WARNING: the data (the street network) covers 41 % of the study area;",
-            "0 suppressed, 1 without a class (too little data)",
+            "0 suppressed, 1 without a class (too little data); the classes set only 1 "
+            "area(s) against each other: of little meaning",
         ],
     )
     meta = pyogrio.read_dataframe(tmp_path / "g.gpkg", layer="run_metadata")

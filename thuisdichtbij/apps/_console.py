@@ -24,6 +24,7 @@ CONSOLE = {
         "{classes}",
         "scan_areas": "  gebieden: {n} ({source}), {s} afgeschermd (te weinig woningen)",
         "scan_areas_gap": ", {g} zonder klasse (onvoldoende gegevens)",
+        "scan_areas_few": "; de klassen zetten maar {k} gebied(en) tegen elkaar af: weinig zeggend",
         "scan_squares": "vierkanten van {m} m, geen gebiedsgrenzen opgegeven",
         "scan_partial": "WAARSCHUWING: de gegevens (het wegennet) bedekken {pct} % van het "
         "studiegebied; gebieden die voor minder dan de helft binnen de gegevens liggen krijgen "
@@ -117,6 +118,8 @@ CONSOLE = {
         "{classes}",
         "scan_areas": "  areas: {n} ({source}), {s} suppressed",
         "scan_areas_gap": ", {g} without a class (too little data)",
+        "scan_areas_few": "; the classes set only {k} area(s) against each other: of little "
+        "meaning",
         "scan_squares": "squares of {m} m, no area polygons given",
         "scan_partial": "WARNING: the data (the street network) covers {pct} % of the study "
         "area; areas less than half within the data get no class, those at its edge are "

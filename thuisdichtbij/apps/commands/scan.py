@@ -202,14 +202,21 @@ def _areas_line(ar, result, lang: str) -> str:
     """How many areas, what they are, how many suppressed and how many lack data.
 
     An area without data (beyond the data's reach, or with too many unscored dwellings) is
-    counted as such, not as suppressed for too few dwellings, as the maps draw it.
+    counted as such, not as suppressed for too few dwellings, as the maps draw it. Classes
+    that set fewer than :data:`FEW_AREAS` areas against each other are said to say little.
     """
     t = say(lang)
     gap = ar["data_status"] == INSUFFICIENT
     line = t["scan_areas"].format(
         n=len(ar), source=_areas_source(result, lang), s=int((ar["suppressed"] & ~gap).sum())
     )
-    return line + (t["scan_areas_gap"].format(g=int(gap.sum())) if gap.any() else "")
+    line += t["scan_areas_gap"].format(g=int(gap.sum())) if gap.any() else ""
+    classed = int(ar["score_class"].notna().sum())
+    return line + (t["scan_areas_few"].format(k=classed) if 0 < classed < FEW_AREAS else "")
+
+
+#: Fewer classed areas than this (one per class) make the areas' relative classes say little.
+FEW_AREAS = 5
 
 
 def _areas_source(result, lang: str) -> str:
