@@ -273,3 +273,16 @@ def test_an_unknown_language_is_refused(study, capsys):
     _, out = study
     assert main(["zones", str(out), "--lang", "de"]) == 2
     assert "invalid choice: 'de'" in capsys.readouterr().err
+
+
+def test_zones_say_the_scans_warning_in_the_scans_own_settings(tmp_path, capsys):
+    # a scan with its own audit limit (10 % unscored): zones repeat its WARNING block with
+    # that limit, not the shipped 20 %
+    study = write_study(tmp_path)
+    (tmp_path / "w.yaml").write_text("audit: {max_unscored_share: 0.1}\n")
+    out = tmp_path / "s.gpkg"
+    scan = ["scan", "--study", str(study), "--data-dir", str(tmp_path), "-q", "--no-cache"]
+    assert "meer dan 10%" in _printed(capsys, [*scan, "--weights", str(tmp_path / "w.yaml"),
+                                               "--out", str(out)])  # fmt: skip
+    printed = _printed(capsys, ["zones", str(out), "-q"])
+    assert "meer dan 10%" in printed and "meer dan 20%" not in printed

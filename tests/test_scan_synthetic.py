@@ -210,10 +210,11 @@ def test_dwellings_whose_cbs_count_is_secret_are_a_gap_not_too_few(tmp_path, cap
         "(CBS geheim of ontbrekend)"
     ) in printed
     assert "0 afgeschermd (te weinig woningen), 2 zonder klasse (onvoldoende gegevens)" in printed
+    meta = pyogrio.read_dataframe(out, layer="run_metadata").set_index("key")["value"]
+    assert meta["areas_suppressed"] == "0"  # as the summary counts: 6212 is a data gap
     # and the maps' legend note says it
     from thuisdichtbij.outputs._mapkit import data_note
 
-    meta = pyogrio.read_dataframe(out, layer="run_metadata").set_index("key")["value"]
     assert "aantal woningen onbekend voor een deel van de punten" in data_note(meta.to_dict(), "nl")
 
 

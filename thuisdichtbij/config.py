@@ -40,6 +40,7 @@ __all__ = [
     "Config",
     "load_config",
     "config_from_json",
+    "run_config",
     "default_weights_path",
     "shipped_path",
     "default_indicators_dir",
@@ -82,6 +83,14 @@ def config_from_json(text: str) -> Config:
     except ValueError as exc:
         raise ConfigError(f"stored configuration is not valid JSON ({exc})") from exc
     return load_config(overrides={k: v for k, v in raw.items() if k in SECTIONS})
+
+
+def run_config(metadata: dict[str, str]) -> Config:
+    """The configuration a scan ran with, from its ``run_metadata`` (key ``config``).
+
+    The shipped defaults for a scan that did not record it.
+    """
+    return config_from_json(metadata.get("config", "{}"))
 
 
 def load_config(

@@ -25,7 +25,7 @@ from pyproj import CRS, Transformer
 from shapely.ops import substring
 
 from .._text import decimal
-from ..config import SAFETY_ID, Config, config_from_json
+from ..config import SAFETY_ID, Config, run_config
 from ..engine.distance import edge_distances, node_distances
 from ..engine.network import Network
 from ..engine.score import (
@@ -134,7 +134,7 @@ def load_check(scan: str | os.PathLike) -> CheckContext:
     path = Path(scan)
     names = require_layer(path, "network", what="scan GeoPackage")
     meta = read_metadata(path)
-    cfg = config_from_json(meta.get("config", "{}"))
+    cfg = run_config(meta)
     edges = read_scan_layer(path, "network")
     net = _network_from_layer(edges, CRS(edges.crs))
     amen = read_scan_layer(path, "amenities")

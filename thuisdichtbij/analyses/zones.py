@@ -25,7 +25,7 @@ from scipy import ndimage
 
 from .._text import label as field_label
 from .._text import words
-from ..config import Config, ZonesConfig, config_from_json
+from ..config import Config, ZonesConfig, run_config
 from ..engine.score import class_edges, classify
 from ..errors import InputError
 from ..outputs.scanfile import read_metadata, read_scan_layer, require_layer
@@ -312,7 +312,7 @@ def make_zones(
     """
     layers = require_layer(scan, "grid", what="zones")
     meta = read_metadata(scan)
-    cfg = config or config_from_json(meta.get("config", "{}"))
+    cfg = config or run_config(meta)
     grid = read_scan_layer(scan, "grid")
     dwellings = read_scan_layer(scan, "dwellings")
     amenities = read_scan_layer(scan, "amenities")

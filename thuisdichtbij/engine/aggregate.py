@@ -21,6 +21,16 @@ FULL_COVERAGE = 0.99
 INSUFFICIENT = "onvoldoende gegevens"
 
 
+def suppressed_only(layer: pd.DataFrame) -> pd.Series:
+    """Rows suppressed for too few dwellings and not short of data (as the maps draw them).
+
+    An area or cell with ``data_status`` :data:`INSUFFICIENT` is a data gap first, whatever
+    its dwelling count says.
+    """
+    gap = layer["data_status"] == INSUFFICIENT if "data_status" in layer else False
+    return layer["suppressed"].astype(bool) & ~gap
+
+
 def assign_areas(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
     """The ``area_id`` each point lies in (``<NA>`` outside all areas).
 

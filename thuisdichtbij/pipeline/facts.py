@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from ..config import Config
+from ..engine.aggregate import suppressed_only
 from ..provenance import describe_file, library_versions, package_version, utc_now
 from ..study import Study
 
@@ -82,7 +83,7 @@ def area_facts(cfg: Config, agg, edges_ar, edges_gr) -> dict[str, str]:
     """The areas and the grid, for the metadata: counts, class edges and the cell size."""
     return {
         "areas": str(len(agg)),
-        "areas_suppressed": str(int(agg["suppressed"].sum())),
+        "areas_suppressed": str(int(suppressed_only(agg).sum())),
         "class_edges_areas": json.dumps([round(float(x), 4) for x in edges_ar]),
         "class_edges_grid": json.dumps([round(float(x), 4) for x in edges_gr]),
         "grid_cell_m": f"{cfg.grid_cell_m:g}",

@@ -12,7 +12,7 @@ import numpy as np
 from ..._text import decimal
 from ...analyses.audit import INSUFFICIENT, warning_text
 from ...config import load_config
-from ...engine.aggregate import FULL_COVERAGE
+from ...engine.aggregate import FULL_COVERAGE, suppressed_only
 from ...engine.partition import Tiling
 from ...outputs.export import check_scan_target
 from ...pipeline.inputs import areas_source
@@ -208,7 +208,7 @@ def _areas_line(ar, result, lang: str) -> str:
     t = say(lang)
     gap = ar["data_status"] == INSUFFICIENT
     line = t["scan_areas"].format(
-        n=len(ar), source=_areas_source(result, lang), s=int((ar["suppressed"] & ~gap).sum())
+        n=len(ar), source=_areas_source(result, lang), s=int(suppressed_only(ar).sum())
     )
     line += t["scan_areas_gap"].format(g=int(gap.sum())) if gap.any() else ""
     classed = int(ar["score_class"].notna().sum())

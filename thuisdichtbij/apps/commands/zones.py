@@ -5,8 +5,8 @@ from __future__ import annotations
 from ..._text import decimal
 from ...analyses.audit import warning_text
 from ...analyses.zones import compare_zones, make_zones
-from ...config import load_config
-from ...outputs.scanfile import read_scan_layer, scan_layers
+from ...config import run_config
+from ...outputs.scanfile import read_metadata, read_scan_layer, scan_layers
 from .._args import gpkg_to_update, share
 from .._console import say
 
@@ -63,10 +63,14 @@ def _zones(args) -> str:
 
 
 def _scan_warning(scan, lang: str) -> list[str]:
-    """The scan's data audit WARNING block: the zones stand on the same input."""
+    """The scan's data audit WARNING block, in the words of its own settings.
+
+    The zones stand on the same input.
+    """
     if "audit" not in scan_layers(scan):  # a scan written before the audit
         return []
-    block = warning_text(read_scan_layer(scan, "audit"), config=load_config(), lang=lang)
+    audit, config = read_scan_layer(scan, "audit"), run_config(read_metadata(scan))
+    block = warning_text(audit, config=config, lang=lang)
     return [block] if block else []
 
 
