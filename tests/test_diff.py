@@ -190,6 +190,11 @@ def test_own_change_and_moved_average_are_told_apart(tmp_path):
     assert ar["class_change_own"].tolist()[:2] == [0, 1]
     assert ar["class_change_edges"].tolist()[:2] == [-1, 0]
     assert pd.isna(ar.loc["A2", "class_change"])
+    # and no class change split for it: the edges moved nothing (its class was lost)
+    assert ar.loc[["A2"], ["class_change_own", "class_change_edges"]].isna().all(axis=None)
+    assert (
+        ar.loc["A2", "cause"] == "no class in the new scan (too few dwellings or too little data)"
+    )
     pytest.importorskip("matplotlib")
     from thuisdichtbij.outputs.diff_map import diff_png
 

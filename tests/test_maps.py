@@ -740,10 +740,11 @@ def test_maps_credit_what_the_scan_used_and_say_when_safety_is_left_out():
     assert "veiligheid voor een deel van de woningen niet meegeteld" in thin
     assert "safety not counted (no" in data_note({"audit_safety": "ontbreekt"}, "en")
     # an extract that ends inside the study area: the share it covers, in each language
-    assert "de gegevens bedekken 94 % van het studiegebied" in data_note(
+    assert "de gegevens bedekken 94\u00a0% van het studiegebied" in data_note(
         {"data_coverage": "0.9445"}, "nl"
     )
-    assert "the data cover 41 % of the study area" in data_note({"data_coverage": "0.4062"}, "en")
+    en = data_note({"data_coverage": "0.4062"}, "en")
+    assert "the data cover 41\u00a0% of the study area" in en  # a no-break space: never "41 /%"
     assert data_note({"data_coverage": "0.9950"}, "nl") == ""  # covered: nothing to say
 
 

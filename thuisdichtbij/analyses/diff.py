@@ -50,6 +50,9 @@ _SUMMARY = {
         "pts": "{i} {d} punten: {why}",
         "weight": "gewicht {i} {old}->{new}",
         "edges": "klassegrenzen verschoven ({n:+d} klasse)",
+        "no_class_new": "geen klasse in de nieuwe scan (te weinig woningen of onvoldoende "
+        "gegevens)",
+        "no_class_old": "geen klasse in de oude scan (te weinig woningen of onvoldoende gegevens)",
     },
     "en": {
         "areas": "areas compared: {n}; changed class: {moved} ({up} up, {down} down); "
@@ -65,6 +68,8 @@ _SUMMARY = {
         "pts": "{i} {d} pts: {why}",
         "weight": "weight {i} {old}->{new}",
         "edges": "class edges moved ({n:+d} class)",
+        "no_class_new": "no class in the new scan (too few dwellings or too little data)",
+        "no_class_old": "no class in the old scan (too few dwellings or too little data)",
     },
 }
 
@@ -287,8 +292,10 @@ def _score_changes(o, n, *, score, w_old, w_new, edges_new) -> pd.DataFrame:
     out["change_weights"] = by_weights.where(out["score_change"].notna())
     out["change_other"] = out["score_change"] - out["change_points"] - out["change_weights"]
     if_unchanged = classify(out["score_old"], edges_new)
-    out["class_change_own"] = out["class_new"] - if_unchanged
-    out["class_change_edges"] = if_unchanged - out["class_old"]
+    # split only where both scans class it: a class lost to a data gap moved no edge
+    both = out["class_old"].notna() & out["class_new"].notna()
+    out["class_change_own"] = (out["class_new"] - if_unchanged).where(both)
+    out["class_change_edges"] = (if_unchanged - out["class_old"]).where(both)
     return out
 
 
@@ -333,6 +340,8 @@ def _causes(ch: pd.DataFrame, near: dict, w_old: dict, w_new: dict, lang: str) -
                 parts.append(t["weight"].format(i=i, old=old, new=new))
         if pd.notna(r["class_change_edges"]) and r["class_change_edges"] != 0:
             parts.append(t["edges"].format(n=int(r["class_change_edges"])))
+        if pd.isna(r["class_old"]) != pd.isna(r["class_new"]):  # no class in one scan
+            parts.append(t["no_class_new" if pd.isna(r["class_new"]) else "no_class_old"])
         texts.append("; ".join(parts))
     return pd.Series(texts, index=ch.index, dtype="string")
 

@@ -76,7 +76,8 @@ _TEXT = {
         "note_no_safety": "veiligheid niet meegeteld (geen Leefbaarometer-gegevens)",
         "note_thin_safety": "veiligheid voor een deel van de woningen niet meegeteld (geen "
         "Leefbaarometer-cijfer)",
-        "note_partial": "de gegevens bedekken {pct} % van het studiegebied",
+        # a no-break space: the wrapped note never leaves "%" alone at a line's start
+        "note_partial": "de gegevens bedekken {pct}\u00a0% van het studiegebied",
         "note_weights": "aantal woningen onbekend voor een deel van de punten (CBS geheim)",
         "note_few_paths": "weinig voetpaden: looproutes te lang",
         "scan_sources": "Bronnen: OpenStreetMap-bijdragers (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
@@ -145,7 +146,7 @@ _TEXT = {
         "note_no_safety": "safety not counted (no Leefbaarometer data)",
         "note_thin_safety": "safety not counted for part of the dwellings (no Leefbaarometer "
         "figure)",
-        "note_partial": "the data cover {pct} % of the study area",
+        "note_partial": "the data cover {pct}\u00a0% of the study area",
         "note_weights": "number of dwellings unknown for part of the points (CBS secret)",
         "note_few_paths": "few footpaths: walks come out too long",
         "scan_sources": "Sources: OpenStreetMap contributors (ODbL), CBS, Leefbaarometer 3.0 (BZK)",
