@@ -371,9 +371,9 @@ def test_note_scale_bar_and_north_arrow_keep_apart(size_m):
     from thuisdichtbij.outputs._page import plan_page
     from thuisdichtbij.outputs.static_map import panel, sheet
 
-    page = plan_page((0, 0, *size_m))
+    note = "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: apotheek, huisarts, " * 20
+    page = plan_page((0, 0, *size_m), note=note)  # as the maps plan it: room for the note
     fig, _ = sheet(page, "title")
-    note = "Let op, invoergegevens: ontbreekt: fysiotherapeut; dun: apotheek, huisarts, " * 5
     footer = "© OpenStreetMap-bijdragers (ODbL 1.0); Haltes: OVapi GTFS; CBS (CC BY 4.0); " * 2
     try:
         from matplotlib.patches import Patch

@@ -253,13 +253,21 @@ def panel(fig, page, handles: list, *, title: str, note: str, footer: str) -> No
     note_xy = (px + 0.05, box.y0 - 0.05)
     tools = (px + 0.15, py + 0.25) if page.side == "right" else (px + pw - 1.9, py + 0.35)
     sources = _footer_text(fig, page.map_in[0] / w, 0.12 / h, footer)
-    if note:
-        # as wide as the panel leaves it: beside the scale bar when that sits to its right
-        room = note_width_in(page.side, pw)
-        floor = sources.get_window_extent(renderer).y1 + 0.05 * fig.dpi  # above the sources
-        _note_text(fig, note, (note_xy[0] / w, note_xy[1] / h), room, floor)
     _scale_bar(fig, page, *tools)
     _north_arrow(fig, page, tools[0] + _ARROW_OFFSET_IN, tools[1] - 0.05)
+    if note:
+        # as wide as the panel leaves it: beside the scale bar when that sits to its right;
+        # above the sources, and in a side panel above the scale bar and arrow under it too
+        room = note_width_in(page.side, pw)
+        below = [sources] + (_tools(fig) if page.side == "right" else [])
+        floor = max(a.get_window_extent(renderer).y1 for a in below) + 0.05 * fig.dpi
+        _note_text(fig, note, (note_xy[0] / w, note_xy[1] / h), room, floor)
+
+
+def _tools(fig) -> list:
+    """The scale bar's and north arrow's artists (lines, texts, the arrow)."""
+    every = [*fig.texts, *fig.artists, *fig.patches]
+    return [a for a in every if a.get_gid() in ("scale-bar", "north-arrow")]
 
 
 #: Font sizes the note under the legend may take, largest first, to keep off the sources:
