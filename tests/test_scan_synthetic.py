@@ -241,9 +241,15 @@ def test_an_area_mostly_without_a_leefbaarometer_figure_has_no_class(tmp_path, c
 
     lon, lat = lonlat(900, 5)  # D3, in 6212
     assert main(["check", "--scan", str(out), "--at", f"{lat},{lon}"]) == 0
+    said = capsys.readouterr().out
     assert (
         "gebied 6212 heeft onvoldoende gegevens (maar 0% van zijn woningen heeft een "
-        "Leefbaarometer-cijfer)" in capsys.readouterr().out
+        "Leefbaarometer-cijfer)" in said
+    )
+    # and the spot's own score: not comparable with those that have a figure
+    assert (
+        "hier geen Leefbaarometer-cijfer (rescale): deze score en klasse zijn niet te "
+        "vergelijken met die van woningen met een cijfer" in said
     )
     # in a run without any figure, every score counts alike: no area is judged by it
     import yaml

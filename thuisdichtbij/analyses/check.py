@@ -208,6 +208,8 @@ _DATA_NOTES = {
         "hier aan de gegevens liggen",
         "area_count": "gebied {area} heeft onvoldoende gegevens (het aantal woningen is "
         "onbekend: CBS geheim): geen klasse voor het gebied",
+        "no_safety_here": "hier geen Leefbaarometer-cijfer ({how}): deze score en klasse zijn "
+        "niet te vergelijken met die van woningen met een cijfer",
     },
     "en": {
         "ontbreekt": "no {label} in the input data",
@@ -227,6 +229,8 @@ _DATA_NOTES = {
         "the data",
         "area_count": "area {area} has too little data (its number of dwellings is unknown: "
         "CBS secret): no class for the area",
+        "no_safety_here": "no Leefbaarometer figure here ({how}): this score and class do not "
+        "compare with those of dwellings that have one",
     },
 }
 
@@ -243,8 +247,13 @@ _FOOTPATH_NOTE = {
 }
 
 
-def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict[str, Any]:
-    """The data audit's verdicts that bear on this check, and the data's edge, with notes."""
+def _data_summary(
+    ctx: CheckContext, rows: list[dict], point, lang: str, *, safety: float
+) -> dict[str, Any]:
+    """The data audit's verdicts that bear on this check, and the data's edge, with notes.
+
+    ``safety``: the spot's safety points (NaN without a Leefbaarometer figure).
+    """
     missing = [r["label"] for r in rows if r["data"] == "ontbreekt"]
     thin = [r["label"] for r in rows if r["data"] == "dun"]
     foot = ctx.metadata.get("audit_footpaths", "ok")
@@ -256,6 +265,9 @@ def _data_summary(ctx: CheckContext, rows: list[dict], point, lang: str) -> dict
     area = _within(ctx.areas, point)
     if area is not None and area.get("data_status") == INSUFFICIENT:
         notes.append(_area_gap(area, t, lang, ctx.config.audit.max_unscored_share))
+    if np.isnan(safety) and ctx.metadata.get("audit_safety") in ("ok", "dun"):
+        # the run has figures elsewhere: this score is not comparable with theirs
+        notes.append(t["no_safety_here"].format(how=ctx.config.safety.missing))
     notes += [r["data_note"] for r in rows if r["data"] != "ok"]
     if foot in _FOOTPATH_NOTE:
         notes.append(_FOOTPATH_NOTE[foot][lang])
@@ -534,7 +546,7 @@ def check(
         "zone": _zone(ctx, point, node_d, search),
         "fairshare": _fairshare(ctx, point),
         "reach": reach_json,
-        "data": _data_summary(ctx, rows, point, lang),
+        "data": _data_summary(ctx, rows, point, lang, safety=safety),
         "scan": {"file": ctx.path.name, "config_hash": ctx.metadata.get("config_hash", "")},
     }
 
