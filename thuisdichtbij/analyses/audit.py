@@ -64,13 +64,21 @@ def safety_shares(dwellings: pd.DataFrame, keys, config: Config) -> pd.Series | 
     gains less than the lowest safety level gives, so an area mostly without a figure
     would look worse than it is.
     """
-    if config.weights.get(SAFETY_ID, 0) == 0:
+    scored_with = dwellings["safety_pts"].notna() & dwellings["snapped"].astype(bool)
+    if config.weights.get(SAFETY_ID, 0) == 0 or not scored_with.any():
         return None
+    return _safety_fraction(dwellings, keys)
+
+
+def _safety_fraction(dwellings: pd.DataFrame, keys) -> pd.Series:
+    """Per key, the dwelling-weighted share of the scored dwellings with a safety figure.
+
+    Dwellings without a known weight count as one, as in :func:`unscored_share`; a key
+    without a scored dwelling has none (NaN).
+    """
+    w = dwellings["weight"].astype(float).fillna(1.0).to_numpy()
     scored = dwellings["snapped"].to_numpy(dtype=bool)
     has = dwellings["safety_pts"].notna().to_numpy() & scored
-    if not has.any():
-        return None
-    w = dwellings["weight"].astype(float).fillna(1.0).to_numpy()
     frame = pd.DataFrame(
         {"key": np.asarray(keys, dtype=object), "w": np.where(scored, w, 0.0),
          "has": np.where(has, w, 0.0)}
@@ -184,10 +192,7 @@ def _safety_row(dwellings, config: Config) -> dict:
     every score counts as ``safety.missing`` says; below :data:`SAFETY_THIN_BELOW`: thin.
     Never a finding when the configuration weighs safety 0 (nothing is then left out).
     """
-    w = dwellings["weight"].astype(float).fillna(1.0)
-    scored = dwellings["snapped"].to_numpy(dtype=bool)
-    has = dwellings["safety_pts"].notna().to_numpy() & scored
-    share = float(w[has].sum() / w[scored].sum()) if scored.any() else np.nan
+    share = float(_safety_fraction(dwellings, np.zeros(len(dwellings))).get(0, np.nan))
     if config.weights.get(SAFETY_ID, 0) == 0:
         verdict = OK
     elif share == 0:
