@@ -102,9 +102,18 @@ def test_site_on_a_scan_agrees_with_whatif(tmp_path):
     import pyogrio
 
     assert "sites_gp" in {str(n) for n in pyogrio.list_layers(path)[:, 0]}
-    # GPs are there as the audit expects them: nothing to warn about
-    assert result.metadata["audit_verdict"] == "ok" and result.warning == {}
-    assert not any(k.startswith("audit_warning") for k in result.metadata)
+    # GPs are there as the audit expects them: no audit warning; but both sites lie within
+    # a walk of the data's edge (its streets span 1000 x 600 m), and that is said
+    assert result.metadata["audit_verdict"] == "ok"
+    extent = ctx.check.extent
+    edge = [round(extent.exterior.distance(p), 1) for p in result.sites.geometry]
+    assert result.sites["edge_m"].tolist() == edge and max(edge) < 500
+    assert result.metadata["near_data_edge"] == "2"
+    assert result.warning["en"] == (
+        "WARNING: 2 of the 2 sites lie within 500 m of the data's edge: what lies beyond is "
+        "missing, so their gains may be a gap in the data (column edge_m)."
+    )
+    assert "2 van de 2 locaties liggen binnen 500 m" in result.metadata["audit_warning_nl"]
 
 
 def test_site_refuses_a_sub_indicator_the_input_lacks(tmp_path, capsys):

@@ -59,6 +59,9 @@ _WORDS = {
     "nl": {
         "overstated": "De winst van deze locaties is daardoor overschat: bestaande {plural} "
         "die in de gegevens ontbreken, tellen niet mee.",
+        "edge": "{n} van de {k} locaties liggen binnen {m:g} m van de rand van de gegevens: wat "
+        "daarachter ligt ontbreekt, dus hun winst kan aan de gegevens liggen (kolom edge_m).",
+        "head": "WAARSCHUWING:",
         "missing": "site: de invoer van de scan heeft geen {label} (data-audit: "
         "'ontbreekt'), dus elke woning telt als zonder en de locaties zouden alleen de "
         "woningen volgen; voeg de {plural} toe aan de voorzieningen van de studie (bijv. "
@@ -67,6 +70,9 @@ _WORDS = {
     "en": {
         "overstated": "The sites' gains are overstated: existing {plural} missing from the "
         "data are not counted.",
+        "edge": "{n} of the {k} sites lie within {m:g} m of the data's edge: what lies beyond "
+        "is missing, so their gains may be a gap in the data (column edge_m).",
+        "head": "WARNING:",
         "missing": "site: the scan's input holds no {label} (data audit: 'ontbreekt'), so "
         "every dwelling counts as without one and the sites would only follow the dwellings; "
         "add the {plural} to the study's amenities (e.g. {{file: ..., format: points, "
@@ -280,6 +286,35 @@ def _audit_words(ctx: WhatifContext, ind: str) -> tuple[dict[str, str], dict[str
     return meta, block
 
 
+def _add_edge_words(sites, reach_m: float, meta: dict, block: dict) -> None:
+    """Say how many sites lie within a walk of the data's edge, into ``meta`` and ``block``.
+
+    Amenities beyond the edge are not in the data, so a site there gains dwellings that
+    may well have one already (Delft's extract: its first site lies in an area the data
+    covers a quarter of). ``meta`` gets ``near_data_edge``; the words go after the audit's.
+    """
+    near = int((sites["edge_m"] < reach_m).sum())
+    meta["near_data_edge"] = str(near)
+    if not near:
+        return
+    for lang in LANGS:
+        t = words(_WORDS, lang)
+        said = t["edge"].format(n=near, k=len(sites), m=reach_m)
+        key = f"audit_warning_{lang}"
+        meta[key] = f"{meta[key]} {said}" if key in meta else said
+        block[lang] = f"{block[lang]}\n  {said}" if lang in block else f"{t['head']} {said}"
+
+
+def _edge_m(extent, point) -> float:
+    """How far inside the data's reach (:meth:`Network.extent`) a site lies; 0 beyond it.
+
+    NaN where the extent has no outline to measure by (a network on one line).
+    """
+    if extent is None or shapely.area(extent) == 0:
+        return float("nan")
+    return float(extent.exterior.distance(point)) if extent.covers(point) else 0.0
+
+
 def _plural(spec, lang: str) -> str:
     """A sub-indicator's plural in ``lang`` (its label when it has none)."""
     one = spec.label_nl if lang == "nl" else spec.label_en
@@ -370,6 +405,7 @@ def site(
     order, gains = rank_sites(cover, w, chosen)
     sites = _sites_frame(ctx, cover, order, pts, snap)
     audit_meta, warning = _audit_words(ctx, ind)
+    _add_edge_words(sites, cfg.max_distance_m, audit_meta, warning)
     meta = {
         "indicator": ind,
         "n": str(n),
@@ -403,6 +439,7 @@ def _sites_frame(ctx, cover, order, pts, snap) -> gpd.GeoDataFrame:
                 "alone_dwellings": round(float(w[hit].sum()), 1),
                 "cumulative_dwellings": round(float(w[covered].sum()), 1),
                 "street": ctx.network.edge_name[int(snap.edge[j])],
+                "edge_m": round(_edge_m(ctx.check.extent, pts[j]), 1),
                 "lat": round(lat, 6),
                 "lon": round(lon, 6),
             }
