@@ -559,6 +559,13 @@ def test_an_area_without_a_safety_figure_is_hatched_on_the_sheet_never_0_points(
         assert "0,5" in ticks and not any("." in t for t in ticks)
         assert any(t.get_gid() == "sheet-hatch" for t in fig.texts)
         assert len(fig.axes) == 10 + 2  # ten small maps, two colour scales
+        # safety's scale runs over its levels 1-5: the worst is red, as 0 distance points
+        # are (it ran from 0, so level 1 was drawn orange)
+        ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("Veiligheid"))
+        norms = {(c.norm.vmin, c.norm.vmax) for c in ax.collections if c.get_array() is not None}
+        assert norms == {(1.0, 5.0)}
+        scales = [a.get_xlim() for a in fig.axes[-2:]]
+        assert scales == [(0.0, 2.0), (1.0, 5.0)]
     finally:
         plt.close(fig)
     areas["safety_pts"] = None  # no Leefbaarometer data at all (a scan abroad)

@@ -330,8 +330,16 @@ def scan_figure(layers: dict, meta: dict, *, lang: str = "nl", note: str | None 
     return fig
 
 
-def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, outline):
-    """One small multiple: areas by mean points (0..vmax), or hatched when the data has none."""
+#: The Leefbaarometer's safety levels (points before weighting): 1 insufficient .. 5 excellent.
+#: Its scale starts at 1, so the worst level is drawn red, as the distances' 0 is.
+SAFETY_SCALE = (1.0, 5.0)
+
+
+def _small_map(ax, areas, column: str, *, scale: tuple, title: str, empty: bool, outline):
+    """One small multiple: areas by mean points, or hatched when the data has none.
+
+    ``scale``: the lowest and the highest points there are (the colours' ends).
+    """
     ax.set_axis_off()
     ax.set_aspect("equal")
     if empty:
@@ -352,8 +360,8 @@ def _small_map(ax, areas, column: str, *, vmax: float, title: str, empty: bool, 
             ax=ax,
             column=column,
             cmap="RdYlGn",
-            vmin=0,
-            vmax=vmax,
+            vmin=scale[0],
+            vmax=scale[1],
             edgecolor="#777777",
             linewidth=0.3,
             missing_kwds={"color": SUPPRESSED},
@@ -389,12 +397,12 @@ def _sheet_panels(
         n = int(counts.get(ind, 0))
         title = f"{indicator_plural(cfg, ind, lang)}\n{n} {t['in_data']}"
         title += f", {t['note_thin']}" if ind in thin and n else ""
-        panels.append((f"pts_{ind}", title, cfg.max_band_points, n == 0))
+        panels.append((f"pts_{ind}", title, (0.0, cfg.max_band_points), n == 0))
     areas = layers["areas"]
     # no Leefbaarometer figure (a scan abroad, or without the file): a gap, never 0 points
     no_safety = "safety_pts" not in areas or bool(areas["safety_pts"].isna().all())
     second = t["no_safety_data"] if no_safety else "Leefbaarometer"
-    panels.append(("safety_pts", f"{t['safety']}\n{second}", 5.0, no_safety))
+    panels.append(("safety_pts", f"{t['safety']}\n{second}", SAFETY_SCALE, no_safety))
     return panels
 
 
@@ -412,8 +420,8 @@ def indicators_figure(layers: dict, meta: dict, *, lang: str = "nl"):
     fig.subplots_adjust(left=0.02, right=0.98, top=0.9, bottom=0.17, wspace=0.05, hspace=0.25)
     outline = _outline(areas)
     flat = list(axes.flat)
-    for ax, (col, title, vmax, empty) in zip(flat, panels, strict=False):
-        _small_map(ax, areas, col, vmax=vmax, title=title, empty=empty, outline=outline)
+    for ax, (col, title, scale, empty) in zip(flat, panels, strict=False):
+        _small_map(ax, areas, col, scale=scale, title=title, empty=empty, outline=outline)
     for ax in flat[len(panels) :]:
         ax.set_axis_off()
     fig.suptitle(f"{t['sheet_title']} — {meta.get('study', '')}", x=0.02, ha="left", fontsize=13)
@@ -432,10 +440,11 @@ def _colour_bars(fig, t: dict, max_points: float, *, safety: bool, lang: str) ->
     from matplotlib.colors import Normalize
     from matplotlib.ticker import FuncFormatter
 
-    bars = [(max_points, t["distance_pts"])] + ([(5, t["safety_pts"])] if safety else [])
-    for i, (vmax, label) in enumerate(bars):
+    bars = [((0.0, max_points), t["distance_pts"])]
+    bars += [(SAFETY_SCALE, t["safety_pts"])] if safety else []
+    for i, (scale, label) in enumerate(bars):
         cax = fig.add_axes([0.06 + 0.48 * i, 0.125, 0.38, 0.015])
-        sm = ScalarMappable(norm=Normalize(0, vmax), cmap="RdYlGn")
+        sm = ScalarMappable(norm=Normalize(*scale), cmap="RdYlGn")
         bar = fig.colorbar(sm, cax=cax, orientation="horizontal")
         bar.set_label(label, fontsize=8)
         bar.ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: decimal(v, "g", lang)))
