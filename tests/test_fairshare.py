@@ -284,7 +284,7 @@ def test_fairshare_style_joins_a_scans_styles(data_dir, tmp_path):
     before = _styles(out)
     fairshare("maastricht", data_dir=data_dir, lang="en").to_gpkg(out)
     after = assert_fairshare_style(out, "en")
-    assert set(after) == {"dwellings", "areas", "grid", "zones", "fairshare"}
+    assert set(after) == {"dwellings", "areas", "network", "grid", "zones", "fairshare"}
     for name, row in before.items():
         assert after[name]["styleQML"] == row["styleQML"], name
     # run again in Dutch: the layer's style is replaced, not added twice

@@ -8,6 +8,8 @@ import subprocess
 import pandas as pd
 import pytest
 
+from thuisdichtbij.outputs._mapkit import NETWORK_COLOUR
+
 from ._synthetic import scan_with_zones
 
 # a minute or more together: the everyday suite (-m 'not slow') leaves them to CI
@@ -34,6 +36,7 @@ for name in names:
         "crs": lyr.crs().authid(),
         "fields": {f.name(): f.typeName() for f in lyr.fields()},
         "renderer": r.type() if r else None,
+        "colour": r.symbol().color().name() if r and r.type() == "singleSymbol" else None,
         "categories": cats,
         "labels": lyr.labelsEnabled() if lyr.isSpatial() else False,
     }
@@ -85,6 +88,9 @@ def test_geopackage_opens_in_qgis(tmp_path):
         extra = ["onvoldoende gegevens", "Te weinig woningen (< 5)"] if name != "dwellings" else []
         assert layers[name]["categories"] == classes + extra, name
     assert layers["zones"]["renderer"] == "singleSymbol" and layers["zones"]["labels"]
+    # the walking network in the maps' grey (without a style QGIS picks a random colour)
+    assert layers["network"]["renderer"] == "singleSymbol"
+    assert layers["network"]["colour"] == NETWORK_COLOUR
     # four cells with scored dwellings, and D5's (far from every street: no data)
     assert layers["zones"]["count"] == 3 and layers["grid"]["count"] == 5
     # no "GeoPackage 1.4 may only be partially supported" warning

@@ -28,6 +28,7 @@ from ._mapkit import (
     FAIRSHARE_STYLE,
     INSUFFICIENT,
     INSUFFICIENT_COLOUR,
+    NETWORK_COLOUR,
     SUPPRESSED,
     text,
 )
@@ -73,6 +74,27 @@ def _symbol(kind: str, name: str, colour: str, *, outline: str = "#555555") -> s
     )
 
 
+def _line_symbol(name: str, colour: str, *, width_mm: float) -> str:
+    """A plain line of ``colour``, ``width_mm`` wide."""
+    return (
+        f'<symbol type="line" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        '<layer class="SimpleLine" enabled="1" pass="0" locked="0"><Option type="Map">'
+        f'<Option name="line_color" value="{_rgb(colour)}" type="QString"/>'
+        f'<Option name="line_width" value="{width_mm:g}" type="QString"/>'
+        '<Option name="line_width_unit" value="MM" type="QString"/>'
+        "</Option></layer></symbol>"
+    )
+
+
+def _network_qml() -> str:
+    """The walking network: thin grey lines, as the maps draw it (QGIS gave a random colour)."""
+    return (
+        _HEAD + '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
+        f'forceraster="0"><symbols>{_line_symbol("0", NETWORK_COLOUR, width_mm=0.2)}</symbols>'
+        "</renderer-v2></qgis>\n"
+    )
+
+
 def _hatched(
     name: str,
     colour: str = INSUFFICIENT_COLOUR,
@@ -81,14 +103,7 @@ def _hatched(
     outline: str = "#555555",
 ) -> str:
     """A fill with diagonal lines; by default grey, for areas without a class for lack of data."""
-    lines = (
-        f'<symbol type="line" name="@{name}@1" alpha="1" clip_to_extent="1" force_rhr="0">'
-        '<layer class="SimpleLine" enabled="1" pass="0" locked="0"><Option type="Map">'
-        f'<Option name="line_color" value="{_rgb(line)}" type="QString"/>'
-        '<Option name="line_width" value="0.3" type="QString"/>'
-        '<Option name="line_width_unit" value="MM" type="QString"/>'
-        "</Option></layer></symbol>"
-    )
+    lines = _line_symbol(f"@{name}@1", line, width_mm=0.3)
     hatch = (
         '<layer class="LinePatternFill" enabled="1" pass="0" locked="0"><Option type="Map">'
         '<Option name="angle" value="45" type="QString"/>'
@@ -279,6 +294,7 @@ STYLED_LAYERS = {
     "dwellings": lambda lang: _classes_qml("marker", lang),
     "zones": lambda lang: _zones_qml(),
     "context": _context_qml,
+    "network": lambda lang: _network_qml(),
     "change": lambda lang: _change_qml("marker", lang),
     "area_change": lambda lang: _change_qml("fill", lang),
     "diff_areas": lambda lang: _class_change_qml("fill"),
