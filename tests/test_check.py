@@ -568,7 +568,14 @@ def test_whatif_api_on_paper_with_zones(tmp_path):
     lon, lat = lonlat(100, 0)  # a GP on the main street, where D1 and D4 snap
     with _serving(ctx) as base:
         status, body = _get(base + f"/api/whatif?lat={lat!r}&lon={lon!r}&indicator=huisarts")
+        _, page = _get(base + "/")
     assert status == 200, body
+    # the page draws the zones as green outlines, and its legend names them (it did not)
+    from thuisdichtbij.outputs._mapkit import ZONE_COLOUR
+
+    legend = page.split('<div class="legend">')[1].split("</div><p")[0]
+    assert f'border:3px solid {ZONE_COLOUR}"></span>Woonzorgzones' in legend
+    assert f"color: '{ZONE_COLOUR}'" in page
     got = json.loads(body)
     # D1 (10 dwellings) and D4 (2) walk 650 m to the GP on the side street, 0 points; now
     # 0 m: 2 points x weight 2 = +4 each. D2 has a GP 50 m away, D3 is 800 m from the spot.

@@ -25,6 +25,7 @@ from ..outputs._mapkit import (
     CLASS_COLOURS,
     INDICATOR_STYLE,
     INSUFFICIENT_STYLE,
+    ZONE_COLOUR,
     area_states,
     state_fill,
     state_label,
@@ -173,6 +174,9 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
         for s in ("insufficient", "suppressed")
         if s in present
     )
+    if ctx.zones is not None and len(ctx.zones):  # drawn as outlines over the areas
+        swatch = f"background:none;border:3px solid {ZONE_COLOUR}"
+        legend += f'<div><span style="{swatch}"></span>{text["zones"]}</div>'
     # the walks drawn to the nearest amenities, coloured by the band they fall in
     line = '<span style="background:{c};height:4px;vertical-align:middle"></span>'
     walks = [f"{line.format(c=c)}&le; {m} m" for m, c in _band_colours(ctx).items()]
@@ -196,6 +200,7 @@ def _page_html(ctx: CheckContext, lang: str) -> str:
         .replace("__COLOURS__", json.dumps(CLASS_COLOURS))
         .replace("__BANDS__", json.dumps(_band_colours(ctx)))
         .replace("__BEYOND__", _BEYOND)
+        .replace("__ZONE__", ZONE_COLOUR)
         .replace("__INDICATORS__", json.dumps({k: v[0] for k, v in INDICATOR_STYLE.items()}))
     )
 
