@@ -124,8 +124,11 @@ def check_metric_crs(crs: CRS, bounds, bounds_crs) -> float:
 #: The datums the Dutch sources come in: OSM, GTFS and lat/lon tables on WGS 84, PDOK's
 #: and CBS's files on RD New (Amersfoort) or ETRS89. A CRS on one of them takes every
 #: input along that datum's own transformations.
-DATA_DATUMS = ("World Geodetic System 1984", "European Terrestrial Reference System 1989")
-DATA_DATUMS += ("Amersfoort",)
+DATA_DATUMS = (
+    "World Geodetic System 1984",
+    "European Terrestrial Reference System 1989",
+    "Amersfoort",
+)
 #: Inputs on different datums may land this far apart (metres) in a CRS on yet another.
 MAX_DATUM_SHIFT_M = 1.0
 

@@ -26,8 +26,9 @@ from shapely.ops import substring
 
 from .._text import decimal
 from ..config import SAFETY_ID, Config, run_config
+from ..engine.aggregate import MIN_DATA_COVERAGE
 from ..engine.distance import edge_distances, node_distances
-from ..engine.network import Network
+from ..engine.network import Network, inside_extent_m
 from ..engine.score import (
     CLASS_LABELS_EN,
     CLASS_LABELS_NL,
@@ -291,7 +292,7 @@ def _area_gap(area, t: dict[str, str], lang: str, most_unscored: float) -> str:
     covered, unscored, safety = (
         value(c) for c in ("data_coverage", "unscored_share", "safety_share")
     )
-    if covered is not None and covered < 0.5:
+    if covered is not None and covered < MIN_DATA_COVERAGE:
         return t["area_outside"].format(area=area["area_id"], pct=pct(covered))
     if unscored is not None and unscored > most_unscored:
         return t["area_gap"].format(area=area["area_id"], pct=pct(unscored))
@@ -313,11 +314,9 @@ def _data_edge_m(ctx: CheckContext, point) -> float | None:
     the snap limit of a street at the edge: farther ones are refused) gets 0. The hull is
     convex: where the data's real edge bends inwards, it lies nearer than said.
     """
-    if ctx.extent is None:  # a network on one line has no outline to measure from
+    d = inside_extent_m(ctx.extent, point)
+    if np.isnan(d):  # a network on one line has no outline to measure from
         return None
-    if not ctx.extent.covers(point):
-        return 0.0
-    d = float(ctx.extent.exterior.distance(point))
     return round(d, 1) if d < ctx.config.max_distance_m else None
 
 

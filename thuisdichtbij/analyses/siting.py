@@ -31,7 +31,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from .._text import LANGS, words
 from ..config import Config
 from ..engine.distance import edge_distances, node_distances
-from ..engine.network import Network
+from ..engine.network import Network, inside_extent_m
 from ..engine.score import band_points
 from ..engine.snap import Snapped, snap_points
 from ..errors import InputError
@@ -305,16 +305,6 @@ def _add_edge_words(sites, reach_m: float, meta: dict, block: dict) -> None:
         block[lang] = f"{block[lang]}\n  {said}" if lang in block else f"{t['head']} {said}"
 
 
-def _edge_m(extent, point) -> float:
-    """How far inside the data's reach (:meth:`Network.extent`) a site lies; 0 beyond it.
-
-    NaN where the extent has no outline to measure by (a network on one line).
-    """
-    if extent is None or shapely.area(extent) == 0:
-        return float("nan")
-    return float(extent.exterior.distance(point)) if extent.covers(point) else 0.0
-
-
 def _plural(spec, lang: str) -> str:
     """A sub-indicator's plural in ``lang`` (its label when it has none)."""
     one = spec.label_nl if lang == "nl" else spec.label_en
@@ -439,7 +429,7 @@ def _sites_frame(ctx, cover, order, pts, snap) -> gpd.GeoDataFrame:
                 "alone_dwellings": round(float(w[hit].sum()), 1),
                 "cumulative_dwellings": round(float(w[covered].sum()), 1),
                 "street": ctx.network.edge_name[int(snap.edge[j])],
-                "edge_m": round(_edge_m(ctx.check.extent, pts[j]), 1),
+                "edge_m": round(inside_extent_m(ctx.check.extent, pts[j]), 1),
                 "lat": round(lat, 6),
                 "lon": round(lon, 6),
             }

@@ -19,6 +19,8 @@ FULL_COVERAGE = 0.99
 #: ``data_status`` of an area or grid cell with too little data for a class: too many of
 #: its dwellings not scored, or less than half of it within the data (its ``data_coverage``).
 INSUFFICIENT = "onvoldoende gegevens"
+#: An area or cell with less of it within the data than this gets no class (INSUFFICIENT).
+MIN_DATA_COVERAGE = 0.5
 
 
 def suppressed_only(layer: pd.DataFrame) -> pd.Series:

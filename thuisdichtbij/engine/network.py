@@ -139,6 +139,16 @@ def edge_kinds(edges: pd.DataFrame) -> np.ndarray:
     return np.where(hw.isna() | (hw == ""), EDGE_UNKNOWN, kind).astype(np.int8)
 
 
+def inside_extent_m(extent, point) -> float:
+    """How far inside ``extent`` (:meth:`Network.extent`) a point lies: 0 on or beyond its edge.
+
+    NaN where the extent has no outline to measure from (no edge, or a network on one line).
+    """
+    if extent is None or shapely.area(extent) == 0:
+        return float("nan")
+    return float(extent.exterior.distance(point)) if extent.covers(point) else 0.0
+
+
 @dataclass(frozen=True)
 class Network:
     """A walking network as arrays, in a metric CRS.

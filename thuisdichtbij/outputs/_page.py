@@ -52,9 +52,9 @@ def note_width_in(side: str, panel_width_in: float) -> float:
     return (panel_width_in if side == "right" else panel_width_in - _TOOLS_IN) - 0.15
 
 
-def wrap_note(note: str, side: str, panel_width_in: float) -> str:
-    """The note wrapped to the panel, each of its lines apart."""
-    chars = chars_in(note_width_in(side, panel_width_in), NOTE_PT)
+def wrap_note(note: str, width_in: float, points: float = NOTE_PT) -> str:
+    """The note wrapped to ``width_in`` inches of ``points`` letters, each of its lines apart."""
+    chars = chars_in(width_in, points)
     return "\n".join(textwrap.fill(line, chars) for line in note.splitlines())
 
 
@@ -74,7 +74,8 @@ def plan_page(bounds, *, note: str = "") -> Page:
 def _layout(extent, size_in, side: str, note: str = "") -> Page:
     w, h = size_in
     dx, dy = extent[2] - extent[0], extent[3] - extent[1]
-    lines = len(wrap_note(note, side, w - 2 * _MARGIN_IN).splitlines()) if note else 0
+    room = note_width_in(side, w - 2 * _MARGIN_IN)
+    lines = len(wrap_note(note, room).splitlines()) if note else 0
     # matplotlib's line spacing: 1.2 times the letters' size
     extra_in = max(0, lines - _BOTTOM_NOTE_LINES) * NOTE_PT * 1.2 / 72
     bottom_in = _BOTTOM_PANEL_IN + extra_in

@@ -41,7 +41,7 @@ from ._mapkit import (
     state_label,
     text,
 )
-from ._page import A4_IN, NOTE_PT, chars_in, note_width_in, plan_page
+from ._page import A4_IN, NOTE_PT, chars_in, note_width_in, plan_page, wrap_note
 
 __all__ = ["fairshare_png", "indicators_figure", "scan_figure", "scan_static"]
 
@@ -284,8 +284,7 @@ def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px
     """
     renderer = fig.canvas.get_renderer()
     for points in _NOTE_POINTS:
-        lines = note.splitlines()
-        wrapped = "\n".join(textwrap.fill(line, chars_in(room_in, points)) for line in lines)
+        wrapped = wrap_note(note, room_in, points)
         text = fig.text(*xy, wrapped, fontsize=points, va="top", color="#333333")
         text.set_gid("legend-note")
         if text.get_window_extent(renderer).y0 >= floor_px or points == _NOTE_POINTS[-1]:
@@ -294,7 +293,7 @@ def _note_text(fig, note: str, xy: tuple[float, float], room_in: float, floor_px
     return None
 
 
-def _footer_text(fig, x: float, y: float, footer: str) -> None:
+def _footer_text(fig, x: float, y: float, footer: str):
     """The sources line at the foot of the page, wrapped so it never runs off the paper."""
     w_in = fig.get_size_inches()[0] * (1 - 2 * x)
     return fig.text(

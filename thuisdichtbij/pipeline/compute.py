@@ -19,6 +19,7 @@ from ..analyses.audit import (
 )
 from ..config import Config
 from ..engine.aggregate import (
+    MIN_DATA_COVERAGE,
     aggregate,
     assign_areas,
     cell_ids,
@@ -170,7 +171,8 @@ def _classes(
     status = status.where(layer["n_dwellings"].notna().to_numpy(), INSUFFICIENT)
     if coverage is not None:
         layer["data_coverage"] = coverage.astype(float).fillna(1.0).round(4).to_numpy()
-        status = status.where(layer["data_coverage"].to_numpy() >= 0.5, INSUFFICIENT)
+        covered = layer["data_coverage"].to_numpy() >= MIN_DATA_COVERAGE
+        status = status.where(covered, INSUFFICIENT)
     layer["data_status"] = status.to_numpy()
     mean = layer["score_mean"].where(layer["data_status"] == OK)
     edges = class_edges(mean, layer["n_dwellings"].astype(float), cfg)

@@ -24,6 +24,7 @@ from ..config import Config
 from ..crs import check_metric_crs, choose_metric_crs, to_metric
 from ..engine.aggregate import (
     FULL_COVERAGE,
+    MIN_DATA_COVERAGE,
     assign_areas,
     select_areas,
     square_cells,
@@ -395,8 +396,10 @@ def study_areas(
         )
         where.require(all_areas, "areas", st.areas["file"])
     if area is not None:
-        _study_coverage(area, net, meta)
-        areas = areas_in_study_area(all_areas, area, dw, cfg, net.extent())
+        extent = net.extent()
+        share = covered_share(area.union_all(), extent, what="study area")
+        meta["data_coverage"] = f"{share:.4f}"
+        areas = areas_in_study_area(all_areas, area, dw, cfg, extent)
     else:  # squares drawn around the dwellings, or the polygons holding them
         cells = square_cells(dw, size_m=cfg.fallback_cell_m) if all_areas is None else all_areas
         areas = _areas_in_data(cells, dw, net)
@@ -427,12 +430,6 @@ def covered_share(outline, extent, *, what: str) -> float:
             100 * share,
         )
     return share
-
-
-def _study_coverage(area: gpd.GeoDataFrame, net: Network, meta: dict[str, str]) -> None:
-    """``data_coverage`` of the study area in the metadata (see :func:`covered_share`)."""
-    extent = net.extent()
-    meta["data_coverage"] = f"{covered_share(area.union_all(), extent, what='study area'):.4f}"
 
 
 def areas_in_study_area(
@@ -508,7 +505,7 @@ def _areas_in_data(all_areas, dw, net: Network):
 
 def _note_partly_covered(areas: gpd.GeoDataFrame, meta: dict[str, str]) -> None:
     """Log the areas the data covers less than half of, and name them in the metadata."""
-    partly = areas.loc[areas["data_coverage"] < 0.5, "area_id"].tolist()
+    partly = areas.loc[areas["data_coverage"] < MIN_DATA_COVERAGE, "area_id"].tolist()
     if partly:
         log.info(
             "areas: %d area(s) lie less than half within the data (the walking network's "

@@ -141,8 +141,7 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
             spec["file"], outline.total_bounds, crs, spec["id_field"], layer=spec.get("layer")
         )
         polys = to_metric(area_frame(found, id_field=spec["id_field"], path=spec["file"]), crs)
-    extent = None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
-    areas = inputs.areas_in_study_area(polys, outline, dw, config, extent)
+    areas = inputs.areas_in_study_area(polys, outline, dw, config, _extent(job))
     if areas.empty:  # a scan of it alone refuses; a national run goes on with the others
         log.warning(
             "areas: no polygon of %s lies half or more in municipality %s; its areas layer "
@@ -156,9 +155,13 @@ def _areas(job: MunicipalityJob, dw, config: Config, spec, crs: str) -> gpd.GeoD
 
 def _covered(job: MunicipalityJob) -> float:
     """The share of the municipality within the data's reach (its tiles' networks' hull)."""
-    extent = None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
     outline = shapely.from_wkb(job.outline_wkb)
-    return inputs.covered_share(outline, extent, what=f"municipality {job.id}")
+    return inputs.covered_share(outline, _extent(job), what=f"municipality {job.id}")
+
+
+def _extent(job: MunicipalityJob):
+    """The data's reach around the municipality: its tiles' networks' hull (None: no edge)."""
+    return None if job.extent_wkb is None else shapely.from_wkb(job.extent_wkb)
 
 
 def _network_sums(job: MunicipalityJob) -> SimpleNamespace:
